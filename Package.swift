@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+// trm: ahead-of-time compiled inference and training for Tiny Recursive Models (TRM) and their
+// Mamba-2 hybrids. No Swift package dependencies; links protobuf-c and OpenBLAS (Debian -dev packages).
+import PackageDescription
+
+let package = Package(
+    name: "trm",
+    products: [
+        .library(name: "GraphIR", targets: ["GraphIR"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
+        .executable(name: "trm-train", targets: ["trm-train"]),
+    ],
+    targets: [
+        // C interop, confined to these shim modules.
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
+                       providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // protoc-c output for Proto/trmg.proto (committed; `make proto` regenerates it).
+        .target(name: "TRMGProto", dependencies: ["CProtobufC"],
+                cSettings: [.unsafeFlags(["-Wno-everything"])]),
+
+        .target(name: "GraphIR", dependencies: ["TRMGProto", "CProtobufC"]),
+        .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS"]),
+        .target(name: "Trainer", dependencies: ["GraphIR", "Runtime"]),
+        .target(name: "CLISupport", dependencies: []),
+
+        .executableTarget(name: "trm-train", dependencies: ["Trainer", "GraphIR", "CLISupport"]),
+
+        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR"]),
+        .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["GraphIR"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,87 @@
+/// After an ACT step, graph output `from` becomes graph input `to`; a fresh slot starts from the
+/// initializer `initial` (a [D] vector broadcast over [S, D]).
+public struct CarryBinding: Hashable, Sendable {
+    public var from: String
+    public var to: String
+    public var initial: String
+
+    public init(from: String, to: String, initial: String) {
+        self.from = from
+        self.to = to
+        self.initial = initial
+    }
+}
+
+/// Where one value lives in a sample's slice of the activation arena.
+public struct ValuePlacement: Hashable, Sendable {
+    public var name: String
+    public var offset: Int
+    public var bytesPerSample: Int
+
+    public init(name: String, offset: Int, bytesPerSample: Int) {
+        self.name = name
+        self.offset = offset
+        self.bytesPerSample = bytesPerSample
+    }
+}
+
+/// The TRM-only part of a `.trmg` (ModelProto field 99): what the runtime needs besides the graph.
+public struct ModelPlan: Hashable, Sendable {
+    /// Version of this message's layout.
+    public static let formatVersion = 1
+
+    public var configJSON: String
+    public var taskJSON: String
+    public var haltMaxSteps: Int
+    public var carry: [CarryBinding]
+    public var arenaBytesPerSample: Int
+    public var naiveBytesPerSample: Int
+    public var workspaceBytes: Int
+    public var placements: [ValuePlacement]
+    public var identifiers: [String]
+
+    public init(configJSON: String = "{}", taskJSON: String = "{}", haltMaxSteps: Int = 1,
+                carry: [CarryBinding] = [], arenaBytesPerSample: Int = 0, naiveBytesPerSample: Int = 0,
+                workspaceBytes: Int = 0, placements: [ValuePlacement] = [], identifiers: [String] = []) {
+        self.configJSON = configJSON
+        self.taskJSON = taskJSON
+        self.haltMaxSteps = haltMaxSteps
+        self.carry = carry
+        self.arenaBytesPerSample = arenaBytesPerSample
+        self.naiveBytesPerSample = naiveBytesPerSample
+        self.workspaceBytes = workspaceBytes
+        self.placements = placements
+        self.identifiers = identifiers
+    }
+}
+
+/// Everything a `.trmg` file holds: the step graph, the plan and free-form metadata.
+public struct TrmgModel: Hashable, Sendable {
+    public var graph: Graph
+    public var plan: ModelPlan
+    /// ONNX `metadata_props` (written sorted by key).
+    public var metadata: [String: String]
+    public var producerVersion: String
+
+    public init(graph: Graph, plan: ModelPlan = ModelPlan(), metadata: [String: String] = [:],
+                producerVersion: String = TrmgFormat.producerVersion) {
+        self.graph = graph
+        self.plan = plan
+        self.metadata = metadata
+        self.producerVersion = producerVersion
+    }
+}
+
+/// Constants of the `.trmg` format (DESIGN.md §4.3).
+public enum TrmgFormat {
+    public static let irVersion: Int64 = 10
+    public static let onnxOpset: Int64 = 23
+    public static let domain = "ai.trm"
+    public static let domainVersion: Int64 = 1
+    public static let producerName = "trm-compile"
+    public static let producerVersion = "0.1.0"
+    /// Name of the symbolic batch dimension in ONNX shapes.
+    public static let batchDimName = "B"
+    /// Files larger than this are refused before reading (protobuf messages are limited to 2 GiB).
+    public static let maxFileBytes = Int(Int32.max)
+}
