@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "GraphIR", targets: ["GraphIR"]),
         .library(name: "Runtime", targets: ["Runtime"]),
         .executable(name: "trm-train", targets: ["trm-train"]),
+        .executable(name: "trm-info", targets: ["trm-info"]),
     ],
     targets: [
         // C interop, confined to these shim modules.
@@ -26,6 +27,7 @@ let package = Package(
         .target(name: "CLISupport", dependencies: []),
 
         .executableTarget(name: "trm-train", dependencies: ["Trainer", "GraphIR", "CLISupport"]),
+        .executableTarget(name: "trm-info", dependencies: ["GraphIR", "CLISupport"]),
 
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),

@@ -1,0 +1,62 @@
+# trm: the two set-up commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+SWIFT ?= swift
+# Tests run on a release build: kernels are 10-50x slower in debug.
+RELEASE := -c release -Xswiftc -enable-testing
+VENV := .venv
+PY := $(VENV)/bin/python
+FIXTURES := $(CURDIR)/.build/fixtures
+DEMO := $(CURDIR)/.build/demo
+APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler libopenblas-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+.PHONY: all deps system-deps python-deps build test test-swift test-tools demo proto clean
+
+all: build
+
+deps: system-deps python-deps
+
+# Installs the Debian packages that are missing (nothing when all are present).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# Python interop checks (onnx, onnxruntime, safetensors) live in a venv under .venv/.
+python-deps: $(VENV)/.installed
+$(VENV)/.installed: tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+build: system-deps
+	$(SWIFT) build $(RELEASE)
+
+test: deps
+	$(MAKE) test-swift
+	$(MAKE) test-tools
+
+test-swift:
+	rm -rf $(FIXTURES)
+	TRM_FIXTURES=$(FIXTURES) $(SWIFT) test $(RELEASE)
+
+test-tools:
+	TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q tools/tests
+
+# Until the compiler and runtime land, the demo initialises a small model and validates it.
+demo: build
+	@mkdir -p $(DEMO)
+	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); \
+	$$BIN/trm-train init --preset tr-mamba2attn --task sudoku --grid 6 --hidden 128 -o $(DEMO)/sudoku6.ckpt && \
+	$$BIN/trm-info $(DEMO)/sudoku6.ckpt
+
+# Regenerates the committed protobuf-c code from Proto/trmg.proto.
+proto:
+	protoc-c --proto_path=Proto --c_out=Sources/TRMGProto Proto/trmg.proto
+	mv Sources/TRMGProto/trmg.pb-c.h Sources/TRMGProto/include/trmg.pb-c.h
+
+clean:
+	rm -rf .build $(VENV)

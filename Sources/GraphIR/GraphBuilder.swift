@@ -1,0 +1,80 @@
+/// Builds a graph node by node, inferring every value's type as it goes, so a mistake is reported
+/// at the node that makes it. Value names are generated (`<prefix>.<n>`) unless given.
+public struct GraphBuilder {
+    public private(set) var graph: Graph
+    /// The inferred type of every value defined so far.
+    public private(set) var types: [String: TensorType] = [:]
+    private var counter = 0
+
+    public init(name: String) {
+        graph = Graph(name: name, inputs: [], outputs: [])
+    }
+
+    /// Declares a graph input.
+    @discardableResult
+    public mutating func input(_ name: String, _ type: TensorType) throws -> String {
+        try define(name, type)
+        graph.inputs.append(ValueInfo(name, type))
+        return name
+    }
+
+    /// Adds a constant fp32 tensor.
+    @discardableResult
+    public mutating func constant(_ name: String, _ dims: [Int], _ values: [Float]) throws -> String {
+        try constant(Initializer(name: name, dims: dims, floats: values))
+    }
+
+    /// Adds a constant tensor.
+    @discardableResult
+    public mutating func constant(_ initializer: Initializer) throws -> String {
+        guard Shape(fixed: initializer.dims).elementsPerSample == initializer.data.count else {
+            throw TRMError(.invalidGraph, "constant '\(initializer.name)': \(initializer.data.count) values for dims \(initializer.dims)")
+        }
+        try define(initializer.name, initializer.type)
+        graph.initializers.append(initializer)
+        return initializer.name
+    }
+
+    /// Appends a single-output node and returns its output's name.
+    @discardableResult
+    public mutating func add(_ op: Op, _ inputs: [String], name: String? = nil) throws -> String {
+        try addNode(op, inputs, names: name.map { [$0] })[0]
+    }
+
+    /// Appends a node and returns its outputs' names (`names`, or generated ones).
+    @discardableResult
+    public mutating func addNode(_ op: Op, _ inputs: [String], names: [String]? = nil) throws -> [String] {
+        counter += 1
+        let nodeName = "\(op.name)_\(counter)"
+        let inputTypes = try inputs.map { n -> TensorType in
+            guard let t = types[n] else { throw TRMError(.invalidGraph, "\(nodeName): unknown input '\(n)'") }
+            return t
+        }
+        let outTypes: [TensorType]
+        do { outTypes = try op.inferTypes(inputTypes) } catch let e as TRMError {
+            throw TRMError(.invalidGraph, "\(nodeName): \(e.message)")
+        }
+        let outs = names ?? (0..<outTypes.count).map { outTypes.count == 1 ? nodeName : "\(nodeName).\($0)" }
+        guard outs.count == outTypes.count else { throw TRMError(.invalidGraph, "\(nodeName): expected \(outTypes.count) output names") }
+        for (n, t) in zip(outs, outTypes) { try define(n, t) }
+        graph.nodes.append(Node(nodeName, op, inputs: inputs, outputs: outs))
+        return outs
+    }
+
+    /// Marks an existing value as a graph output.
+    public mutating func output(_ name: String) throws {
+        guard let t = types[name] else { throw TRMError(.invalidGraph, "output '\(name)' is not defined") }
+        graph.outputs.append(ValueInfo(name, t))
+    }
+
+    /// The finished, verified graph.
+    public func build() throws -> Graph {
+        try Verifier.verify(graph)
+        return graph
+    }
+
+    private mutating func define(_ name: String, _ type: TensorType) throws {
+        guard types[name] == nil else { throw TRMError(.invalidGraph, "value '\(name)' is defined twice") }
+        types[name] = type
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import GraphIR
+
+@Suite struct TrmgFileTests {
+    static func sampleModel() throws -> TrmgModel {
+        let plan = ModelPlan(configJSON: #"{"hidden":8}"#, taskJSON: #"{"task":"arc"}"#, haltMaxSteps: 16,
+                             carry: [CarryBinding(from: "y", to: "z", initial: "gain")],
+                             arenaBytesPerSample: 4096, naiveBytesPerSample: 65536, workspaceBytes: 128,
+                             placements: [ValuePlacement(name: "y", offset: 64, bytesPerSample: 192)],
+                             identifiers: ["a|||t0|||0123456789", "b"])
+        return TrmgModel(graph: try SampleGraphs.everyOp(), plan: plan, metadata: ["trm.preset": "test", "a": "b"])
+    }
+
+    @Test func roundTripIsIdentical() throws {
+        let model = try Self.sampleModel()
+        let bytes = try TrmgWriter.serialize(model)
+        let back = try TrmgReader.parse(bytes)
+        #expect(back == model)
+        #expect(try TrmgWriter.serialize(back) == bytes)
+    }
+
+    @Test func fileRoundTripAndAtomicWrite() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trmg-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = try Self.sampleModel()
+        try TrmgWriter.write(model, to: dir + "/m.trmg")
+        #expect(try TrmgReader.read(path: dir + "/m.trmg") == model)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["m.trmg"])
+        #expect(throws: TRMError.self) { try TrmgWriter.write(model, to: dir + "/missing/m.trmg") }
+        #expect(throws: TRMError.self) { try TrmgReader.read(path: dir + "/absent.trmg") }
+    }
+
+    @Test func writerRefusesInvalidGraph() throws {
+        var model = try Self.sampleModel()
+        model.graph.nodes[3].inputs = ["nope"]
+        #expect(throws: TRMError.self) { try TrmgWriter.serialize(model) }
+    }
+
+    @Test func emptyAndRandomBytesAreRefused() throws {
+        #expect(throws: TRMError.self) { try TrmgReader.parse([]) }
+        var rng = SeededRandom(seed: 7)
+        for n in [1, 2, 7, 64, 1000, 100_000] {
+            let junk = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            #expect(throws: TRMError.self) { try TrmgReader.parse(junk) }
+        }
+    }
+
+    @Test func everyTruncationIsRefused() throws {
+        let bytes = try TrmgWriter.serialize(Self.sampleModel())
+        // Every prefix is either an invalid protobuf or a model missing required parts; none may crash.
+        var refused = 0
+        for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 3000)) {
+            do {
+                _ = try TrmgReader.parse(Array(bytes[0..<cut]))
+            } catch is TRMError {
+                refused += 1
+            }
+        }
+        #expect(refused > 0)
+        // Cutting off the end removes the plan (field 99 is written last): always refused.
+        #expect(throws: TRMError.self) { try TrmgReader.parse(Array(bytes.dropLast())) }
+    }
+
+    @Test func bitFlipsNeverCrash() throws {
+        let bytes = try TrmgWriter.serialize(Self.sampleModel())
+        var rng = SeededRandom(seed: 11)
+        var parsed = 0
+        for _ in 0..<3000 {
+            var b = bytes
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                let i = Int(rng.next() % UInt64(b.count))
+                b[i] ^= UInt8(1 << (rng.next() % 8))
+            }
+            // A flip inside weight data still parses; anything else must verify or be refused.
+            if let m = try? TrmgReader.parse(b) {
+                try Verifier.verify(m.graph)
+                parsed += 1
+            }
+        }
+        #expect(parsed < 3000)
+    }
+
+    @Test func hostileContentsAreRefused() throws {
+        let model = try Self.sampleModel()
+        func refused(_ mutate: (inout TrmgModel) -> Void) throws {
+            var m = model
+            mutate(&m)
+            let bytes = try TrmgWriter.serialize(m, verify: false)
+            #expect(throws: TRMError.self) { try TrmgReader.parse(bytes) }
+        }
+        try refused { $0.graph.inputs[1].type = TensorType(.float32, Shape(batched: [1 << 31, 1 << 31, 1 << 31])) }
+        try refused { $0.graph.inputs[1].type = TensorType(.float32, Shape(batched: [6, 9])) }
+        try refused { $0.graph.initializers[0].dims = [1 << 40] }
+        try refused { $0.graph.initializers[0].dims = [5, 9] }
+        try refused { $0.graph.nodes[5].inputs[0] = "dangling" }
+        try refused { $0.graph.nodes[4].op = .reshape(shape: [7]) }
+        try refused { $0.graph.outputs.append(ValueInfo("never", TensorType(.float32, Shape(batched: [1])))) }
+        try refused { $0.plan.arenaBytesPerSample = -1 }
+        try refused { $0.plan.haltMaxSteps = Int(Int64.max) }
+    }
+
+    @Test func unknownOpIsRefused() throws {
+        var bytes = try TrmgWriter.serialize(Self.sampleModel())
+        // Rename every "Sigmoid" op_type to "Sigmoix" (same length, so the protobuf stays well formed).
+        let needle = Array("Sigmoid".utf8)
+        for i in 0..<(bytes.count - needle.count) where Array(bytes[i..<(i + needle.count)]) == needle {
+            bytes[i + needle.count - 1] = UInt8(ascii: "x")
+        }
+        #expect(throws: TRMError.self) { try TrmgReader.parse(bytes) }
+    }
+
+    /// Writes the fixtures that `tools/tests` checks with onnx (when TRM_FIXTURES names a directory).
+    @Test func writeInteropFixtures() throws {
+        guard let dir = ProcessInfo.processInfo.environment["TRM_FIXTURES"] else { return }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try TrmgWriter.write(Self.sampleModel(), to: dir + "/every_op.trmg")
+        try TrmgWriter.write(TrmgModel(graph: SampleGraphs.tiny()), to: dir + "/tiny.trmg")
+    }
+}

@@ -1,0 +1,28 @@
+"""Shared fixtures for the interop checks: where the built executables and Swift-written fixtures are."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def bin_dir() -> pathlib.Path:
+    """The release build's products directory (make test builds it first)."""
+    path = os.environ.get("TRM_BIN")
+    if path is None:
+        path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    p = pathlib.Path(path)
+    assert (p / "trm-train").exists(), f"trm-train is not built in {p}; run `make build` first"
+    return p
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> pathlib.Path:
+    """Files written by the Swift test suite (TRM_FIXTURES), which runs before these checks."""
+    p = pathlib.Path(os.environ.get("TRM_FIXTURES", ROOT / ".build" / "fixtures"))
+    assert (p / "tiny.trmg").exists(), f"no Swift-written fixtures in {p}; run the Swift tests with TRM_FIXTURES={p}"
+    return p
