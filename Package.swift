@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "Runtime", targets: ["Runtime"]),
         .executable(name: "trm-train", targets: ["trm-train"]),
         .executable(name: "trm-info", targets: ["trm-info"]),
+        .executable(name: "trm-compile", targets: ["trm-compile"]),
+        .executable(name: "trm-run", targets: ["trm-run"]),
     ],
     targets: [
         // C interop, confined to these shim modules.
@@ -23,14 +25,18 @@ let package = Package(
 
         .target(name: "GraphIR", dependencies: ["TRMGProto", "CProtobufC"]),
         .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS"]),
+        .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
         .target(name: "Trainer", dependencies: ["GraphIR", "Runtime"]),
         .target(name: "CLISupport", dependencies: []),
 
         .executableTarget(name: "trm-train", dependencies: ["Trainer", "GraphIR", "CLISupport"]),
         .executableTarget(name: "trm-info", dependencies: ["GraphIR", "CLISupport"]),
+        .executableTarget(name: "trm-compile", dependencies: ["Compiler", "GraphIR", "CLISupport"]),
+        .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport"]),
 
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphIR", "Trainer"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GraphIR"]),

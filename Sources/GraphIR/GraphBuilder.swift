@@ -67,6 +67,20 @@ public struct GraphBuilder {
         graph.outputs.append(ValueInfo(name, t))
     }
 
+    /// Renames a value defined by a node (e.g. to give a graph output its contract name).
+    public mutating func rename(_ old: String, to new: String) throws {
+        guard let t = types[old], graph.nodes.contains(where: { $0.outputs.contains(old) }) else {
+            throw TRMError(.invalidGraph, "rename: '\(old)' is not a node output")
+        }
+        try define(new, t)
+        types[old] = nil
+        for i in graph.nodes.indices {
+            graph.nodes[i].inputs = graph.nodes[i].inputs.map { $0 == old ? new : $0 }
+            graph.nodes[i].outputs = graph.nodes[i].outputs.map { $0 == old ? new : $0 }
+        }
+        for i in graph.outputs.indices where graph.outputs[i].name == old { graph.outputs[i].name = new }
+    }
+
     /// The finished, verified graph.
     public func build() throws -> Graph {
         try Verifier.verify(graph)

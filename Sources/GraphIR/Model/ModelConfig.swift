@@ -160,6 +160,9 @@ public struct ModelConfig: Codable, Hashable, Sendable {
         guard puzzleEmbNdim <= puzzleEmbLen * hidden else {
             throw fail("puzzle_emb_ndim \(puzzleEmbNdim) does not fit in puzzle_emb_len × hidden = \(puzzleEmbLen * hidden)")
         }
+        guard puzzleEmbLen == 0 || puzzleEmbNdim > 0 else {
+            throw fail("puzzle_emb_len \(puzzleEmbLen) needs puzzle_emb_ndim > 0 (or set puzzle_emb_len to 0)")
+        }
         guard expansion > 0, expansion <= 64 else { throw fail("expansion \(expansion) is out of range") }
         guard !sublayers.isEmpty, sublayers.count <= 64 else { throw fail("sublayers must list 1 to 64 items") }
         guard hidden % heads == 0 else { throw fail("hidden \(hidden) is not a multiple of heads \(heads)") }

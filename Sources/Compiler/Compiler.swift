@@ -1,0 +1,44 @@
+import Foundation
+import GraphIR
+
+/// Checkpoint -> `.trmg`: lowering, the pass pipeline and the memory plan.
+public struct CompileReport: Sendable {
+    public var config: ModelConfig
+    public var nodesBefore: Int
+    public var nodesAfter: Int
+    public var opsAfter: [String: Int]
+    public var flopsPerSample: Double
+    public var arenaBytesPerSample: Int
+    public var naiveBytesPerSample: Int
+    public var weightBytes: Int
+}
+
+public enum TRMCompiler {
+    /// Compiles a checkpoint into a model with its plan, and a report for the summary.
+    public static func compile(_ checkpoint: Checkpoint, fuse: Bool = true) throws -> (TrmgModel, CompileReport) {
+        let lowered = try Lowering.lower(checkpoint)
+        var graph = try PassPipeline.run(lowered, passes: PassPipeline.passes(fuse: fuse))
+        // The initial carries are read by the ACT loop, not by the graph: keep them.
+        for name in ["H_init", "L_init"] where graph.initializer(named: name) == nil {
+            graph.initializers.append(Initializer(name: name, dims: [checkpoint.config.hidden], floats: checkpoint[name]))
+        }
+        let memory = try MemoryPlanner.plan(graph)
+        let config = checkpoint.config
+        var plan = ModelPlan(configJSON: config.jsonString(), taskJSON: checkpoint.taskJSON, haltMaxSteps: config.haltMaxSteps,
+                             carry: [CarryBinding(from: StepGraphNames.zHNext, to: StepGraphNames.zH, initial: "H_init"),
+                                     CarryBinding(from: StepGraphNames.zLNext, to: StepGraphNames.zL, initial: "L_init")],
+                             arenaBytesPerSample: memory.arenaBytesPerSample, naiveBytesPerSample: memory.naiveBytesPerSample,
+                             placements: memory.placements, identifiers: checkpoint.identifiers ?? [])
+        plan.workspaceBytes = 0
+        let carryJSON = "[" + plan.carry.map { "{\"from\":\(JSONText.quote($0.from)),\"init\":\(JSONText.quote($0.initial)),\"to\":\(JSONText.quote($0.to))}" }
+            .joined(separator: ",") + "]"
+        let metadata = ["trm.config": plan.configJSON, "trm.task": plan.taskJSON, "trm.carry": carryJSON,
+                        "trm.halt_max_steps": String(config.haltMaxSteps), "trm.fused": fuse ? "1" : "0"]
+        let model = TrmgModel(graph: graph, plan: plan, metadata: metadata)
+        let report = CompileReport(config: config, nodesBefore: lowered.nodes.count, nodesAfter: graph.nodes.count,
+                                   opsAfter: graph.opHistogram, flopsPerSample: try FlopCounter.flopsPerSample(graph),
+                                   arenaBytesPerSample: memory.arenaBytesPerSample, naiveBytesPerSample: memory.naiveBytesPerSample,
+                                   weightBytes: graph.initializers.reduce(0) { $0 + $1.data.count * 4 })
+        return (model, report)
+    }
+}

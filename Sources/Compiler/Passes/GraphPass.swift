@@ -1,0 +1,52 @@
+import GraphIR
+
+/// One optimisation of the step graph. A pass returns a graph with the same inputs, outputs and
+/// semantics (up to fp32 rounding).
+public protocol GraphPass: Sendable {
+    var name: String { get }
+    func run(_ graph: Graph) throws -> Graph
+}
+
+/// Which node produces each value and how many times each value is read, for pattern matching.
+struct GraphIndex {
+    let graph: Graph
+    var producer: [String: Int] = [:]
+    var uses: [String: Int] = [:]
+    let outputs: Set<String>
+
+    init(_ graph: Graph) {
+        self.graph = graph
+        outputs = Set(graph.outputs.map(\.name))
+        for (i, n) in graph.nodes.enumerated() {
+            for o in n.outputs { producer[o] = i }
+            for v in n.inputs { uses[v, default: 0] += 1 }
+        }
+    }
+
+    /// The node producing `value` if it has op name `opName` and the value is read only once (by
+    /// the pattern's consumer) and is not a graph output.
+    func soleProducer(_ value: String, _ opName: String) -> Node? {
+        guard let i = producer[value], graph.nodes[i].op.name == opName, uses[value] == 1, !outputs.contains(value) else { return nil }
+        return graph.nodes[i]
+    }
+
+    func isConstant(_ value: String) -> Bool { graph.initializer(named: value) != nil }
+}
+
+/// Rewrites a graph by replacing some nodes with new ones: `removed` node names disappear, and each
+/// replacement is inserted where the node it is keyed by stood.
+struct Rewrite {
+    var removed: Set<String> = []
+    var replacements: [String: Node] = [:]
+
+    var isEmpty: Bool { replacements.isEmpty && removed.isEmpty }
+
+    func apply(to graph: Graph) -> Graph {
+        var g = graph
+        g.nodes = graph.nodes.compactMap { n in
+            if let r = replacements[n.name] { return r }
+            return removed.contains(n.name) ? nil : n
+        }
+        return g
+    }
+}

@@ -1,0 +1,19 @@
+import GraphIR
+
+/// SwiGLU(MatMul(x, W)) -> MatMul(x, W) with the SwiGLU epilogue: the gate/up product is consumed
+/// block by block and never written to the arena.
+public struct MatMulEpilogueFusion: GraphPass {
+    public let name = "matmul-epilogue-fusion"
+    public init() {}
+
+    public func run(_ graph: Graph) throws -> Graph {
+        let index = GraphIndex(graph)
+        var rewrite = Rewrite()
+        for node in graph.nodes where node.op == .swiGLU {
+            guard let mm = index.soleProducer(node.inputs[0], "MatMul"), mm.op == .matMul(epilogue: .none) else { continue }
+            rewrite.removed.insert(mm.name)
+            rewrite.replacements[node.name] = Node(node.name, .matMul(epilogue: .swiGLU), inputs: mm.inputs, outputs: node.outputs)
+        }
+        return rewrite.apply(to: graph)
+    }
+}

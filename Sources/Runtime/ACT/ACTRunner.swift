@@ -1,0 +1,140 @@
+import GraphIR
+
+/// How the ACT loop decides that a sample is done.
+public enum Halting: String, Sendable, CaseIterable {
+    /// Always `halt_max_steps` steps: the reference's evaluation behaviour.
+    case fixed
+    /// Halt when q_halt > 0 or at `halt_max_steps`; the slot is refilled from the queue.
+    case adaptive
+}
+
+/// Final outputs of a solve, one row per sample, in input order.
+public struct ACTResult: Sendable {
+    /// [N, L, V] logits of each sample's last ACT step.
+    public var logits: [Float]
+    /// [N, L] argmax of the logits.
+    public var preds: [Int32]
+    /// [N] q_halt of the last step.
+    public var qHalt: [Float]
+    /// [N] ACT steps each sample ran.
+    public var steps: [Int32]
+    /// Step graphs executed (each on a whole batch).
+    public var batchSteps: Int
+}
+
+/// The ACT loop (DESIGN.md §5): runs samples through the step graph in batch slots, carrying z_H
+/// and z_L between steps, halting per `Halting` and refilling free slots from the queue.
+public final class ACTRunner {
+    public let session: Session
+    let tokensName = "tokens", idsName = "puzzle_ids", logitsName = "logits", qHaltName = "q_halt"
+    public let seqLen: Int
+    public let vocabOut: Int
+    public let vocabIn: Int
+    public let numPuzzleIds: Int
+
+    public init(session: Session) throws {
+        self.session = session
+        let g = session.model.graph, types = session.model.types
+        guard let tok = types[tokensName], tok.dtype == .int32, tok.shape.isBatched, tok.shape.rank == 2,
+              let ids = types[idsName], ids.dtype == .int32, ids.shape == Shape(batched: []),
+              let logits = types[logitsName], logits.shape.rank == 3,
+              let q = types[qHaltName], q.shape == Shape(batched: []) else {
+            throw TRMError(.malformedFile, "the model is not a TRM step graph (inputs tokens/puzzle_ids, outputs logits/q_halt)")
+        }
+        seqLen = tok.shape.sampleDims[0]
+        vocabOut = logits.shape.sampleDims[1]
+        func tableRows(_ input: String) -> Int {
+            g.nodes.first { $0.op == .gather && $0.inputs[1] == input }.flatMap { types[$0.inputs[0]]?.shape.sampleDims.first } ?? 0
+        }
+        vocabIn = tableRows(tokensName)
+        numPuzzleIds = max(1, tableRows(idsName))
+    }
+
+    /// Solves `count` samples: tokens [count, L], puzzleIds [count] (nil: all 0).
+    public func run(tokens: [Int32], puzzleIds: [Int32]?, count: Int, halting: Halting = .fixed, maxSteps: Int? = nil,
+                    progress: ((Int, Int) -> Void)? = nil) throws -> ACTResult {
+        let l = seqLen, b = session.batch
+        guard count >= 0, tokens.count == count * l else {
+            throw TRMError(.invalidInput, "tokens: expected \(count) × \(l) values, got \(tokens.count)")
+        }
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabIn }) {
+            throw TRMError(.invalidInput, "tokens: value \(bad) is outside the model's vocabulary 0..<\(vocabIn)")
+        }
+        let ids = puzzleIds ?? [Int32](repeating: 0, count: count)
+        guard ids.count == count else { throw TRMError(.invalidInput, "puzzle ids: expected \(count) values, got \(ids.count)") }
+        if let bad = ids.first(where: { $0 < 0 || Int($0) >= numPuzzleIds }) {
+            throw TRMError(.invalidInput, "puzzle ids: \(bad) is outside the model's \(numPuzzleIds) identifiers")
+        }
+        let limit = maxSteps ?? session.model.plan.haltMaxSteps
+        guard limit >= 1 else { throw TRMError(.invalidInput, "at least one ACT step is needed") }
+
+        var result = ACTResult(logits: [Float](repeating: 0, count: count * l * vocabOut), preds: [Int32](repeating: 0, count: count * l),
+                               qHalt: [Float](repeating: 0, count: count), steps: [Int32](repeating: 0, count: count), batchSteps: 0)
+        var slots = [Int?](repeating: nil, count: b)
+        var slotSteps = [Int](repeating: 0, count: b)
+        var next = 0, done = 0
+        let tokPtr = UnsafeMutableRawPointer(session.pointer(tokensName)).assumingMemoryBound(to: Int32.self)
+        let idPtr = UnsafeMutableRawPointer(session.pointer(idsName)).assumingMemoryBound(to: Int32.self)
+        func load(_ slot: Int) {
+            if next < count {
+                slots[slot] = next
+                for i in 0..<l { tokPtr[slot * l + i] = tokens[next * l + i] }
+                idPtr[slot] = ids[next]
+                next += 1
+            } else {
+                slots[slot] = nil
+                for i in 0..<l { tokPtr[slot * l + i] = 0 }
+                idPtr[slot] = 0
+            }
+            slotSteps[slot] = 0
+            resetCarry(slot)
+        }
+        for s in 0..<b { load(s) }
+        let logits = session.pointer(logitsName), q = session.pointer(qHaltName)
+        while slots.contains(where: { $0 != nil }) {
+            try session.step()
+            result.batchSteps += 1
+            for s in 0..<b {
+                guard let sample = slots[s] else { continue }
+                slotSteps[s] += 1
+                let halt = slotSteps[s] >= limit || (halting == .adaptive && q[s] > 0)
+                if halt {
+                    let src = logits + s * l * vocabOut
+                    for i in 0..<(l * vocabOut) { result.logits[sample * l * vocabOut + i] = src[i] }
+                    for t in 0..<l {
+                        let row = src + t * vocabOut
+                        var best = 0
+                        for v in 1..<vocabOut where row[v] > row[best] { best = v }
+                        result.preds[sample * l + t] = Int32(best)
+                    }
+                    result.qHalt[sample] = q[s]
+                    result.steps[sample] = Int32(slotSteps[s])
+                    done += 1
+                    load(s)
+                } else {
+                    advanceCarry(s)
+                }
+            }
+            progress?(done, count)
+        }
+        return result
+    }
+
+    /// A fresh slot: each carry input filled with its initial [D] vector on every position.
+    func resetCarry(_ slot: Int) {
+        for c in session.model.plan.carry {
+            let n = session.count(c.to)! / session.batch
+            let dst = session.pointer(c.to) + slot * n, initial = session.pointer(c.initial)
+            let d = session.model.types[c.initial]!.shape.sampleDims[0]
+            for i in stride(from: 0, to: n, by: d) { (dst + i).update(from: initial, count: d) }
+        }
+    }
+
+    /// A continuing slot: each carry input takes the step's output.
+    func advanceCarry(_ slot: Int) {
+        for c in session.model.plan.carry {
+            let n = session.count(c.to)! / session.batch
+            (session.pointer(c.to) + slot * n).update(from: session.pointer(c.from) + slot * n, count: n)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import GraphIR
+
+/// Runs the step graph of a loaded model for a fixed batch size. All memory (the activation arena
+/// and the per-thread workspace) is allocated once here; `step()` allocates nothing.
+public final class Session {
+    public let model: LoadedModel
+    public let batch: Int
+    public let threads: Int
+    let arena: AlignedBuffer
+    let workspace: AlignedBuffer
+    let workspaceFloatsPerThread: Int
+    let program: [Instruction]
+
+    /// Largest batch a session accepts.
+    public static let maxBatch = 1 << 16
+
+    public init(model: LoadedModel, batch: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+        guard batch >= 1, batch <= Session.maxBatch else { throw TRMError(.invalidInput, "batch must be 1...\(Session.maxBatch), got \(batch)") }
+        guard threads >= 1, threads <= 1024 else { throw TRMError(.invalidInput, "threads must be 1...1024, got \(threads)") }
+        let (bytes, overflow) = model.plan.arenaBytesPerSample.multipliedReportingOverflow(by: batch)
+        guard !overflow, bytes <= AlignedBuffer.maxBytes else {
+            throw TRMError(.invalidInput, "batch \(batch) needs \(model.plan.arenaBytesPerSample) × \(batch) bytes of activations, more than this machine has")
+        }
+        self.model = model
+        self.batch = batch
+        self.threads = threads
+        arena = try AlignedBuffer(bytes: bytes)
+        var builder = ProgramBuilder(model: model, batch: batch, arena: arena)
+        program = builder.build()
+        workspaceFloatsPerThread = (builder.workspaceFloats + 15) / 16 * 16
+        workspace = try AlignedBuffer(bytes: workspaceFloatsPerThread * 4 * threads)
+    }
+
+    /// Pointer to a value of the step graph in the arena (or a weight).
+    func pointer(_ name: String) -> UnsafeMutablePointer<Float> {
+        if let w = model.weight(name) { return w }
+        return arena.floats(at: batch * model.placements[name]!.offset)
+    }
+
+    /// Elements of `name` for this batch size.
+    public func count(_ name: String) -> Int? {
+        guard let t = model.types[name] else { return nil }
+        return t.shape.isBatched ? batch * (t.shape.elementsPerSample ?? 0) : t.shape.elementsPerSample
+    }
+
+    /// Copies `values` into graph input `name` (fp32).
+    public func setInput(_ name: String, floats values: [Float]) throws {
+        try checkInput(name, .float32, values.count)
+        values.withUnsafeBufferPointer { pointer(name).update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    /// Copies `values` into graph input `name` (int32).
+    public func setInput(_ name: String, int32 values: [Int32]) throws {
+        try checkInput(name, .int32, values.count)
+        values.withUnsafeBufferPointer {
+            UnsafeMutableRawPointer(pointer(name)).copyMemory(from: $0.baseAddress!, byteCount: values.count * 4)
+        }
+    }
+
+    private func checkInput(_ name: String, _ dtype: DType, _ n: Int) throws {
+        guard let t = model.types[name], model.graph.inputs.contains(where: { $0.name == name }) else {
+            throw TRMError(.invalidInput, "'\(name)' is not an input of the model")
+        }
+        guard t.dtype == dtype, n == count(name) else {
+            throw TRMError(.invalidInput, "input '\(name)' needs \(count(name) ?? 0) \(t.dtype.rawValue) values, got \(n) \(dtype.rawValue)")
+        }
+    }
+
+    /// The current values of `name` (fp32).
+    public func floats(_ name: String) -> [Float] {
+        guard let n = count(name), model.types[name]?.dtype == .float32 else { return [] }
+        return Array(UnsafeBufferPointer(start: pointer(name), count: n))
+    }
+
+    /// The current values of `name` (int32).
+    public func int32s(_ name: String) -> [Int32] {
+        guard let n = count(name), model.types[name]?.dtype == .int32 else { return [] }
+        return Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer(name)).assumingMemoryBound(to: Int32.self), count: n))
+    }
+
+    /// Runs the step graph once on the current inputs.
+    public func step() throws {
+        Gemm.setThreads(threads)
+        for instruction in program { try execute(instruction) }
+    }
+
+    /// Workspace of thread `t`.
+    @inline(__always)
+    func scratch(_ t: Int) -> UnsafeMutablePointer<Float> { workspace.floats(at: t * workspaceFloatsPerThread * 4) }
+}

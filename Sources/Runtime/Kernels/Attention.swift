@@ -1,0 +1,87 @@
+import COpenBLAS
+import Foundation
+
+/// Non-causal softmax attention, unfused (separate q, k, v) and fused (qkv split + RoPE +
+/// attention). Both gather one head into a per-thread workspace and process queries in tiles, so
+/// no S×S tensor is ever held: the largest temporary is a [tile, S] block of scores.
+public enum Attention {
+    /// Query rows per tile.
+    public static let tile = 128
+
+    /// Floats of workspace one call needs for sequence length `seq` and head dim `headDim`.
+    public static func workspaceFloats(seq: Int, headDim: Int) -> Int {
+        3 * seq * headDim + min(tile, seq) * seq + 2 * headDim
+    }
+
+    /// q, k, v, out: [batch, seq, heads·headDim].
+    public static func unfused(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, heads: Int, headDim: Int,
+                               workspace: UnsafeMutablePointer<Float>) {
+        let w = heads * headDim
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let base = b * seq * w + h * headDim
+                head(q: q + base, k: k + base, v: v + base, stride: w, rope: nil, out: out + base, outStride: w,
+                     seq: seq, headDim: headDim, workspace: workspace)
+            }
+        }
+    }
+
+    /// qkv: [batch, seq, 3·heads·headDim] (q | k | v, head-major); out: [batch, seq, heads·headDim].
+    public static func fused(qkv: UnsafePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+                             out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, heads: Int, headDim: Int,
+                             workspace: UnsafeMutablePointer<Float>) {
+        let w = heads * headDim
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let base = b * seq * 3 * w + h * headDim
+                head(q: qkv + base, k: qkv + base + w, v: qkv + base + 2 * w, stride: 3 * w, rope: (cos, sin),
+                     out: out + b * seq * w + h * headDim, outStride: w, seq: seq, headDim: headDim, workspace: workspace)
+            }
+        }
+    }
+
+    /// One head: rows of q/k/v are `stride` floats apart.
+    static func head(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int,
+                     rope: (UnsafePointer<Float>, UnsafePointer<Float>)?, out: UnsafeMutablePointer<Float>, outStride: Int,
+                     seq: Int, headDim: Int, workspace: UnsafeMutablePointer<Float>) {
+        let d = headDim
+        let qh = workspace, kh = workspace + seq * d, vh = workspace + 2 * seq * d
+        let scores = workspace + 3 * seq * d
+        let scale = 1 / Float(d).squareRoot()
+        for t in 0..<seq {
+            if let (cos, sin) = rope {
+                Rope.rotate(q + t * stride, qh + t * d, cos: cos + t * d, sin: sin + t * d, dim: d)
+                Rope.rotate(k + t * stride, kh + t * d, cos: cos + t * d, sin: sin + t * d, dim: d)
+            } else {
+                (qh + t * d).update(from: q + t * stride, count: d)
+                (kh + t * d).update(from: k + t * stride, count: d)
+            }
+            (vh + t * d).update(from: v + t * stride, count: d)
+        }
+        var t0 = 0
+        while t0 < seq {
+            let rows = min(tile, seq - t0)
+            // scores[rows, seq] = scale · Q_tile · Kᵀ
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(seq), Int32(d), scale,
+                        qh + t0 * d, Int32(d), kh, Int32(d), 0, scores, Int32(seq))
+            for r in 0..<rows {
+                let s = scores + r * seq
+                var m = -Float.infinity
+                for j in 0..<seq { m = max(m, s[j]) }
+                var sum: Float = 0
+                for j in 0..<seq {
+                    let e = Foundation.exp(s[j] - m)
+                    s[j] = e
+                    sum += e
+                }
+                let inv = 1 / sum
+                for j in 0..<seq { s[j] *= inv }
+            }
+            // out_tile[rows, d] = P · V, written with the output's row stride.
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(seq), 1,
+                        scores, Int32(seq), vh, Int32(d), 0, out + t0 * outStride, Int32(outStride))
+            t0 += rows
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// Mamba-2 kernels (mamba2-spec §2.1): depthwise causal conv, the selective scan, and the fused
+/// scan+gate that runs conv + SiLU + dt softplus + scan + D skip + SiLU(z) gate + grouped RMSNorm
+/// over one sample's in_proj output in one pass. `reverse` runs a sequence from its end (equal to
+/// flipping the input and the output along L).
+public enum Mamba2 {
+    /// Depthwise causal cross-correlation for one sample: x and out are [seq, channels] with row
+    /// strides; w is [channels, kernel] (w[c, kernel-1] multiplies the current token).
+    static func conv(_ x: UnsafePointer<Float>, xStride: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                     _ out: UnsafeMutablePointer<Float>, outStride: Int, seq: Int, channels: Int, kernel: Int,
+                     reverse: Bool, silu: Bool) {
+        for t in 0..<seq {
+            let o = out + t * outStride
+            for c in 0..<channels { o[c] = bias[c] }
+            for k in 0..<kernel {
+                // Token feeding tap k: t-(K-1)+k causal, t+(K-1)-k reversed.
+                let src = reverse ? t + (kernel - 1) - k : t - (kernel - 1) + k
+                guard src >= 0 && src < seq else { continue }
+                let xs = x + src * xStride
+                for c in 0..<channels { o[c] += w[c * kernel + k] * xs[c] }
+            }
+            if silu { for c in 0..<channels { o[c] = Elementwise.siluScalar(o[c]) } }
+        }
+    }
+
+    /// x, out: [batch, seq, channels]; w: [channels, 1, kernel]; bias: [channels].
+    public static func conv1dCausal(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                                    _ out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, channels: Int, kernel: Int, reverse: Bool) {
+        for b in 0..<batch {
+            conv(x + b * seq * channels, xStride: channels, w, bias, out + b * seq * channels, outStride: channels,
+                 seq: seq, channels: channels, kernel: kernel, reverse: reverse, silu: false)
+        }
+    }
+
+    /// One head's recurrence from a zero state: S = exp(dt·A)·S + dt·x⊗B, y = S·C + D·x.
+    /// `state` is P×N scratch.
+    @inline(__always)
+    static func scanHead(x: UnsafePointer<Float>, xStride: Int, dt: UnsafePointer<Float>, dtStride: Int,
+                         b: UnsafePointer<Float>, c: UnsafePointer<Float>, bcStride: Int, a: Float, d: Float,
+                         y: UnsafeMutablePointer<Float>, yStride: Int, seq: Int, headDim p: Int, dState n: Int,
+                         reverse: Bool, state: UnsafeMutablePointer<Float>) {
+        state.update(repeating: 0, count: p * n)
+        for step in 0..<seq {
+            let t = reverse ? seq - 1 - step : step
+            let dtv = dt[t * dtStride]
+            let decay = Foundation.exp(dtv * a)
+            let xt = x + t * xStride, bt = b + t * bcStride, ct = c + t * bcStride, yt = y + t * yStride
+            for i in 0..<p {
+                let s = state + i * n
+                let u = dtv * xt[i]
+                var acc: Float = 0
+                for j in 0..<n {
+                    let v = decay * s[j] + u * bt[j]
+                    s[j] = v
+                    acc += v * ct[j]
+                }
+                yt[i] = acc + d * xt[i]
+            }
+        }
+    }
+
+    /// The unfused scan: x [batch, seq, H·P], dt [batch, seq, H], bm/cm [batch, seq, G·N].
+    public static func ssmScan(x: UnsafePointer<Float>, dt: UnsafePointer<Float>, a: UnsafePointer<Float>,
+                               bm: UnsafePointer<Float>, cm: UnsafePointer<Float>, d: UnsafePointer<Float>,
+                               out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, heads: Int, headDim: Int,
+                               dState: Int, groups: Int, reverse: Bool, state: UnsafeMutablePointer<Float>) {
+        let e = heads * headDim, gn = groups * dState, perGroup = heads / groups
+        for bi in 0..<batch {
+            for h in 0..<heads {
+                let g = h / perGroup
+                scanHead(x: x + bi * seq * e + h * headDim, xStride: e, dt: dt + bi * seq * heads + h, dtStride: heads,
+                         b: bm + bi * seq * gn + g * dState, c: cm + bi * seq * gn + g * dState, bcStride: gn,
+                         a: a[h], d: d[h], y: out + bi * seq * e + h * headDim, yStride: e, seq: seq,
+                         headDim: headDim, dState: dState, reverse: reverse, state: state)
+            }
+        }
+    }
+
+    /// Floats of workspace the fused kernel needs per sample.
+    public static func scanGateWorkspaceFloats(seq: Int, heads: Int, headDim: Int, dState: Int, groups: Int) -> Int {
+        let cd = heads * headDim + 2 * groups * dState
+        return seq * cd + seq * heads + headDim * dState
+    }
+
+    /// The fused Mamba2ScanGate for one sample. zx: [seq, 2E+2GN+H] (z | xBC | dt), out: [seq, E].
+    public static func scanGate(zx: UnsafePointer<Float>, convW: UnsafePointer<Float>, convB: UnsafePointer<Float>,
+                                dtBias: UnsafePointer<Float>, a: UnsafePointer<Float>, d: UnsafePointer<Float>,
+                                normW: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, seq: Int, heads: Int,
+                                headDim: Int, dState: Int, groups: Int, kernel: Int, eps: Float, reverse: Bool,
+                                workspace: UnsafeMutablePointer<Float>) {
+        let e = heads * headDim, gn = groups * dState, cd = e + 2 * gn, width = 2 * e + 2 * gn + heads
+        let xbc = workspace, dt = workspace + seq * cd, state = dt + seq * heads
+        conv(zx + e, xStride: width, convW, convB, xbc, outStride: cd, seq: seq, channels: cd, kernel: kernel,
+             reverse: reverse, silu: true)
+        for t in 0..<seq {
+            let raw = zx + t * width + e + cd
+            for h in 0..<heads { dt[t * heads + h] = Elementwise.softplusScalar(raw[h] + dtBias[h]) }
+        }
+        let perGroup = heads / groups
+        for h in 0..<heads {
+            let g = h / perGroup
+            scanHead(x: xbc + h * headDim, xStride: cd, dt: dt + h, dtStride: heads, b: xbc + e + g * dState,
+                     c: xbc + e + gn + g * dState, bcStride: cd, a: a[h], d: d[h], y: out + h * headDim, yStride: e,
+                     seq: seq, headDim: headDim, dState: dState, reverse: reverse, state: state)
+        }
+        // y (in out) ⊙ silu(z), grouped RMSNorm, × w, in place.
+        for t in 0..<seq {
+            Norms.gatedRow(out + t * e, zx + t * width, normW, out + t * e, cols: e, groupSize: e / groups, eps: eps)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// The graph's MatMul: y = x·Wᵀ (+ bias), optionally with the SwiGLU epilogue.
+public enum MatMulKernel {
+    /// Rows per block of the SwiGLU epilogue: the product of one block lives in a fixed scratch.
+    public static let epilogueBlockRows = 256
+
+    /// Scratch floats the SwiGLU epilogue needs for output width `n` (before halving).
+    public static func scratchFloats(n: Int, swiGLU: Bool) -> Int { swiGLU ? epilogueBlockRows * n : 0 }
+
+    /// x [rows, k], w [n, k], bias [n]?, out [rows, n] (or [rows, n/2] with SwiGLU, through `scratch`
+    /// of `scratchFloats` floats).
+    public static func run(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                           out: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int, swiGLU: Bool,
+                           scratch: UnsafeMutablePointer<Float>?) {
+        guard swiGLU, let scratch else {
+            product(x: x, w: w, bias: bias, out: out, rows: rows, n: n, k: k)
+            return
+        }
+        var r0 = 0
+        while r0 < rows {
+            let m = min(epilogueBlockRows, rows - r0)
+            product(x: x + r0 * k, w: w, bias: bias, out: scratch, rows: m, n: n, k: k)
+            SwiGLU.run(scratch, out + r0 * (n / 2), rows: m, width: n / 2)
+            r0 += m
+        }
+    }
+
+    static func product(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        out: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int) {
+        Gemm.xwt(UnsafeBufferPointer(start: x, count: rows * k), UnsafeBufferPointer(start: w, count: n * k),
+                 UnsafeMutableBufferPointer(start: out, count: rows * n), m: rows, n: n, k: k)
+        if let bias {
+            for r in 0..<rows {
+                let o = out + r * n
+                for j in 0..<n { o[j] += bias[j] }
+            }
+        }
+    }
+}
+
+/// out[r] = silu(x[r, :I]) ⊙ x[r, I:2I].
+public enum SwiGLU {
+    public static func run(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        for r in 0..<rows {
+            let g = x + r * 2 * width, o = out + r * width
+            for i in 0..<width { o[i] = Elementwise.siluScalar(g[i]) * g[i + width] }
+        }
+    }
+}

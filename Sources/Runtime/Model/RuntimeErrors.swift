@@ -1,0 +1,7 @@
+import GraphIR
+
+/// Runtime errors are `TRMError`s; these helpers name the common kinds.
+enum TRMErrorBridge {
+    static func outOfRange(_ message: String) -> TRMError { TRMError(.invalidInput, message) }
+    static func badModel(_ message: String) -> TRMError { TRMError(.malformedFile, message) }
+}
