@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "GraphIR", targets: ["GraphIR"]),
         .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "trm_runtime", type: .dynamic, targets: ["TRMRuntimeC"]),
         .executable(name: "trm-train", targets: ["trm-train"]),
         .executable(name: "trm-info", targets: ["trm-info"]),
         .executable(name: "trm-compile", targets: ["trm-compile"]),
@@ -25,6 +26,7 @@ let package = Package(
 
         .target(name: "GraphIR", dependencies: ["TRMGProto", "CProtobufC"]),
         .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS"]),
+        .target(name: "TRMRuntimeC", dependencies: ["Runtime", "GraphIR"]),
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
         .target(name: "Trainer", dependencies: ["GraphIR", "Runtime"]),
         .target(name: "CLISupport", dependencies: []),

@@ -120,6 +120,40 @@ public final class ACTRunner {
         return result
     }
 
+    /// Step-level use: validates and loads `session.batch` samples into the slots with fresh carries.
+    public func load(tokens: [Int32], puzzleIds: [Int32]?) throws {
+        let b = session.batch, l = seqLen
+        guard tokens.count == b * l else { throw TRMError(.invalidInput, "tokens: expected \(b) × \(l) values, got \(tokens.count)") }
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabIn }) {
+            throw TRMError(.invalidInput, "tokens: value \(bad) is outside the model's vocabulary 0..<\(vocabIn)")
+        }
+        let ids = puzzleIds ?? [Int32](repeating: 0, count: b)
+        guard ids.count == b else { throw TRMError(.invalidInput, "puzzle ids: expected \(b) values, got \(ids.count)") }
+        if let bad = ids.first(where: { $0 < 0 || Int($0) >= numPuzzleIds }) {
+            throw TRMError(.invalidInput, "puzzle ids: \(bad) is outside the model's \(numPuzzleIds) identifiers")
+        }
+        try session.setInput(tokensName, int32: tokens)
+        try session.setInput(idsName, int32: ids)
+        for s in 0..<b { resetCarry(s) }
+    }
+
+    /// Step-level use: one ACT step on every slot, then every carry advances to the step's outputs.
+    public func stepAll() throws {
+        try session.step()
+        for s in 0..<session.batch { advanceCarry(s) }
+    }
+
+    /// Argmax of the last step's logits, [batch, L].
+    public func predictions() -> [Int32] {
+        let logits = session.pointer(logitsName)
+        return (0..<(session.batch * seqLen)).map { r in
+            let row = logits + r * vocabOut
+            var best = 0
+            for v in 1..<vocabOut where row[v] > row[best] { best = v }
+            return Int32(best)
+        }
+    }
+
     /// A fresh slot: each carry input filled with its initial [D] vector on every position.
     func resetCarry(_ slot: Int) {
         for c in session.model.plan.carry {
@@ -134,7 +168,8 @@ public final class ACTRunner {
     func advanceCarry(_ slot: Int) {
         for c in session.model.plan.carry {
             let n = session.count(c.to)! / session.batch
-            (session.pointer(c.to) + slot * n).update(from: session.pointer(c.from) + slot * n, count: n)
+            let dst = session.pointer(c.to) + slot * n, src = session.pointer(c.from) + slot * n
+            if dst != src { dst.update(from: src, count: n) }
         }
     }
 }

@@ -1,0 +1,99 @@
+import Foundation
+import GraphIR
+import Runtime
+
+/// Writes the model's sizes into a trm_model_info (six int32 fields, in header order).
+@_cdecl("trm_model_get_info")
+public func trm_model_get_info(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guarded {
+        let h = try model(p)
+        guard let out else { throw CAPIError.argument("out is NULL") }
+        let probe = try ACTRunner(session: Session(model: h.model, batch: 1, threads: 1))
+        let c = h.model.config
+        let values = [probe.seqLen, probe.vocabIn, probe.numPuzzleIds, h.model.plan.haltMaxSteps, c?.hidden ?? 0, c?.fullSeqLen ?? 0]
+        for (i, v) in values.enumerated() { out[i] = Int32(clamping: v) }
+    }
+}
+
+@_cdecl("trm_session_create")
+public func trm_session_create(_ p: OpaquePointer?, _ batch: Int32, _ threads: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guarded {
+        let h = try model(p)
+        guard let out else { throw CAPIError.argument("out is NULL") }
+        guard batch >= 1 else { throw CAPIError.argument("batch must be at least 1, got \(batch)") }
+        guard threads >= 0 else { throw CAPIError.argument("threads must be 0 (all cores) or positive, got \(threads)") }
+        let t = threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : Int(threads)
+        let handle = SessionHandle(try ACTRunner(session: Session(model: h.model, batch: Int(batch), threads: t)))
+        out.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
+    }
+}
+
+@_cdecl("trm_session_free")
+public func trm_session_free(_ p: OpaquePointer?) {
+    guard let p else { return }
+    Unmanaged<SessionHandle>.fromOpaque(UnsafeRawPointer(p)).release()
+}
+
+@_cdecl("trm_session_solve")
+public func trm_session_solve(_ p: OpaquePointer?, _ tokens: UnsafePointer<Int32>?, _ ids: UnsafePointer<Int32>?, _ count: Int,
+                              _ halting: Int32, _ maxSteps: Int32, _ logits: UnsafeMutablePointer<Float>?,
+                              _ preds: UnsafeMutablePointer<Int32>?, _ qHalt: UnsafeMutablePointer<Float>?,
+                              _ steps: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guarded {
+        let r = try session(p).runner
+        guard count >= 0, count <= 1 << 24 else { throw CAPIError.argument("count \(count) is out of range") }
+        guard let tokens else { throw CAPIError.argument("tokens is NULL") }
+        guard halting == 0 || halting == 1 else { throw CAPIError.argument("halting must be 0 (fixed) or 1 (adaptive)") }
+        guard maxSteps >= 0 else { throw CAPIError.argument("max_steps must be >= 0") }
+        let tok = Array(UnsafeBufferPointer(start: tokens, count: count * r.seqLen))
+        let idList = ids.map { Array(UnsafeBufferPointer(start: $0, count: count)) }
+        let result = try r.run(tokens: tok, puzzleIds: idList, count: count, halting: halting == 0 ? .fixed : .adaptive,
+                               maxSteps: maxSteps == 0 ? nil : Int(maxSteps))
+        if let logits { result.logits.withUnsafeBufferPointer { logits.update(from: $0.baseAddress!, count: $0.count) } }
+        if let preds { result.preds.withUnsafeBufferPointer { preds.update(from: $0.baseAddress!, count: $0.count) } }
+        if let qHalt { result.qHalt.withUnsafeBufferPointer { qHalt.update(from: $0.baseAddress!, count: $0.count) } }
+        if let steps { result.steps.withUnsafeBufferPointer { steps.update(from: $0.baseAddress!, count: $0.count) } }
+    }
+}
+
+@_cdecl("trm_session_load")
+public func trm_session_load(_ p: OpaquePointer?, _ tokens: UnsafePointer<Int32>?, _ ids: UnsafePointer<Int32>?) -> Int32 {
+    guarded {
+        let r = try session(p).runner
+        guard let tokens else { throw CAPIError.argument("tokens is NULL") }
+        let b = r.session.batch
+        try r.load(tokens: Array(UnsafeBufferPointer(start: tokens, count: b * r.seqLen)),
+                   puzzleIds: ids.map { Array(UnsafeBufferPointer(start: $0, count: b)) })
+    }
+}
+
+@_cdecl("trm_session_step")
+public func trm_session_step(_ p: OpaquePointer?) -> Int32 {
+    guarded { try session(p).runner.stepAll() }
+}
+
+@_cdecl("trm_session_read")
+public func trm_session_read(_ p: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Float>?, _ count: Int) -> Int32 {
+    guarded {
+        let s = try session(p).runner.session
+        guard let name, let out else { throw CAPIError.argument("name and out must not be NULL") }
+        let key = String(cString: name)
+        guard s.model.graph.outputs.contains(where: { $0.name == key && $0.type.dtype == .float32 }), let n = s.count(key) else {
+            throw CAPIError.argument("'\(key)' is not a float output of the model")
+        }
+        guard count == n else { throw CAPIError.argument("'\(key)' has \(n) values, count is \(count)") }
+        let values = s.floats(key)
+        values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: n) }
+    }
+}
+
+@_cdecl("trm_session_predictions")
+public func trm_session_predictions(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?, _ count: Int) -> Int32 {
+    guarded {
+        let r = try session(p).runner
+        guard let out else { throw CAPIError.argument("out is NULL") }
+        let preds = r.predictions()
+        guard count == preds.count else { throw CAPIError.argument("predictions have \(preds.count) values, count is \(count)") }
+        preds.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: preds.count) }
+    }
+}
