@@ -938,7 +938,7 @@ const ProtobufCMessageDescriptor trmg__value_info_proto__descriptor =
   (ProtobufCMessageInit) trmg__value_info_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor trmg__node_proto__field_descriptors[7] =
+static const ProtobufCFieldDescriptor trmg__node_proto__field_descriptors[8] =
 {
   {
     "input",
@@ -1024,6 +1024,18 @@ static const ProtobufCFieldDescriptor trmg__node_proto__field_descriptors[7] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "overload",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Trmg__NodeProto, overload),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned trmg__node_proto__field_indices_by_name[] = {
   4,   /* field[4] = attribute */
@@ -1033,11 +1045,12 @@ static const unsigned trmg__node_proto__field_indices_by_name[] = {
   2,   /* field[2] = name */
   3,   /* field[3] = op_type */
   1,   /* field[1] = output */
+  7,   /* field[7] = overload */
 };
 static const ProtobufCIntRange trmg__node_proto__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor trmg__node_proto__descriptor =
 {
@@ -1047,7 +1060,7 @@ const ProtobufCMessageDescriptor trmg__node_proto__descriptor =
   "Trmg__NodeProto",
   "trmg",
   sizeof(Trmg__NodeProto),
-  7,
+  8,
   trmg__node_proto__field_descriptors,
   trmg__node_proto__field_indices_by_name,
   1,  trmg__node_proto__number_ranges,
@@ -1713,7 +1726,7 @@ const ProtobufCMessageDescriptor trmg__graph_proto__descriptor =
   (ProtobufCMessageInit) trmg__graph_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor trmg__function_proto__field_descriptors[9] =
+static const ProtobufCFieldDescriptor trmg__function_proto__field_descriptors[10] =
 {
   {
     "name",
@@ -1823,6 +1836,18 @@ static const ProtobufCFieldDescriptor trmg__function_proto__field_descriptors[9]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "overload",
+    13,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Trmg__FunctionProto, overload),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned trmg__function_proto__field_indices_by_name[] = {
   3,   /* field[3] = attribute */
@@ -1834,12 +1859,14 @@ static const unsigned trmg__function_proto__field_indices_by_name[] = {
   4,   /* field[4] = node */
   6,   /* field[6] = opset_import */
   2,   /* field[2] = output */
+  9,   /* field[9] = overload */
 };
-static const ProtobufCIntRange trmg__function_proto__number_ranges[2 + 1] =
+static const ProtobufCIntRange trmg__function_proto__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 4, 1 },
-  { 0, 9 }
+  { 13, 9 },
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor trmg__function_proto__descriptor =
 {
@@ -1849,10 +1876,10 @@ const ProtobufCMessageDescriptor trmg__function_proto__descriptor =
   "Trmg__FunctionProto",
   "trmg",
   sizeof(Trmg__FunctionProto),
-  9,
+  10,
   trmg__function_proto__field_descriptors,
   trmg__function_proto__field_indices_by_name,
-  2,  trmg__function_proto__number_ranges,
+  3,  trmg__function_proto__number_ranges,
   (ProtobufCMessageInit) trmg__function_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

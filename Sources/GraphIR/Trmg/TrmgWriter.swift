@@ -27,10 +27,16 @@ public enum TrmgWriter {
         }
         proto.pointee.n_opset_import = opsets.count
         proto.pointee.opset_import = arena.pointers(opsets)
-        proto.pointee.graph = graphProto(model.graph, arena)
+        // A malformed graph (tests only) may defeat specialisation; it is then written without bodies.
+        let functions = verify ? try OnnxFunctions.generate(for: model.graph)
+                               : (try? OnnxFunctions.generate(for: model.graph)) ?? .empty
+        proto.pointee.graph = graphProto(model.graph, overloads: functions.nodeOverloads, arena)
         let meta = model.metadata.sorted { $0.key < $1.key }.map { stringEntry($0.key, $0.value, arena) }
         proto.pointee.n_metadata_props = meta.count
         proto.pointee.metadata_props = arena.pointers(meta)
+        let bodies = functions.functions.map { OnnxProtoPacking.function($0, arena) }
+        proto.pointee.n_functions = bodies.count
+        proto.pointee.functions = arena.pointers(bodies)
         proto.pointee.trm_plan = planProto(model.plan, arena)
 
         let size = trmg__model_proto__get_packed_size(proto)
@@ -127,8 +133,9 @@ public enum TrmgWriter {
         return a
     }
 
-    static func nodeProto(_ n: Node, _ arena: CArena) -> UnsafeMutablePointer<Trmg__NodeProto> {
+    static func nodeProto(_ n: Node, overload: String?, _ arena: CArena) -> UnsafeMutablePointer<Trmg__NodeProto> {
         let p = arena.message(trmg__node_proto__init)
+        if let overload { p.pointee.overload = arena.cString(overload) }
         p.pointee.name = arena.cString(n.name)
         p.pointee.op_type = arena.cString(n.op.name)
         p.pointee.domain = arena.cString(TrmgFormat.domain)
@@ -142,10 +149,13 @@ public enum TrmgWriter {
         return p
     }
 
-    static func graphProto(_ g: Graph, _ arena: CArena) -> UnsafeMutablePointer<Trmg__GraphProto> {
+    /// `overloads` holds each node's function overload, in node order (empty: none).
+    static func graphProto(_ g: Graph, overloads: [String?], _ arena: CArena) -> UnsafeMutablePointer<Trmg__GraphProto> {
         let p = arena.message(trmg__graph_proto__init)
         p.pointee.name = arena.cString(g.name)
-        let nodes = g.nodes.map { nodeProto($0, arena) }
+        let nodes = g.nodes.enumerated().map { i, n in
+            nodeProto(n, overload: i < overloads.count ? overloads[i] : nil, arena)
+        }
         p.pointee.n_node = nodes.count
         p.pointee.node = arena.pointers(nodes)
         let inits = g.initializers.map { tensorProto($0, arena) }

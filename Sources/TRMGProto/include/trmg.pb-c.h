@@ -123,10 +123,14 @@ struct  Trmg__NodeProto
   size_t n_attribute;
   Trmg__AttributeProto **attribute;
   char *doc_string;
+  /*
+   * IR 10: selects the FunctionProto with the same overload
+   */
+  char *overload;
 };
 #define TRMG__NODE_PROTO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&trmg__node_proto__descriptor) \
-    , 0,NULL, 0,NULL, NULL, NULL, NULL, 0,NULL, NULL }
+    , 0,NULL, 0,NULL, NULL, NULL, NULL, 0,NULL, NULL, NULL }
 
 
 struct  Trmg__StringStringEntryProto
@@ -283,10 +287,14 @@ struct  Trmg__FunctionProto
   size_t n_opset_import;
   Trmg__OperatorSetIdProto **opset_import;
   char *domain;
+  /*
+   * IR 10: one specialised body per distinct attribute set
+   */
+  char *overload;
 };
 #define TRMG__FUNCTION_PROTO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&trmg__function_proto__descriptor) \
-    , NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL, NULL }
+    , NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL, NULL, NULL }
 
 
 /*
