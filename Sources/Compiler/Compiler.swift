@@ -9,7 +9,10 @@ public struct CompileReport: Sendable {
     public var opsAfter: [String: Int]
     public var flopsPerSample: Double
     public var arenaBytesPerSample: Int
+    /// Every value of the step graph in its own buffer, after the passes.
     public var naiveBytesPerSample: Int
+    /// Every value of the lowered graph (no fusion, no planning) in its own buffer.
+    public var loweredNaiveBytesPerSample: Int
     public var weightBytes: Int
 }
 
@@ -38,6 +41,7 @@ public enum TRMCompiler {
         let report = CompileReport(config: config, nodesBefore: lowered.nodes.count, nodesAfter: graph.nodes.count,
                                    opsAfter: graph.opHistogram, flopsPerSample: try FlopCounter.flopsPerSample(graph),
                                    arenaBytesPerSample: memory.arenaBytesPerSample, naiveBytesPerSample: memory.naiveBytesPerSample,
+                                   loweredNaiveBytesPerSample: try MemoryPlanner.naiveBytes(lowered),
                                    weightBytes: graph.initializers.reduce(0) { $0 + $1.data.count * 4 })
         return (model, report)
     }

@@ -21,6 +21,16 @@ public enum MemoryPlanner {
         var values: [String]
     }
 
+    /// Bytes per sample an executor without planning would allocate for `graph`: every input and
+    /// node output in its own buffer.
+    public static func naiveBytes(_ graph: Graph) throws -> Int {
+        let types = try Verifier.verify(graph)
+        return Set(graph.inputs.map(\.name) + graph.nodes.flatMap(\.outputs)).reduce(0) { total, name in
+            let t = types[name]!
+            return total + (t.shape.elementsPerSample ?? 0) * t.dtype.byteSize
+        }
+    }
+
     public static func plan(_ graph: Graph) throws -> Result {
         let types = try Verifier.verify(graph)
         func bytes(_ name: String) -> Int {

@@ -24,6 +24,7 @@ let usage = """
     """
 
 func megabytes(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1e6) }
+func ratio(_ a: Int, _ b: Int) -> String { String(format: "%.0f", Double(a) / Double(max(b, 1))) }
 
 runCommand("trm-compile") {
     let args = try Arguments(Array(CommandLine.arguments.dropFirst()), options: options)
@@ -49,7 +50,7 @@ runCommand("trm-compile") {
           nodes        \(r.nodesBefore) lowered -> \(r.nodesAfter) after passes
           fused ops    \(fused.isEmpty ? "none" : fused.joined(separator: " "))\(epilogues > 0 ? " MatMul+SwiGLU×\(epilogues)" : "")
           FLOPs        \(String(format: "%.2f", r.flopsPerSample / 1e9)) GFLOP per sample per ACT step
-          arena        \(megabytes(r.arenaBytesPerSample)) per sample (naive sum \(megabytes(r.naiveBytesPerSample)), \(String(format: "%.0f", Double(r.naiveBytesPerSample) / Double(r.arenaBytesPerSample)))× smaller)
+          arena        \(megabytes(r.arenaBytesPerSample)) per sample; naive sum \(megabytes(r.loweredNaiveBytesPerSample)) lowered (\(ratio(r.loweredNaiveBytesPerSample, r.arenaBytesPerSample))× larger), \(megabytes(r.naiveBytesPerSample)) after passes (\(ratio(r.naiveBytesPerSample, r.arenaBytesPerSample))×)
           time         \(String(format: "%.2f", Date().timeIntervalSince(start))) s
         """)
 }
