@@ -11,7 +11,7 @@ APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler libopenblas-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps system-deps python-deps build test test-swift test-tools demo proto clean
+.PHONY: all deps system-deps python-deps build test test-swift test-tools check-large demo proto clean
 
 all: build
 
@@ -36,6 +36,7 @@ build: system-deps
 	$(SWIFT) build $(RELEASE)
 
 test: deps
+	$(SWIFT) build $(RELEASE)
 	$(MAKE) test-swift
 	$(MAKE) test-tools
 
@@ -45,6 +46,10 @@ test-swift:
 
 test-tools:
 	TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q tools/tests
+
+# ARC-size runtime vs onnxruntime check (trm-attn and tr-mamba2attn, batch 2, 2 ACT steps): minutes.
+check-large: deps build
+	TRM_LARGE=1 TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q -s tools/tests/test_runtime_oracle.py -k arc_size
 
 # Until the compiler and runtime land, the demo initialises a small model and validates it.
 demo: build

@@ -36,19 +36,23 @@ def python_checkpoint(path, config, rng, prefix=""):
     """A checkpoint made the way another tool would: our names and metadata, numpy data."""
     d, v = config["hidden"], config["vocab"]
     i = 256  # SwiGLU width for hidden 64, expansion 4
+
+    def linear(rows, fan_in):
+        return rng.standard_normal((rows, fan_in)) / np.sqrt(fan_in)
+
     tensors = {
-        "embed_tokens.embedding_weight": rng.standard_normal((v, d)),
-        "lm_head.weight": rng.standard_normal((v, d)),
+        "embed_tokens.embedding_weight": linear(v, d),
+        "lm_head.weight": linear(v, d),
         "q_head.weight": np.zeros((2, d)), "q_head.bias": np.full((2,), -5.0),
         "H_init": rng.standard_normal(d), "L_init": rng.standard_normal(d),
         "puzzle_emb.weights": np.zeros((1, d)),
     }
     for b in range(2):
         p = f"L_level.layers.{b}."
-        tensors[p + "self_attn.qkv_proj.weight"] = rng.standard_normal((3 * d, d))
-        tensors[p + "self_attn.o_proj.weight"] = rng.standard_normal((d, d))
-        tensors[p + "mlp.gate_up_proj.weight"] = rng.standard_normal((2 * i, d))
-        tensors[p + "mlp.down_proj.weight"] = rng.standard_normal((d, i))
+        tensors[p + "self_attn.qkv_proj.weight"] = linear(3 * d, d)
+        tensors[p + "self_attn.o_proj.weight"] = linear(d, d)
+        tensors[p + "mlp.gate_up_proj.weight"] = linear(2 * i, d)
+        tensors[p + "mlp.down_proj.weight"] = linear(d, i)
     tensors = {prefix + k: np.ascontiguousarray(t, dtype=np.float32) for k, t in tensors.items()}
     save_file(tensors, str(path), metadata={"trm.format": "trm-ckpt/1", "trm.config": json.dumps(config),
                                             "trm.task": json.dumps({"task": "sudoku", "grid": 4})})
