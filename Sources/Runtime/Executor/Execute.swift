@@ -60,7 +60,7 @@ extension Session {
         case let .transpose(x, out, dims, perm):
             Layout.transpose(x, out, dims: dims, perm: perm)
         case let .concat(parts, sizes, out, outer, inner):
-            Layout.concat(parts.map { UnsafePointer($0) }, axisSizes: sizes, out, outer: outer, inner: inner)
+            Layout.concat(parts, axisSizes: sizes, out, outer: outer, inner: inner)
         case let .slice(x, out, outer, axis, inner, start, end):
             Layout.slice(x, out, outer: outer, axis: axis, inner: inner, start: start, end: end)
         case let .pad(x, out, outer, axis, inner, after):

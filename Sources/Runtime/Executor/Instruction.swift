@@ -19,7 +19,7 @@ enum Instruction {
     case fusedAttention(qkv: P, cos: P, sin: P, out: P, batch: Int, seq: Int, heads: Int, headDim: Int)
     case swiGLU(x: P, out: P, rows: Int, width: Int)
     case transpose(x: P, out: P, dims: [Int], perm: [Int])
-    case concat(parts: [P], sizes: [Int], out: P, outer: Int, inner: Int)
+    case concat(parts: [UnsafePointer<Float>], sizes: [Int], out: P, outer: Int, inner: Int)
     case slice(x: P, out: P, outer: Int, axis: Int, inner: Int, start: Int, end: Int)
     case pad(x: P, out: P, outer: Int, axis: Int, inner: Int, after: Int)
     case copy(x: P, out: P, count: Int)

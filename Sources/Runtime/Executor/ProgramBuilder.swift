@@ -83,7 +83,7 @@ struct ProgramBuilder {
         case .transpose(let perm): return .transpose(x: i[0], out: o, dims: dims(x), perm: perm)
         case .concat(let axis):
             let (outer, _, inner) = extents(node.outputs[0], axis: axis)
-            return .concat(parts: i, sizes: node.inputs.map { dims($0)[axis] }, out: o, outer: outer, inner: inner)
+            return .concat(parts: i.map { UnsafePointer($0) }, sizes: node.inputs.map { dims($0)[axis] }, out: o, outer: outer, inner: inner)
         case .slice(let axis, let start, let end):
             let (outer, n, inner) = extents(x, axis: axis)
             return .slice(x: i[0], out: o, outer: outer, axis: n, inner: inner, start: start, end: end)
