@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS"]),
         .target(name: "TRMRuntimeC", dependencies: ["Runtime", "GraphIR"]),
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
-        .target(name: "Trainer", dependencies: ["GraphIR", "Runtime"]),
+        .target(name: "Tasks", dependencies: ["GraphIR"]),
+        .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks"]),
         .target(name: "CLISupport", dependencies: []),
 
         .executableTarget(name: "trm-train", dependencies: ["Trainer", "GraphIR", "CLISupport"]),
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphIR", "Trainer"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "GraphIR"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GraphIR"]),

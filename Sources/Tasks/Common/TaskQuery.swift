@@ -1,0 +1,35 @@
+/// One input the model sees: a test pair of a puzzle under one augmentation, encoded as tokens,
+/// with the puzzle identifier it should use and how to turn its output back into an answer.
+public struct TaskQuery: Sendable {
+    /// The original puzzle (the voting group).
+    public var puzzle: String
+    /// Which test pair of the puzzle.
+    public var testIndex: Int
+    /// The identifier name of the augmented version (`<puzzle>|||t<k>|||<map>` for ARC), "" if none.
+    public var identifier: String
+    /// Model input, [L] tokens.
+    public var tokens: [Int32]
+    /// Decodes predicted tokens [L] into an answer in the original puzzle's frame (nil: undecodable).
+    public var decode: @Sendable ([Int32]) -> Grid?
+
+    public init(puzzle: String, testIndex: Int, identifier: String, tokens: [Int32], decode: @escaping @Sendable ([Int32]) -> Grid?) {
+        self.puzzle = puzzle
+        self.testIndex = testIndex
+        self.identifier = identifier
+        self.tokens = tokens
+        self.decode = decode
+    }
+}
+
+/// The ground truth of one puzzle: its test pairs' inputs and answers.
+public struct TaskPuzzle: Sendable {
+    public var name: String
+    public var testInputs: [Grid]
+    public var testOutputs: [Grid]
+
+    public init(name: String, testInputs: [Grid], testOutputs: [Grid]) {
+        self.name = name
+        self.testInputs = testInputs
+        self.testOutputs = testOutputs
+    }
+}
