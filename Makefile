@@ -44,8 +44,9 @@ test-swift:
 	rm -rf $(FIXTURES)
 	TRM_FIXTURES=$(FIXTURES) $(SWIFT) test $(RELEASE)
 
+# Includes the ARC-size runtime vs onnxruntime check (about 2 minutes on 2 cores).
 test-tools:
-	TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q tools/tests
+	TRM_LARGE=1 TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q tools/tests
 
 # ARC-size runtime vs onnxruntime check (trm-attn and tr-mamba2attn, batch 2, 2 ACT steps): minutes.
 check-large: deps build
