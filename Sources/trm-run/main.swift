@@ -12,6 +12,7 @@ let options: [Arguments.Option] = [
     .init("halting", "MODE", help: "fixed (default: always halt_max_steps) or adaptive (q_halt > 0 halts, slots refill)"),
     .init("steps", "N", help: "ACT step limit (default: the model's halt_max_steps)"),
     .init("quiet", short: "q", help: "no progress or summary"),
+    .init("profile", help: "print the time spent per op after the run"),
     .init("help", short: "h", help: "show this help"),
 ]
 
@@ -63,6 +64,7 @@ runCommand("trm-run") {
     }
     let batch = min(try args.int("batch", in: 1...4096) ?? 8, max(n, 1))
     let runner = try ACTRunner(session: Session(model: model, batch: batch, threads: threads))
+    runner.session.profiling = args.has("profile")
     let start = Date()
     let interactive = isatty(2) != 0 && !quiet
     let result = try runner.run(tokens: tokens, puzzleIds: ids, count: n, halting: halting, maxSteps: steps) { done, total in
@@ -78,6 +80,13 @@ runCommand("trm-run") {
     try Npy.write(.int32(result.preds), shape: [n, runner.seqLen], to: outDir + "/preds.npy")
     try Npy.write(.float32(result.qHalt), shape: [n], to: outDir + "/q_halt.npy")
     try Npy.write(.int32(result.steps), shape: [n], to: outDir + "/steps.npy")
+    if args.has("profile") {
+        let perOp = runner.session.secondsPerOp.sorted { $0.value > $1.value }
+        let total = perOp.reduce(0) { $0 + $1.value }
+        for (op, t) in perOp {
+            print(String(format: "%-16@ %9.3f s  %5.1f%%", op as NSString, t, 100 * t / max(total, 1e-12)))
+        }
+    }
     if !quiet {
         let seconds = Date().timeIntervalSince(start)
         print(String(format: "%d samples, batch %d, %d threads, %@ halting: %d batch steps in %.2f s (%.2f samples/s); wrote %@",

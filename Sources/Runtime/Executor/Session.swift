@@ -79,10 +79,32 @@ public final class Session {
         return Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer(name)).assumingMemoryBound(to: Int32.self), count: n))
     }
 
+    /// When true, `step()` accumulates the wall time of every instruction into `instructionSeconds`.
+    public var profiling = false
+    /// Seconds spent in each node of the graph (in node order) while `profiling` was on.
+    public private(set) lazy var instructionSeconds = [Double](repeating: 0, count: program.count)
+
     /// Runs the step graph once on the current inputs.
     public func step() throws {
         Gemm.setThreads(threads)
-        for instruction in program { try execute(instruction) }
+        if profiling {
+            for (i, instruction) in program.enumerated() {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try execute(instruction)
+                instructionSeconds[i] += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            }
+        } else {
+            for instruction in program { try execute(instruction) }
+        }
+    }
+
+    /// Profiled seconds summed per op name (MatMul with the SwiGLU epilogue counted as "MatMul+SwiGLU").
+    public var secondsPerOp: [String: Double] {
+        var out: [String: Double] = [:]
+        for (node, t) in zip(model.graph.nodes, instructionSeconds) {
+            out[node.op == .matMul(epilogue: .swiGLU) ? "MatMul+SwiGLU" : node.op.name, default: 0] += t
+        }
+        return out
     }
 
     /// Workspace of thread `t`.

@@ -34,28 +34,61 @@ public enum Mamba2 {
     }
 
     /// One head's recurrence from a zero state: S = exp(dt·A)·S + dt·x⊗B, y = S·C + D·x.
-    /// `state` is P×N scratch.
+    /// `state` is P×N scratch. The state rows are updated with SIMD over N (B and C of a token are
+    /// loaded once and reused for all P rows); N not a multiple of 8 takes the scalar path.
     @inline(__always)
     static func scanHead(x: UnsafePointer<Float>, xStride: Int, dt: UnsafePointer<Float>, dtStride: Int,
                          b: UnsafePointer<Float>, c: UnsafePointer<Float>, bcStride: Int, a: Float, d: Float,
                          y: UnsafeMutablePointer<Float>, yStride: Int, seq: Int, headDim p: Int, dState n: Int,
                          reverse: Bool, state: UnsafeMutablePointer<Float>) {
         state.update(repeating: 0, count: p * n)
+        let vectors = n % 8 == 0 ? n / 8 : 0
         for step in 0..<seq {
             let t = reverse ? seq - 1 - step : step
             let dtv = dt[t * dtStride]
             let decay = Foundation.exp(dtv * a)
             let xt = x + t * xStride, bt = b + t * bcStride, ct = c + t * bcStride, yt = y + t * yStride
-            for i in 0..<p {
-                let s = state + i * n
-                let u = dtv * xt[i]
-                var acc: Float = 0
-                for j in 0..<n {
-                    let v = decay * s[j] + u * bt[j]
-                    s[j] = v
-                    acc += v * ct[j]
+            if vectors > 0 {
+                let sv = UnsafeMutableRawPointer(state).assumingMemoryBound(to: SIMD8<Float>.self)
+                let bv = UnsafeRawPointer(bt), cv = UnsafeRawPointer(ct)
+                let decayV = SIMD8<Float>(repeating: decay)
+                for i in 0..<p {
+                    let row = sv + i * vectors
+                    let u = SIMD8<Float>(repeating: dtv * xt[i])
+                    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+                    var j = 0
+                    while j + 1 < vectors {
+                        let b0 = bv.loadUnaligned(fromByteOffset: 32 * j, as: SIMD8<Float>.self)
+                        let b1 = bv.loadUnaligned(fromByteOffset: 32 * (j + 1), as: SIMD8<Float>.self)
+                        let c0 = cv.loadUnaligned(fromByteOffset: 32 * j, as: SIMD8<Float>.self)
+                        let c1 = cv.loadUnaligned(fromByteOffset: 32 * (j + 1), as: SIMD8<Float>.self)
+                        let s0 = decayV * row[j] + u * b0
+                        let s1 = decayV * row[j + 1] + u * b1
+                        row[j] = s0
+                        row[j + 1] = s1
+                        acc0 += s0 * c0
+                        acc1 += s1 * c1
+                        j += 2
+                    }
+                    if j < vectors {
+                        let s0 = decayV * row[j] + u * bv.loadUnaligned(fromByteOffset: 32 * j, as: SIMD8<Float>.self)
+                        row[j] = s0
+                        acc0 += s0 * cv.loadUnaligned(fromByteOffset: 32 * j, as: SIMD8<Float>.self)
+                    }
+                    yt[i] = (acc0 + acc1).sum() + d * xt[i]
                 }
-                yt[i] = acc + d * xt[i]
+            } else {
+                for i in 0..<p {
+                    let s = state + i * n
+                    let u = dtv * xt[i]
+                    var acc: Float = 0
+                    for j in 0..<n {
+                        let v = decay * s[j] + u * bt[j]
+                        s[j] = v
+                        acc += v * ct[j]
+                    }
+                    yt[i] = acc + d * xt[i]
+                }
             }
         }
     }
