@@ -82,7 +82,8 @@ import Trainer
         let fixed = try Self.solve(model, tokens: tok, count: 5, halting: .fixed)
         #expect(fixed.steps == [3, 3, 3, 3, 3])
         let one = try Self.solve(model, tokens: tok, count: 5, steps: 1)
-        #expect(one.logits == adaptive.logits)
+        // Same computation; tests run concurrently and share OpenBLAS's thread setting, so allow rounding.
+        #expect(zip(one.logits, adaptive.logits).allSatisfy { abs($0 - $1) < 1e-5 })
         #expect(adaptive.qHalt.allSatisfy { $0 == 1 })
     }
 

@@ -41,6 +41,31 @@ public enum Attention {
         }
     }
 
+    /// In-place softmax of one row, vectorised (max, exp and sum 8 lanes at a time).
+    @inline(__always)
+    static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) {
+        typealias V = FastMath.V
+        let raw = UnsafeMutableRawPointer(s)
+        var mv = V(repeating: -.infinity)
+        var j = 0
+        while j + 8 <= n { mv = pointwiseMax(mv, raw.loadUnaligned(fromByteOffset: 4 * j, as: V.self)); j += 8 }
+        var m = mv.max()
+        while j < n { m = max(m, s[j]); j += 1 }
+        let mV = V(repeating: m)
+        var sv = V()
+        j = 0
+        while j + 8 <= n {
+            let e = FastMath.exp(raw.loadUnaligned(fromByteOffset: 4 * j, as: V.self) - mV)
+            raw.storeBytes(of: e, toByteOffset: 4 * j, as: V.self)
+            sv += e
+            j += 8
+        }
+        var sum = sv.sum()
+        while j < n { let e = Foundation.exp(s[j] - m); s[j] = e; sum += e; j += 1 }
+        let inv = 1 / sum
+        for k in 0..<n { s[k] *= inv }
+    }
+
     /// One head: rows of q/k/v are `stride` floats apart.
     static func head(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int,
                      rope: (UnsafePointer<Float>, UnsafePointer<Float>)?, out: UnsafeMutablePointer<Float>, outStride: Int,
@@ -65,19 +90,7 @@ public enum Attention {
             // scores[rows, seq] = scale · Q_tile · Kᵀ
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(seq), Int32(d), scale,
                         qh + t0 * d, Int32(d), kh, Int32(d), 0, scores, Int32(seq))
-            for r in 0..<rows {
-                let s = scores + r * seq
-                var m = -Float.infinity
-                for j in 0..<seq { m = max(m, s[j]) }
-                var sum: Float = 0
-                for j in 0..<seq {
-                    let e = Foundation.exp(s[j] - m)
-                    s[j] = e
-                    sum += e
-                }
-                let inv = 1 / sum
-                for j in 0..<seq { s[j] *= inv }
-            }
+            for r in 0..<rows { softmaxRow(scores + r * seq, count: seq) }
             // out_tile[rows, d] = P · V, written with the output's row stride.
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(seq), 1,
                         scores, Int32(seq), vh, Int32(d), 0, out + t0 * outStride, Int32(outStride))

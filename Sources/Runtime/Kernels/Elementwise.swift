@@ -29,11 +29,11 @@ public enum Elementwise {
     }
 
     public static func silu(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { out[i] = siluScalar(x[i]) }
+        FastMath.map(x, out, count: count, FastMath.silu)
     }
 
     public static func sigmoid(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { out[i] = 1 / (1 + Foundation.exp(-x[i])) }
+        FastMath.map(x, out, count: count, FastMath.sigmoid)
     }
 
     public static func softplus(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
@@ -41,7 +41,7 @@ public enum Elementwise {
     }
 
     public static func exp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { out[i] = Foundation.exp(x[i]) }
+        FastMath.map(x, out, count: count, FastMath.exp)
     }
 
     /// x·sigmoid(x).

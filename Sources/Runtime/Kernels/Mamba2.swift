@@ -20,7 +20,7 @@ public enum Mamba2 {
                 let xs = x + src * xStride
                 for c in 0..<channels { o[c] += w[c * kernel + k] * xs[c] }
             }
-            if silu { for c in 0..<channels { o[c] = Elementwise.siluScalar(o[c]) } }
+            if silu { FastMath.map(o, o, count: channels, FastMath.silu) }
         }
     }
 

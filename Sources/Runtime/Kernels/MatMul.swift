@@ -42,7 +42,8 @@ public enum SwiGLU {
     public static func run(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
         for r in 0..<rows {
             let g = x + r * 2 * width, o = out + r * width
-            for i in 0..<width { o[i] = Elementwise.siluScalar(g[i]) * g[i + width] }
+            FastMath.map(g, o, count: width, FastMath.silu)
+            for i in 0..<width { o[i] *= g[i + width] }
         }
     }
 }

@@ -50,21 +50,39 @@ public enum Norms {
         }
     }
 
-    /// One row of the gated norm (shared with the fused Mamba-2 kernel).
+    /// One row of the gated norm (shared with the fused Mamba-2 kernel). `y` may alias `o`: each
+    /// block of 8 is read before it is written.
     @inline(__always)
     static func gatedRow(_ y: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                          _ o: UnsafeMutablePointer<Float>, cols: Int, groupSize: Int, eps: Float) {
+        typealias V = FastMath.V
+        let yr = UnsafeRawPointer(y), zr = UnsafeRawPointer(z), wr = UnsafeRawPointer(w), orw = UnsafeMutableRawPointer(o)
         var g = 0
         while g < cols {
-            var ss: Float = 0
-            for i in g..<(g + groupSize) {
-                let v = y[i] * Elementwise.siluScalar(z[i])
-                o[i] = v
-                ss += v * v
+            let end = g + groupSize
+            if groupSize % 8 == 0 {
+                var ss = V()
+                for i in stride(from: g, to: end, by: 8) {
+                    let v = yr.loadUnaligned(fromByteOffset: 4 * i, as: V.self) * FastMath.silu(zr.loadUnaligned(fromByteOffset: 4 * i, as: V.self))
+                    orw.storeBytes(of: v, toByteOffset: 4 * i, as: V.self)
+                    ss += v * v
+                }
+                let inv = V(repeating: 1 / (ss.sum() / Float(groupSize) + eps).squareRoot())
+                for i in stride(from: g, to: end, by: 8) {
+                    let v = orw.loadUnaligned(fromByteOffset: 4 * i, as: V.self) * inv * wr.loadUnaligned(fromByteOffset: 4 * i, as: V.self)
+                    orw.storeBytes(of: v, toByteOffset: 4 * i, as: V.self)
+                }
+            } else {
+                var ss: Float = 0
+                for i in g..<end {
+                    let v = y[i] * Elementwise.siluScalar(z[i])
+                    o[i] = v
+                    ss += v * v
+                }
+                let inv = 1 / (ss / Float(groupSize) + eps).squareRoot()
+                for i in g..<end { o[i] *= inv * w[i] }
             }
-            let inv = 1 / (ss / Float(groupSize) + eps).squareRoot()
-            for i in g..<(g + groupSize) { o[i] *= inv * w[i] }
-            g += groupSize
+            g = end
         }
     }
 }

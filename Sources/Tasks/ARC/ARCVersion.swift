@@ -1,3 +1,5 @@
+import GraphIR
+
 /// One augmented version of an ARC puzzle (trm-spec §6.3): recolour every cell through `colourMap`,
 /// then apply dihedral transform `transform`. Its identifier name is the reference's
 /// `<puzzle>|||t<transform>|||<colourMap as 10 digits>`; the identity version is named by the puzzle
@@ -64,7 +66,8 @@ public struct ARCVersion: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == 3, parts[0].isEmpty == false,
               parts[1].hasPrefix("t"), let t = Int(parts[1].dropFirst()), (0..<8).contains(t),
               parts[2].count == 10 else { return nil }
-        let digits = parts[2].compactMap { $0.wholeNumberValue }.map(UInt8.init)
+        // ASCII digits only: `wholeNumberValue` would also accept other scripts' digits.
+        let digits = parts[2].utf8.compactMap { (48...57).contains($0) ? $0 - 48 : nil }
         guard digits.count == 10, digits.sorted() == Array(0...9) else { return nil }
         return (parts[0], ARCVersion(transform: t, colourMap: digits))
     }
