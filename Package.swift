@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "trm-info", targets: ["trm-info"]),
         .executable(name: "trm-compile", targets: ["trm-compile"]),
         .executable(name: "trm-run", targets: ["trm-run"]),
+        .executable(name: "trm-bench", targets: ["trm-bench"]),
     ],
     targets: [
         // C interop, confined to these shim modules.
@@ -36,6 +37,8 @@ let package = Package(
         .executableTarget(name: "trm-info", dependencies: ["GraphIR", "CLISupport"]),
         .executableTarget(name: "trm-compile", dependencies: ["Compiler", "GraphIR", "CLISupport"]),
         .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport"]),
+        .target(name: "CMallocCounter"),
+        .executableTarget(name: "trm-bench", dependencies: ["Runtime", "GraphIR", "CLISupport", "CMallocCounter"]),
 
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),

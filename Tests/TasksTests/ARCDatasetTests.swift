@@ -72,7 +72,10 @@ import GraphIR
     @Test func rejectsMalformedDataWithClearMessages() throws {
         let pair = #"{"input": [[1]], "output": [[2]]}"#
         func puzzle(train: String = pair, test: String = pair) -> String { "{\"train\": [\(train)], \"test\": [\(test)]}" }
-        #expect(try failure("{\"train\": [").contains("not valid JSON"))
+        #expect(try failure("{\"train\": [").contains("not valid JSON at line 1, column 12: unexpected end of file"))
+        #expect(try failure("{\"train\":\n  [1,, 2]}").contains("line 2, column 6"))
+        #expect(try failure(puzzle(test: #"{"input": [[1.5]]}"#)).contains("test[0].input[0][0] is a number, expected a colour 0 to 9"))
+        #expect(try failure(puzzle(test: #"{"input": [[true]]}"#)).contains("is a boolean"))
         #expect(try failure("[1, 2]").contains("top level"))
         let ragged = try failure(puzzle(test: #"{"input": [[1, 2], [3]], "output": [[1]]}"#))
         #expect(ragged.contains("puzzle dddd0005") && ragged.contains("test[0].input") && ragged.contains("not rectangular"))
@@ -87,8 +90,9 @@ import GraphIR
         #expect(try failure(#"{"train": [], "test": [{"input": [[1]]}]}"#).contains("no demonstration"))
         #expect(try failure("{\"train\": [\(pair)], \"test\": []}").contains("no \"test\" pairs"))
         let typed = try failure(puzzle(train: #"{"input": [["a"]], "output": [[1]]}"#))
-        #expect(typed.contains("train[0].input[0][0]"))
-        #expect(try failure(#"{"train": [{"output": [[1]]}], "test": []}"#).contains("missing \"input\""))
+        #expect(typed.contains("train[0].input[0][0] is a string"))
+        #expect(try failure(#"{"train": [{"output": [[1]]}], "test": []}"#).contains("puzzle dddd0005: train[0] has no input"))
+        #expect(try failure(#"{"train": [[1]], "test": []}"#).contains("train[0] is an array, expected an object"))
     }
 
     @Test func namesThePuzzleInsideCombinedFiles() throws {
@@ -96,10 +100,26 @@ import GraphIR
         let message = try failure(bad, file: "arc1.json")
         #expect(message.contains("puzzle eeee0006") && message.contains("train[0].output"))
         #expect(try failure(#"{"train": {}}"#, file: "arc1.json").contains("no ARC puzzles"))
+        let twice = "{\"ffff0007\": \(ARCFixtures.recolour), \"ffff0007\": \(ARCFixtures.recolour)}"
+        #expect(try failure(twice, file: "x_challenges.json").contains("puzzle ffff0007 appears more than once"))
         let dir = try ARCFixtures.directory([:])
         defer { ARCFixtures.remove(dir) }
         #expect(throws: TRMError.self) { try ARCDataset.load(path: dir, split: .training) }
         #expect(throws: TRMError.self) { try ARCDataset.load(path: dir + "/missing.json", split: .training) }
+    }
+
+    @Test func jsonReaderHandlesStringsNumbersAndNesting() throws {
+        let doc = try ARCJSON.parse(Array(#" {"a\"b\u00e9\ud83d\ude00": [-0, 12, 1e2, 2.5, true, false, null, {}, []], "c": "\n/\/"} "#.utf8))
+        guard case .object(let members) = doc, members.count == 2 else { Issue.record("not an object"); return }
+        #expect(members[0].key == "a\"b\u{e9}\u{1F600}" && members[1].key == "c")
+        guard case .array(let list) = members[0].value, list.count == 9 else { Issue.record("not an array"); return }
+        if case .int(let zero) = list[0], case .int(let twelve) = list[1] { #expect(zero == 0 && twelve == 12) } else { Issue.record("ints") }
+        if case .number(let e) = list[2], case .number(let f) = list[3] { #expect(e == "1e2" && f == "2.5") } else { Issue.record("numbers") }
+        if case .string(let c) = members[1].value { #expect(c == "\n//") } else { Issue.record("string") }
+        #expect(doc["c"]?.kind == "a string" && doc["x"] == nil)
+        for bad in ["", "01", "[1 2]", "{\"a\" 1}", #"["\u12"]"#, "tru", "[1]]", "-", "1.", "\"\\x\"", String(repeating: "[", count: 100)] {
+            #expect(throws: ARCJSON.SyntaxError.self, "\(bad)") { try ARCJSON.parse(Array(bad.utf8)) }
+        }
     }
 
     /// The full ARC-AGI-1 set, only where `make data` has fetched it (never needed by `swift test`).
@@ -112,7 +132,7 @@ import GraphIR
             let puzzles = try ARCDataset.load(path: Self.fullData, split: split)
             #expect(puzzles.count == 400)
             #expect(puzzles.map(\.test.count).reduce(0, +) == tests)
-            #expect(puzzles.allSatisfy(\.hasSolutions))
+            #expect(puzzles.allSatisfy { $0.hasSolutions })
         }
     }
 }

@@ -31,6 +31,9 @@ public final class ACTRunner {
     public let vocabOut: Int
     public let vocabIn: Int
     public let numPuzzleIds: Int
+    /// Carry bindings resolved to pointers once, so a step allocates nothing.
+    let carries: [(from: UnsafeMutablePointer<Float>, to: UnsafeMutablePointer<Float>, initial: UnsafeMutablePointer<Float>,
+                   perSample: Int, width: Int)]
 
     public init(session: Session) throws {
         self.session = session
@@ -48,6 +51,10 @@ public final class ACTRunner {
         }
         vocabIn = tableRows(tokensName)
         numPuzzleIds = max(1, tableRows(idsName))
+        carries = session.model.plan.carry.map { c in
+            (session.pointer(c.from), session.pointer(c.to), session.pointer(c.initial), session.count(c.to)! / session.batch,
+             session.model.types[c.initial]!.shape.sampleDims[0])
+        }
     }
 
     /// Solves `count` samples: tokens [count, L], puzzleIds [count] (nil: all 0).
@@ -156,20 +163,17 @@ public final class ACTRunner {
 
     /// A fresh slot: each carry input filled with its initial [D] vector on every position.
     func resetCarry(_ slot: Int) {
-        for c in session.model.plan.carry {
-            let n = session.count(c.to)! / session.batch
-            let dst = session.pointer(c.to) + slot * n, initial = session.pointer(c.initial)
-            let d = session.model.types[c.initial]!.shape.sampleDims[0]
-            for i in stride(from: 0, to: n, by: d) { (dst + i).update(from: initial, count: d) }
+        for c in carries {
+            let dst = c.to + slot * c.perSample
+            for i in stride(from: 0, to: c.perSample, by: c.width) { (dst + i).update(from: c.initial, count: c.width) }
         }
     }
 
     /// A continuing slot: each carry input takes the step's output.
     func advanceCarry(_ slot: Int) {
-        for c in session.model.plan.carry {
-            let n = session.count(c.to)! / session.batch
-            let dst = session.pointer(c.to) + slot * n, src = session.pointer(c.from) + slot * n
-            if dst != src { dst.update(from: src, count: n) }
+        for c in carries {
+            let dst = c.to + slot * c.perSample, src = c.from + slot * c.perSample
+            if dst != src { dst.update(from: src, count: c.perSample) }
         }
     }
 }

@@ -27,6 +27,5 @@ enum Instruction {
     case ssmScan(x: P, dt: P, a: P, bm: P, cm: P, d: P, out: P, batch: Int, seq: Int, dims: (heads: Int, headDim: Int, dState: Int, groups: Int), reverse: Bool)
     case gatedRMSNorm(y: P, z: P, w: P, out: P, rows: Int, cols: Int, groupSize: Int, eps: Float)
     case argmax(x: P, out: UnsafeMutablePointer<Int32>, rows: Int, cols: Int)
-    case scanGate(zx: P, convW: P, convB: P, dtBias: P, a: P, d: P, normW: P, out: P, batch: Int, seq: Int,
-                  dims: (heads: Int, headDim: Int, dState: Int, groups: Int), kernel: Int, eps: Float, reverse: Bool)
+    case scanGate(zx: P, convW: P, convB: P, dtBias: P, a: P, d: P, normW: P, out: P, batch: Int, shape: Mamba2.ScanGateShape)
 }

@@ -9,6 +9,8 @@ struct ProgramBuilder {
 
     /// Floats of per-thread workspace the program needs.
     private(set) var workspaceFloats = 0
+    /// Floats of scratch shared by all threads (one sample of a fused Mamba-2 layer).
+    private(set) var sharedFloats = 0
 
     init(model: LoadedModel, batch: Int, arena: AlignedBuffer) {
         self.model = model
@@ -106,9 +108,11 @@ struct ProgramBuilder {
             return .argmax(x: i[0], out: UnsafeMutableRawPointer(o).assumingMemoryBound(to: Int32.self), rows: count(x) / cols, cols: cols)
         case .mamba2ScanGate(let m, let k, let eps):
             let seq = dims(x)[1]
-            need(Mamba2.scanGateWorkspaceFloats(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups))
-            return .scanGate(zx: i[0], convW: i[1], convB: i[2], dtBias: i[3], a: i[4], d: i[5], normW: i[6], out: o, batch: batch,
-                             seq: seq, dims: (m.heads, m.headDim, m.dState, m.groups), kernel: k, eps: eps, reverse: m.reverse)
+            need(Mamba2.scanGateWorkspaceFloats(headDim: m.headDim, dState: m.dState))
+            sharedFloats = max(sharedFloats, Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups))
+            let shape = Mamba2.ScanGateShape(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups,
+                                             kernel: k, eps: eps, reverse: m.reverse)
+            return .scanGate(zx: i[0], convW: i[1], convB: i[2], dtBias: i[3], a: i[4], d: i[5], normW: i[6], out: o, batch: batch, shape: shape)
         }
     }
 }

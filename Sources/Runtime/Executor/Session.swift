@@ -11,6 +11,8 @@ public final class Session {
     let workspace: AlignedBuffer
     let workspaceFloatsPerThread: Int
     let program: [Instruction]
+    let pool: ThreadPool
+    let shared: AlignedBuffer
 
     /// Largest batch a session accepts.
     public static let maxBatch = 1 << 16
@@ -30,6 +32,10 @@ public final class Session {
         program = builder.build()
         workspaceFloatsPerThread = (builder.workspaceFloats + 15) / 16 * 16
         workspace = try AlignedBuffer(bytes: workspaceFloatsPerThread * 4 * threads)
+        shared = try AlignedBuffer(bytes: builder.sharedFloats * 4)
+        pool = ThreadPool(size: threads)
+        instructionSeconds = [Double](repeating: 0, count: program.count)
+        instructionAllocations = [Int](repeating: 0, count: program.count)
     }
 
     /// Pointer to a value of the step graph in the arena (or a weight).
@@ -82,20 +88,38 @@ public final class Session {
     /// When true, `step()` accumulates the wall time of every instruction into `instructionSeconds`.
     public var profiling = false
     /// Seconds spent in each node of the graph (in node order) while `profiling` was on.
-    public private(set) lazy var instructionSeconds = [Double](repeating: 0, count: program.count)
+    public private(set) var instructionSeconds: [Double]
+
+    /// Heap allocations made by each node while `profiling` was on (needs `allocationCounter`).
+    public private(set) var instructionAllocations: [Int]
+    /// A process-wide allocation counter (trm-bench links one) used by profiling.
+    nonisolated(unsafe) public static var allocationCounter: (@convention(c) () -> Int)?
+
+    deinit { pool.shutdown() }
 
     /// Runs the step graph once on the current inputs.
     public func step() throws {
-        Gemm.setThreads(threads)
+        // OpenBLAS runs single-threaded inside our own threads (its threaded path allocates per call
+        // and would oversubscribe the cores).
+        Gemm.setThreads(1)
         if profiling {
-            for (i, instruction) in program.enumerated() {
+            for i in program.indices {
+                let a0 = Session.allocationCounter?() ?? 0
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                try execute(instruction)
+                try execute(i)
                 instructionSeconds[i] += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+                instructionAllocations[i] += (Session.allocationCounter?() ?? 0) - a0
             }
         } else {
-            for instruction in program { try execute(instruction) }
+            for i in program.indices { try execute(i) }
         }
+    }
+
+    /// Profiled allocations summed per op name.
+    public var allocationsPerOp: [String: Int] {
+        var out: [String: Int] = [:]
+        for (node, n) in zip(model.graph.nodes, instructionAllocations) where n > 0 { out[node.op.name, default: 0] += n }
+        return out
     }
 
     /// Profiled seconds summed per op name (MatMul with the SwiGLU epilogue counted as "MatMul+SwiGLU").

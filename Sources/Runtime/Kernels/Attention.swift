@@ -13,32 +13,25 @@ public enum Attention {
         3 * seq * headDim + min(tile, seq) * seq + 2 * headDim
     }
 
-    /// q, k, v, out: [batch, seq, heads·headDim].
-    public static func unfused(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                               out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, heads: Int, headDim: Int,
-                               workspace: UnsafeMutablePointer<Float>) {
-        let w = heads * headDim
-        for b in 0..<batch {
-            for h in 0..<heads {
-                let base = b * seq * w + h * headDim
-                head(q: q + base, k: k + base, v: v + base, stride: w, rope: nil, out: out + base, outStride: w,
-                     seq: seq, headDim: headDim, workspace: workspace)
-            }
-        }
+    /// Item `item` = (sample, head) of the unfused op: q, k, v, out are [batch, seq, heads·headDim].
+    public static func unfusedItem(_ item: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                   out: UnsafeMutablePointer<Float>, seq: Int, heads: Int, headDim: Int,
+                                   workspace: UnsafeMutablePointer<Float>) {
+        let w = heads * headDim, b = item / heads, h = item % heads
+        let base = b * seq * w + h * headDim
+        head(q: q + base, k: k + base, v: v + base, stride: w, rope: nil, out: out + base, outStride: w,
+             seq: seq, headDim: headDim, workspace: workspace)
     }
 
-    /// qkv: [batch, seq, 3·heads·headDim] (q | k | v, head-major); out: [batch, seq, heads·headDim].
-    public static func fused(qkv: UnsafePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
-                             out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, heads: Int, headDim: Int,
-                             workspace: UnsafeMutablePointer<Float>) {
-        let w = heads * headDim
-        for b in 0..<batch {
-            for h in 0..<heads {
-                let base = b * seq * 3 * w + h * headDim
-                head(q: qkv + base, k: qkv + base + w, v: qkv + base + 2 * w, stride: 3 * w, rope: (cos, sin),
-                     out: out + b * seq * w + h * headDim, outStride: w, seq: seq, headDim: headDim, workspace: workspace)
-            }
-        }
+    /// Item (sample, head) of the fused op: qkv [batch, seq, 3·heads·headDim] (q | k | v, head-major),
+    /// out [batch, seq, heads·headDim].
+    public static func fusedItem(_ item: Int, qkv: UnsafePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+                                 out: UnsafeMutablePointer<Float>, seq: Int, heads: Int, headDim: Int,
+                                 workspace: UnsafeMutablePointer<Float>) {
+        let w = heads * headDim, b = item / heads, h = item % heads
+        let base = b * seq * 3 * w + h * headDim
+        head(q: qkv + base, k: qkv + base + w, v: qkv + base + 2 * w, stride: 3 * w, rope: (cos, sin),
+             out: out + b * seq * w + h * headDim, outStride: w, seq: seq, headDim: headDim, workspace: workspace)
     }
 
     /// In-place softmax of one row, vectorised (max, exp and sum 8 lanes at a time).

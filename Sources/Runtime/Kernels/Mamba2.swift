@@ -93,53 +93,67 @@ public enum Mamba2 {
         }
     }
 
-    /// The unfused scan: x [batch, seq, H·P], dt [batch, seq, H], bm/cm [batch, seq, G·N].
-    public static func ssmScan(x: UnsafePointer<Float>, dt: UnsafePointer<Float>, a: UnsafePointer<Float>,
-                               bm: UnsafePointer<Float>, cm: UnsafePointer<Float>, d: UnsafePointer<Float>,
-                               out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, heads: Int, headDim: Int,
-                               dState: Int, groups: Int, reverse: Bool, state: UnsafeMutablePointer<Float>) {
-        let e = heads * headDim, gn = groups * dState, perGroup = heads / groups
-        for bi in 0..<batch {
-            for h in 0..<heads {
-                let g = h / perGroup
-                scanHead(x: x + bi * seq * e + h * headDim, xStride: e, dt: dt + bi * seq * heads + h, dtStride: heads,
-                         b: bm + bi * seq * gn + g * dState, c: cm + bi * seq * gn + g * dState, bcStride: gn,
-                         a: a[h], d: d[h], y: out + bi * seq * e + h * headDim, yStride: e, seq: seq,
-                         headDim: headDim, dState: dState, reverse: reverse, state: state)
+    /// Floats of per-thread workspace the fused kernel needs (the scan state).
+    public static func scanGateWorkspaceFloats(headDim: Int, dState: Int) -> Int { headDim * dState }
+
+    /// Floats of per-sample scratch shared by the threads of the fused kernel: conv output + dt.
+    public static func scanGateSharedFloats(seq: Int, heads: Int, headDim: Int, dState: Int, groups: Int) -> Int {
+        seq * (heads * headDim + 2 * groups * dState) + seq * heads
+    }
+
+    /// Sizes of one fused Mamba2ScanGate call.
+    public struct ScanGateShape {
+        public var seq, heads, headDim, dState, groups, kernel: Int
+        public var eps: Float
+        public var reverse: Bool
+        public var inner: Int { heads * headDim }
+        public var gn: Int { groups * dState }
+        public var convChannels: Int { inner + 2 * gn }
+        public var width: Int { 2 * inner + 2 * gn + heads }
+    }
+
+    /// Phase 1 of the fused kernel for rows `rows` of one sample: xBC' = SiLU(conv(xBC)) and
+    /// dt = softplus(dt_raw + dt_bias) into `shared`.
+    public static func scanGateConv(zx: UnsafePointer<Float>, convW: UnsafePointer<Float>, convB: UnsafePointer<Float>,
+                                    dtBias: UnsafePointer<Float>, shared: UnsafeMutablePointer<Float>, _ s: ScanGateShape, rows: Range<Int>) {
+        let cd = s.convChannels, e = s.inner, width = s.width
+        let xbc = shared, dt = shared + s.seq * cd
+        for t in rows {
+            let o = xbc + t * cd
+            for c in 0..<cd { o[c] = convB[c] }
+            for k in 0..<s.kernel {
+                let src = s.reverse ? t + (s.kernel - 1) - k : t - (s.kernel - 1) + k
+                guard src >= 0 && src < s.seq else { continue }
+                let xs = zx + src * width + e
+                for c in 0..<cd { o[c] += convW[c * s.kernel + k] * xs[c] }
             }
-        }
-    }
-
-    /// Floats of workspace the fused kernel needs per sample.
-    public static func scanGateWorkspaceFloats(seq: Int, heads: Int, headDim: Int, dState: Int, groups: Int) -> Int {
-        let cd = heads * headDim + 2 * groups * dState
-        return seq * cd + seq * heads + headDim * dState
-    }
-
-    /// The fused Mamba2ScanGate for one sample. zx: [seq, 2E+2GN+H] (z | xBC | dt), out: [seq, E].
-    public static func scanGate(zx: UnsafePointer<Float>, convW: UnsafePointer<Float>, convB: UnsafePointer<Float>,
-                                dtBias: UnsafePointer<Float>, a: UnsafePointer<Float>, d: UnsafePointer<Float>,
-                                normW: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, seq: Int, heads: Int,
-                                headDim: Int, dState: Int, groups: Int, kernel: Int, eps: Float, reverse: Bool,
-                                workspace: UnsafeMutablePointer<Float>) {
-        let e = heads * headDim, gn = groups * dState, cd = e + 2 * gn, width = 2 * e + 2 * gn + heads
-        let xbc = workspace, dt = workspace + seq * cd, state = dt + seq * heads
-        conv(zx + e, xStride: width, convW, convB, xbc, outStride: cd, seq: seq, channels: cd, kernel: kernel,
-             reverse: reverse, silu: true)
-        for t in 0..<seq {
+            FastMath.map(o, o, count: cd, FastMath.silu)
             let raw = zx + t * width + e + cd
-            for h in 0..<heads { dt[t * heads + h] = Elementwise.softplusScalar(raw[h] + dtBias[h]) }
+            for h in 0..<s.heads { dt[t * s.heads + h] = Elementwise.softplusScalar(raw[h] + dtBias[h]) }
         }
-        let perGroup = heads / groups
-        for h in 0..<heads {
+    }
+
+    /// Phase 2: the scan of heads `heads` into out (y), from the shared conv output.
+    public static func scanGateScan(a: UnsafePointer<Float>, d: UnsafePointer<Float>, shared: UnsafeMutablePointer<Float>,
+                                    out: UnsafeMutablePointer<Float>, _ s: ScanGateShape, heads: Range<Int>,
+                                    state: UnsafeMutablePointer<Float>) {
+        let cd = s.convChannels, e = s.inner, gn = s.gn
+        let xbc = shared, dt = shared + s.seq * cd
+        let perGroup = s.heads / s.groups
+        for h in heads {
             let g = h / perGroup
-            scanHead(x: xbc + h * headDim, xStride: cd, dt: dt + h, dtStride: heads, b: xbc + e + g * dState,
-                     c: xbc + e + gn + g * dState, bcStride: cd, a: a[h], d: d[h], y: out + h * headDim, yStride: e,
-                     seq: seq, headDim: headDim, dState: dState, reverse: reverse, state: state)
+            scanHead(x: xbc + h * s.headDim, xStride: cd, dt: dt + h, dtStride: s.heads, b: xbc + e + g * s.dState,
+                     c: xbc + e + gn + g * s.dState, bcStride: cd, a: a[h], d: d[h], y: out + h * s.headDim, yStride: e,
+                     seq: s.seq, headDim: s.headDim, dState: s.dState, reverse: s.reverse, state: state)
         }
-        // y (in out) ⊙ silu(z), grouped RMSNorm, × w, in place.
-        for t in 0..<seq {
-            Norms.gatedRow(out + t * e, zx + t * width, normW, out + t * e, cols: e, groupSize: e / groups, eps: eps)
+    }
+
+    /// Phase 3: y (in out) ⊙ silu(z), grouped RMSNorm, × w, in place, for rows `rows`.
+    public static func scanGateNorm(zx: UnsafePointer<Float>, normW: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                    _ s: ScanGateShape, rows: Range<Int>) {
+        let e = s.inner
+        for t in rows {
+            Norms.gatedRow(out + t * e, zx + t * s.width, normW, out + t * e, cols: e, groupSize: e / s.groups, eps: s.eps)
         }
     }
 }

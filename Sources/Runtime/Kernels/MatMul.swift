@@ -3,7 +3,7 @@ public enum MatMulKernel {
     /// Rows per block of the SwiGLU epilogue: the product of one block lives in a fixed scratch.
     public static let epilogueBlockRows = 256
 
-    /// Scratch floats the SwiGLU epilogue needs for output width `n` (before halving).
+    /// Scratch floats (per thread) the SwiGLU epilogue needs for output width `n` (before halving).
     public static func scratchFloats(n: Int, swiGLU: Bool) -> Int { swiGLU ? epilogueBlockRows * n : 0 }
 
     /// x [rows, k], w [n, k], bias [n]?, out [rows, n] (or [rows, n/2] with SwiGLU, through `scratch`

