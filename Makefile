@@ -54,12 +54,15 @@ test-tools:
 check-large: deps build
 	TRM_LARGE=1 TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q -s tools/tests/test_runtime_oracle.py -k arc_size
 
-# Until the compiler and runtime land, the demo initialises a small model and validates it.
+# Until trained models ship in models/, the demo runs an initialised (untrained) small model through
+# the whole pipeline: init -> compile -> Sudoku 6x6 task mode with voting and a rendered puzzle.
 demo: build
 	@mkdir -p $(DEMO)
 	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); \
-	$$BIN/trm-train init --preset tr-mamba2attn --task sudoku --grid 6 --hidden 128 -o $(DEMO)/sudoku6.ckpt && \
-	$$BIN/trm-info $(DEMO)/sudoku6.ckpt
+	$$BIN/trm-train init --preset tr-mamba2attn --task sudoku --grid 6 --hidden 128 --h-cycles 2 --l-cycles 2 \
+	  --halt-max-steps 4 -o $(DEMO)/sudoku6.ckpt && \
+	$$BIN/trm-compile $(DEMO)/sudoku6.ckpt -o $(DEMO)/sudoku6.trmg && \
+	$$BIN/trm-run $(DEMO)/sudoku6.trmg --task sudoku --limit 50 --num-aug 3 --show 1
 
 ARC_DATA := data/arc
 ARC1_SHA256 := b22cbaf01a1e30f0bbf667dab30e77bf387c6a53dec84607d92a41bd276a6d47
