@@ -13,7 +13,7 @@ APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler libopenblas-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps system-deps python-deps build test test-swift test-tools check-large data demo proto clean
+.PHONY: all deps system-deps python-deps build test test-swift test-tools check-large data demo bench proto clean
 
 all: build
 
@@ -63,6 +63,22 @@ demo: build
 	  --halt-max-steps 4 -o $(DEMO)/sudoku6.ckpt && \
 	$$BIN/trm-compile $(DEMO)/sudoku6.ckpt -o $(DEMO)/sudoku6.trmg && \
 	$$BIN/trm-run $(DEMO)/sudoku6.trmg --task sudoku --limit 50 --num-aug 3 --show 1
+
+# trm-attn and tr-mamba2attn at the ARC size: trm-bench and onnxruntime on the same .trmg in one run,
+# written to BENCHMARKS.md. Takes tens of minutes on 2 cores; run it on an idle machine.
+BENCH := $(CURDIR)/.build/bench
+BENCH_ARGS ?= --batch 1,8 --threads 1,2 --repeat 3
+bench: deps build
+	@mkdir -p $(BENCH)
+	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; \
+	for p in trm-attn tr-mamba2attn; do \
+	  $$BIN/trm-train init --preset $$p --task arc --seed 0 -o $(BENCH)/$$p.ckpt > /dev/null; \
+	  $$BIN/trm-compile $(BENCH)/$$p.ckpt -o $(BENCH)/$$p.trmg -q; \
+	done; \
+	$$BIN/trm-bench --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/trm.json; \
+	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json; \
+	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)'" > BENCHMARKS.md.tmp; \
+	mv BENCHMARKS.md.tmp BENCHMARKS.md; cat BENCHMARKS.md
 
 ARC_DATA := data/arc
 ARC1_SHA256 := b22cbaf01a1e30f0bbf667dab30e77bf387c6a53dec84607d92a41bd276a6d47

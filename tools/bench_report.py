@@ -1,0 +1,56 @@
+"""Writes BENCHMARKS.md from trm-bench's and bench_ort.py's JSON (same models, same run)."""
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main(trm_path, ort_path, command):
+    trm, ortr = json.load(open(trm_path)), json.load(open(ort_path))
+    ort_by = {(os.path.basename(r["model"]), r["batch"], r["threads"]): r for r in ortr["results"]}
+    peaks = trm["peaks"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.date.today().isoformat()} on {cpu_model()}, {os.cpu_count()} cores, "
+        f"onnxruntime {ortr['onnxruntime']}, OpenBLAS (Debian libopenblas0-pthread). Random-weight models from "
+        "`trm-train init` at the ARC size (S = 916, hidden 512), one ACT step = the H_cycles × (L_cycles + 1) = 15 "
+        "unrolled network applications. Timings are best / median of the repeats after one warm-up step; the "
+        "machine is shared, so compare ratios measured in the same run, not absolute numbers across runs.",
+        "",
+        "Peaks measured in the same run: " + ", ".join(
+            f"{k.replace('_gflops_t', ' (threads ').replace('sgemm', '512×1536×7328 sgemm').replace('fma', 'fp32 FMA')}) {v:.1f} GFLOP/s"
+            for k, v in sorted(peaks.items())) + ".",
+        "",
+        "| model | batch | threads | trm ms (best / median) | onnxruntime ms (best / median) | speed-up | GEMM GFLOP/s | of sgemm peak | arena MB | allocations per step | Mamba2ScanGate share | scan GFLOP/s (of FMA peak) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in trm["results"]:
+        name = os.path.basename(r["model"])
+        o = ort_by.get((name, r["batch"], r["threads"]))
+        ort_cell = f"{o['ms_best']:.0f} / {o['ms_median']:.0f}" if o else "n/a"
+        speed = f"{o['ms_best'] / r['ms_best']:.2f}×" if o else "n/a"
+        scan = f"{100 * r['scan_share']:.0f}%" if "scan_share" in r else "-"
+        scan_rate = f"{r['scan_gflops']:.1f} ({100 * r['scan_fma_peak_fraction']:.0f}%)" if "scan_gflops" in r else "-"
+        lines.append(f"| {name} | {r['batch']} | {r['threads']} | {r['ms_best']:.0f} / {r['ms_median']:.0f} | {ort_cell} | {speed} | "
+                     f"{r['gemm_gflops']:.1f} | {100 * r['sgemm_peak_fraction']:.0f}% | {r['arena_mb']:.1f} | "
+                     f"{r['allocations_per_step']:.0f} | {scan} | {scan_rate} |")
+    lines += ["", "GEMM FLOPs count the projections and the attention products (QKᵀ, PV); the scan's FLOPs are "
+              "5·P·N per head and token. Produced by:", "", "```", command, "```", ""]
+    sys.stdout.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "make bench")
