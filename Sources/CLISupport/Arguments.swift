@@ -58,6 +58,16 @@ public struct Arguments {
         }
     }
 
+    /// Parses `args`; when --help is given, prints `usage` and returns nil.
+    public static func parse(_ args: [String], options: [Option], usage: String) throws -> Arguments? {
+        let parsed = try Arguments(args, options: options)
+        if parsed.has("help") {
+            print(usage)
+            return nil
+        }
+        return parsed
+    }
+
     public func has(_ flag: String) -> Bool { flags.contains(flag) }
 
     public func string(_ name: String) -> String? { values[name] }

@@ -56,11 +56,7 @@ func flops(_ model: LoadedModel) -> (gemm: Double, scan: Double) {
 }
 
 runCommand("trm-bench") {
-    let args = try Arguments(Array(CommandLine.arguments.dropFirst()), options: options)
-    if args.has("help") {
-        print(usage)
-        return
-    }
+    guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard let modelList = args.string("models") else { throw UsageError("--models is required") }
     let batches = try list(args.string("batch"), default: [1, 8])
     let threadCounts = try list(args.string("threads"), default: [1, 2])

@@ -27,11 +27,7 @@ func megabytes(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1e6) 
 func ratio(_ a: Int, _ b: Int) -> String { String(format: "%.0f", Double(a) / Double(max(b, 1))) }
 
 runCommand("trm-compile") {
-    let args = try Arguments(Array(CommandLine.arguments.dropFirst()), options: options)
-    if args.has("help") {
-        print(usage)
-        return
-    }
+    guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one checkpoint path") }
     guard let output = args.string("output") else { throw UsageError("-o/--output is required") }
     let start = Date()

@@ -27,11 +27,7 @@ enum CheckCommand {
         """
 
     static func run(_ argv: [String]) throws {
-        let args = try Arguments(argv, options: options)
-        if args.has("help") {
-            print(usage)
-            return
-        }
+        guard let args = try Arguments.parse(argv, options: options, usage: usage) else { return }
         guard args.positional.count == 1 else {
             throw UsageError(args.positional.isEmpty ? "no CSV file given" : "one CSV file expected, got \(args.positional.count)")
         }

@@ -35,11 +35,7 @@ enum GenerateCommand {
         """
 
     static func run(_ argv: [String]) throws {
-        let args = try Arguments(argv, options: options)
-        if args.has("help") {
-            print(usage)
-            return
-        }
+        guard let args = try Arguments.parse(argv, options: options, usage: usage) else { return }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         guard let task = try args.choice("task", PuzzleTask.self) else { throw UsageError("--task is required (sudoku or maze)") }
         guard let count = try args.int("count", in: 1...100_000_000) else { throw UsageError("--count is required") }

@@ -15,13 +15,8 @@ let usage = """
     """
 
 runCommand("trm-info") {
-    let args = try Arguments(Array(CommandLine.arguments.dropFirst()), options: [
-        .init("json", help: "config JSON only"), .init("help", short: "h", help: "help"),
-    ])
-    if args.has("help") {
-        print(usage)
-        return
-    }
+    let options: [Arguments.Option] = [.init("json", help: "config JSON only"), .init("help", short: "h", help: "help")]
+    guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one FILE") }
     let path = args.positional[0]
     let head = try AtomicFile.read(path, limit: Checkpoint.maxFileBytes)

@@ -52,11 +52,7 @@ struct RunSettings {
 }
 
 runCommand("trm-run") {
-    let args = try Arguments(Array(CommandLine.arguments.dropFirst()), options: options)
-    if args.has("help") {
-        print(usage)
-        return
-    }
+    guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one model path") }
     let settings = RunSettings(batch: try args.int("batch", in: 1...4096) ?? 8,
                                threads: try args.int("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount,

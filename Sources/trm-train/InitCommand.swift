@@ -40,11 +40,7 @@ enum InitCommand {
         """
 
     static func run(_ argv: [String]) throws {
-        let args = try Arguments(argv, options: options)
-        if args.has("help") {
-            print(usage)
-            return
-        }
+        guard let args = try Arguments.parse(argv, options: options, usage: usage) else { return }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         guard let preset = try args.choice("preset", Preset.self) else { throw UsageError("--preset is required") }
         guard let task = try args.choice("task", TaskKind.self) else { throw UsageError("--task is required") }
