@@ -27,7 +27,9 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-Wno-everything"])]),
 
         .target(name: "GraphIR", dependencies: ["TRMGProto", "CProtobufC"]),
-        .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS"]),
+        // Vectorised exp-based loops (C, so they auto-vectorise; AVX2 and baseline clones).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS", "CKernels"]),
         .target(name: "TRMRuntimeC", dependencies: ["Runtime", "GraphIR"]),
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
         .target(name: "Tasks", dependencies: ["GraphIR"]),

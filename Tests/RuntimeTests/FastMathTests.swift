@@ -1,20 +1,18 @@
+import CKernels
 import Foundation
 import Testing
 @testable import Runtime
 
 @Suite struct FastMathTests {
-    @Test func expMatchesLibm() {
-        var worst: Float = 0
-        var x: Float = -87
-        while x < 88 {
-            let v = FastMath.exp(FastMath.V(repeating: x))[0], ref = Foundation.exp(x)
-            worst = max(worst, abs(v - ref) / ref)
-            x += 0.0137
-        }
-        #expect(worst < 3e-7)
-        #expect(FastMath.exp(FastMath.V(repeating: -200))[0] == 0)
-        #expect(FastMath.exp(FastMath.V(repeating: 100))[0] == .infinity)
-        #expect(FastMath.exp(FastMath.V(repeating: 0))[0] == 1)
+    @Test func cKernelsMatchLibm() {
+        var xs = (0..<2000).map { Float($0) * 0.087 - 87 }
+        let ref = xs.map { Foundation.exp($0) }
+        trm_vexp(&xs, xs.count)
+        #expect(zip(xs, ref).allSatisfy { abs($0 - $1) <= 3e-7 * $1 })
+        var row: [Float] = (0..<37).map { Float($0 % 7) - 3 }
+        let e = row.map { Foundation.exp($0 - 3) }, total = e.reduce(0, +)
+        trm_softmax_row(&row, row.count)
+        #expect(zip(row, e).allSatisfy { abs($0 - $1 / total) < 1e-6 })
     }
 
     @Test func activationsAndTails() {

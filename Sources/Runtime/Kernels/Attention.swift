@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -34,30 +35,9 @@ public enum Attention {
              out: out + b * seq * w + h * headDim, outStride: w, seq: seq, headDim: headDim, workspace: workspace)
     }
 
-    /// In-place softmax of one row, vectorised (max, exp and sum 8 lanes at a time).
+    /// In-place softmax of one row (vectorised C loop).
     @inline(__always)
-    static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) {
-        typealias V = FastMath.V
-        let raw = UnsafeMutableRawPointer(s)
-        var mv = V(repeating: -.infinity)
-        var j = 0
-        while j + 8 <= n { mv = pointwiseMax(mv, raw.loadUnaligned(fromByteOffset: 4 * j, as: V.self)); j += 8 }
-        var m = mv.max()
-        while j < n { m = max(m, s[j]); j += 1 }
-        let mV = V(repeating: m)
-        var sv = V()
-        j = 0
-        while j + 8 <= n {
-            let e = FastMath.exp(raw.loadUnaligned(fromByteOffset: 4 * j, as: V.self) - mV)
-            raw.storeBytes(of: e, toByteOffset: 4 * j, as: V.self)
-            sv += e
-            j += 8
-        }
-        var sum = sv.sum()
-        while j < n { let e = Foundation.exp(s[j] - m); s[j] = e; sum += e; j += 1 }
-        let inv = 1 / sum
-        for k in 0..<n { s[k] *= inv }
-    }
+    static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) { trm_softmax_row(s, n) }
 
     /// One head: rows of q/k/v are `stride` floats apart.
     static func head(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int,

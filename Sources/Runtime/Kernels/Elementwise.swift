@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Elementwise kernels. `out` may alias the first input (the memory planner reuses buffers in place).
@@ -29,11 +30,11 @@ public enum Elementwise {
     }
 
     public static func silu(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        FastMath.map(x, out, count: count, FastMath.silu)
+        trm_vsilu(x, out, count)
     }
 
     public static func sigmoid(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        FastMath.map(x, out, count: count, FastMath.sigmoid)
+        trm_vsigmoid(x, out, count)
     }
 
     public static func softplus(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
@@ -41,7 +42,8 @@ public enum Elementwise {
     }
 
     public static func exp(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        FastMath.map(x, out, count: count, FastMath.exp)
+        if x != UnsafePointer(out) { out.update(from: x, count: count) }
+        trm_vexp(out, count)
     }
 
     /// x·sigmoid(x).

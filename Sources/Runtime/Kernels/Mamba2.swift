@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Mamba-2 kernels (mamba2-spec §2.1): depthwise causal conv, the selective scan, and the fused
@@ -20,7 +21,7 @@ public enum Mamba2 {
                 let xs = x + src * xStride
                 for c in 0..<channels { o[c] += w[c * kernel + k] * xs[c] }
             }
-            if silu { FastMath.map(o, o, count: channels, FastMath.silu) }
+            if silu { trm_vsilu(o, o, channels) }
         }
     }
 
@@ -127,7 +128,7 @@ public enum Mamba2 {
                 let xs = zx + src * width + e
                 for c in 0..<cd { o[c] += convW[c * s.kernel + k] * xs[c] }
             }
-            FastMath.map(o, o, count: cd, FastMath.silu)
+            trm_vsilu(o, o, cd)
             let raw = zx + t * width + e + cd
             for h in 0..<s.heads { dt[t * s.heads + h] = Elementwise.softplusScalar(raw[h] + dtBias[h]) }
         }

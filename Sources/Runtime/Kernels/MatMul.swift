@@ -1,3 +1,5 @@
+import CKernels
+
 /// The graph's MatMul: y = x·Wᵀ (+ bias), optionally with the SwiGLU epilogue.
 public enum MatMulKernel {
     /// Rows per block of the SwiGLU epilogue: the product of one block lives in a fixed scratch.
@@ -42,8 +44,7 @@ public enum SwiGLU {
     public static func run(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
         for r in 0..<rows {
             let g = x + r * 2 * width, o = out + r * width
-            FastMath.map(g, o, count: width, FastMath.silu)
-            for i in 0..<width { o[i] *= g[i + width] }
+            trm_swiglu(g, g + width, o, width)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Weightless RMSNorm, the fused residual + RMSNorm, and Mamba-2's gated grouped RMSNorm. Row-wise:
@@ -56,15 +57,15 @@ public enum Norms {
     static func gatedRow(_ y: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                          _ o: UnsafeMutablePointer<Float>, cols: Int, groupSize: Int, eps: Float) {
         typealias V = FastMath.V
-        let yr = UnsafeRawPointer(y), zr = UnsafeRawPointer(z), wr = UnsafeRawPointer(w), orw = UnsafeMutableRawPointer(o)
+        let wr = UnsafeRawPointer(w), orw = UnsafeMutableRawPointer(o)
         var g = 0
         while g < cols {
             let end = g + groupSize
             if groupSize % 8 == 0 {
                 var ss = V()
+                trm_gate(y + g, z + g, o + g, groupSize)
                 for i in stride(from: g, to: end, by: 8) {
-                    let v = yr.loadUnaligned(fromByteOffset: 4 * i, as: V.self) * FastMath.silu(zr.loadUnaligned(fromByteOffset: 4 * i, as: V.self))
-                    orw.storeBytes(of: v, toByteOffset: 4 * i, as: V.self)
+                    let v = orw.loadUnaligned(fromByteOffset: 4 * i, as: V.self)
                     ss += v * v
                 }
                 let inv = V(repeating: 1 / (ss.sum() / Float(groupSize) + eps).squareRoot())
