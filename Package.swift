@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "TRMRuntimeC", dependencies: ["Runtime", "GraphIR"]),
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
         .target(name: "Tasks", dependencies: ["GraphIR"]),
-        .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks"]),
+        .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks", "COpenBLAS"]),
         .target(name: "CLISupport", dependencies: []),
 
         .executableTarget(name: "trm-train", dependencies: ["Trainer", "GraphIR", "CLISupport"]),
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphIR", "Trainer"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "GraphIR"]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR"]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR", "Runtime"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GraphIR"]),
     ],

@@ -1,0 +1,137 @@
+import Foundation
+
+/// Non-causal multi-head attention, out = softmax(q·kᵀ/√d)·v per (sample, head), no mask
+/// (trm-spec §2.2). q, k, v, out are [B, S, H·d], heads head-major within a row.
+///
+/// Saved for backward: q, k, v and out (the caller's arrays, no copies) and the log-sum-exp of every
+/// score row [B, H, S]. The S×S probabilities are NOT stored (B·H·S² floats, 27 MB per sample and
+/// call at ARC size): the backward recomputes them per head and query tile as exp(score − lse),
+/// FlashAttention-style, so its largest temporary is two [tile, S] blocks.
+public struct MultiHeadAttention: Sendable, Hashable {
+    public let seq: Int
+    public let heads: Int
+    public let headDim: Int
+    /// Query rows per tile (bounds the score workspace).
+    public static let tile = 128
+
+    public init(seq: Int, heads: Int, headDim: Int) {
+        precondition(seq > 0 && heads > 0 && headDim > 0, "MultiHeadAttention: bad sizes")
+        self.seq = seq
+        self.heads = heads
+        self.headDim = headDim
+    }
+
+    public struct Saved: Sendable {
+        public let q: [Float], k: [Float], v: [Float], out: [Float]
+        /// log Σ_j exp(score[i, j]) per (sample, head, query) [B, H, S].
+        public let logSumExp: [Float]
+    }
+
+    private var width: Int { heads * headDim }
+    private var scale: Float { 1 / Float(headDim).squareRoot() }
+
+    /// q, k, v [B, S, H·d] -> out [B, S, H·d].
+    public func forward(q: [Float], k: [Float], v: [Float], batch: Int) -> (out: [Float], saved: Saved) {
+        let n = batch * seq * width
+        checkCount(q, n, "MultiHeadAttention q"); checkCount(k, n, "MultiHeadAttention k"); checkCount(v, n, "MultiHeadAttention v")
+        var out = [Float](repeating: 0, count: n)
+        var lse = [Float](repeating: 0, count: batch * heads * seq)
+        let tileRows = min(Self.tile, seq)
+        var scores = [Float](repeating: 0, count: tileRows * seq)
+        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+        out.withUnsafeMutableBufferPointer { op in lse.withUnsafeMutableBufferPointer { lp in
+        scores.withUnsafeMutableBufferPointer { sp in
+            let s = sp.baseAddress!, w = width, d = headDim
+            for b in 0..<batch {
+                for h in 0..<heads {
+                    let base = b * seq * w + h * d
+                    let qh = qp.baseAddress! + base, kh = kp.baseAddress! + base, vh = vp.baseAddress! + base
+                    var t0 = 0
+                    while t0 < seq {
+                        let rows = min(tileRows, seq - t0)
+                        Blas.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, qh + t0 * w, lda: w, kh, ldb: w,
+                                  beta: 0, s, ldc: seq)
+                        for r in 0..<rows {
+                            lp[(b * heads + h) * seq + t0 + r] = Self.softmaxRow(s + r * seq, count: seq)
+                        }
+                        Blas.gemm(m: rows, n: d, k: seq, s, lda: seq, vh, ldb: w, beta: 0,
+                                  op.baseAddress! + base + t0 * w, ldc: w)
+                        t0 += rows
+                    }
+                }
+            }
+        }}}}}}
+        return (out, Saved(q: q, k: k, v: v, out: out, logSumExp: lse))
+    }
+
+    /// dOut [B, S, H·d] -> (dQ, dK, dV), each [B, S, H·d].
+    ///
+    /// With P = softmax(scale·QKᵀ) and Δ_i = Σ_c dO[i, c]·O[i, c] (= Σ_j P_ij dP_ij):
+    /// dV = Pᵀ·dO, dP = dO·Vᵀ, dScore = P ⊙ (dP − Δ), dQ = scale·dScore·K, dK = scale·dScoreᵀ·Q.
+    public func backward(_ dOut: [Float], _ saved: Saved, batch: Int) -> (dQ: [Float], dK: [Float], dV: [Float]) {
+        let n = batch * seq * width
+        checkCount(dOut, n, "MultiHeadAttention dOut")
+        checkCount(saved.q, n, "MultiHeadAttention saved q")
+        checkCount(saved.logSumExp, batch * heads * seq, "MultiHeadAttention saved lse")
+        var dq = [Float](repeating: 0, count: n), dk = dq, dv = dq
+        let tileRows = min(Self.tile, seq)
+        var probs = [Float](repeating: 0, count: tileRows * seq), dScores = probs
+        var delta = [Float](repeating: 0, count: tileRows)
+        saved.q.withUnsafeBufferPointer { qp in saved.k.withUnsafeBufferPointer { kp in saved.v.withUnsafeBufferPointer { vp in
+        saved.out.withUnsafeBufferPointer { op in saved.logSumExp.withUnsafeBufferPointer { lp in dOut.withUnsafeBufferPointer { gp in
+        dq.withUnsafeMutableBufferPointer { dqp in dk.withUnsafeMutableBufferPointer { dkp in dv.withUnsafeMutableBufferPointer { dvp in
+        probs.withUnsafeMutableBufferPointer { pp in dScores.withUnsafeMutableBufferPointer { dsp in
+            let p = pp.baseAddress!, ds = dsp.baseAddress!, w = width, d = headDim
+            for b in 0..<batch {
+                for h in 0..<heads {
+                    let base = b * seq * w + h * d
+                    let qh = qp.baseAddress! + base, kh = kp.baseAddress! + base, vh = vp.baseAddress! + base
+                    let oh = op.baseAddress! + base, gh = gp.baseAddress! + base
+                    var t0 = 0
+                    while t0 < seq {
+                        let rows = min(tileRows, seq - t0)
+                        // Recompute the tile's probabilities from the saved log-sum-exp.
+                        Blas.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, qh + t0 * w, lda: w, kh, ldb: w,
+                                  beta: 0, p, ldc: seq)
+                        for r in 0..<rows {
+                            let l = lp[(b * heads + h) * seq + t0 + r], row = p + r * seq
+                            for j in 0..<seq { row[j] = Foundation.exp(row[j] - l) }
+                            var acc: Float = 0
+                            for c in 0..<d { acc += gh[(t0 + r) * w + c] * oh[(t0 + r) * w + c] }
+                            delta[r] = acc
+                        }
+                        // dP = dO_tile · Vᵀ, then dScore = P ⊙ (dP − Δ).
+                        Blas.gemm(transB: true, m: rows, n: seq, k: d, gh + t0 * w, lda: w, vh, ldb: w, beta: 0, ds, ldc: seq)
+                        for r in 0..<rows {
+                            for j in 0..<seq { ds[r * seq + j] = p[r * seq + j] * (ds[r * seq + j] - delta[r]) }
+                        }
+                        // dV += Pᵀ·dO_tile; dQ_tile = scale·dScore·K; dK += scale·dScoreᵀ·Q_tile.
+                        Blas.gemm(transA: true, m: seq, n: d, k: rows, p, lda: seq, gh + t0 * w, ldb: w, beta: 1,
+                                  dvp.baseAddress! + base, ldc: w)
+                        Blas.gemm(m: rows, n: d, k: seq, alpha: scale, ds, lda: seq, kh, ldb: w, beta: 0,
+                                  dqp.baseAddress! + base + t0 * w, ldc: w)
+                        Blas.gemm(transA: true, m: seq, n: d, k: rows, alpha: scale, ds, lda: seq, qh + t0 * w, ldb: w,
+                                  beta: 1, dkp.baseAddress! + base, ldc: w)
+                        t0 += rows
+                    }
+                }
+            }
+        }}}}}}}}}}}
+        return (dq, dk, dv)
+    }
+
+    /// In-place softmax of one row; returns its log-sum-exp (max + log Σ exp(x − max)).
+    private static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) -> Float {
+        var m = -Float.infinity
+        for j in 0..<n { m = max(m, s[j]) }
+        var sum: Float = 0
+        for j in 0..<n {
+            let e = Foundation.exp(s[j] - m)
+            s[j] = e
+            sum += e
+        }
+        let inv = 1 / sum
+        for j in 0..<n { s[j] *= inv }
+        return m + Foundation.log(sum)
+    }
+}
