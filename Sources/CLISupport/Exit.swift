@@ -23,3 +23,22 @@ public func runCommand(_ tool: String, _ body: () throws -> Void) -> Never {
         exit(1)
     }
 }
+
+/// Runs `tool <command> [options]`: dispatches to `commands[command]` with the remaining arguments;
+/// no command, `help`, `-h` or `--help` print `usage`.
+public func runSubcommands(_ tool: String, usage: String, _ commands: [String: ([String]) throws -> Void]) -> Never {
+    runCommand(tool) {
+        var argv = Array(CommandLine.arguments.dropFirst())
+        guard let command = argv.first else {
+            print(usage)
+            throw UsageError("no command given")
+        }
+        argv.removeFirst()
+        if ["--help", "-h", "help"].contains(command) {
+            print(usage)
+            return
+        }
+        guard let run = commands[command] else { throw UsageError("unknown command '\(command)'") }
+        try run(argv)
+    }
+}

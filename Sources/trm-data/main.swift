@@ -20,17 +20,4 @@ enum PuzzleTask: String, CaseIterable {
     var defaultSize: Int { self == .sudoku ? 9 : 30 }
 }
 
-runCommand("trm-data") {
-    var argv = Array(CommandLine.arguments.dropFirst())
-    guard let command = argv.first else {
-        print(usage)
-        throw UsageError("no command given")
-    }
-    argv.removeFirst()
-    switch command {
-    case "generate": try GenerateCommand.run(argv)
-    case "check": try CheckCommand.run(argv)
-    case "--help", "-h", "help": print(usage)
-    default: throw UsageError("unknown command '\(command)'")
-    }
-}
+runSubcommands("trm-data", usage: usage, ["generate": GenerateCommand.run, "check": CheckCommand.run])

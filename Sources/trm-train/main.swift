@@ -11,16 +11,4 @@ let usage = """
     Run 'trm-train <command> --help' for a command's options.
     """
 
-runCommand("trm-train") {
-    var argv = Array(CommandLine.arguments.dropFirst())
-    guard let command = argv.first else {
-        print(usage)
-        throw UsageError("no command given")
-    }
-    argv.removeFirst()
-    switch command {
-    case "init": try InitCommand.run(argv)
-    case "--help", "-h", "help": print(usage)
-    default: throw UsageError("unknown command '\(command)'")
-    }
-}
+runSubcommands("trm-train", usage: usage, ["init": InitCommand.run])
