@@ -1,0 +1,58 @@
+import GraphIR
+
+/// The model run eagerly with the trainer's layers: one ACT step (trm-spec §2.4) and the fixed-halting
+/// solve. It is the reference the compiled graph must reproduce (DESIGN.md §8.3), and the forward that
+/// training differentiates.
+public struct EagerModel: Sendable {
+    public let config: ModelConfig
+    public let params: ParameterSet
+    public let batch: Int
+    let embedding: InputEmbedding
+    let network: SharedNetwork
+    let heads: OutputHeads
+
+    public init(checkpoint: Checkpoint, batch: Int) {
+        config = checkpoint.config
+        params = ParameterSet(checkpoint: checkpoint)
+        self.batch = batch
+        embedding = InputEmbedding(config: checkpoint.config)
+        network = SharedNetwork(config: checkpoint.config, batch: batch)
+        heads = OutputHeads(config: checkpoint.config, batch: batch)
+    }
+
+    /// The initial carry: H_init and L_init on every position of every sample.
+    public func initialCarry() -> (zH: [Float], zL: [Float]) {
+        let n = batch * config.fullSeqLen
+        return (Array([[Float]](repeating: params["H_init"], count: n).joined()),
+                Array([[Float]](repeating: params["L_init"], count: n).joined()))
+    }
+
+    /// One ACT step: H_cycles × (L_cycles latent updates + one answer update), then the heads.
+    /// tokens [B, L], puzzle ids [B] -> (z_H, z_L, logits [B, L, V], q_halt [B]).
+    public func step(zH: [Float], zL: [Float], tokens: [Int32], puzzleIds: [Int32]) -> (zH: [Float], zL: [Float], logits: [Float], qHalt: [Float]) {
+        let rows = config.puzzleEmbNdim > 0 ? embedding.gatherPuzzleRows(table: params["puzzle_emb.weights"], ids: puzzleIds) : []
+        let x = embedding.forward(tokens: tokens, puzzleRows: rows, tokenTable: params["embed_tokens.embedding_weight"],
+                                  positions: config.posEncodings == .learned ? params["embed_pos.embedding_weight"] : nil, batch: batch)
+        var h = zH, l = zL
+        for _ in 0..<config.hCycles {
+            for _ in 0..<config.lCycles {
+                l = network.forward(l, injection: zip(h, x).map { $0 + $1 }, params: params).out
+            }
+            h = network.forward(h, injection: l, params: params).out
+        }
+        let (logits, q, _) = heads.forward(h, params: params)
+        return (h, l, logits, (0..<batch).map { q[2 * $0] })
+    }
+
+    /// Runs `steps` ACT steps from the initial carry (fixed halting) and returns the last step's logits.
+    public func solve(tokens: [Int32], puzzleIds: [Int32], steps: Int) -> (logits: [Float], qHalt: [Float]) {
+        var (h, l) = initialCarry()
+        var last: (logits: [Float], qHalt: [Float]) = ([], [])
+        for _ in 0..<steps {
+            let r = step(zH: h, zL: l, tokens: tokens, puzzleIds: puzzleIds)
+            (h, l) = (r.zH, r.zL)
+            last = (r.logits, r.qHalt)
+        }
+        return last
+    }
+}
