@@ -8,6 +8,14 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+def run(*cmd, ok=True):
+    """Runs a command (paths and numbers allowed as arguments); with ok, asserts it exits 0."""
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    if ok:
+        assert r.returncode == 0, f"{cmd}: {r.stderr}"
+    return r
+
+
 @pytest.fixture(scope="session")
 def bin_dir() -> pathlib.Path:
     """The release build's products directory (make test builds it first)."""

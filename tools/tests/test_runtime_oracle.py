@@ -2,24 +2,16 @@
 compiler and runtime). Small models of every preset here; the ARC size is `make check-large`."""
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run
 from test_checkpoint_interop import CONFIG, python_checkpoint
 
 SMALL = ["--hidden", "64", "--h-cycles", "2", "--l-cycles", "2", "--halt-max-steps", "3", "--d-state", "16",
          "--headdim", "32", "--heads", "4"]
-
-
-def run(*cmd, ok=True):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
-    if ok:
-        assert r.returncode == 0, f"{cmd}: {r.stderr}"
-    return r
 
 
 def compile_and_compare(bin_dir, tmp_path, ckpt, batch=2, count=3, steps=3, extra=(), atol=1e-3):

@@ -1,20 +1,12 @@
 """trm-run task modes end to end on initialised (untrained) models (issue: tasks and pass@K)."""
 import json
-import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run
 
 TINY = ["--hidden", "32", "--heads", "2", "--h-cycles", "1", "--l-cycles", "1", "--halt-max-steps", "1",
         "--d-state", "8", "--headdim", "16"]
-
-
-def run(*cmd, ok=True):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
-    if ok:
-        assert r.returncode == 0, f"{cmd}: {r.stderr}"
-    return r
 
 
 def model(bin_dir, tmp_path, preset, task, *extra):
