@@ -12,12 +12,17 @@ public struct EagerModel: Sendable {
     let heads: OutputHeads
 
     public init(checkpoint: Checkpoint, batch: Int) {
-        config = checkpoint.config
-        params = ParameterSet(checkpoint: checkpoint)
+        self.init(config: checkpoint.config, params: ParameterSet(checkpoint: checkpoint), batch: batch)
+    }
+
+    /// The model with weights `params` (every tensor of `config.parameterSpecs`).
+    public init(config: ModelConfig, params: ParameterSet, batch: Int) {
+        self.config = config
+        self.params = params
         self.batch = batch
-        embedding = InputEmbedding(config: checkpoint.config)
-        network = SharedNetwork(config: checkpoint.config, batch: batch)
-        heads = OutputHeads(config: checkpoint.config, batch: batch)
+        embedding = InputEmbedding(config: config)
+        network = SharedNetwork(config: config, batch: batch)
+        heads = OutputHeads(config: config, batch: batch)
     }
 
     /// The initial carry: H_init and L_init on every position of every sample.

@@ -3,12 +3,18 @@ import CLISupport
 let usage = """
     trm-train: train Tiny Recursive Models (and their Mamba-2 hybrids) and write checkpoints.
 
-    USAGE: trm-train <command> [options]
+    USAGE: trm-train [train] --task T --preset P [options] -o model.ckpt
+           trm-train init --preset P --task T [options] -o model.ckpt
 
     COMMANDS:
+      train   train a model (the default when the first argument is an option)
       init    write a freshly initialised checkpoint for a preset and task
 
-    Run 'trm-train <command> --help' for a command's options.
+    Run 'trm-train train --help' or 'trm-train init --help' for a command's options.
     """
 
-runSubcommands("trm-train", usage: usage, ["init": InitCommand.run])
+let commands: [String: ([String]) throws -> Void] = ["train": TrainCommand.run, "init": InitCommand.run]
+if let first = CommandLine.arguments.dropFirst().first, first.hasPrefix("--"), !["--help"].contains(first) {
+    runCommand("trm-train") { try TrainCommand.run(Array(CommandLine.arguments.dropFirst())) }
+}
+runSubcommands("trm-train", usage: usage, commands)

@@ -63,3 +63,8 @@ enum Blas {
         }
     }
 }
+
+/// The number of threads the trainer's matrix products use (OpenBLAS's pool; default: all cores).
+public enum BlasThreads {
+    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+}

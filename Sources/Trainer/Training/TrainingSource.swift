@@ -13,7 +13,7 @@ public protocol TrainingSource: Sendable {
 }
 
 /// Labels as the loss reads them: the dataset's ignore id (PAD, 0) becomes −100 (trm-spec §6.2).
-func trainingLabels(_ tokens: [Int32]) -> [Int32] {
+public func trainingLabels(_ tokens: [Int32]) -> [Int32] {
     tokens.map { $0 == 0 ? TokenLoss.ignoreLabel : $0 }
 }
 

@@ -1,0 +1,67 @@
+import Foundation
+import GraphIR
+
+/// One line of `model.ckpt.metrics.jsonl`: a training average over the last log interval or an
+/// evaluation of the EMA weights on the held-out set.
+public struct MetricsRecord: Sendable, Equatable {
+    public enum Kind: String, Sendable { case train, eval }
+    public var kind: Kind
+    public var step: Int
+    /// Named values, written in this order.
+    public var values: [(String, Double)]
+
+    public init(kind: Kind, step: Int, values: [(String, Double)]) {
+        self.kind = kind
+        self.step = step
+        self.values = values
+    }
+
+    public static func == (a: MetricsRecord, b: MetricsRecord) -> Bool {
+        a.kind == b.kind && a.step == b.step && a.values.map(\.0) == b.values.map(\.0) && a.values.map(\.1) == b.values.map(\.1)
+    }
+
+    public subscript(key: String) -> Double? { values.first { $0.0 == key }?.1 }
+
+    public var jsonLine: String {
+        let fields = values.map { k, v in "\"\(k)\":" + (v.isFinite ? "\(v)" : "null") }
+        return "{\"kind\":\"\(kind.rawValue)\",\"step\":\(step)" + (fields.isEmpty ? "" : "," + fields.joined(separator: ",")) + "}"
+    }
+
+    /// Parses a line written by `jsonLine`; nil for anything else.
+    public static func parse(_ line: String) -> MetricsRecord? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let kind = (object["kind"] as? String).flatMap(Kind.init), let step = object["step"] as? Int else { return nil }
+        let values = object.keys.filter { $0 != "kind" && $0 != "step" }.sorted().compactMap { k -> (String, Double)? in
+            (object[k] as? NSNumber).map { (k, $0.doubleValue) }
+        }
+        return MetricsRecord(kind: kind, step: step, values: values)
+    }
+}
+
+/// The run's metrics file and the records so far (the training curve is drawn from them).
+public struct MetricsLog {
+    public let path: String
+    public private(set) var records: [MetricsRecord] = []
+
+    /// Starts a fresh log, or — resuming at `resumeStep` — keeps the records up to that step and drops
+    /// later ones (they belong to the part of the run after the last checkpoint, which is redone).
+    public init(path: String, resumeStep: Int?) throws {
+        self.path = path
+        if let resumeStep, FileManager.default.fileExists(atPath: path) {
+            let text = String(decoding: try AtomicFile.read(path, limit: 1 << 30), as: UTF8.self)
+            records = text.split(separator: "\n").compactMap { MetricsRecord.parse(String($0)) }.filter { $0.step <= resumeStep }
+        }
+        try AtomicFile.write(Array(records.map { $0.jsonLine + "\n" }.joined().utf8), to: path)
+    }
+
+    /// Appends one record to the file (one line, flushed).
+    public mutating func append(_ record: MetricsRecord) throws {
+        records.append(record)
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw TRMError(.io, "cannot append to \(path)")
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((record.jsonLine + "\n").utf8))
+    }
+}

@@ -1,0 +1,222 @@
+import CLISupport
+import Foundation
+import GraphIR
+import Trainer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Set by SIGINT/SIGTERM: the loop finishes its step, saves, and exits.
+nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
+
+/// `trm-train [train]`: trains a preset on a task and writes atomic checkpoints with a resumable state.
+enum TrainCommand {
+    static let options: [Arguments.Option] = [
+        .init("task", "T", help: "sudoku, maze or arc (required)"),
+        .init("preset", "P", help: "architecture: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (required)"),
+        .init("output", "FILE", short: "o", help: "checkpoint to write (required); also FILE.state, FILE.metrics.jsonl, FILE.curve.svg"),
+        .init("resume", help: "continue the run saved in FILE.state (same command, same result as an uninterrupted run)"),
+        .init("steps", "N", help: "optimizer steps (default 1000)"),
+        .init("epochs", "E", help: "instead of --steps: E × training examples / batch steps (as the reference counts)"),
+        .init("batch", "B", help: "batch slots (default 64)"),
+        .init("lr", "X", help: "learning rate (default 1e-4)"),
+        .init("warmup", "N", help: "linear warm-up steps (default min(2000, steps/10))"),
+        .init("lr-min-ratio", "R", help: "cosine decay floor as a fraction of lr (default 1: constant after warm-up)"),
+        .init("weight-decay", "X", help: "AdamATan2 decoupled weight decay (default 0.1)"),
+        .init("puzzle-emb-lr", "X", help: "SignSGD learning rate of the puzzle embeddings (default 1e-2)"),
+        .init("puzzle-emb-weight-decay", "X", help: "puzzle-embedding weight decay (default 0.1)"),
+        .init("ema", "RATE", help: "EMA rate of the saved weights (default 0.999)"),
+        .init("no-ema", help: "save the raw weights (no EMA)"),
+        .init("exploration", "P", help: "halting exploration probability (default 0.1)"),
+        .init("loss", "KIND", help: "stablemax (default) or softmax cross-entropy"),
+        .init("seed", "S", help: "seed of the initialisation, data order, augmentation and exploration (default 0)"),
+        .init("eval-every", "N", help: "evaluate the saved weights on the held-out set every N steps (default: 10 times per run)"),
+        .init("checkpoint-every", "N", help: "save checkpoint and state every N steps (default: as --eval-every)"),
+        .init("log-every", "N", help: "print and log averaged metrics every N steps (default 10)"),
+        .init("threads", "N", help: "BLAS threads (default: all cores)"),
+        .init("quiet", short: "q", help: "only errors and the final summary"),
+    ] + TrainData.options + ModelOptions.options + [
+        .init("help", short: "h", help: "show this help"),
+    ]
+
+    static let usage = """
+        USAGE: trm-train --task T --preset P [--grid N --hidden N ...] [--steps N | --epochs E] [--batch B]
+                         [--lr X] [--seed S] [--eval-every N] -o model.ckpt [--resume]
+
+        Trains with the reference recipe (trm-spec §2-§5): deep supervision with a persistent carry,
+        gradient through the last H-cycle, stablemax CE + 0.5 × Q-halt BCE, AdamATan2 (β 0.9/0.95),
+        SignSGD puzzle embeddings, warm-up, EMA, halting exploration. Writes, atomically and
+        periodically: model.ckpt (EMA weights), model.ckpt.state (optimizer state, carry and data
+        position for --resume), model.ckpt.metrics.jsonl and model.ckpt.curve.svg. Ctrl-C saves and stops.
+
+        OPTIONS:
+        \(Arguments.helpText(options))
+        """
+
+    static func run(_ argv: [String]) throws {
+        guard let args = try Arguments.parse(argv, options: options, usage: usage) else { return }
+        guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
+        guard let task = try args.choice("task", TaskKind.self) else { throw UsageError("--task is required (sudoku, maze or arc)") }
+        guard let preset = try args.choice("preset", Preset.self) else { throw UsageError("--preset is required") }
+        guard let output = args.string("output") else { throw UsageError("-o/--output is required") }
+        let statePath = output + ".state", metricsPath = output + ".metrics.jsonl", curvePath = output + ".curve.svg"
+        let resume = args.has("resume")
+        if resume, !FileManager.default.fileExists(atPath: statePath) {
+            throw UsageError("--resume: no saved run at \(statePath)")
+        }
+        if !resume, FileManager.default.fileExists(atPath: statePath) {
+            throw UsageError("\(statePath) holds a saved run: pass --resume to continue it, or remove it to start over")
+        }
+        try GenerateTarget.checkWritable(output)
+        if let t = try args.int("threads", in: 1...1024) { BlasThreads.set(t) }
+        let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
+        let mambaInit = try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
+        let quiet = args.has("quiet")
+
+        // Data first: ARC's identifiers decide the puzzle table's rows.
+        let (_, grid) = try ModelOptions.config(args, preset: preset, task: task)
+        let data = try TrainData.load(args, task: task, grid: grid, seed: seed)
+        let (config, _) = try ModelOptions.config(args, preset: preset, task: task, numPuzzleIds: data.source.identifiers?.count)
+        var options = try trainingOptions(args, examples: data.source.count)
+        options.seed = seed
+
+        var initial = try ReferenceInitializer(seed: seed, mambaProjections: mambaInit).checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))
+        initial.identifiers = data.source.identifiers
+        var run = TrainingRun(initial: initial, options: options, exampleCount: data.source.count)
+        if resume {
+            try TrainingState.restore(path: statePath, into: &run)
+        }
+        var log = try MetricsLog(path: metricsPath, resumeStep: resume ? run.step : nil)
+        let evalEvery = try args.int("eval-every", in: 0...Int.max) ?? max(1, options.steps / 10)
+        let checkpointEvery = try args.int("checkpoint-every", in: 1...Int.max) ?? (evalEvery > 0 ? evalEvery : max(1, options.steps / 10))
+        let logEvery = try args.int("log-every", in: 1...Int.max) ?? 10
+
+        if !quiet {
+            print("""
+                trm-train \(preset.rawValue) on \(task.rawValue): \(formatCount(config.parameterCount)) params, hidden \(config.hidden), \
+                H_cycles \(config.hCycles), L_cycles \(config.lCycles), \(config.haltMaxSteps) ACT steps, S = \(config.fullSeqLen)
+                  data     \(data.description)
+                  options  \(options.json)
+                  output   \(output) (+ .state, .metrics.jsonl, .curve.svg)
+                """ + (resume ? "\n  resuming at step \(run.step) of \(options.steps)" : ""))
+        }
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+
+        let flops = run.flopsPerSample
+        let start = Date(), firstStep = run.step
+        var window = StepMetrics.zero, windowSteps = 0, windowStart = Date()
+        var lastEval: HeldOutEvaluation.Result?
+
+        func save() throws {
+            try TrainingState.write(run, to: statePath)
+            try run.checkpoint(trainJSON: trainJSON(run, data: data, lastEval: lastEval, elapsed: Date().timeIntervalSince(start))).write(to: output)
+            try AtomicFile.write(Array(TrainingCurve.svg(log.records, title: "\(preset.rawValue) · \(task.rawValue) \(grid)×\(grid)").utf8), to: curvePath)
+        }
+
+        while run.step < options.steps {
+            let m = run.trainStep(source: data.source)
+            window.accumulate(m)
+            windowSteps += 1
+            let last = run.step == options.steps || stopRequested != 0
+            if run.step % logEvery == 0 || last {
+                let seconds = Date().timeIntervalSince(windowStart)
+                let samplesPerSecond = Double(windowSteps * options.batch) / max(seconds, 1e-9)
+                let n = Double(windowSteps)
+                let record = MetricsRecord(kind: .train, step: run.step, values: [
+                    ("loss", window.loss / n), ("lm_loss", window.lmLoss / n), ("q_halt_loss", window.qHaltLoss / n),
+                    ("exact", window.exactAccuracy), ("token_acc", window.tokenAccuracy), ("q_halt_acc", window.qHaltAccuracy),
+                    ("mean_steps", window.meanSteps), ("lr", m.lr), ("samples_per_s", samplesPerSecond),
+                    ("gflops", samplesPerSecond * flops / 1e9), ("elapsed_s", Date().timeIntervalSince(start)),
+                ])
+                try log.append(record)
+                if !quiet {
+                    let done = run.step - firstStep, remaining = options.steps - run.step
+                    let eta = Double(remaining) * Date().timeIntervalSince(start) / Double(max(done, 1))
+                    print(String(format: "step %d/%d  loss %.4f (lm %.4f, halt %.4f)  exact %5.1f%%  tok %5.1f%%  halt@%.1f  lr %.1e  %.1f samples/s  %.2f GFLOP/s  ETA ",
+                                 run.step, options.steps, window.loss / n, window.lmLoss / n, window.qHaltLoss / n,
+                                 100 * window.exactAccuracy, 100 * window.tokenAccuracy, window.meanSteps, m.lr,
+                                 samplesPerSecond, samplesPerSecond * flops / 1e9) + formatDuration(eta))
+                    fflush(stdout)
+                }
+                window = .zero
+                windowSteps = 0
+                windowStart = Date()
+            }
+            if !data.heldOut.isEmpty, (evalEvery > 0 && run.step % evalEvery == 0) || run.step == options.steps {
+                let r = HeldOutEvaluation.run(config: config, params: run.evaluationParams, examples: data.heldOut, batch: min(options.batch, 64))
+                lastEval = r
+                try log.append(MetricsRecord(kind: .eval, step: run.step, values: [("exact", r.exact), ("token_acc", r.tokenAccuracy), ("count", Double(r.count))]))
+                if !quiet { print(String(format: "eval  step %d  held-out exact %.1f%%  tok %.1f%%  (%d puzzles)", run.step, 100 * r.exact, 100 * r.tokenAccuracy, r.count)) }
+                windowStart = Date()
+            }
+            if run.step % checkpointEvery == 0 || last {
+                try save()
+            }
+            if stopRequested != 0 {
+                printError("trm-train: interrupted at step \(run.step); saved \(output) and \(statePath) — rerun with --resume to continue")
+                exit(130)
+            }
+        }
+        if run.step == firstStep { try save() }
+        let seconds = Date().timeIntervalSince(start)
+        print("done: \(run.step) steps in \(formatDuration(seconds)); wrote \(output)"
+            + (lastEval.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
+    }
+
+    static func trainingOptions(_ args: Arguments, examples: Int) throws -> TrainingOptions {
+        var o = TrainingOptions()
+        o.batch = try args.int("batch", in: 1...65536) ?? 64
+        if args.string("steps") != nil, args.string("epochs") != nil { throw UsageError("give --steps or --epochs, not both") }
+        if let epochs = try args.double("epochs", in: 1e-9...1e9) {
+            o.steps = max(1, Int((epochs * Double(examples) / Double(o.batch)).rounded(.up)))
+        } else {
+            o.steps = try args.int("steps", in: 1...Int(Int32.max)) ?? 1000
+        }
+        o.lr = try args.double("lr", in: 0...10) ?? 1e-4
+        o.warmupSteps = try args.int("warmup", in: 0...Int(Int32.max)) ?? min(2000, max(1, o.steps / 10))
+        o.lrMinRatio = try args.double("lr-min-ratio", in: 0...1) ?? 1
+        o.weightDecay = try args.double("weight-decay", in: 0...1e6) ?? 0.1
+        o.puzzleEmbLr = try args.double("puzzle-emb-lr", in: 0...10) ?? 1e-2
+        o.puzzleEmbWeightDecay = try args.double("puzzle-emb-weight-decay", in: 0...1e6) ?? 0.1
+        if args.has("no-ema") {
+            if args.string("ema") != nil { throw UsageError("give --ema or --no-ema, not both") }
+            o.emaRate = nil
+        } else {
+            o.emaRate = try args.double("ema", in: 0...1) ?? 0.999
+        }
+        o.exploration = try args.double("exploration", in: 0...1) ?? 0.1
+        o.tokenLoss = try args.choice("loss", TokenLossChoice.self)?.value ?? .stablemax
+        return o
+    }
+
+    static func trainJSON(_ run: TrainingRun, data: TrainData, lastEval: HeldOutEvaluation.Result?, elapsed: Double) -> String {
+        var s = "{\"step\":\(run.step),\"seed\":\(run.options.seed),\"data\":\(JSONText.quote(data.description)),\"options\":\(run.options.json)"
+        if let e = lastEval { s += ",\"held_out_exact\":\(e.exact),\"held_out_token_acc\":\(e.tokenAccuracy),\"held_out_count\":\(e.count)" }
+        return s + ",\"session_seconds\":\(Int(elapsed))}"
+    }
+
+    static func formatDuration(_ s: Double) -> String {
+        guard s.isFinite else { return "?" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t / 60 % 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+    }
+}
+
+enum TokenLossChoice: String, CaseIterable {
+    case stablemax, softmax
+    var value: TokenLoss { self == .stablemax ? .stablemax : .softmax }
+}
+
+/// Fails before a long run when the output cannot be written.
+enum GenerateTarget {
+    static func checkWritable(_ path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let folder = dir.isEmpty ? "." : dir
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw TRMError(.io, "cannot write \(path): no directory \(folder)")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else { throw TRMError(.io, "cannot write \(path): \(folder) is not writable") }
+    }
+}
