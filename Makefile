@@ -65,7 +65,7 @@ demo: build
 	$$BIN/trm-run $(DEMO)/sudoku6.trmg --task sudoku --limit 50 --num-aug 3 --show 1
 
 # trm-attn and tr-mamba2attn at the ARC size: trm-bench and onnxruntime on the same .trmg in one run,
-# written to BENCHMARKS.md. Takes tens of minutes on 2 cores; run it on an idle machine.
+# plus trainer throughput at the Sudoku 9×9 reference size, written to BENCHMARKS.md. Takes tens of minutes on 2 cores; run it on an idle machine.
 BENCH := $(CURDIR)/.build/bench
 BENCH_ARGS ?= --batch 1,8 --threads 1,2 --repeat 3
 bench: deps build
@@ -75,7 +75,7 @@ bench: deps build
 	  $$BIN/trm-train init --preset $$p --task arc --seed 0 -o $(BENCH)/$$p.ckpt > /dev/null; \
 	  $$BIN/trm-compile $(BENCH)/$$p.ckpt -o $(BENCH)/$$p.trmg -q; \
 	done; \
-	$$BIN/trm-bench --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/trm.json; \
+	$$BIN/trm-bench --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg --trainer trm-attn,tr-mamba2attn $(BENCH_ARGS) --json $(BENCH)/trm.json; \
 	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json; \
 	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)'" > BENCHMARKS.md.tmp; \
 	mv BENCHMARKS.md.tmp BENCHMARKS.md; cat BENCHMARKS.md

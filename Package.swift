@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "TRMRuntimeC", dependencies: ["Runtime", "GraphIR"]),
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
         .target(name: "Tasks", dependencies: ["GraphIR"]),
-        .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks", "COpenBLAS"]),
+        .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks", "COpenBLAS", "CKernels"]),
         .target(name: "CLISupport", dependencies: []),
 
         .executableTarget(name: "trm-train", dependencies: ["Trainer", "GraphIR", "CLISupport"]),
@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport", "Tasks"]),
         .executableTarget(name: "trm-data", dependencies: ["Tasks", "GraphIR", "CLISupport"]),
         .target(name: "CMallocCounter"),
-        .executableTarget(name: "trm-bench", dependencies: ["Runtime", "GraphIR", "CLISupport", "CMallocCounter"]),
+        .executableTarget(name: "trm-bench", dependencies: ["Runtime", "GraphIR", "CLISupport", "CMallocCounter", "Trainer", "Tasks"]),
 
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),

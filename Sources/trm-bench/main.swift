@@ -10,6 +10,8 @@ let options: [Arguments.Option] = [
     .init("threads", "LIST", help: "thread counts (default 1,2)"),
     .init("repeat", "N", help: "timed ACT steps per configuration after one warm-up step (default 3)"),
     .init("json", "FILE", help: "write the results as JSON"),
+    .init("trainer", "PRESETS", help: "also time trm-train steps of these presets at the Sudoku 9×9 reference size (e.g. trm-attn,tr-mamba2attn)"),
+    .init("train-batch", "B", help: "batch of the trainer timing (default 8)"),
     .init("help", short: "h", help: "show this help"),
 ]
 
@@ -57,7 +59,15 @@ func flops(_ model: LoadedModel) -> (gemm: Double, scan: Double) {
 
 runCommand("trm-bench") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
-    guard let modelList = args.string("models") else { throw UsageError("--models is required") }
+    let trainerPresets = try args.string("trainer").map { list in
+        try list.split(separator: ",").map { name -> Preset in
+            guard let p = Preset(rawValue: String(name)) else { throw UsageError("--trainer: unknown preset '\(name)'") }
+            return p
+        }
+    } ?? []
+    guard let modelList = args.string("models") ?? (trainerPresets.isEmpty ? nil : "") else {
+        throw UsageError("--models (or --trainer) is required")
+    }
     let batches = try list(args.string("batch"), default: [1, 8])
     let threadCounts = try list(args.string("threads"), default: [1, 2])
     let repeats = try args.int("repeat", in: 1...1000) ?? 3
@@ -69,6 +79,8 @@ runCommand("trm-bench") {
                      peaks["sgemm_gflops_t\(t)"]!, peaks["fma_gflops_t\(t)"]!), stderr)
     }
     var rows: [[String: Any]] = []
+    let trainerRows = try TrainerBench.run(presets: trainerPresets, batch: try args.int("train-batch", in: 1...4096) ?? 8,
+                                           threads: threadCounts, repeats: repeats, peaks: peaks)
     for path in modelList.split(separator: ",").map(String.init) {
         let model = try LoadedModel(path: path)
         let (gemmFlops, scanFlops) = flops(model)
@@ -123,7 +135,7 @@ runCommand("trm-bench") {
         }
     }
     if let json = args.string("json") {
-        let data = try JSONSerialization.data(withJSONObject: ["peaks": peaks, "results": rows], options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: ["peaks": peaks, "results": rows, "trainer": trainerRows], options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write([UInt8](data), to: json)
     }
 }

@@ -9,11 +9,12 @@ let usage = """
     COMMANDS:
       train   train a model (the default when the first argument is an option)
       init    write a freshly initialised checkpoint for a preset and task
+      eager   run a checkpoint with the trainer's eager forward (reference outputs for trm-run)
 
     Run 'trm-train train --help' or 'trm-train init --help' for a command's options.
     """
 
-let commands: [String: ([String]) throws -> Void] = ["train": TrainCommand.run, "init": InitCommand.run]
+let commands: [String: ([String]) throws -> Void] = ["train": TrainCommand.run, "init": InitCommand.run, "eager": EagerCommand.run]
 if let first = CommandLine.arguments.dropFirst().first, first.hasPrefix("--"), !["--help"].contains(first) {
     runCommand("trm-train") { try TrainCommand.run(Array(CommandLine.arguments.dropFirst())) }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Non-causal multi-head attention, out = softmax(q·kᵀ/√d)·v per (sample, head), no mask
@@ -95,7 +96,8 @@ public struct MultiHeadAttention: Sendable, Hashable {
                                   beta: 0, p, ldc: seq)
                         for r in 0..<rows {
                             let l = lp[(b * heads + h) * seq + t0 + r], row = p + r * seq
-                            for j in 0..<seq { row[j] = Foundation.exp(row[j] - l) }
+                            for j in 0..<seq { row[j] -= l }
+                            trm_vexp(row, seq)
                             var acc: Float = 0
                             for c in 0..<d { acc += gh[(t0 + r) * w + c] * oh[(t0 + r) * w + c] }
                             delta[r] = acc
@@ -124,12 +126,10 @@ public struct MultiHeadAttention: Sendable, Hashable {
     private static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) -> Float {
         var m = -Float.infinity
         for j in 0..<n { m = max(m, s[j]) }
+        for j in 0..<n { s[j] -= m }
+        trm_vexp(s, n)
         var sum: Float = 0
-        for j in 0..<n {
-            let e = Foundation.exp(s[j] - m)
-            s[j] = e
-            sum += e
-        }
+        for j in 0..<n { sum += s[j] }
         let inv = 1 / sum
         for j in 0..<n { s[j] *= inv }
         return m + Foundation.log(sum)

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The SwiGLU gate: out = silu(gate) ⊙ up, where a row of the input is gate | up (first half gate,
 /// as `gate_up_proj` lays them out, trm-spec §2.2).
 ///
@@ -19,9 +21,10 @@ public struct SwiGLUActivation: Sendable, Hashable {
         var out = [Float](repeating: 0, count: rows * width)
         gu.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { op in
+                // The runtime's vectorised kernel: silu(g)·u, the same values inference computes.
                 for r in 0..<rows {
-                    let g = r * 2 * width
-                    for i in 0..<width { op[r * width + i] = Act.silu(xp[g + i]) * xp[g + width + i] }
+                    let g = xp.baseAddress! + r * 2 * width
+                    trm_swiglu(g, g + width, op.baseAddress! + r * width, width)
                 }
             }
         }
@@ -33,15 +36,20 @@ public struct SwiGLUActivation: Sendable, Hashable {
         checkCount(dOut, rows * width, "SwiGLUActivation dOut")
         checkCount(gu, rows * 2 * width, "SwiGLUActivation input")
         var dgu = [Float](repeating: 0, count: rows * 2 * width)
+        var sig = [Float](repeating: 0, count: width)
         gu.withUnsafeBufferPointer { xp in
             dOut.withUnsafeBufferPointer { gp in
                 dgu.withUnsafeMutableBufferPointer { dp in
-                    for r in 0..<rows {
-                        let base = r * 2 * width
-                        for i in 0..<width {
-                            let g = xp[base + i], u = xp[base + width + i], go = gp[r * width + i]
-                            dp[base + i] = go * u * Act.siluGrad(g)
-                            dp[base + width + i] = go * Act.silu(g)
+                    sig.withUnsafeMutableBufferPointer { sp in
+                        for r in 0..<rows {
+                            let base = r * 2 * width
+                            trm_vsigmoid(xp.baseAddress! + base, sp.baseAddress!, width)
+                            for i in 0..<width {
+                                // silu = g·σ, silu′ = σ·(1 + g·(1 − σ)).
+                                let g = xp[base + i], u = xp[base + width + i], go = gp[r * width + i], s = sp[i]
+                                dp[base + i] = go * u * s * (1 + g * (1 - s))
+                                dp[base + width + i] = go * g * s
+                            }
                         }
                     }
                 }
