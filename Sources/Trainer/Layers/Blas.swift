@@ -23,30 +23,31 @@ enum Blas {
     /// y[m, n] = x[m, k] · w[n, k]ᵀ: the forward of a Linear (weights stored [out, in]).
     static func xwt(_ x: [Float], _ w: [Float], m: Int, n: Int, k: Int) -> [Float] {
         precondition(x.count == m * k && w.count == n * k, "Blas.xwt: [\(m), \(k)] · [\(n), \(k)]ᵀ got \(x.count), \(w.count)")
-        var y = [Float](repeating: 0, count: m * n)
-        x.withUnsafeBufferPointer { xp in
-            w.withUnsafeBufferPointer { wp in
-                y.withUnsafeMutableBufferPointer { yp in
+        // beta = 0 writes every element, so the result needs no zero fill first.
+        guard m * n > 0, k > 0 else { return [Float](repeating: 0, count: m * n) }
+        return [Float](unsafeUninitializedCapacity: m * n) { yp, initialized in
+            x.withUnsafeBufferPointer { xp in
+                w.withUnsafeBufferPointer { wp in
                     gemm(transB: true, m: m, n: n, k: k, xp.baseAddress!, lda: k, wp.baseAddress!, ldb: k,
                          beta: 0, yp.baseAddress!, ldc: n)
                 }
             }
+            initialized = m * n
         }
-        return y
     }
 
     /// dx[m, k] = dy[m, n] · w[n, k]: the input gradient of a Linear.
     static func dyw(_ dy: [Float], _ w: [Float], m: Int, n: Int, k: Int) -> [Float] {
         precondition(dy.count == m * n && w.count == n * k, "Blas.dyw: [\(m), \(n)] · [\(n), \(k)] got \(dy.count), \(w.count)")
-        var dx = [Float](repeating: 0, count: m * k)
-        dy.withUnsafeBufferPointer { dp in
-            w.withUnsafeBufferPointer { wp in
-                dx.withUnsafeMutableBufferPointer { xp in
+        guard m * k > 0, n > 0 else { return [Float](repeating: 0, count: m * k) }
+        return [Float](unsafeUninitializedCapacity: m * k) { xp, initialized in
+            dy.withUnsafeBufferPointer { dp in
+                w.withUnsafeBufferPointer { wp in
                     gemm(m: m, n: k, k: n, dp.baseAddress!, lda: n, wp.baseAddress!, ldb: k, beta: 0, xp.baseAddress!, ldc: k)
                 }
             }
+            initialized = m * k
         }
-        return dx
     }
 
     /// dw[n, k] += dy[m, n]ᵀ · x[m, k]: the weight gradient of a Linear, summed over the m rows.
