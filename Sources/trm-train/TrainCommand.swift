@@ -22,9 +22,9 @@ enum TrainCommand {
         .init("lr", "X", help: "learning rate (default 1e-4)"),
         .init("warmup", "N", help: "linear warm-up steps (default min(2000, steps/10))"),
         .init("lr-min-ratio", "R", help: "cosine decay floor as a fraction of lr (default 1: constant after warm-up)"),
-        .init("weight-decay", "X", help: "AdamATan2 decoupled weight decay (default 0.1)"),
-        .init("puzzle-emb-lr", "X", help: "SignSGD learning rate of the puzzle embeddings (default 1e-2)"),
-        .init("puzzle-emb-weight-decay", "X", help: "puzzle-embedding weight decay (default 0.1)"),
+        .init("weight-decay", "X", help: "AdamATan2 decoupled weight decay (default as the reference: ARC 0.1, Sudoku/Maze 1.0)"),
+        .init("puzzle-emb-lr", "X", help: "SignSGD learning rate of the puzzle embeddings (default: ARC 1e-2, Sudoku/Maze 1e-4)"),
+        .init("puzzle-emb-weight-decay", "X", help: "puzzle-embedding weight decay (default: ARC 0.1, Sudoku/Maze 1.0)"),
         .init("ema", "RATE", help: "EMA rate of the saved weights (default 0.999)"),
         .init("no-ema", help: "save the raw weights (no EMA)"),
         .init("exploration", "P", help: "halting exploration probability (default 0.1)"),
@@ -77,7 +77,7 @@ enum TrainCommand {
         let (_, grid) = try ModelOptions.config(args, preset: preset, task: task)
         let data = try TrainData.load(args, task: task, grid: grid, seed: seed)
         let (config, _) = try ModelOptions.config(args, preset: preset, task: task, numPuzzleIds: data.source.identifiers?.count)
-        var options = try trainingOptions(args, examples: data.source.count)
+        var options = try trainingOptions(args, task: task, examples: data.source.count)
         options.seed = seed
 
         var initial = try ReferenceInitializer(seed: seed, mambaProjections: mambaInit).checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))
@@ -164,7 +164,10 @@ enum TrainCommand {
             + (lastEval.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
     }
 
-    static func trainingOptions(_ args: Arguments, examples: Int) throws -> TrainingOptions {
+    /// The reference's values (trm-spec §1.1-§1.2) unless overridden: its Sudoku and Maze runs use weight
+    /// decay 1.0 and a puzzle-embedding lr of 1e-4, the ARC run 0.1 and 1e-2.
+    static func trainingOptions(_ args: Arguments, task: TaskKind, examples: Int) throws -> TrainingOptions {
+        let arc = task == .arc
         var o = TrainingOptions()
         o.batch = try args.int("batch", in: 1...65536) ?? 64
         if args.string("steps") != nil, args.string("epochs") != nil { throw UsageError("give --steps or --epochs, not both") }
@@ -176,9 +179,9 @@ enum TrainCommand {
         o.lr = try args.double("lr", in: 0...10) ?? 1e-4
         o.warmupSteps = try args.int("warmup", in: 0...Int(Int32.max)) ?? min(2000, max(1, o.steps / 10))
         o.lrMinRatio = try args.double("lr-min-ratio", in: 0...1) ?? 1
-        o.weightDecay = try args.double("weight-decay", in: 0...1e6) ?? 0.1
-        o.puzzleEmbLr = try args.double("puzzle-emb-lr", in: 0...10) ?? 1e-2
-        o.puzzleEmbWeightDecay = try args.double("puzzle-emb-weight-decay", in: 0...1e6) ?? 0.1
+        o.weightDecay = try args.double("weight-decay", in: 0...1e6) ?? (arc ? 0.1 : 1.0)
+        o.puzzleEmbLr = try args.double("puzzle-emb-lr", in: 0...10) ?? (arc ? 1e-2 : 1e-4)
+        o.puzzleEmbWeightDecay = try args.double("puzzle-emb-weight-decay", in: 0...1e6) ?? (arc ? 0.1 : 1.0)
         if args.has("no-ema") {
             if args.string("ema") != nil { throw UsageError("give --ema or --no-ema, not both") }
             o.emaRate = nil
