@@ -9,9 +9,9 @@ import GraphIR
 @Suite struct SupervisionStepTests {
     static let tolerance = 5e-3
     /// dt_bias sits behind softplus, the scan and two stacked Mamba-2 layers, and its finite
-    /// differences are fp32-noise-limited (9.6e-3 measured here, 2.3e-3 in the one-layer check of
-    /// TrainerLayerNetworkTests, which bounds it tighter); a wrong gradient gives errors of order 1.
-    static let dtBiasTolerance = 2e-2
+    /// differences are fp32-noise-limited (≤ 5.6e-3 measured here with the 0.1 step, 2.3e-3 in the
+    /// one-layer check of TrainerLayerNetworkTests); a wrong gradient gives errors of order 1.
+    static let dtBiasTolerance = 1e-2
 
     static func config(_ preset: Preset) throws -> ModelConfig {
         var o = ConfigOverrides()
@@ -58,7 +58,8 @@ import GraphIR
             g["puzzle_emb.weights"] = table
             return g
         })
-        check.steps = TrainerLayerMambaGradientTests.steps
+        // A larger first step lifts dt_bias above the fp32 noise of 21 stacked applications.
+        check.steps = [1e-1] + TrainerLayerMambaGradientTests.steps
         check.directions = 2
         let errors = check.run()
         report("supervision-step-\(preset.rawValue)", errors)

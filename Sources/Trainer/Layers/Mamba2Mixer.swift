@@ -60,7 +60,7 @@ public struct Mamba2Mixer: Sendable, Hashable {
     private func scanInputs(_ zx: [Float], xbc: [Float], reverse: Bool, params: ParameterSet, prefix: String, batch: Int) -> ScanInputs {
         let rows = batch * seq, gn = dims.groups * dims.dState
         let pre = conv(reverse).forward(xbc, weight: params[prefix + ".conv1d.weight"], bias: params[prefix + ".conv1d.bias"], batch: batch)
-        let act = pre.map(Act.silu)
+        let act = GatedRMSNorm.silu(pre)
         var dtPre = sliceColumns(zx, rows: rows, cols: width, start: e + cd, width: dims.heads)
         let bias = params[prefix + ".dt_bias"]
         for r in 0..<rows { for h in 0..<dims.heads { dtPre[r * dims.heads + h] += bias[h] } }
@@ -123,7 +123,8 @@ public struct Mamba2Mixer: Sendable, Hashable {
             addColumns(sg.dx, into: &dAct, rows: rows, cols: cd, start: 0, width: e)
             addColumns(sg.dB, into: &dAct, rows: rows, cols: cd, start: e, width: gn)
             addColumns(sg.dC, into: &dAct, rows: rows, cols: cd, start: e + gn, width: gn)
-            for i in 0..<dAct.count { dAct[i] *= Act.siluGrad(inp.pre[i]) }
+            let sig = GatedRMSNorm.sigmoid(inp.pre)
+            for i in 0..<dAct.count { dAct[i] *= sig[i] * (1 + inp.pre[i] * (1 - sig[i])) }
             var dConvW = grads[p + "conv1d.weight"], dConvB = grads[p + "conv1d.bias"]
             let dxbc = conv(reverse).backward(dAct, input: xbc, weight: params[p + "conv1d.weight"], batch: batch,
                                               dWeight: &dConvW, dBias: &dConvB)
