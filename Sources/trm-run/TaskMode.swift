@@ -94,7 +94,8 @@ enum TaskMode {
             }
             let split = ARCSplit(name: args.string("split") ?? "eval")
             guard let split else { throw UsageError("--split must be train or eval") }
-            let puzzles = try ARCDataset.load(path: path, split: split)
+            var puzzles = try ARCDataset.load(path: path, split: split)
+            if let names = args.string("puzzles") { puzzles = try ARCDataset.select(puzzles, names: names) }
             let ids = model.plan.identifiers
             return ARCSource(puzzles: puzzles, numAug: try args.int("num-aug", in: 0...100_000) ?? 7, seed: seed,
                              table: ids.isEmpty ? nil : ARCIdentifierTable(ids))

@@ -8,6 +8,7 @@ let options: [Arguments.Option] = [
     .init("data", "PATH", help: "task data: ARC JSON file or folder, Sudoku/Maze CSV (default: data/arc/arc1.json; a generated test set)"),
     .init("split", "S", help: "ARC split: train or eval (default eval)"),
     .init("limit", "N", help: "only the first N puzzles"),
+    .init("puzzles", "LIST", help: "ARC: only these puzzles (comma-separated names)"),
     .init("num-aug", "N", help: "augmented versions per puzzle beyond the original (default: ARC 7, Sudoku/Maze 0)"),
     .init("k", "LIST", help: "K values of pass@K (default 1,2,5,10,100,1000)"),
     .init("json", "FILE", help: "write the metrics as JSON"),

@@ -20,8 +20,9 @@ struct TrainData {
         .init("eval-seed", "S", help: "seed of the generated held-out puzzles (default 2; trm-run's test sets use 0)"),
         .init("min-path", "P", help: "Maze: shortest path of generated mazes at least P (default 110·n²/900, as trm-run)"),
         .init("augment", help: "Maze: random dihedral transform per example (Sudoku always augments)"),
-        .init("split", "S", help: "ARC: training or evaluation puzzles (default training)"),
-        .init("limit", "N", help: "ARC: only the first N puzzles of the split (sorted by name)"),
+        .init("split", "S", help: "ARC: training, evaluation, or reference (training puzzles with their test pairs + evaluation demonstrations, the reference's ARC-1 set; default)"),
+        .init("limit", "N", help: "ARC: only the first N puzzles of each split (sorted by name)"),
+        .init("puzzles", "LIST", help: "ARC: only these puzzles (comma-separated names; with --split training or evaluation)"),
         .init("num-aug", "N", help: "ARC: augmented versions per puzzle, each its own identifier (default 7)"),
         .init("hold-out-tests", help: "ARC: train on demonstrations only and evaluate on the test pairs (always so for evaluation)"),
     ]
@@ -31,7 +32,7 @@ struct TrainData {
         let evalSeed = UInt64(try args.int("eval-seed", in: 0...Int.max) ?? 2)
         let dataSeed = UInt64(try args.int("data-seed", in: 0...Int.max) ?? 1)
         let trainCount = try args.int("train-count", in: 1...10_000_000) ?? 10_000
-        for (name, ok) in [("split", task == .arc), ("limit", task == .arc), ("num-aug", task == .arc), ("hold-out-tests", task == .arc),
+        for (name, ok) in [("split", task == .arc), ("limit", task == .arc), ("puzzles", task == .arc), ("num-aug", task == .arc), ("hold-out-tests", task == .arc),
                            ("min-path", task == .maze), ("augment", task == .maze),
                            ("train-count", task != .arc), ("data-seed", task != .arc), ("eval-data", task != .arc), ("eval-seed", task != .arc)]
             where !ok && (args.string(name) != nil || args.has(name)) {
@@ -69,31 +70,43 @@ struct TrainData {
                              description: "maze \(grid)×\(grid): \(what)\(augment ? ", dihedral augmentation" : ""); held out: \(held.count)")
         case .arc:
             let path = args.string("data") ?? "data/arc/arc1.json"
-            let splitName = args.string("split") ?? "training"
-            guard let split = ARCSplit(name: splitName) else { throw UsageError("--split must be training or evaluation, got '\(splitName)'") }
-            var puzzles = try ARCDataset.load(path: path, split: split)
-            if let limit = try args.int("limit", in: 1...Int.max) { puzzles = Array(puzzles.prefix(limit)) }
+            let splitName = args.string("split") ?? "reference"
+            let limit = try args.int("limit", in: 1...Int.max)
+            func load(_ split: ARCSplit) throws -> [ARCPuzzle] {
+                var all = try ARCDataset.load(path: path, split: split)
+                if let names = args.string("puzzles") { all = try ARCDataset.select(all, names: names) }
+                return limit.map { Array(all.prefix($0)) } ?? all
+            }
+            // Puzzles whose test pairs are trained on, and puzzles whose test pairs are held out.
+            var trained: [ARCPuzzle] = [], held: [ARCPuzzle] = []
+            switch splitName {
+            case "reference":
+                if args.string("puzzles") != nil { throw UsageError("--puzzles needs --split training or evaluation") }
+                trained = try load(.training)
+                held = try load(.evaluation)
+            default:
+                guard let split = ARCSplit(name: splitName) else {
+                    throw UsageError("--split must be training, evaluation or reference, got '\(splitName)'")
+                }
+                if split == .evaluation || args.has("hold-out-tests") { held = try load(split) } else { trained = try load(split) }
+            }
+            let puzzles = trained + held
             let numAug = try args.int("num-aug", in: 0...100_000) ?? 7
-            let holdOut = split == .evaluation || args.has("hold-out-tests")
-            let source = ARCTrainingSource(puzzles: puzzles, withTestPairs: holdOut ? [] : Set(puzzles.map(\.name)),
-                                           numAug: numAug, seed: seed)
+            let source = ARCTrainingSource(puzzles: puzzles, withTestPairs: Set(trained.map(\.name)), numAug: numAug, seed: seed)
             // Held out: the test pairs under the identity version, untranslated, with that version's row.
             let ids = source.identifiers ?? []
             var heldOut: [TrainingExample] = []
-            if holdOut {
-                for p in puzzles {
-                    guard let row = ids.firstIndex(of: ARCVersion.identity.name(of: p.name)) else { continue }
-                    for pair in p.test {
-                        guard let output = pair.output else { continue }
-                        heldOut.append(TrainingExample(tokens: ARCEncoding.encode(pair.input),
-                                                       labels: trainingLabels(ARCEncoding.encode(output)),
-                                                       puzzleId: Int32(row)))
-                    }
+            for p in held {
+                guard let row = ids.firstIndex(of: ARCVersion.identity.name(of: p.name)) else { continue }
+                for pair in p.test {
+                    guard let output = pair.output else { continue }
+                    heldOut.append(TrainingExample(tokens: ARCEncoding.encode(pair.input), labels: trainingLabels(ARCEncoding.encode(output)),
+                                                   puzzleId: Int32(row)))
                 }
             }
             return TrainData(source: source, heldOut: Array(heldOut.prefix(evalCount)),
-                             description: "arc \(split.rawValue) \(puzzles.count) puzzles × ≤\(numAug + 1) versions = \(source.count) pairs"
-                                + (holdOut ? " (demonstrations only); held out: \(heldOut.count) test pairs" : " (with test pairs)"))
+                             description: "arc \(splitName): \(trained.count) puzzles with test pairs + \(held.count) with demonstrations only, "
+                                + "× ≤\(numAug + 1) versions = \(source.count) pairs; held out: \(heldOut.count) test pairs")
         }
     }
 }

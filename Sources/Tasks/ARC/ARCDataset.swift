@@ -22,6 +22,15 @@ public enum ARCDataset {
     /// JSON, grids that are not rectangular or not 1...30 on a side, colours outside 0...9, missing
     /// demonstration outputs, puzzles without demonstration or test pairs, repeated puzzle names and
     /// sets without puzzles.
+    /// The puzzles named in `names` (a comma-separated list), in that order; an unknown name is an error.
+    public static func select(_ puzzles: [ARCPuzzle], names: String) throws -> [ARCPuzzle] {
+        let byName = Dictionary(puzzles.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return try names.split(separator: ",").map { name in
+            guard let p = byName[String(name)] else { throw TRMError(.invalidInput, "no ARC puzzle named '\(name)' in this split") }
+            return p
+        }
+    }
+
     public static func load(path: String, split: ARCSplit) throws -> [ARCPuzzle] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
