@@ -68,6 +68,8 @@ demo: build
 # plus trainer throughput at the Sudoku 9×9 reference size, written to BENCHMARKS.md. Takes tens of minutes on 2 cores; run it on an idle machine.
 BENCH := $(CURDIR)/.build/bench
 BENCH_ARGS ?= --batch 1,8 --threads 1,2 --repeat 3
+# Trained models whose fixed and adaptive halting are compared (task = the name up to its first digit).
+HALTING_MODELS ?= sudoku6-trm-attn maze9-trm-attn
 bench: deps build
 	@mkdir -p $(BENCH)
 	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; \
@@ -77,7 +79,17 @@ bench: deps build
 	done; \
 	$$BIN/trm-bench --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg --trainer trm-attn,tr-mamba2attn $(BENCH_ARGS) --json $(BENCH)/trm.json; \
 	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json; \
-	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)'" > BENCHMARKS.md.tmp; \
+	HALTING=""; for m in $(HALTING_MODELS); do \
+	  if [ -f models/$$m.ckpt ]; then \
+	    $$BIN/trm-compile models/$$m.ckpt -o $(BENCH)/$$m.trmg -q; \
+	    for h in fixed adaptive; do \
+	      $$BIN/trm-run $(BENCH)/$$m.trmg --task $$(echo $$m | sed 's/[0-9].*//') --limit 1000 --seed 0 --batch 64 --halting $$h -q \
+	        --json $(BENCH)/$$m.halting-$$h.json; \
+	      HALTING="$$HALTING $(BENCH)/$$m.halting-$$h.json"; \
+	    done; \
+	  fi; \
+	done; \
+	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)'" $$HALTING > BENCHMARKS.md.tmp; \
 	mv BENCHMARKS.md.tmp BENCHMARKS.md; cat BENCHMARKS.md
 
 ARC_DATA := data/arc

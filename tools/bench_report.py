@@ -17,7 +17,22 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def main(trm_path, ort_path, command):
+def halting_section(paths):
+    """Fixed vs adaptive halting of the same trained model on the same task, from trm-run --json reports."""
+    runs = [json.load(open(p)) for p in paths]
+    lines = ["", "## Adaptive vs fixed halting", "",
+             "A trained model from `models/` (see models/README.md), the same generated test set, one run each. Fixed halting "
+             "runs every query for the model's halt_max_steps ACT steps; adaptive halts a query when q_halt > 0 and "
+             "refills its batch slot.", "",
+             "| model | halting | queries | batch steps | seconds | queries/s | pass@1 |", "|---|---|---|---|---|---|---|"]
+    for path, r in zip(paths, runs):
+        model = os.path.basename(path).split(".halting-")[0]
+        lines.append(f"| {model} | {r['halting']} | {r['queries']} | {r['batch_steps']} | {r['seconds']:.2f} | "
+                     f"{r['queries_per_second']:.1f} | {100 * r['pass_at_k']['1']:.1f}% |")
+    return lines
+
+
+def main(trm_path, ort_path, command, halting_paths=()):
     trm, ortr = json.load(open(trm_path)), json.load(open(ort_path))
     ort_by = {(os.path.basename(r["model"]), r["batch"], r["threads"]): r for r in ortr["results"]}
     peaks = trm["peaks"]
@@ -62,9 +77,11 @@ def main(trm_path, ort_path, command):
             lines.append(f"| {r['preset']} | {r['batch']} | {r['threads']} | {r['s_best']:.2f} / {r['s_median']:.2f} | "
                          f"{r['samples_per_s']:.2f} | {r['gflop_per_sample']:.1f} | {r['gflops']:.1f} | "
                          f"{100 * r['sgemm_peak_fraction']:.0f}% |")
+    if halting_paths:
+        lines += halting_section(halting_paths)
     lines += ["", "Produced by:", "", "```", command, "```", ""]
     sys.stdout.write("\n".join(lines))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "make bench")
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "make bench", sys.argv[4:])

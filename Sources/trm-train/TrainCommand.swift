@@ -15,7 +15,7 @@ enum TrainCommand {
         .init("task", "T", help: "sudoku, maze or arc (required)"),
         .init("preset", "P", help: "architecture: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (required)"),
         .init("output", "FILE", short: "o", help: "checkpoint to write (required); also FILE.state, FILE.metrics.jsonl, FILE.curve.svg"),
-        .init("resume", help: "continue the run saved in FILE.state (same command, same result as an uninterrupted run)"),
+        .init("resume", help: "continue the run saved in FILE.state (same command, same result as an uninterrupted run; --steps may grow)"),
         .init("steps", "N", help: "optimizer steps (default 1000)"),
         .init("epochs", "E", help: "instead of --steps: E × training examples / batch steps (as the reference counts)"),
         .init("batch", "B", help: "batch slots (default 64)"),

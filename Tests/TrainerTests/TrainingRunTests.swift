@@ -124,6 +124,25 @@ import Tasks
         #expect(throws: TRMError.self) { try TrainingState.restore(bytes: [1, 2, 3], into: &same) }
     }
 
+    @Test func aFinishedRunCanBeTrainedFurther() throws {
+        var (run, source) = try Self.tinyRun()
+        for _ in 0..<2 { _ = run.trainStep(source: source) }
+        let bytes = TrainingState.serialize(run)
+        let (base, _) = try Self.tinyRun()
+        var longer = TrainingRun(initial: base.checkpoint(trainJSON: nil), options: { var o = base.options; o.steps = 20; return o }(),
+                                 exampleCount: source.count)
+        try TrainingState.restore(bytes: bytes, into: &longer)
+        #expect(longer.step == 2 && longer.options.steps == 20)
+        // With a cosine decay the schedule depends on --steps, so changing it is refused.
+        var decaying = base.options
+        decaying.lrMinRatio = 0.1
+        var short = TrainingRun(initial: base.checkpoint(trainJSON: nil), options: decaying, exampleCount: source.count)
+        _ = short.trainStep(source: source)
+        decaying.steps = 20
+        var cosine = TrainingRun(initial: base.checkpoint(trainJSON: nil), options: decaying, exampleCount: source.count)
+        #expect(throws: TRMError.self) { try TrainingState.restore(bytes: TrainingState.serialize(short), into: &cosine) }
+    }
+
     @Test func lossFallsOnATinySudokuSet() throws {
         var (run, source) = try Self.tinyRun(batch: 8)
         let first = run.trainStep(source: source).lmLoss

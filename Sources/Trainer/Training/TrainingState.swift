@@ -57,8 +57,17 @@ public enum TrainingState {
         guard let configJSON = metadata["trm.config"], try ModelConfig.parse(json: configJSON) == run.config else {
             throw fail("it belongs to a model with another config")
         }
-        guard metadata["trm.options"] == run.options.json else {
+        // --steps may grow (train a finished run further) as long as the schedule does not depend on it.
+        var sameSteps = run.options
+        if let saved = metadata["trm.options"], let stepsField = saved.range(of: #""steps":\d+"#, options: .regularExpression),
+           let savedSteps = Int(saved[stepsField].dropFirst(8)) {
+            sameSteps.steps = savedSteps
+        }
+        guard metadata["trm.options"] == sameSteps.json else {
             throw fail("it was written with other training options:\n  saved   \(metadata["trm.options"] ?? "none")\n  now     \(run.options.json)")
+        }
+        if sameSteps.steps != run.options.steps, run.options.lrMinRatio < 1 {
+            throw fail("--steps can change on --resume only with a constant learning rate after warm-up (--lr-min-ratio 1)")
         }
         guard let step = metadata["trm.step"].flatMap(Int.init), step >= 0,
               let position = metadata["trm.sampler_position"].flatMap(Int.init), position >= 0,
