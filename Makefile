@@ -54,15 +54,15 @@ test-tools:
 check-large: deps build
 	TRM_LARGE=1 TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q -s tools/tests/test_runtime_oracle.py -k arc_size
 
-# Until trained models ship in models/, the demo runs an initialised (untrained) small model through
-# the whole pipeline: init -> compile -> Sudoku 6x6 task mode with voting and a rendered puzzle.
+# The demo compiles a shipped model (trained by trm-train, see models/README.md) and runs it on a
+# freshly generated held-out Sudoku 6×6 test set, with a rendered puzzle.
+DEMO_MODEL ?= models/sudoku6-tr-mamba2attn.ckpt
 demo: build
 	@mkdir -p $(DEMO)
 	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); \
-	$$BIN/trm-train init --preset tr-mamba2attn --task sudoku --grid 6 --hidden 128 --h-cycles 2 --l-cycles 2 \
-	  --halt-max-steps 4 -o $(DEMO)/sudoku6.ckpt && \
-	$$BIN/trm-compile $(DEMO)/sudoku6.ckpt -o $(DEMO)/sudoku6.trmg && \
-	$$BIN/trm-run $(DEMO)/sudoku6.trmg --task sudoku --limit 50 --num-aug 3 --show 1
+	$$BIN/trm-info $(DEMO_MODEL) | head -6 && \
+	$$BIN/trm-compile $(DEMO_MODEL) -o $(DEMO)/demo.trmg && \
+	$$BIN/trm-run $(DEMO)/demo.trmg --task sudoku --limit 100 --seed 0 --batch 32 --show 1
 
 # trm-attn and tr-mamba2attn at the ARC size: trm-bench and onnxruntime on the same .trmg in one run,
 # plus trainer throughput at the Sudoku 9×9 reference size, written to BENCHMARKS.md. Takes tens of minutes on 2 cores; run it on an idle machine.

@@ -10,7 +10,7 @@ import time
 import numpy as np
 from safetensors.numpy import load_file
 
-from conftest import run
+from conftest import ROOT, run
 
 TRAIN = ["--task", "sudoku", "--grid", "6", "--preset", "trm-attn", "--hidden", "32", "--heads", "2",
          "--h-cycles", "2", "--l-cycles", "2", "--halt-max-steps", "4", "--puzzle-emb-len", "1",
@@ -101,3 +101,33 @@ def test_bad_arguments_are_refused(bin_dir, tmp_path):
         r = run(train, *args, ok=False)
         assert r.returncode in (1, 2) and needle in r.stderr, (args, r.stderr)
     assert not (tmp_path / "x.ckpt").exists()
+
+
+def test_small_arc_run_stores_identifiers_that_trm_run_uses(bin_dir, tmp_path):
+    """ARC training on named training puzzles with their test pairs held out: the checkpoint holds one
+    identifier per augmented version, and trm-run --puzzles evaluates exactly those puzzles with them."""
+    arc = ROOT / "data" / "arc" / "arc1.json"
+    if not arc.exists():
+        import pytest
+        pytest.skip("no ARC data (make data)")
+    ckpt = tmp_path / "arc.ckpt"
+    puzzles = "3c9b0459,6150a2bd"
+    run(bin_dir / "trm-train", "--task", "arc", "--preset", "trm-attn", "--data", arc, "--split", "training",
+        "--hold-out-tests", "--puzzles", puzzles, "--num-aug", "2", "--hidden", "16", "--heads", "2", "--h-cycles", "1",
+        "--l-cycles", "1", "--halt-max-steps", "2", "--puzzle-emb-len", "1", "--steps", "2", "--batch", "2",
+        "--threads", "1", "-q", "-o", ckpt)
+    header = json.loads(open(ckpt, "rb").read()[8:8 + struct.unpack("<Q", open(ckpt, "rb").read(8))[0]])
+    ids = json.loads(header["__metadata__"]["trm.identifiers"])
+    assert ids[0] == "<blank>" and len(ids) == 1 + 2 * 3
+    assert {i.split("|||")[0] for i in ids[1:]} == set(puzzles.split(","))
+    config = json.loads(header["__metadata__"]["trm.config"])
+    assert config["num_puzzle_ids"] == len(ids)
+    graph = tmp_path / "arc.trmg"
+    run(bin_dir / "trm-compile", ckpt, "-o", graph, "-q")
+    run(bin_dir / "trm-run", graph, "--task", "arc", "--data", arc, "--split", "train", "--puzzles", puzzles, "--num-aug", "2",
+        "--threads", "1", "-q", "--json", tmp_path / "arc.json")
+    report = json.load(open(tmp_path / "arc.json"))
+    assert report["puzzles"] == 2 and report["queries"] == 2 * 3
+    r = run(bin_dir / "trm-train", "--task", "arc", "--preset", "trm-attn", "--data", arc, "--split", "training",
+            "--puzzles", "nosuchpuzzle", "--steps", "1", "-o", tmp_path / "bad.ckpt", ok=False)
+    assert r.returncode == 1 and "nosuchpuzzle" in r.stderr
