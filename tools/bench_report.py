@@ -70,7 +70,8 @@ def main(trm_path, ort_path, command, halting_paths=()):
                   "S = 97, random init): refill, one ACT step on every slot, backward through the last H-cycle, SignSGD, "
                   "AdamATan2 and EMA. GFLOP/s counts the matmul FLOPs of the step (the 14 no-gradient network "
                   "applications once, the 7 differentiated ones three times, plus the heads) against the sgemm peak of "
-                  "the same run.", "",
+                  "the same run" + (" (" + ", ".join(f"{k.replace('_gflops_t', ' threads ')}: {v:.1f} GFLOP/s" for k, v in sorted(trm["trainer_peaks"].items()))
+                                     + ", measured with the trainer rows)" if "trainer_peaks" in trm else "") + ".", "",
                   "| preset | batch | threads | s per step (best / median) | samples/s | GFLOP per sample | GFLOP/s | of sgemm peak |",
                   "|---|---|---|---|---|---|---|---|"]
         for r in trm["trainer"]:
