@@ -69,7 +69,7 @@ demo: build
 BENCH := $(CURDIR)/.build/bench
 BENCH_ARGS ?= --batch 1,8 --threads 1,2 --repeat 3
 # Trained models whose fixed and adaptive halting are compared (task = the name up to its first digit).
-HALTING_MODELS ?= sudoku6-trm-attn maze9-trm-attn
+HALTING_MODELS ?= sudoku6-tr-mamba2attn sudoku6-trm-attn
 bench: deps build
 	@mkdir -p $(BENCH)
 	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; \
