@@ -45,6 +45,17 @@ public enum AtomicFile {
     }
 
     /// Reads a whole file, refusing files larger than `limit` bytes before reading them.
+    /// Fails early, before a long computation, when `path` could not be written: its directory is
+    /// missing or not writable.
+    public static func checkWritable(_ path: String) throws {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw TRMError(.io, "cannot write \(path): directory \(dir) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: dir) else { throw TRMError(.io, "cannot write \(path): directory \(dir) is not writable") }
+    }
+
     public static func read(_ path: String, limit: Int) throws -> [UInt8] {
         var st = stat()
         guard stat(path, &st) == 0 else {

@@ -45,7 +45,7 @@ enum GenerateCommand {
         let threads = try args.int("threads", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
         let maxAttempts = try args.int("max-attempts", in: 1...100_000_000)
         let quiet = args.has("quiet")
-        try checkWritable(output)
+        try AtomicFile.checkWritable(output)
 
         let progress = Progress(total: count, unit: "\(task.rawValue)s", quiet: quiet)
         let bytes: [UInt8]
@@ -74,16 +74,6 @@ enum GenerateCommand {
                 + String(format: "%.2f s", progress.elapsed))
             print("  \(stats)")
         }
-    }
-
-    /// Fails before the (possibly long) generation when the output cannot be written.
-    static func checkWritable(_ path: String) throws {
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw TRMError(.io, "cannot write \(path): directory \(dir) does not exist")
-        }
-        guard FileManager.default.isWritableFile(atPath: dir) else { throw TRMError(.io, "cannot write \(path): directory \(dir) is not writable") }
     }
 
     /// `make(0..<count)` on `threads` workers, results in index order. Every puzzle has its own random

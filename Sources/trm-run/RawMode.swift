@@ -5,16 +5,10 @@ import Runtime
 
 /// `trm-run model.trmg --inputs tokens.npy --out DIR`: tokens in, logits/preds/q_halt/steps out.
 enum RawMode {
-    static func loadInts(_ path: String, what: String) throws -> (values: [Int32], shape: [Int]) {
-        let (values, shape) = try Npy.read(path: path)
-        guard case .int32(let v) = values else { throw UsageError("\(path): \(what) must be an integer array, not float") }
-        return (v, shape)
-    }
-
     static func run(_ args: Arguments, model: LoadedModel, common: RunSettings) throws {
         guard let inputs = args.string("inputs") else { throw UsageError("--inputs tokens.npy or --task is required") }
         guard let outDir = args.string("out") else { throw UsageError("--out DIR is required with --inputs") }
-        let (tokens, shape) = try loadInts(inputs, what: "tokens")
+        let (tokens, shape) = try Npy.readInt32(path: inputs, what: "tokens")
         let probe = try ACTRunner(session: Session(model: model, batch: 1, threads: 1))
         guard shape.count == 2, shape[1] == probe.seqLen else {
             throw UsageError("\(inputs): tokens must have shape [N, \(probe.seqLen)], got \(shape)")
@@ -22,7 +16,7 @@ enum RawMode {
         let n = shape[0]
         var ids: [Int32]?
         if let path = args.string("puzzle-ids") {
-            let (v, s) = try loadInts(path, what: "puzzle ids")
+            let (v, s) = try Npy.readInt32(path: path, what: "puzzle ids")
             guard s == [n] else { throw UsageError("\(path): puzzle ids must have shape [\(n)], got \(s)") }
             ids = v
         }

@@ -26,12 +26,6 @@ enum EagerCommand {
         \(Arguments.helpText(options))
         """
 
-    static func ints(_ path: String, what: String) throws -> (values: [Int32], shape: [Int]) {
-        let (values, shape) = try Npy.read(path: path)
-        guard case .int32(let v) = values else { throw UsageError("\(path): \(what) must be an integer array, not float") }
-        return (v, shape)
-    }
-
     static func run(_ argv: [String]) throws {
         guard let args = try Arguments.parse(argv, options: options, usage: usage) else { return }
         guard args.positional.count == 1 else { throw UsageError("give exactly one checkpoint") }
@@ -39,7 +33,7 @@ enum EagerCommand {
         guard let out = args.string("out") else { throw UsageError("--out DIR is required") }
         let ckpt = try Checkpoint.read(path: args.positional[0])
         let config = ckpt.config
-        let (tokens, shape) = try ints(inputs, what: "tokens")
+        let (tokens, shape) = try Npy.readInt32(path: inputs, what: "tokens")
         guard shape.count == 2, shape[1] == config.seqLen else {
             throw UsageError("\(inputs): tokens must have shape [N, \(config.seqLen)], got \(shape)")
         }
@@ -49,7 +43,7 @@ enum EagerCommand {
         let n = shape[0]
         var ids = [Int32](repeating: 0, count: n)
         if let path = args.string("puzzle-ids") {
-            let (v, s) = try ints(path, what: "puzzle ids")
+            let (v, s) = try Npy.readInt32(path: path, what: "puzzle ids")
             guard s == [n] else { throw UsageError("\(path): puzzle ids must have shape [\(n)], got \(s)") }
             guard v.allSatisfy({ $0 >= 0 && Int($0) < config.numPuzzleIds }) else {
                 throw UsageError("\(path): puzzle ids must lie in 0..<\(config.numPuzzleIds)")

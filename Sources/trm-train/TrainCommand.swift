@@ -67,7 +67,7 @@ enum TrainCommand {
         if !resume, FileManager.default.fileExists(atPath: statePath) {
             throw UsageError("\(statePath) holds a saved run: pass --resume to continue it, or remove it to start over")
         }
-        try GenerateTarget.checkWritable(output)
+        try AtomicFile.checkWritable(output)
         if let t = try args.int("threads", in: 1...1024) { BlasThreads.set(t) }
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
         let mambaInit = try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
@@ -209,17 +209,4 @@ enum TrainCommand {
 enum TokenLossChoice: String, CaseIterable {
     case stablemax, softmax
     var value: TokenLoss { self == .stablemax ? .stablemax : .softmax }
-}
-
-/// Fails before a long run when the output cannot be written.
-enum GenerateTarget {
-    static func checkWritable(_ path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        let folder = dir.isEmpty ? "." : dir
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-            throw TRMError(.io, "cannot write \(path): no directory \(folder)")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else { throw TRMError(.io, "cannot write \(path): \(folder) is not writable") }
-    }
 }

@@ -96,7 +96,7 @@ def test_bad_arguments_are_refused(bin_dir, tmp_path):
         (["--task", "sudoku", "--preset", "trm-attn", "--split", "training", "-o", tmp_path / "x.ckpt"], "--split"),
         (["--task", "sudoku", "--preset", "trm-attn", "--resume", "-o", tmp_path / "x.ckpt"], "no saved run"),
         (["--task", "sudoku", "--preset", "trm-attn", "--data", tmp_path / "missing.csv", "-o", tmp_path / "x.ckpt"], "missing.csv"),
-        (["--task", "sudoku", "--preset", "trm-attn", "-o", tmp_path / "no" / "dir" / "x.ckpt"], "no directory"),
+        (["--task", "sudoku", "--preset", "trm-attn", "-o", tmp_path / "no" / "dir" / "x.ckpt"], "does not exist"),
     ]:
         r = run(train, *args, ok=False)
         assert r.returncode in (1, 2) and needle in r.stderr, (args, r.stderr)

@@ -34,6 +34,13 @@ public enum Npy {
         try AtomicFile.write(serialize(values, shape: shape), to: path)
     }
 
+    /// An integer array (`what` names it in the error when the file holds floats).
+    public static func readInt32(path: String, what: String) throws -> (values: [Int32], shape: [Int]) {
+        let (values, shape) = try read(path: path)
+        guard case .int32(let v) = values else { throw TRMError(.invalidInput, "\(path): \(what) must be an integer array, not float") }
+        return (v, shape)
+    }
+
     public static func read(path: String) throws -> (values: Values, shape: [Int]) {
         let bytes = try AtomicFile.read(path, limit: 1 << 34)
         do { return try parse(bytes) } catch let e as TRMError { throw TRMError(e.kind, "\(path): \(e.message)") }
