@@ -39,12 +39,7 @@ public struct EagerModel: Sendable {
         let x = embedding.forward(tokens: tokens, puzzleRows: rows, tokenTable: params["embed_tokens.embedding_weight"],
                                   positions: config.posEncodings == .learned ? params["embed_pos.embedding_weight"] : nil, batch: batch)
         var h = zH, l = zL
-        for _ in 0..<config.hCycles {
-            for _ in 0..<config.lCycles {
-                l = network.forward(l, injection: zip(h, x).map { $0 + $1 }, params: params).out
-            }
-            h = network.forward(h, injection: l, params: params).out
-        }
+        network.cycles(h: &h, l: &l, x: x, hCycles: config.hCycles, params: params)
         let (logits, q, _) = heads.forward(h, params: params)
         return (h, l, logits, (0..<batch).map { q[2 * $0] })
     }
@@ -59,5 +54,22 @@ public struct EagerModel: Sendable {
             last = (r.logits, r.qHalt)
         }
         return last
+    }
+
+    /// `solve` over `count` samples (tokens [count, L], ids [count]) in chunks of `batch`, the last
+    /// chunk padded with repeats of its first sample -> logits [count, L, V], q_halt [count].
+    public func solveAll(tokens: [Int32], puzzleIds: [Int32], count: Int, steps: Int) -> (logits: [Float], qHalt: [Float]) {
+        let l = config.seqLen, v = config.vocab
+        precondition(tokens.count == count * l && puzzleIds.count == count, "EagerModel.solveAll: tokens [count, L], ids [count]")
+        var logits = [Float](), qHalt = [Float]()
+        logits.reserveCapacity(count * l * v)
+        for start in stride(from: 0, to: count, by: batch) {
+            let rows = (0..<batch).map { min(start + $0, count - 1) }
+            let r = solve(tokens: rows.flatMap { tokens[($0 * l)..<(($0 + 1) * l)] }, puzzleIds: rows.map { puzzleIds[$0] }, steps: steps)
+            let used = min(batch, count - start)
+            logits += r.logits[0..<(used * l * v)]
+            qHalt += r.qHalt[0..<used]
+        }
+        return (logits, qHalt)
     }
 }

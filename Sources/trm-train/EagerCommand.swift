@@ -53,18 +53,9 @@ enum EagerCommand {
         let steps = try args.int("steps", in: 1...100_000) ?? config.haltMaxSteps
         let batch = min(try args.int("batch", in: 1...4096) ?? 8, max(n, 1))
         let model = EagerModel(checkpoint: ckpt, batch: batch)
-        let l = config.seqLen, v = config.vocab
-        var logits = [Float](), qHalt = [Float]()
-        logits.reserveCapacity(n * l * v)
-        for start in stride(from: 0, to: n, by: batch) {
-            let rows = (0..<batch).map { min(start + $0, n - 1) }
-            let r = model.solve(tokens: rows.flatMap { tokens[($0 * l)..<(($0 + 1) * l)] }, puzzleIds: rows.map { ids[$0] }, steps: steps)
-            let used = min(batch, n - start)
-            logits += r.logits[0..<(used * l * v)]
-            qHalt += r.qHalt[0..<used]
-        }
+        let (logits, qHalt) = model.solveAll(tokens: tokens, puzzleIds: ids, count: n, steps: steps)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try Npy.write(.float32(logits), shape: [n, l, v], to: out + "/logits.npy")
+        try Npy.write(.float32(logits), shape: [n, config.seqLen, config.vocab], to: out + "/logits.npy")
         try Npy.write(.float32(qHalt), shape: [n], to: out + "/q_halt.npy")
     }
 }

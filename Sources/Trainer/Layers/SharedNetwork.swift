@@ -72,6 +72,19 @@ public struct SharedNetwork: Sendable {
         return (x, Saved(sublayers: saved))
     }
 
+    /// `hCycles` H-cycles of the recursion without saving anything (trm-spec §2.4): each is L_cycles
+    /// latent updates z_L = net(z_L, z_H + x), then z_H = net(z_H, z_L).
+    public func cycles(h: inout [Float], l: inout [Float], x: [Float], hCycles: Int, params: ParameterSet) {
+        for _ in 0..<hCycles {
+            for _ in 0..<config.lCycles {
+                var injection = h
+                addInPlace(&injection, x)
+                l = forward(l, injection: injection, params: params).out
+            }
+            h = forward(h, injection: l, params: params).out
+        }
+    }
+
     /// dOut [B, S, D] -> the gradient of h, which is also the injection's; accumulates every
     /// sub-layer tensor's gradient into `grads`.
     public func backward(_ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet) -> [Float] {

@@ -15,26 +15,23 @@ public enum HeldOutEvaluation {
         let model = EagerModel(config: config, params: params, batch: batch)
         let l = config.seqLen, v = config.vocab
         var exact = 0, tokenAcc = 0.0, counted = 0
-        for start in stride(from: 0, to: examples.count, by: batch) {
-            // The last chunk is padded with repeats of its first example, which are not counted.
-            let chunk = (0..<batch).map { examples[min(start + $0, examples.count - 1)] }
-            let (logits, _) = model.solve(tokens: chunk.flatMap(\.tokens), puzzleIds: chunk.map(\.puzzleId), steps: config.haltMaxSteps)
-            for b in 0..<min(batch, examples.count - start) {
-                var valid = 0, right = 0
-                for t in 0..<l {
-                    let label = chunk[b].labels[t]
-                    guard label != TokenLoss.ignoreLabel else { continue }
-                    valid += 1
-                    let row = (b * l + t) * v
-                    var best = 0
-                    for k in 1..<v where logits[row + k] > logits[row + best] { best = k }
-                    if best == Int(label) { right += 1 }
-                }
-                guard valid > 0 else { continue }
-                counted += 1
-                if right == valid { exact += 1 }
-                tokenAcc += Double(right) / Double(valid)
+        let (logits, _) = model.solveAll(tokens: examples.flatMap(\.tokens), puzzleIds: examples.map(\.puzzleId),
+                                         count: examples.count, steps: config.haltMaxSteps)
+        for (b, example) in examples.enumerated() {
+            var valid = 0, right = 0
+            for t in 0..<l {
+                let label = example.labels[t]
+                guard label != TokenLoss.ignoreLabel else { continue }
+                valid += 1
+                let row = (b * l + t) * v
+                var best = 0
+                for k in 1..<v where logits[row + k] > logits[row + best] { best = k }
+                if best == Int(label) { right += 1 }
             }
+            guard valid > 0 else { continue }
+            counted += 1
+            if right == valid { exact += 1 }
+            tokenAcc += Double(right) / Double(valid)
         }
         return Result(count: counted, exact: Double(exact) / Double(max(counted, 1)), tokenAccuracy: tokenAcc / Double(max(counted, 1)))
     }

@@ -45,14 +45,14 @@ public struct SupervisionStep: Sendable {
     public func run(zH: [Float], zL: [Float], tokens: [Int32], labels: [Int32], puzzleIds: [Int32],
                     params: ParameterSet, gradScale: Double) -> Result {
         run(zH: zH, zL: zL, tokens: tokens, labels: labels, puzzleIds: puzzleIds, params: params, gradScale: gradScale,
-            noGradParams: params)
+            noGradParams: nil)
     }
 
-    /// `run` with the no-gradient cycles (and the embedding they read) computed from `noGradParams`:
-    /// with the same set it is `run`; the gradient check passes the unperturbed weights, so that its
-    /// finite differences see the truncated graph the backward differentiates.
+    /// `run` with the no-gradient cycles (and the embedding they read) computed from `noGradParams`
+    /// (nil: `params`); the gradient check passes the unperturbed weights, so that its finite
+    /// differences see the truncated graph the backward differentiates.
     func run(zH: [Float], zL: [Float], tokens: [Int32], labels: [Int32], puzzleIds: [Int32],
-             params: ParameterSet, gradScale: Double, noGradParams: ParameterSet) -> Result {
+             params: ParameterSet, gradScale: Double, noGradParams: ParameterSet?) -> Result {
         let n = batch * config.fullSeqLen * config.hidden
         checkCount(zH, n, "SupervisionStep z_H")
         checkCount(zL, n, "SupervisionStep z_L")
@@ -67,13 +67,7 @@ public struct SupervisionStep: Sendable {
         let x = embed(params)
         var h = zH, l = zL
         // Without gradient: every H-cycle but the last.
-        if config.hCycles > 1 {
-            let x0 = noGradParams == params ? x : embed(noGradParams)
-            for _ in 0..<(config.hCycles - 1) {
-                for _ in 0..<config.lCycles { l = network.forward(l, injection: sum(h, x0), params: noGradParams).out }
-                h = network.forward(h, injection: l, params: noGradParams).out
-            }
-        }
+        network.cycles(h: &h, l: &l, x: noGradParams.map(embed) ?? x, hCycles: config.hCycles - 1, params: noGradParams ?? params)
         // With gradient: the last H-cycle, saving what the backward needs.
         let hIn = h
         let injectionL = sum(hIn, x)
