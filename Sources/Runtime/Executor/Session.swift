@@ -20,10 +20,7 @@ public final class Session {
     public init(model: LoadedModel, batch: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         guard batch >= 1, batch <= Session.maxBatch else { throw TRMError(.invalidInput, "batch must be 1...\(Session.maxBatch), got \(batch)") }
         guard threads >= 1, threads <= 1024 else { throw TRMError(.invalidInput, "threads must be 1...1024, got \(threads)") }
-        let (bytes, overflow) = model.plan.arenaBytesPerSample.multipliedReportingOverflow(by: batch)
-        guard !overflow, bytes <= AlignedBuffer.maxBytes else {
-            throw TRMError(.invalidInput, "batch \(batch) needs \(model.plan.arenaBytesPerSample) × \(batch) bytes of activations, more than this machine has")
-        }
+        let bytes = try AlignedBuffer.checkedSize(batch, model.plan.arenaBytesPerSample, what: "the activations of batch \(batch)")
         self.model = model
         self.batch = batch
         self.threads = threads
@@ -31,8 +28,8 @@ public final class Session {
         var builder = ProgramBuilder(model: model, batch: batch, arena: arena)
         program = builder.build()
         workspaceFloatsPerThread = (builder.workspaceFloats + 15) / 16 * 16
-        workspace = try AlignedBuffer(bytes: workspaceFloatsPerThread * 4 * threads)
-        shared = try AlignedBuffer(bytes: builder.sharedFloats * 4)
+        workspace = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))
+        shared = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(builder.sharedFloats, 4, what: "the shared kernel buffers"))
         pool = ThreadPool(size: threads)
         instructionSeconds = [Double](repeating: 0, count: program.count)
         instructionAllocations = [Int](repeating: 0, count: program.count)

@@ -8,7 +8,7 @@ public final class AlignedBuffer {
 
     public init(bytes: Int) throws {
         guard bytes >= 0, bytes <= AlignedBuffer.maxBytes else {
-            throw TRMErrorBridge.outOfRange("an allocation of \(bytes) bytes is over the \(AlignedBuffer.maxBytes)-byte limit")
+            throw TRMErrorBridge.outOfRange("an allocation of \(bytes) bytes is over the \(AlignedBuffer.maxBytes)-byte limit (available memory)")
         }
         self.bytes = bytes
         var p: UnsafeMutableRawPointer?
@@ -21,8 +21,30 @@ public final class AlignedBuffer {
 
     deinit { free(base) }
 
-    /// Largest single allocation: the machine's physical memory.
-    public static let maxBytes: Int = Int(ProcessInfo.processInfo.physicalMemory)
+    /// Largest single allocation the runtime makes (weights, a session's activation arena, its
+    /// workspaces). The default is the memory available when first read (`MemAvailable` in
+    /// /proc/meminfo, else physical memory), so a file that declares more fails with a clear error
+    /// instead of sending the machine into swap or the OOM killer. Embedders that open untrusted
+    /// models may lower it; set it before opening models.
+    nonisolated(unsafe) public static var maxBytes: Int = availableMemory()
+
+    /// The size in bytes of `count` elements of `elementBytes` each, or a clear error when it
+    /// overflows or exceeds `maxBytes`.
+    public static func checkedSize(_ count: Int, _ elementBytes: Int, what: String) throws -> Int {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: elementBytes)
+        guard count >= 0, !overflow, bytes <= maxBytes else {
+            throw TRMErrorBridge.outOfRange("\(what) needs \(count) × \(elementBytes) bytes, over the \(maxBytes)-byte limit of this machine's available memory")
+        }
+        return bytes
+    }
+
+    static func availableMemory() -> Int {
+        let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kb = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }), kb > 0 else { return physical }
+        return min(physical, kb * 1024)
+    }
 
     public func floats(at offset: Int) -> UnsafeMutablePointer<Float> {
         (base + offset).assumingMemoryBound(to: Float.self)

@@ -74,23 +74,35 @@ public enum ARCDataset {
     }
 
     private static func loadFile(_ path: String, split: ARCSplit) throws -> [ARCPuzzle] {
-        let root = try document(path)
+        var (puzzles, isChallengeSet) = try puzzles(in: try document(path), file: path, split: split)
+        if isChallengeSet { try attachKaggleSolutions(&puzzles, challenges: path) }
+        return puzzles
+    }
+
+    /// Parses the bytes of one ARC data file (any single-file layout above; no sibling solutions file
+    /// is read). `file` names the file in error messages and gives a single puzzle its name.
+    /// Throws `TRMError(.invalidInput)` as `load` does.
+    public static func parse(bytes: [UInt8], file: String, split: ARCSplit) throws -> [ARCPuzzle] {
+        try puzzles(in: try json(bytes, file: file), file: file, split: split).puzzles
+    }
+
+    /// The puzzles of one file, and whether it is a Kaggle challenges set (`{id: puzzle}`), whose
+    /// test solutions may sit in a sibling file.
+    private static func puzzles(in root: ARCJSON, file path: String, split: ARCSplit) throws -> (puzzles: [ARCPuzzle], isChallengeSet: Bool) {
         let reader = Reader(file: path)
         let members = try reader.members(root, "top level", nil)
         let keys = Set(members.map(\.key))
         if case .array? = root["train"], keys.contains("test") {
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            return [try reader.puzzle(root, name: stem)]
+            return ([try reader.puzzle(root, name: stem)], false)
         }
         if !keys.isEmpty, keys.isSubset(of: ["train", "eval"]) {
             guard let set = root[split.arckitKey] else {
                 throw TRMError(.invalidInput, "\(path): no \"\(split.arckitKey)\" set (has: \(keys.sorted().joined(separator: ", ")))")
             }
-            return try reader.members(set, split.arckitKey, nil).map { try reader.puzzle($0.value, name: $0.key) }
+            return (try reader.members(set, split.arckitKey, nil).map { try reader.puzzle($0.value, name: $0.key) }, false)
         }
-        var puzzles = try members.map { try reader.puzzle($0.value, name: $0.key) }
-        try attachKaggleSolutions(&puzzles, challenges: path)
-        return puzzles
+        return (try members.map { try reader.puzzle($0.value, name: $0.key) }, true)
     }
 
     /// Kaggle ships test solutions apart from the challenges; they are read when the sibling file is there.
@@ -113,11 +125,14 @@ public enum ARCDataset {
     }
 
     private static func document(_ path: String) throws -> ARCJSON {
-        let bytes = try AtomicFile.read(path, limit: maxFileBytes)
+        try json(try AtomicFile.read(path, limit: maxFileBytes), file: path)
+    }
+
+    private static func json(_ bytes: [UInt8], file: String) throws -> ARCJSON {
         do {
             return try ARCJSON.parse(bytes)
         } catch let e as ARCJSON.SyntaxError {
-            throw TRMError(.invalidInput, "\(path): not valid JSON at line \(e.line), column \(e.column): \(e.message)")
+            throw TRMError(.invalidInput, "\(file): not valid JSON at line \(e.line), column \(e.column): \(e.message)")
         }
     }
 

