@@ -133,6 +133,29 @@ fuzz-smoke: fuzz-build
 fuzz-seeds: build
 	Fuzz/make-seeds.sh $$($(SWIFT) build $(RELEASE) --show-bin-path)
 
+# The Swift test suite under AddressSanitizer (Swift code; Swift itself traps on overflow and
+# out-of-bounds access) with UndefinedBehaviorSanitizer on the C kernels and protobuf-c code.
+ASAN_BUILD := -c release --scratch-path .build-asan --sanitize address -Xcc -fsanitize=undefined \
+  -Xcc -fno-sanitize-recover=undefined -Xswiftc -enable-testing $(CPU_FLAGS)
+test-asan: deps data
+	$(SWIFT) build $(ASAN_BUILD) --build-tests
+	rm -rf $(CURDIR)/.build-asan/fixtures
+	TRM_FIXTURES=$(CURDIR)/.build-asan/fixtures ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(SWIFT) test $(ASAN_BUILD) --skip-build
+
+# The C API under ThreadSanitizer: examples/c/threads.c, one model shared by 4 threads, a session each.
+TSAN_DIR := $(CURDIR)/.build-tsan
+test-tsan: deps build
+	$(SWIFT) build -c release --scratch-path .build-tsan --sanitize thread $(CPU_FLAGS) --product trm_runtime
+	@mkdir -p $(TSAN_DIR)/check
+	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; \
+	$$BIN/trm-train init --preset tr-mamba2attn --task sudoku --grid 4 --hidden 64 --heads 4 --h-cycles 2 --l-cycles 2 \
+	  --halt-max-steps 3 --d-state 16 --headdim 32 -o $(TSAN_DIR)/check/m.ckpt > /dev/null; \
+	$$BIN/trm-compile $(TSAN_DIR)/check/m.ckpt -o $(TSAN_DIR)/check/m.trmg -q
+	clang -fsanitize=thread -g -Wall -Werror -I include examples/c/threads.c \
+	  -L $(TSAN_DIR)/release -ltrm_runtime -Wl,-rpath,$(TSAN_DIR)/release -lpthread -o $(TSAN_DIR)/check/threads
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_DIR)/check/threads $(TSAN_DIR)/check/m.trmg 4 3
+
 # Regenerates the committed protobuf-c code from Proto/trmg.proto.
 proto:
 	protoc-c --proto_path=Proto --c_out=Sources/TRMGProto Proto/trmg.proto

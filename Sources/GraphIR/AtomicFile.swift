@@ -8,8 +8,14 @@ public enum AtomicFile {
         try bytes.withUnsafeBytes { try write(chunks: [$0], to: path) }
     }
 
-    /// Writes the concatenation of `chunks` to `path` atomically.
+    /// Writes the concatenation of `chunks` to `path` atomically. SIGINT, SIGTERM and SIGHUP are
+    /// held back until the file is complete under its final name (or its temp file is removed), so
+    /// Ctrl-C never leaves a stray temp file; only SIGKILL can, and that file is hidden.
     public static func write(chunks: [UnsafeRawBufferPointer], to path: String) throws {
+        try InterruptDeferral.run { try writeUninterrupted(chunks: chunks, to: path) }
+    }
+
+    private static func writeUninterrupted(chunks: [UnsafeRawBufferPointer], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false

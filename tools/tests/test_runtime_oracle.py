@@ -80,6 +80,17 @@ def test_c_example_runs(bin_dir, tmp_path):
     assert "missing file -> error" in out and "bad token -> error" in out
 
 
+def test_c_threads_example_runs(bin_dir, tmp_path):
+    """One model shared by four threads with a session each: results equal the main thread's."""
+    ckpt, model = tmp_path / "m.ckpt", tmp_path / "m.trmg"
+    run(bin_dir / "trm-train", "init", "--preset", "tr-mamba2attn", "--task", "sudoku", "--grid", "4", *SMALL, "-o", ckpt)
+    run(bin_dir / "trm-compile", ckpt, "-o", model, "-q")
+    exe = tmp_path / "threads"
+    run("cc", "-Wall", "-Werror", "-I", ROOT / "include", ROOT / "examples" / "c" / "threads.c", "-L", bin_dir,
+        "-ltrm_runtime", f"-Wl,-rpath,{bin_dir}", "-lpthread", "-o", exe)
+    assert run(exe, model, 4, 2).stdout.strip().endswith(": ok")
+
+
 def test_python_ctypes_example_runs(bin_dir, tmp_path):
     ckpt, model = tmp_path / "m.ckpt", tmp_path / "m.trmg"
     run(bin_dir / "trm-train", "init", "--preset", "trm-attn", "--task", "sudoku", "--grid", "4", *SMALL, "-o", ckpt)
