@@ -62,15 +62,23 @@ final class CArena {
 
 /// Reading helpers for unpacked protobuf-c messages, which validate what they read.
 enum CRead {
-    /// A Swift string from an optional C string; nil stays nil.
-    static func string(_ p: UnsafeMutablePointer<CChar>?) -> String? {
+    /// A Swift string from an optional C string; nil stays nil. Refuses strings over
+    /// `TrmgFormat.maxStringBytes` before copying them.
+    static func string(_ p: UnsafeMutablePointer<CChar>?) throws -> String? {
         guard let p else { return nil }
+        guard strnlen(p, TrmgFormat.maxStringBytes + 1) <= TrmgFormat.maxStringBytes else {
+            throw TRMError(.malformedFile, "a string is longer than \(TrmgFormat.maxStringBytes) bytes")
+        }
         return String(cString: p)
     }
 
-    /// The elements of a repeated field as a Swift array.
-    static func array<T>(_ p: UnsafeMutablePointer<T>?, _ n: Int) -> [T] {
+    /// The elements of a repeated field as a Swift array; refuses more than
+    /// `TrmgFormat.maxRepeated` before copying them.
+    static func array<T>(_ p: UnsafeMutablePointer<T>?, _ n: Int) throws -> [T] {
         guard let p, n > 0 else { return [] }
+        guard n <= TrmgFormat.maxRepeated else {
+            throw TRMError(.malformedFile, "a list of \(n) entries, over the \(TrmgFormat.maxRepeated)-entry limit")
+        }
         return Array(UnsafeBufferPointer(start: p, count: n))
     }
 
@@ -84,8 +92,8 @@ enum CRead {
 
     static func strings(_ p: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ n: Int, _ what: String) throws -> [String] {
         try array(p, n).map {
-            guard let s = $0 else { throw TRMError(.malformedFile, "\(what): missing string") }
-            return String(cString: s)
+            guard let s = try string($0) else { throw TRMError(.malformedFile, "\(what): missing string") }
+            return s
         }
     }
 }

@@ -84,4 +84,9 @@ public enum TrmgFormat {
     public static let batchDimName = "B"
     /// Files larger than this are refused before reading (protobuf messages are limited to 2 GiB).
     public static let maxFileBytes = Int(Int32.max)
+    /// Longest string field (names, metadata, the config and task JSON): trm-compile writes a few KB.
+    public static let maxStringBytes = 16 << 20
+    /// Most entries of one repeated field (nodes, initializers, dims, attributes, placements): an
+    /// ARC-size model has about 2,000 nodes.
+    public static let maxRepeated = 1 << 20
 }

@@ -32,7 +32,7 @@ public enum TrmgReader {
             throw TRMError(.malformedFile, "unsupported ONNX ir_version \(m.ir_version) (expected \(TrmgFormat.irVersion))")
         }
         let opsets = try CRead.messages(m.opset_import, m.n_opset_import, "opset_import").map {
-            (CRead.string($0.pointee.domain) ?? "", $0.pointee.version)
+            (try CRead.string($0.pointee.domain) ?? "", $0.pointee.version)
         }
         guard opsets.contains(where: { $0.0 == TrmgFormat.domain && $0.1 == TrmgFormat.domainVersion }) else {
             throw TRMError(.malformedFile, "no '\(TrmgFormat.domain)' version \(TrmgFormat.domainVersion) opset import: not a trm model")
@@ -41,13 +41,13 @@ public enum TrmgReader {
         guard let planProto = m.trm_plan else { throw TRMError(.malformedFile, "no TrmPlan (field 99): not a trm-compile output") }
         var metadata: [String: String] = [:]
         for e in try CRead.messages(m.metadata_props, m.n_metadata_props, "metadata_props") {
-            metadata[CRead.string(e.pointee.key) ?? ""] = CRead.string(e.pointee.value) ?? ""
+            metadata[try CRead.string(e.pointee.key) ?? ""] = try CRead.string(e.pointee.value) ?? ""
         }
         let graph = try graph(g.pointee)
         try Verifier.verify(graph)
         let plan = try plan(planProto.pointee)
         return TrmgModel(graph: graph, plan: plan, metadata: metadata,
-                         producerVersion: CRead.string(m.producer_version) ?? "")
+                         producerVersion: try CRead.string(m.producer_version) ?? "")
     }
 
     static func graph(_ g: Trmg__GraphProto) throws -> Graph {
@@ -55,12 +55,12 @@ public enum TrmgReader {
         let outputs = try CRead.messages(g.output, g.n_output, "graph output").map { try valueInfo($0.pointee) }
         let initializers = try CRead.messages(g.initializer, g.n_initializer, "initializer").map { try tensor($0.pointee) }
         let nodes = try CRead.messages(g.node, g.n_node, "node").enumerated().map { try node($1.pointee, index: $0) }
-        return Graph(name: CRead.string(g.name) ?? "", inputs: inputs, outputs: outputs,
+        return Graph(name: try CRead.string(g.name) ?? "", inputs: inputs, outputs: outputs,
                      initializers: initializers, nodes: nodes)
     }
 
     static func valueInfo(_ v: Trmg__ValueInfoProto) throws -> ValueInfo {
-        let name = CRead.string(v.name) ?? ""
+        let name = try CRead.string(v.name) ?? ""
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "value '\(name)': \(why)") }
         guard let type = v.type, type.pointee.value_case == TRMG__TYPE_PROTO__VALUE_TENSOR_TYPE,
               let tensor = type.pointee.tensor_type else { throw fail("not a tensor type") }
@@ -74,7 +74,7 @@ public enum TrmgReader {
                 guard d.pointee.dim_value > 0, d.pointee.dim_value <= Op.maxDim else { throw fail("dimension \(d.pointee.dim_value)") }
                 return .fixed(Int(d.pointee.dim_value))
             case TRMG__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM:
-                guard CRead.string(d.pointee.dim_param) == TrmgFormat.batchDimName else { throw fail("unknown symbolic dimension") }
+                guard try CRead.string(d.pointee.dim_param) == TrmgFormat.batchDimName else { throw fail("unknown symbolic dimension") }
                 return .batch
             default:
                 throw fail("dimension without a value")
@@ -84,9 +84,9 @@ public enum TrmgReader {
     }
 
     static func tensor(_ t: Trmg__TensorProto) throws -> Initializer {
-        let name = CRead.string(t.name) ?? ""
+        let name = try CRead.string(t.name) ?? ""
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "initializer '\(name)': \(why)") }
-        let dims = CRead.array(t.dims, t.n_dims)
+        let dims = try CRead.array(t.dims, t.n_dims)
         guard dims.allSatisfy({ $0 > 0 && $0 <= Op.maxDim }) else { throw fail("bad dims \(dims)") }
         guard let count = Shape(fixed: dims.map { Int($0) }).elementsPerSample, count <= Verifier.maxElements else {
             throw fail("too many elements")
@@ -112,17 +112,17 @@ public enum TrmgReader {
     }
 
     static func node(_ n: Trmg__NodeProto, index: Int) throws -> Node {
-        let name = CRead.string(n.name) ?? "#\(index)"
+        let name = try CRead.string(n.name) ?? "#\(index)"
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "node '\(name)': \(why)") }
-        guard CRead.string(n.domain) == TrmgFormat.domain else { throw fail("domain must be '\(TrmgFormat.domain)'") }
+        guard try CRead.string(n.domain) == TrmgFormat.domain else { throw fail("domain must be '\(TrmgFormat.domain)'") }
         var attributes: [String: AttributeValue] = [:]
         for a in try CRead.messages(n.attribute, n.n_attribute, "attribute") {
-            let key = CRead.string(a.pointee.name) ?? ""
+            let key = try CRead.string(a.pointee.name) ?? ""
             guard attributes[key] == nil else { throw fail("attribute '\(key)' appears twice") }
             attributes[key] = try attribute(a.pointee, fail)
         }
         let op: Op
-        do { op = try Op(name: CRead.string(n.op_type) ?? "", attributes: attributes) } catch let e as TRMError { throw fail(e.message) }
+        do { op = try Op(name: try CRead.string(n.op_type) ?? "", attributes: attributes) } catch let e as TRMError { throw fail(e.message) }
         return Node(name, op, inputs: try CRead.strings(n.input, n.n_input, "node inputs"),
                     outputs: try CRead.strings(n.output, n.n_output, "node outputs"))
     }
@@ -138,7 +138,7 @@ public enum TrmgReader {
             return .float(a.f)
         case TRMG__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
             guard a.n_ints <= 64 else { throw fail("ints attribute too long") }
-            return .ints(CRead.array(a.ints, a.n_ints).map { Int($0) })
+            return .ints(try CRead.array(a.ints, a.n_ints).map { Int($0) })
         case TRMG__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
             guard a.has_s != 0 else { throw fail("bad string attribute") }
             let bytes = UnsafeRawBufferPointer(start: a.s.data, count: a.s.data == nil ? 0 : a.s.len)
@@ -158,15 +158,15 @@ public enum TrmgReader {
             return Int(v)
         }
         let carry = try CRead.messages(p.carry, p.n_carry, "carry").map {
-            CarryBinding(from: CRead.string($0.pointee.from) ?? "", to: CRead.string($0.pointee.to) ?? "",
-                         initial: CRead.string($0.pointee.initial) ?? "")
+            CarryBinding(from: try CRead.string($0.pointee.from) ?? "", to: try CRead.string($0.pointee.to) ?? "",
+                         initial: try CRead.string($0.pointee.initial) ?? "")
         }
         let placements = try CRead.messages(p.placement, p.n_placement, "placement").map {
-            ValuePlacement(name: CRead.string($0.pointee.name) ?? "",
+            ValuePlacement(name: try CRead.string($0.pointee.name) ?? "",
                            offset: try count($0.pointee.has_offset, $0.pointee.offset, "offset"),
                            bytesPerSample: try count($0.pointee.has_bytes_per_sample, $0.pointee.bytes_per_sample, "value size"))
         }
-        return ModelPlan(configJSON: CRead.string(p.config_json) ?? "{}", taskJSON: CRead.string(p.task_json) ?? "{}",
+        return ModelPlan(configJSON: try CRead.string(p.config_json) ?? "{}", taskJSON: try CRead.string(p.task_json) ?? "{}",
                          haltMaxSteps: try count(p.has_halt_max_steps, p.halt_max_steps, "halt_max_steps"),
                          carry: carry,
                          arenaBytesPerSample: try count(p.has_arena_bytes_per_sample, p.arena_bytes_per_sample, "arena size"),
