@@ -43,6 +43,7 @@ test: deps data
 	$(MAKE) test-swift
 	$(MAKE) test-tools
 	$(MAKE) fuzz-smoke
+	$(MAKE) test-tsan
 
 test-swift:
 	rm -rf $(FIXTURES)
@@ -145,6 +146,8 @@ test-asan: deps data
 
 # The C API under ThreadSanitizer: examples/c/threads.c, one model shared by 4 threads, a session each.
 TSAN_DIR := $(CURDIR)/.build-tsan
+# Swift's TSan runtime also intercepts libdispatch, so the C program links it from the toolchain.
+SWIFT_LIBS := $(shell dirname $$(dirname $$(command -v swiftc)))/lib/swift/linux
 test-tsan: deps build
 	$(SWIFT) build -c release --scratch-path .build-tsan --sanitize thread $(CPU_FLAGS) --product trm_runtime
 	@mkdir -p $(TSAN_DIR)/check
@@ -153,7 +156,8 @@ test-tsan: deps build
 	  --halt-max-steps 3 --d-state 16 --headdim 32 -o $(TSAN_DIR)/check/m.ckpt > /dev/null; \
 	$$BIN/trm-compile $(TSAN_DIR)/check/m.ckpt -o $(TSAN_DIR)/check/m.trmg -q
 	clang -fsanitize=thread -g -Wall -Werror -I include examples/c/threads.c \
-	  -L $(TSAN_DIR)/release -ltrm_runtime -Wl,-rpath,$(TSAN_DIR)/release -lpthread -o $(TSAN_DIR)/check/threads
+	  -L $(TSAN_DIR)/release -ltrm_runtime -Wl,-rpath,$(TSAN_DIR)/release -lpthread \
+	  -L $(SWIFT_LIBS) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_LIBS) -o $(TSAN_DIR)/check/threads
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_DIR)/check/threads $(TSAN_DIR)/check/m.trmg 4 3
 
 # Regenerates the committed protobuf-c code from Proto/trmg.proto.
