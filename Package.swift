@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR", "Runtime"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GraphIR"]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "GraphIR", "Runtime", "Tasks"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -71,6 +71,10 @@ public enum AtomicFile {
         guard Int(st.st_size) <= limit else {
             throw TRMError(.malformedFile, "\(path) is \(st.st_size) bytes, over the \(limit)-byte limit")
         }
+        let available = SystemMemory.availableBytes()
+        guard Int(st.st_size) <= available else {
+            throw TRMError(.io, "\(path) is \(st.st_size) bytes, more than the \(available) bytes of memory available to read it into")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw TRMError(.io, "cannot open \(path)") }
         defer { try? handle.close() }
         let data = (try? handle.readToEnd()) ?? Data()

@@ -1,4 +1,5 @@
 import Foundation
+import GraphIR
 
 /// One 64-byte-aligned, zeroed allocation owned by a class, freed on deinit. Sizes are checked
 /// against a limit before allocating.
@@ -26,7 +27,7 @@ public final class AlignedBuffer {
     /// /proc/meminfo, else physical memory), so a file that declares more fails with a clear error
     /// instead of sending the machine into swap or the OOM killer. Embedders that open untrusted
     /// models may lower it; set it before opening models.
-    nonisolated(unsafe) public static var maxBytes: Int = availableMemory()
+    nonisolated(unsafe) public static var maxBytes: Int = SystemMemory.availableBytes()
 
     /// The size in bytes of `count` elements of `elementBytes` each, or a clear error when it
     /// overflows or exceeds `maxBytes`.
@@ -36,14 +37,6 @@ public final class AlignedBuffer {
             throw TRMErrorBridge.outOfRange("\(what) needs \(count) × \(elementBytes) bytes, over the \(maxBytes)-byte limit of this machine's available memory")
         }
         return bytes
-    }
-
-    static func availableMemory() -> Int {
-        let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-              let kb = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }), kb > 0 else { return physical }
-        return min(physical, kb * 1024)
     }
 
     public func floats(at offset: Int) -> UnsafeMutablePointer<Float> {
