@@ -4,7 +4,8 @@
 # The working corpus grows in .build-fuzz/corpus/TARGET, started from the committed seeds,
 # corpus and regression inputs under Fuzz/. Crashing, leaking, hanging (>10 s) or over-allocating
 # (>2 GiB) inputs go to .build-fuzz/artifacts/TARGET/ and fail the run; a failing input belongs in
-# Fuzz/regressions/TARGET/ once fixed. Prints libFuzzer's final statistics.
+# Fuzz/regressions/TARGET/ once fixed. Prints libFuzzer's final statistics. Swift's own crash
+# backtracer is switched off so that a trap reaches libFuzzer's handler, which saves the input.
 set -uo pipefail
 TARGET=${1:?usage: run.sh TARGET SECONDS [RUNS]}
 SECONDS_LIMIT=${2:?usage: run.sh TARGET SECONDS [RUNS]}
@@ -20,7 +21,7 @@ INPUTS=("$WORK/corpus/$TARGET" "$HERE/seeds/$TARGET")
 for extra in corpus regressions; do [ -d "$HERE/$extra/$TARGET" ] && INPUTS+=("$HERE/$extra/$TARGET"); done
 LOG=$WORK/logs/$TARGET.log
 start=$(date +%s)
-TRM_FUZZ_TARGET=$TARGET ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$BIN" -max_total_time="$SECONDS_LIMIT" -runs="$RUNS" \
+SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no} TRM_FUZZ_TARGET=$TARGET ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$BIN" -max_total_time="$SECONDS_LIMIT" -runs="$RUNS" \
   -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$WORK/artifacts/$TARGET/" "${INPUTS[@]}" > "$LOG" 2>&1
 status=$?
 runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$LOG" | grep -o '[0-9]*$')
