@@ -148,10 +148,13 @@ test-asan: deps data
 TSAN_DIR := $(CURDIR)/.build-tsan
 # Swift's TSan runtime also intercepts libdispatch, so the C program links it from the toolchain.
 SWIFT_LIBS := $(shell dirname $$(dirname $$(command -v swiftc)))/lib/swift/linux
-test-tsan: deps build
+# It reuses the release build's trm-train and trm-compile when they are there: after `swift test`,
+# a plain `swift build` would recompile every executable module for minutes.
+test-tsan: deps
 	$(SWIFT) build -c release --scratch-path .build-tsan --sanitize thread $(CPU_FLAGS) --product trm_runtime
 	@mkdir -p $(TSAN_DIR)/check
 	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; \
+	[ -x $$BIN/trm-train ] && [ -x $$BIN/trm-compile ] || $(SWIFT) build $(RELEASE); \
 	$$BIN/trm-train init --preset tr-mamba2attn --task sudoku --grid 4 --hidden 64 --heads 4 --h-cycles 2 --l-cycles 2 \
 	  --halt-max-steps 3 --d-state 16 --headdim 32 -o $(TSAN_DIR)/check/m.ckpt > /dev/null; \
 	$$BIN/trm-compile $(TSAN_DIR)/check/m.ckpt -o $(TSAN_DIR)/check/m.trmg -q
