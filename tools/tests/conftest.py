@@ -16,6 +16,15 @@ def run(*cmd, ok=True):
     return r
 
 
+def sudoku4_model(bin_dir, directory, preset, size):
+    """Initialises a Sudoku 4x4 checkpoint of `preset` with the `size` overrides and compiles it:
+    returns (m.ckpt, m.trmg) in `directory`."""
+    ckpt, model = directory / "m.ckpt", directory / "m.trmg"
+    run(bin_dir / "trm-train", "init", "--preset", preset, "--task", "sudoku", "--grid", "4", *size, "-o", ckpt)
+    run(bin_dir / "trm-compile", ckpt, "-o", model, "-q")
+    return ckpt, model
+
+
 @pytest.fixture(scope="session")
 def bin_dir() -> pathlib.Path:
     """The release build's products directory (make test builds it first)."""

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from conftest import run
+from conftest import run, sudoku4_model
 
 SIZE = ["--hidden", "256", "--heads", "4", "--h-cycles", "2", "--l-cycles", "2", "--halt-max-steps", "2"]
 
@@ -56,9 +56,7 @@ def test_interrupted_compile_leaves_whole_file_or_nothing(bin_dir, tmp_path):
 
 
 def test_interrupted_run_leaves_whole_report_or_nothing(bin_dir, tmp_path):
-    ckpt, model = tmp_path / "m.ckpt", tmp_path / "m.trmg"
-    run(bin_dir / "trm-train", "init", "--preset", "trm-attn", "--task", "sudoku", "--grid", "4", *SIZE, "-o", ckpt)
-    run(bin_dir / "trm-compile", ckpt, "-o", model, "-q")
+    ckpt, model = sudoku4_model(bin_dir, tmp_path, "trm-attn", SIZE)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     cmd = [bin_dir / "trm-run", model, "--task", "sudoku", "--limit", "64", "--seed", "0", "-q"]

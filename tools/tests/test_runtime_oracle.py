@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, run
+from conftest import ROOT, run, sudoku4_model
 from test_checkpoint_interop import CONFIG, python_checkpoint
 
 SMALL = ["--hidden", "64", "--h-cycles", "2", "--l-cycles", "2", "--halt-max-steps", "3", "--d-state", "16",
@@ -67,9 +67,7 @@ def test_arc_size_matches_onnxruntime(bin_dir, tmp_path, preset):
 
 
 def test_c_example_runs(bin_dir, tmp_path):
-    ckpt, model = tmp_path / "m.ckpt", tmp_path / "m.trmg"
-    run(bin_dir / "trm-train", "init", "--preset", "tr-mamba2attn", "--task", "sudoku", "--grid", "4", *SMALL, "-o", ckpt)
-    run(bin_dir / "trm-compile", ckpt, "-o", model, "-q")
+    ckpt, model = sudoku4_model(bin_dir, tmp_path, "tr-mamba2attn", SMALL)
     lib = bin_dir / "libtrm_runtime.so"
     assert lib.exists(), "libtrm_runtime.so is not built (make build)"
     exe = tmp_path / "solve"
@@ -82,9 +80,7 @@ def test_c_example_runs(bin_dir, tmp_path):
 
 def test_c_threads_example_runs(bin_dir, tmp_path):
     """One model shared by four threads with a session each: results equal the main thread's."""
-    ckpt, model = tmp_path / "m.ckpt", tmp_path / "m.trmg"
-    run(bin_dir / "trm-train", "init", "--preset", "tr-mamba2attn", "--task", "sudoku", "--grid", "4", *SMALL, "-o", ckpt)
-    run(bin_dir / "trm-compile", ckpt, "-o", model, "-q")
+    ckpt, model = sudoku4_model(bin_dir, tmp_path, "tr-mamba2attn", SMALL)
     exe = tmp_path / "threads"
     run("cc", "-Wall", "-Werror", "-I", ROOT / "include", ROOT / "examples" / "c" / "threads.c", "-L", bin_dir,
         "-ltrm_runtime", f"-Wl,-rpath,{bin_dir}", "-lpthread", "-o", exe)
@@ -92,8 +88,6 @@ def test_c_threads_example_runs(bin_dir, tmp_path):
 
 
 def test_python_ctypes_example_runs(bin_dir, tmp_path):
-    ckpt, model = tmp_path / "m.ckpt", tmp_path / "m.trmg"
-    run(bin_dir / "trm-train", "init", "--preset", "trm-attn", "--task", "sudoku", "--grid", "4", *SMALL, "-o", ckpt)
-    run(bin_dir / "trm-compile", ckpt, "-o", model, "-q")
+    ckpt, model = sudoku4_model(bin_dir, tmp_path, "trm-attn", SMALL)
     out = run(sys.executable, ROOT / "examples" / "python" / "solve.py", model, "--lib", bin_dir / "libtrm_runtime.so").stdout
     assert out.strip().endswith("ok") and "bad model ->" in out
