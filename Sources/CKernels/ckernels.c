@@ -4,7 +4,11 @@
 #include <string.h>
 #include <math.h>
 
-#define CLONES __attribute__((target_clones("avx2", "default")))
+// x86-64-v3 = AVX2 + FMA (+ BMI, F16C): the resolver picks it on Haswell and Zen and later.
+#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+// Element i of the output depends on element i of the inputs only, so in-place calls are safe;
+// without this clang's runtime overlap check sends out == x to the scalar loop.
+#define ELEMENTWISE _Pragma("clang loop vectorize(assume_safety)")
 
 // exp(x) = 2^n · e^r, x = n·ln2 + r: Cephes-style polynomial, 2^n built in the exponent bits.
 static inline float exp_one(float x) {
@@ -31,6 +35,7 @@ CLONES void trm_vexp(float *x, long n) {
 }
 
 CLONES void trm_vsilu(const float *x, float *out, long n) {
+    ELEMENTWISE
     for (long i = 0; i < n; i++) {
         float v = x[i];
         out[i] = v / (1.0f + exp_one(-v));
@@ -38,6 +43,7 @@ CLONES void trm_vsilu(const float *x, float *out, long n) {
 }
 
 CLONES void trm_vsigmoid(const float *x, float *out, long n) {
+    ELEMENTWISE
     for (long i = 0; i < n; i++) out[i] = 1.0f / (1.0f + exp_one(-x[i]));
 }
 
@@ -62,6 +68,7 @@ CLONES void trm_softmax_row(float *x, long n) {
 }
 
 CLONES void trm_swiglu(const float *g, const float *u, float *out, long n) {
+    ELEMENTWISE
     for (long i = 0; i < n; i++) {
         float v = g[i];
         out[i] = v / (1.0f + exp_one(-v)) * u[i];
@@ -69,8 +76,154 @@ CLONES void trm_swiglu(const float *g, const float *u, float *out, long n) {
 }
 
 CLONES void trm_gate(const float *y, const float *z, float *out, long n) {
+    ELEMENTWISE
     for (long i = 0; i < n; i++) {
         float v = z[i];
         out[i] = y[i] * (v / (1.0f + exp_one(-v)));
+    }
+}
+
+// Selective scan of one head, for P and N multiples of 8. The state tile of 8 state rows × 8 head
+// columns lives in registers while the scan walks a chunk of SCAN_CHUNK tokens, so the inner loop
+// stores nothing but one y vector per token (a state row in memory would be loaded and stored every
+// token, and those stores 4K-alias the B/C loads). Per chunk, dt·x, exp(dt·a) and B|C are first
+// packed contiguously so the inner loop streams from L1; the tiles' state is saved between chunks.
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+
+enum { SCAN_CHUNK = 64 };
+
+#define v8_splat(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
+
+long trm_ssm_scan_workspace(long p, long n) { return p * n + SCAN_CHUNK * (2 * p + 2 * n + 1); }
+
+CLONES static void scan_tiled(const float *x, long xs, const float *dt, long dts, const float *b, const float *c,
+                              long bcs, float a, float d, float *y, long ys, long seq, long p, long n, int reverse,
+                              float *ws) {
+    const long pv = p / 8, nc = n / 8;
+    float *state = ws;                       // [nc][pv][8 rows][8 columns]
+    float *U = state + p * n;                // [pv][SCAN_CHUNK][8]: dt·x
+    float *Y = U + p * SCAN_CHUNK;           // [pv][SCAN_CHUNK][8]: Σ_n S·C
+    float *BC = Y + p * SCAN_CHUNK;          // [nc][SCAN_CHUNK][16]: 8 of B, then 8 of C
+    float *decays = BC + 2 * n * SCAN_CHUNK; // [SCAN_CHUNK]
+    for (long i = 0; i < p * n; i++) state[i] = 0.0f;
+    for (long step0 = 0; step0 < seq; step0 += SCAN_CHUNK) {
+        const long len = seq - step0 < SCAN_CHUNK ? seq - step0 : SCAN_CHUNK;
+        for (long i = 0; i < len; i++) {
+            const long t = reverse ? seq - 1 - (step0 + i) : step0 + i;
+            const float dtv = dt[t * dts];
+            decays[i] = exp_one(dtv * a);
+            const float *xt = x + t * xs, *bt = b + t * bcs, *ct = c + t * bcs;
+            const v8f dtb = v8_splat(dtv);
+            for (long v = 0; v < pv; v++) {
+                *(v8f *)(U + (v * SCAN_CHUNK + i) * 8) = dtb * *(const v8f *)(xt + 8 * v);
+                *(v8f *)(Y + (v * SCAN_CHUNK + i) * 8) = (v8f){0};
+            }
+            for (long q = 0; q < nc; q++) {
+                *(v8f *)(BC + (q * SCAN_CHUNK + i) * 16) = *(const v8f *)(bt + 8 * q);
+                *(v8f *)(BC + (q * SCAN_CHUNK + i) * 16 + 8) = *(const v8f *)(ct + 8 * q);
+            }
+        }
+        for (long q = 0; q < nc; q++) {
+            for (long v = 0; v < pv; v++) {
+                float *st = state + (q * pv + v) * 64;
+                v8f s0 = *(v8f *)(st), s1 = *(v8f *)(st + 8), s2 = *(v8f *)(st + 16), s3 = *(v8f *)(st + 24);
+                v8f s4 = *(v8f *)(st + 32), s5 = *(v8f *)(st + 40), s6 = *(v8f *)(st + 48), s7 = *(v8f *)(st + 56);
+                const float *bc = BC + q * SCAN_CHUNK * 16, *u = U + v * SCAN_CHUNK * 8;
+                float *yy = Y + v * SCAN_CHUNK * 8;
+                for (long i = 0; i < len; i++, bc += 16, u += 8, yy += 8) {
+                    const float dec1 = decays[i];
+                    const float b0 = bc[0], b1 = bc[1], b2 = bc[2], b3 = bc[3], b4 = bc[4], b5 = bc[5], b6 = bc[6], b7 = bc[7];
+                    const float c0 = bc[8], c1 = bc[9], c2 = bc[10], c3 = bc[11], c4 = bc[12], c5 = bc[13], c6 = bc[14], c7 = bc[15];
+                    const v8f uu = *(const v8f *)u, dec = v8_splat(dec1);
+                    // Two partial sums keep the y dependency chain at four FMAs.
+                    s0 = dec * s0 + v8_splat(b0) * uu; v8f y0 = s0 * v8_splat(c0);
+                    s1 = dec * s1 + v8_splat(b1) * uu; v8f y1 = s1 * v8_splat(c1);
+                    s2 = dec * s2 + v8_splat(b2) * uu; y0 += s2 * v8_splat(c2);
+                    s3 = dec * s3 + v8_splat(b3) * uu; y1 += s3 * v8_splat(c3);
+                    s4 = dec * s4 + v8_splat(b4) * uu; y0 += s4 * v8_splat(c4);
+                    s5 = dec * s5 + v8_splat(b5) * uu; y1 += s5 * v8_splat(c5);
+                    s6 = dec * s6 + v8_splat(b6) * uu; y0 += s6 * v8_splat(c6);
+                    s7 = dec * s7 + v8_splat(b7) * uu; y1 += s7 * v8_splat(c7);
+                    *(v8f *)yy += y0 + y1;
+                }
+                *(v8f *)(st) = s0; *(v8f *)(st + 8) = s1; *(v8f *)(st + 16) = s2; *(v8f *)(st + 24) = s3;
+                *(v8f *)(st + 32) = s4; *(v8f *)(st + 40) = s5; *(v8f *)(st + 48) = s6; *(v8f *)(st + 56) = s7;
+            }
+        }
+        const v8f dv = v8_splat(d);
+        for (long i = 0; i < len; i++) {
+            const long t = reverse ? seq - 1 - (step0 + i) : step0 + i;
+            const float *xt = x + t * xs;
+            float *yt = y + t * ys;
+            for (long v = 0; v < pv; v++)
+                *(v8f *)(yt + 8 * v) = *(const v8f *)(Y + (v * SCAN_CHUNK + i) * 8) + dv * *(const v8f *)(xt + 8 * v);
+        }
+    }
+}
+
+// Any P and N: the same recurrence, scalar, with the state as [n][p].
+static void scan_scalar(const float *x, long xs, const float *dt, long dts, const float *b, const float *c, long bcs,
+                        float a, float d, float *y, long ys, long seq, long p, long n, int reverse, float *state) {
+    for (long i = 0; i < n * p; i++) state[i] = 0.0f;
+    for (long step = 0; step < seq; step++) {
+        const long t = reverse ? seq - 1 - step : step;
+        const float dtv = dt[t * dts], decay = exp_one(dtv * a);
+        const float *xt = x + t * xs, *bt = b + t * bcs, *ct = c + t * bcs;
+        float *yt = y + t * ys;
+        for (long i = 0; i < p; i++) yt[i] = d * xt[i];
+        for (long j = 0; j < n; j++) {
+            float *s = state + j * p;
+            for (long i = 0; i < p; i++) {
+                const float v = decay * s[i] + bt[j] * (dtv * xt[i]);
+                s[i] = v;
+                yt[i] += v * ct[j];
+            }
+        }
+    }
+}
+
+void trm_ssm_scan(const float *x, long x_stride, const float *dt, long dt_stride, const float *b, const float *c,
+                  long bc_stride, float a, float d, float *y, long y_stride, long seq, long p, long n, int reverse,
+                  float *workspace) {
+    if (p % 8 == 0 && n % 8 == 0)
+        scan_tiled(x, x_stride, dt, dt_stride, b, c, bc_stride, a, d, y, y_stride, seq, p, n, reverse, workspace);
+    else
+        scan_scalar(x, x_stride, dt, dt_stride, b, c, bc_stride, a, d, y, y_stride, seq, p, n, reverse, workspace);
+}
+
+// Depthwise causal conv rows [t_begin, t_end): blocks of 8 channels, with the block's taps
+// transposed once into wk so the per-token loop is contiguous in the channel axis. Kernels wider
+// than MAX_TAPS (not a Mamba-2 size) take the scalar loop.
+CLONES void trm_conv_rows(const float *x, long x_stride, const float *w, const float *bias, float *out,
+                          long out_stride, long seq, long t_begin, long t_end, long channels, long kernel,
+                          int reverse) {
+    enum { MAX_TAPS = 16 };
+    float wk[MAX_TAPS][8];
+    long c0 = 0;
+    for (; kernel <= MAX_TAPS && c0 + 8 <= channels; c0 += 8) {
+        for (long k = 0; k < kernel; k++)
+            for (int l = 0; l < 8; l++) wk[k][l] = w[(c0 + l) * kernel + k];
+        for (long t = t_begin; t < t_end; t++) {
+            float acc[8];
+            for (int l = 0; l < 8; l++) acc[l] = bias[c0 + l];
+            for (long k = 0; k < kernel; k++) {
+                // Token feeding tap k: t-(K-1)+k causal, t+(K-1)-k reversed.
+                const long src = reverse ? t + (kernel - 1) - k : t - (kernel - 1) + k;
+                if (src < 0 || src >= seq) continue;
+                const float *xs = x + src * x_stride + c0;
+                for (int l = 0; l < 8; l++) acc[l] += wk[k][l] * xs[l];
+            }
+            for (int l = 0; l < 8; l++) out[t * out_stride + c0 + l] = acc[l];
+        }
+    }
+    for (long t = t_begin; t < t_end; t++) {
+        for (long c = c0; c < channels; c++) {
+            float acc = bias[c];
+            for (long k = 0; k < kernel; k++) {
+                const long src = reverse ? t + (kernel - 1) - k : t - (kernel - 1) + k;
+                if (src >= 0 && src < seq) acc += w[c * kernel + k] * x[src * x_stride + c];
+            }
+            out[t * out_stride + c] = acc;
+        }
     }
 }

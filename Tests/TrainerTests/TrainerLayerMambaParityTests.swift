@@ -29,16 +29,17 @@ import GraphIR
         parity.expectClose("gated-rmsnorm", mine, theirs)
     }
 
-    /// N = 16 takes the runtime's SIMD path, N = 5 its scalar one.
-    @Test(arguments: [(16, false), (16, true), (5, false)])
-    func scan(dState: Int, reverse: Bool) {
-        let batch = 2, seq = 19, heads = 4, p = 8, groups = 2, e = heads * p, gn = groups * dState
+    /// The runtime's tiled path needs P and N multiples of 8 (here also over several 64-token
+    /// chunks: seq 150); N = 5 and P = 36 take the scalar path.
+    @Test(arguments: [(16, 8, false), (16, 8, true), (5, 8, false), (24, 64, false), (24, 64, true), (8, 36, true)])
+    func scan(dState: Int, p: Int, reverse: Bool) {
+        let batch = 2, seq = 150, heads = 4, groups = 2, e = heads * p, gn = groups * dState
         let x = randomArray(batch * seq * e, seed: 97), dt = uniformArray(batch * seq * heads, 0.01, 0.5, seed: 98)
         let a = uniformArray(heads, -4, -0.5, seed: 99), d = randomArray(heads, seed: 100)
         let bm = randomArray(batch * seq * gn, seed: 101), cm = randomArray(batch * seq * gn, seed: 102)
         let mine = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: dState, groups: groups, reverse: reverse)
             .forward(x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch)
-        var state = [Float](repeating: 0, count: p * dState)
+        var state = [Float](repeating: 0, count: Mamba2.scanWorkspaceFloats(headDim: p, dState: dState))
         let theirs = parity.run(x.count) { o in
             state.withUnsafeMutableBufferPointer { s in
                 x.withUnsafeBufferPointer { xp in dt.withUnsafeBufferPointer { dtp in bm.withUnsafeBufferPointer { bp in cm.withUnsafeBufferPointer { cp in
@@ -54,7 +55,7 @@ import GraphIR
                 }}}}
             }
         }
-        parity.expectClose("scan-N\(dState)-reverse=\(reverse)", mine, theirs)
+        parity.expectClose("scan-N\(dState)-P\(p)-reverse=\(reverse)", mine, theirs)
     }
 
     /// The whole mixer against the runtime's fused scan+gate (conv + SiLU + softplus + scan + gate +

@@ -19,4 +19,20 @@ void trm_swiglu(const float *g, const float *u, float *out, long n);
 /// out[i] = y[i] * silu(z[i]); out may alias y or z.
 void trm_gate(const float *y, const float *z, float *out, long n);
 
+/// Selective scan of one head from a zero state (mamba2-spec §2.1):
+/// S_t = exp(dt_t·a)·S_{t-1} + dt_t·x_t⊗B_t, y_t = S_t·C_t + d·x_t, over t = 0..seq-1 (from the end
+/// with `reverse`). Row t of x and y holds p values, of b and c n values; `workspace` holds
+/// trm_ssm_scan_workspace(p, n) floats.
+void trm_ssm_scan(const float *x, long x_stride, const float *dt, long dt_stride, const float *b, const float *c,
+                  long bc_stride, float a, float d, float *y, long y_stride, long seq, long p, long n, int reverse,
+                  float *workspace);
+/// Floats of workspace trm_ssm_scan needs for head dim p and state size n.
+long trm_ssm_scan_workspace(long p, long n);
+
+/// Depthwise causal conv (cross-correlation) of rows t_begin..<t_end of one sequence: x and out
+/// are [seq, channels] with row strides, w is [channels, kernel] (w[c, kernel-1] multiplies token
+/// t; with `reverse`, token t+kernel-1-k feeds tap k), bias is [channels].
+void trm_conv_rows(const float *x, long x_stride, const float *w, const float *bias, float *out,
+                   long out_stride, long seq, long t_begin, long t_end, long channels, long kernel, int reverse);
+
 #endif

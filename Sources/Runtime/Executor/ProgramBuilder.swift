@@ -97,7 +97,7 @@ struct ProgramBuilder {
             let d = dims(x)
             return .conv(x: i[0], w: i[1], bias: i[2], out: o, batch: batch, seq: d[1], channels: d[2], kernel: dims(node.inputs[1])[2], reverse: reverse)
         case .ssmScan(let m):
-            need(m.headDim * m.dState)
+            need(Mamba2.scanWorkspaceFloats(headDim: m.headDim, dState: m.dState))
             return .ssmScan(x: i[0], dt: i[1], a: i[2], bm: i[3], cm: i[4], d: i[5], out: o, batch: batch, seq: dims(x)[1],
                             dims: (m.heads, m.headDim, m.dState, m.groups), reverse: m.reverse)
         case .gatedRMSNorm(let g, let eps):
