@@ -191,39 +191,33 @@ void trm_ssm_scan(const float *x, long x_stride, const float *dt, long dt_stride
         scan_scalar(x, x_stride, dt, dt_stride, b, c, bc_stride, a, d, y, y_stride, seq, p, n, reverse, workspace);
 }
 
-// Depthwise causal conv rows [t_begin, t_end): blocks of 8 channels, with the block's taps
-// transposed once into wk so the per-token loop is contiguous in the channel axis. Kernels wider
-// than MAX_TAPS (not a Mamba-2 size) take the scalar loop.
+// Depthwise causal conv rows [t_begin, t_end). The taps are first transposed into wt ([kernel]
+// [channels]) so each output row is one pass over contiguous channels with the sum in registers
+// (a channel-block-outer order walks the rows with a large stride and ran 5-10× slower).
 CLONES void trm_conv_rows(const float *x, long x_stride, const float *w, const float *bias, float *out,
                           long out_stride, long seq, long t_begin, long t_end, long channels, long kernel,
-                          int reverse) {
-    enum { MAX_TAPS = 16 };
-    float wk[MAX_TAPS][8];
-    long c0 = 0;
-    for (; kernel <= MAX_TAPS && c0 + 8 <= channels; c0 += 8) {
-        for (long k = 0; k < kernel; k++)
-            for (int l = 0; l < 8; l++) wk[k][l] = w[(c0 + l) * kernel + k];
-        for (long t = t_begin; t < t_end; t++) {
-            float acc[8];
-            for (int l = 0; l < 8; l++) acc[l] = bias[c0 + l];
+                          int reverse, float *wt) {
+    for (long c = 0; c < channels; c++)
+        for (long k = 0; k < kernel; k++) wt[k * channels + c] = w[c * kernel + k];
+    const long vector_channels = channels / 8 * 8;
+    for (long t = t_begin; t < t_end; t++) {
+        float *o = out + t * out_stride;
+        for (long c = 0; c < vector_channels; c += 8) {
+            v8f acc = *(const v8f *)(bias + c);
             for (long k = 0; k < kernel; k++) {
                 // Token feeding tap k: t-(K-1)+k causal, t+(K-1)-k reversed.
                 const long src = reverse ? t + (kernel - 1) - k : t - (kernel - 1) + k;
-                if (src < 0 || src >= seq) continue;
-                const float *xs = x + src * x_stride + c0;
-                for (int l = 0; l < 8; l++) acc[l] += wk[k][l] * xs[l];
+                if (src >= 0 && src < seq) acc += *(const v8f *)(wt + k * channels + c) * *(const v8f *)(x + src * x_stride + c);
             }
-            for (int l = 0; l < 8; l++) out[t * out_stride + c0 + l] = acc[l];
+            *(v8f *)(o + c) = acc;
         }
-    }
-    for (long t = t_begin; t < t_end; t++) {
-        for (long c = c0; c < channels; c++) {
+        for (long c = vector_channels; c < channels; c++) {
             float acc = bias[c];
             for (long k = 0; k < kernel; k++) {
                 const long src = reverse ? t + (kernel - 1) - k : t - (kernel - 1) + k;
-                if (src >= 0 && src < seq) acc += w[c * kernel + k] * x[src * x_stride + c];
+                if (src >= 0 && src < seq) acc += wt[k * channels + c] * x[src * x_stride + c];
             }
-            out[t * out_stride + c] = acc;
+            o[c] = acc;
         }
     }
 }

@@ -12,11 +12,14 @@ import GraphIR
 
     @Test(arguments: [false, true])
     func conv(reverse: Bool) {
-        let batch = 2, seq = 13, c = 10, k = 4
+        let batch = 2, seq = 13, c = 20, k = 4
         let x = randomArray(batch * seq * c, seed: 91), w = randomArray(c * k, std: 0.5, seed: 92), b = randomArray(c, seed: 93)
         let mine = CausalConv1d(seq: seq, channels: c, kernel: k, reverse: reverse).forward(x, weight: w, bias: b, batch: batch)
+        var workspace = [Float](repeating: 0, count: Mamba2.convWorkspaceFloats(channels: c, kernel: k))
         let theirs = parity.run(x.count) { o in
-            Mamba2.conv1dCausal(x, w, b, o, batch: batch, seq: seq, channels: c, kernel: k, reverse: reverse)
+            workspace.withUnsafeMutableBufferPointer { ws in
+                Mamba2.conv1dCausal(x, w, b, o, batch: batch, seq: seq, channels: c, kernel: k, reverse: reverse, workspace: ws.baseAddress!)
+            }
         }
         parity.expectClose("conv-reverse=\(reverse)", mine, theirs)
     }
@@ -76,13 +79,13 @@ import GraphIR
             let s = Mamba2.ScanGateShape(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups,
                                          kernel: config.mamba.dConv, eps: Float(config.rmsEps), reverse: reverse)
             var shared = [Float](repeating: 0, count: Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups))
-            var state = [Float](repeating: 0, count: Mamba2.scanGateWorkspaceFloats(headDim: m.headDim, dState: m.dState))
+            var state = [Float](repeating: 0, count: Mamba2.scanGateWorkspaceFloats(s))
             return parity.run(batch * seq * m.inner) { out in
                 shared.withUnsafeMutableBufferPointer { sh in state.withUnsafeMutableBufferPointer { st in zx.withUnsafeBufferPointer { zp in
                     for b in 0..<batch {
                         let zxs = zp.baseAddress! + b * seq * s.width, outs = out + b * seq * s.inner
                         Mamba2.scanGateConv(zx: zxs, convW: p[prefix + ".conv1d.weight"], convB: p[prefix + ".conv1d.bias"],
-                                            dtBias: p[prefix + ".dt_bias"], shared: sh.baseAddress!, s, rows: 0..<seq)
+                                            dtBias: p[prefix + ".dt_bias"], shared: sh.baseAddress!, s, rows: 0..<seq, workspace: st.baseAddress!)
                         Mamba2.scanGateScan(a: negA, d: p[prefix + ".D"], shared: sh.baseAddress!, out: outs, s, heads: 0..<m.heads, state: st.baseAddress!)
                         Mamba2.scanGateNorm(zx: zxs, normW: p[prefix + ".norm.weight"], out: outs, s, rows: 0..<seq)
                     }

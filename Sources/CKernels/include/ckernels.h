@@ -31,8 +31,10 @@ long trm_ssm_scan_workspace(long p, long n);
 
 /// Depthwise causal conv (cross-correlation) of rows t_begin..<t_end of one sequence: x and out
 /// are [seq, channels] with row strides, w is [channels, kernel] (w[c, kernel-1] multiplies token
-/// t; with `reverse`, token t+kernel-1-k feeds tap k), bias is [channels].
+/// t; with `reverse`, token t+kernel-1-k feeds tap k), bias is [channels]; `wt` is scratch of
+/// channels·kernel floats.
 void trm_conv_rows(const float *x, long x_stride, const float *w, const float *bias, float *out,
-                   long out_stride, long seq, long t_begin, long t_end, long channels, long kernel, int reverse);
+                   long out_stride, long seq, long t_begin, long t_end, long channels, long kernel, int reverse,
+                   float *wt);
 
 #endif

@@ -94,7 +94,7 @@ extension Session: PartRunner {
             if x != out { out.update(from: x, count: count) }
         case let .conv(x, w, bias, out, _, seq, channels, kernel, reverse):
             Mamba2.conv1dCausal(x + lo * seq * channels, w, bias, out + lo * seq * channels, batch: n, seq: seq,
-                                channels: channels, kernel: kernel, reverse: reverse)
+                                channels: channels, kernel: kernel, reverse: reverse, workspace: scratch(part))
         case let .ssmScan(x, dt, a, bm, cm, d, out, _, seq, m, reverse):
             let e = m.heads * m.headDim, gn = m.groups * m.dState
             for item in lo..<hi {
@@ -114,7 +114,8 @@ extension Session: PartRunner {
             let items = tag.phase == 1 ? s.heads : s.seq
             let range = (items * part / parts)..<(items * (part + 1) / parts)
             switch tag.phase {
-            case 0: Mamba2.scanGateConv(zx: zxs, convW: convW, convB: convB, dtBias: dtBias, shared: sharedScratch, s, rows: range)
+            case 0: Mamba2.scanGateConv(zx: zxs, convW: convW, convB: convB, dtBias: dtBias, shared: sharedScratch, s, rows: range,
+                                       workspace: scratch(part))
             case 1: Mamba2.scanGateScan(a: a, d: d, shared: sharedScratch, out: outs, s, heads: range, state: scratch(part))
             default: Mamba2.scanGateNorm(zx: zxs, normW: normW, out: outs, s, rows: range)
             }

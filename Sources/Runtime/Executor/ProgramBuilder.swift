@@ -95,6 +95,7 @@ struct ProgramBuilder {
         case .reshape: return .copy(x: i[0], out: o, count: count(x))
         case .conv1dCausal(let reverse):
             let d = dims(x)
+            need(Mamba2.convWorkspaceFloats(channels: d[2], kernel: dims(node.inputs[1])[2]))
             return .conv(x: i[0], w: i[1], bias: i[2], out: o, batch: batch, seq: d[1], channels: d[2], kernel: dims(node.inputs[1])[2], reverse: reverse)
         case .ssmScan(let m):
             need(Mamba2.scanWorkspaceFloats(headDim: m.headDim, dState: m.dState))
@@ -108,10 +109,10 @@ struct ProgramBuilder {
             return .argmax(x: i[0], out: UnsafeMutableRawPointer(o).assumingMemoryBound(to: Int32.self), rows: count(x) / cols, cols: cols)
         case .mamba2ScanGate(let m, let k, let eps):
             let seq = dims(x)[1]
-            need(Mamba2.scanGateWorkspaceFloats(headDim: m.headDim, dState: m.dState))
             sharedFloats = max(sharedFloats, Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups))
             let shape = Mamba2.ScanGateShape(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups,
                                              kernel: k, eps: eps, reverse: m.reverse)
+            need(Mamba2.scanGateWorkspaceFloats(shape))
             return .scanGate(zx: i[0], convW: i[1], convB: i[2], dtBias: i[3], a: i[4], d: i[5], normW: i[6], out: o, batch: batch, shape: shape)
         }
     }

@@ -10,19 +10,24 @@ public enum Mamba2 {
     /// strides; w is [channels, kernel] (w[c, kernel-1] multiplies the current token).
     static func conv(_ x: UnsafePointer<Float>, xStride: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                      _ out: UnsafeMutablePointer<Float>, outStride: Int, seq: Int, channels: Int, kernel: Int,
-                     reverse: Bool, silu: Bool) {
-        trm_conv_rows(x, xStride, w, bias, out, outStride, seq, 0, seq, channels, kernel, reverse ? 1 : 0)
+                     reverse: Bool, silu: Bool, workspace: UnsafeMutablePointer<Float>) {
+        trm_conv_rows(x, xStride, w, bias, out, outStride, seq, 0, seq, channels, kernel, reverse ? 1 : 0, workspace)
         if silu {
             for t in 0..<seq { trm_vsilu(out + t * outStride, out + t * outStride, channels) }
         }
     }
 
-    /// x, out: [batch, seq, channels]; w: [channels, 1, kernel]; bias: [channels].
+    /// Floats of workspace `conv1dCausal` needs (the transposed taps).
+    public static func convWorkspaceFloats(channels: Int, kernel: Int) -> Int { channels * kernel }
+
+    /// x, out: [batch, seq, channels]; w: [channels, 1, kernel]; bias: [channels]; `workspace` holds
+    /// `convWorkspaceFloats` floats.
     public static func conv1dCausal(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                                    _ out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, channels: Int, kernel: Int, reverse: Bool) {
+                                    _ out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, channels: Int, kernel: Int, reverse: Bool,
+                                    workspace: UnsafeMutablePointer<Float>) {
         for b in 0..<batch {
             conv(x + b * seq * channels, xStride: channels, w, bias, out + b * seq * channels, outStride: channels,
-                 seq: seq, channels: channels, kernel: kernel, reverse: reverse, silu: false)
+                 seq: seq, channels: channels, kernel: kernel, reverse: reverse, silu: false, workspace: workspace)
         }
     }
 
@@ -37,8 +42,10 @@ public enum Mamba2 {
         trm_ssm_scan(x, xStride, dt, dtStride, b, c, bcStride, a, d, y, yStride, seq, p, n, reverse ? 1 : 0, state)
     }
 
-    /// Floats of per-thread workspace the fused kernel needs (the scan state).
-    public static func scanGateWorkspaceFloats(headDim: Int, dState: Int) -> Int { scanWorkspaceFloats(headDim: headDim, dState: dState) }
+    /// Floats of per-thread workspace the fused kernel needs: the scan's, or the conv's transposed taps.
+    public static func scanGateWorkspaceFloats(_ s: ScanGateShape) -> Int {
+        max(scanWorkspaceFloats(headDim: s.headDim, dState: s.dState), convWorkspaceFloats(channels: s.convChannels, kernel: s.kernel))
+    }
 
     /// Floats of workspace one `scanHead` call needs.
     public static func scanWorkspaceFloats(headDim: Int, dState: Int) -> Int { trm_ssm_scan_workspace(headDim, dState) }
@@ -62,10 +69,11 @@ public enum Mamba2 {
     /// Phase 1 of the fused kernel for rows `rows` of one sample: xBC' = SiLU(conv(xBC)) and
     /// dt = softplus(dt_raw + dt_bias) into `shared`.
     public static func scanGateConv(zx: UnsafePointer<Float>, convW: UnsafePointer<Float>, convB: UnsafePointer<Float>,
-                                    dtBias: UnsafePointer<Float>, shared: UnsafeMutablePointer<Float>, _ s: ScanGateShape, rows: Range<Int>) {
+                                    dtBias: UnsafePointer<Float>, shared: UnsafeMutablePointer<Float>, _ s: ScanGateShape, rows: Range<Int>,
+                                    workspace: UnsafeMutablePointer<Float>) {
         let cd = s.convChannels, e = s.inner, width = s.width
         let xbc = shared, dt = shared + s.seq * cd
-        trm_conv_rows(zx + e, width, convW, convB, xbc, cd, s.seq, rows.lowerBound, rows.upperBound, cd, s.kernel, s.reverse ? 1 : 0)
+        trm_conv_rows(zx + e, width, convW, convB, xbc, cd, s.seq, rows.lowerBound, rows.upperBound, cd, s.kernel, s.reverse ? 1 : 0, workspace)
         for t in rows {
             let o = xbc + t * cd
             trm_vsilu(o, o, cd)
