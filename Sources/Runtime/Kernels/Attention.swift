@@ -4,14 +4,16 @@ import Foundation
 
 /// Non-causal softmax attention, unfused (separate q, k, v) and fused (qkv split + RoPE +
 /// attention). Both gather one head into a per-thread workspace and process queries in tiles, so
-/// no S×S tensor is ever held: the largest temporary is a [tile, S] block of scores.
+/// no S×S tensor is ever held: the largest temporary is a [tile, S] block of scores. Head dims that
+/// are multiples of 16 run on the C kernel `trm_attention_head` (6×16 register tiles over K and V
+/// packed once per head); others on OpenBLAS.
 public enum Attention {
-    /// Query rows per tile.
+    /// Query rows per tile of the OpenBLAS path.
     public static let tile = 128
 
     /// Floats of workspace one call needs for sequence length `seq` and head dim `headDim`.
     public static func workspaceFloats(seq: Int, headDim: Int) -> Int {
-        3 * seq * headDim + min(tile, seq) * seq + 2 * headDim
+        max(3 * seq * headDim + min(tile, seq) * seq + 2 * headDim, trm_attention_workspace(seq, headDim))
     }
 
     /// Item `item` = (sample, head) of the unfused op: q, k, v, out are [batch, seq, heads·headDim].
@@ -44,6 +46,7 @@ public enum Attention {
                      rope: (UnsafePointer<Float>, UnsafePointer<Float>)?, out: UnsafeMutablePointer<Float>, outStride: Int,
                      seq: Int, headDim: Int, workspace: UnsafeMutablePointer<Float>) {
         let d = headDim
+        if trm_attention_head(q, k, v, stride, rope?.0, rope?.1, out, outStride, seq, d, workspace) != 0 { return }
         let qh = workspace, kh = workspace + seq * d, vh = workspace + 2 * seq * d
         let scores = workspace + 3 * seq * d
         let scale = 1 / Float(d).squareRoot()

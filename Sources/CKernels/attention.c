@@ -1,0 +1,105 @@
+#include "ckernels.h"
+
+// One attention head on a 6×16 register-tiled microkernel (12 accumulators, AVX2 + FMA). K is
+// packed once per head into 16-key panels and V into 16-column panels, so both products stream
+// their B operand contiguously, never pay a per-call packing or beta pass, and never hold the
+// S×S score matrix: queries go in tiles of ATTN_TILE rows.
+
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+#define SPLAT(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+
+enum { MR = 6, NR = 16, ATTN_TILE = 126 };
+
+static long round_up(long x, long m) { return (x + m - 1) / m * m; }
+
+long trm_attention_workspace(long seq, long d) {
+    const long tile = seq < ATTN_TILE ? round_up(seq, MR) : ATTN_TILE;
+    return round_up(seq, MR) * d     // Q, rotated and scaled, zero rows to a multiple of MR
+         + round_up(seq, NR) * d     // K panels [seq/16][d][16]
+         + seq * d                   // V panels [d/16][seq][16]
+         + tile * round_up(seq, NR); // scores of one query tile
+}
+
+// c[r, 0..16) = Σ_k a[r, k]·b[k, 0..16) for r < 6, storing rows r < rows. a rows are lda apart,
+// b is a packed panel (16 floats per k).
+static inline __attribute__((always_inline)) void micro_6x16(const float *a, long lda, const float *b, long kc,
+                                                             float *c, long ldc, long rows) {
+    v8f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+    v8f c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda;
+    for (long k = 0; k < kc; k++, b += NR) {
+        const v8f b0 = *(const v8f *)b, b1 = *(const v8f *)(b + 8);
+        v8f x;
+        x = SPLAT(a0[k]); c00 += x * b0; c01 += x * b1;
+        x = SPLAT(a1[k]); c10 += x * b0; c11 += x * b1;
+        x = SPLAT(a2[k]); c20 += x * b0; c21 += x * b1;
+        x = SPLAT(a3[k]); c30 += x * b0; c31 += x * b1;
+        x = SPLAT(a4[k]); c40 += x * b0; c41 += x * b1;
+        x = SPLAT(a5[k]); c50 += x * b0; c51 += x * b1;
+    }
+    v8f *row;
+    switch (rows) {
+    default: row = (v8f *)(c + 5 * ldc); row[0] = c50; row[1] = c51; // fall through
+    case 5: row = (v8f *)(c + 4 * ldc); row[0] = c40; row[1] = c41;  // fall through
+    case 4: row = (v8f *)(c + 3 * ldc); row[0] = c30; row[1] = c31;  // fall through
+    case 3: row = (v8f *)(c + 2 * ldc); row[0] = c20; row[1] = c21;  // fall through
+    case 2: row = (v8f *)(c + ldc); row[0] = c10; row[1] = c11;      // fall through
+    case 1: row = (v8f *)c; row[0] = c00; row[1] = c01;
+    }
+}
+
+// out = v·cos + rot(v)·sin, rot(v) = (-v[d/2:], v[:d/2]), times `scale`.
+static void rotate_row(const float *v, float *out, const float *cos, const float *sin, long d, float scale) {
+    const long half = d / 2;
+    for (long i = 0; i < half; i++) {
+        const float a = v[i], b = v[i + half];
+        out[i] = (a * cos[i] - b * sin[i]) * scale;
+        out[i + half] = (b * cos[i + half] + a * sin[i + half]) * scale;
+    }
+}
+
+CLONES int trm_attention_head(const float *q, const float *k, const float *v, long stride, const float *cos,
+                              const float *sin, float *out, long out_stride, long seq, long d, float *workspace) {
+    if (d % NR != 0 || d > 512 || seq <= 0) return 0;
+    const long seq_q = round_up(seq, MR), seq_k = round_up(seq, NR);
+    const long tile = seq < ATTN_TILE ? seq_q : ATTN_TILE;
+    float *qs = workspace, *kp = qs + seq_q * d, *vp = kp + seq_k * d, *scores = vp + seq * d;
+    const float scale = 1.0f / __builtin_sqrtf((float)d);
+
+    // Gather: Q rows (rotated, scaled), K into 16-key panels (rotated), V into 16-column panels.
+    float krow[d];
+    for (long t = 0; t < seq; t++) {
+        const float *qt = q + t * stride, *kt = k + t * stride, *vt = v + t * stride;
+        float *kdst = kp + (t / NR) * d * NR + t % NR;
+        if (cos) {
+            rotate_row(qt, qs + t * d, cos + t * d, sin + t * d, d, scale);
+            rotate_row(kt, krow, cos + t * d, sin + t * d, d, 1.0f);
+            for (long i = 0; i < d; i++) kdst[i * NR] = krow[i];
+        } else {
+            for (long i = 0; i < d; i++) { qs[t * d + i] = qt[i] * scale; kdst[i * NR] = kt[i]; }
+        }
+        for (long j = 0; j < d; j += NR)
+            for (long l = 0; l < NR; l++) vp[(j / NR) * seq * NR + t * NR + l] = vt[j + l];
+    }
+    for (long t = seq; t < seq_q; t++)
+        for (long i = 0; i < d; i++) qs[t * d + i] = 0.0f;
+    for (long t = seq; t < seq_k; t++)
+        for (long i = 0; i < d; i++) kp[(t / NR) * d * NR + i * NR + t % NR] = 0.0f;
+
+    for (long t0 = 0; t0 < seq; t0 += tile) {
+        const long rows = seq - t0 < tile ? seq - t0 : tile;
+        // scores[rows, seq_k] = Q_tile · Kᵀ (the padded key columns score 0 and are never read).
+        for (long j = 0; j < seq_k; j += NR)
+            for (long i = 0; i < rows; i += MR)
+                micro_6x16(qs + (t0 + i) * d, d, kp + j * d, d, scores + i * seq_k + j, seq_k, MR);
+        for (long r = 0; r < rows; r++) trm_softmax_row(scores + r * seq_k, seq);
+        // out[rows, d] = P · V
+        for (long i = 0; i < rows; i += MR) {
+            const long mr = rows - i < MR ? rows - i : MR;
+            for (long j = 0; j < d; j += NR)
+                micro_6x16(scores + i * seq_k, seq_k, vp + j * seq, seq, out + (t0 + i) * out_stride + j, out_stride, mr);
+        }
+    }
+    return 1;
+}
