@@ -21,10 +21,10 @@ long trm_attention_workspace(long seq, long d) {
          + tile * round_up(seq, NR); // scores of one query tile
 }
 
-// c[r, 0..16) = Σ_k a[r, k]·b[k, 0..16) for r < 6, storing rows r < rows. a rows are lda apart,
-// b is a packed panel (16 floats per k).
+// c[r, 0..16) = scale[r] · Σ_k a[r, k]·b[k, 0..16) for r < 6 (scale NULL: 1), storing rows r < rows.
+// a rows are lda apart, b is a packed panel (16 floats per k).
 static inline __attribute__((always_inline)) void micro_6x16(const float *a, long lda, const float *b, long kc,
-                                                             float *c, long ldc, long rows) {
+                                                             float *c, long ldc, long rows, const float *scale) {
     v8f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
     v8f c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
     const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda;
@@ -37,6 +37,15 @@ static inline __attribute__((always_inline)) void micro_6x16(const float *a, lon
         x = SPLAT(a3[k]); c30 += x * b0; c31 += x * b1;
         x = SPLAT(a4[k]); c40 += x * b0; c41 += x * b1;
         x = SPLAT(a5[k]); c50 += x * b0; c51 += x * b1;
+    }
+    if (scale) {
+        v8f x;
+        x = SPLAT(scale[0]); c00 *= x; c01 *= x;
+        x = SPLAT(scale[1]); c10 *= x; c11 *= x;
+        x = SPLAT(scale[2]); c20 *= x; c21 *= x;
+        x = SPLAT(scale[3]); c30 *= x; c31 *= x;
+        x = SPLAT(scale[4]); c40 *= x; c41 *= x;
+        x = SPLAT(scale[5]); c50 *= x; c51 *= x;
     }
     v8f *row;
     switch (rows) {
@@ -68,7 +77,7 @@ CLONES int trm_attention_head(const float *q, const float *k, const float *v, lo
     const float scale = 1.0f / __builtin_sqrtf((float)d);
 
     // Gather: Q rows (rotated, scaled), K into 16-key panels (rotated), V into 16-column panels.
-    float krow[d];
+    float krow[d], inv_sum[ATTN_TILE];
     for (long t = 0; t < seq; t++) {
         const float *qt = q + t * stride, *kt = k + t * stride, *vt = v + t * stride;
         float *kdst = kp + (t / NR) * d * NR + t % NR;
@@ -92,13 +101,15 @@ CLONES int trm_attention_head(const float *q, const float *k, const float *v, lo
         // scores[rows, seq_k] = Q_tile · Kᵀ (the padded key columns score 0 and are never read).
         for (long j = 0; j < seq_k; j += NR)
             for (long i = 0; i < rows; i += MR)
-                micro_6x16(qs + (t0 + i) * d, d, kp + j * d, d, scores + i * seq_k + j, seq_k, MR);
-        for (long r = 0; r < rows; r++) trm_softmax_row(scores + r * seq_k, seq);
+                micro_6x16(qs + (t0 + i) * d, d, kp + j * d, d, scores + i * seq_k + j, seq_k, MR, 0);
+        // Unnormalised: the 1/Σ of each row scales the P·V tile instead of the row.
+        for (long r = 0; r < rows; r++) inv_sum[r] = trm_softmax_row_unnormalized(scores + r * seq_k, seq);
+        for (long r = rows; r < round_up(rows, MR); r++) inv_sum[r] = 0.0f;
         // out[rows, d] = P · V
         for (long i = 0; i < rows; i += MR) {
             const long mr = rows - i < MR ? rows - i : MR;
             for (long j = 0; j < d; j += NR)
-                micro_6x16(scores + i * seq_k, seq_k, vp + j * seq, seq, out + (t0 + i) * out_stride + j, out_stride, mr);
+                micro_6x16(scores + i * seq_k, seq_k, vp + j * seq, seq, out + (t0 + i) * out_stride + j, out_stride, mr, inv_sum + i);
         }
     }
     return 1;

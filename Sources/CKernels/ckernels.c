@@ -48,7 +48,7 @@ CLONES void trm_vsigmoid(const float *x, float *out, long n) {
 }
 
 // Reductions keep 8 partial results so they vectorise without reassociation flags.
-CLONES void trm_softmax_row(float *x, long n) {
+CLONES float trm_softmax_row_unnormalized(float *x, long n) {
     float mv[8] = {-3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f};
     long i = 0;
     for (; i + 8 <= n; i += 8)
@@ -63,8 +63,12 @@ CLONES void trm_softmax_row(float *x, long n) {
     float sum = 0.0f;
     for (int k = 0; k < 8; k++) sum += sv[k];
     for (; i < n; i++) sum += x[i];
-    float inv = 1.0f / sum;
-    for (i = 0; i < n; i++) x[i] *= inv;
+    return 1.0f / sum;
+}
+
+CLONES void trm_softmax_row(float *x, long n) {
+    const float inv = trm_softmax_row_unnormalized(x, n);
+    for (long i = 0; i < n; i++) x[i] *= inv;
 }
 
 CLONES void trm_swiglu(const float *g, const float *u, float *out, long n) {
