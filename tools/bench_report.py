@@ -63,7 +63,11 @@ def main(trm_path, ort_path, command, halting_paths=()):
                      f"{r['gemm_gflops']:.1f} | {100 * r['sgemm_peak_fraction']:.0f}% | {r['arena_mb']:.1f} | "
                      f"{r['allocations_per_step']:.0f} | {scan} | {scan_rate} |")
     lines += ["", "GEMM FLOPs count the projections and the attention products (QKᵀ, PV); the scan's FLOPs are "
-              "5·P·N per head and token."]
+              "5·P·N per head and token. The sgemm peak is OpenBLAS on that one shape, measured once per thread count "
+              "at the start of the run. The projections run on the same OpenBLAS, but the attention products run on "
+              "trm's own 6×16 kernel with K and V packed once per head, so a step can come close to that peak or pass it. "
+              "The scan share and rate time the whole fused Mamba2ScanGate op (conv, scan, gate and norm) against "
+              "the scan's FLOPs only."]
     if trm.get("trainer"):
         lines += ["", "## Trainer throughput", "",
                   "`trm-train` optimizer steps at the Sudoku 9×9 reference size (hidden 512, H_cycles 3, L_cycles 6, "
