@@ -1,13 +1,11 @@
 #include "ckernels.h"
+#include "simd.h"
 
 // One attention head on a 6×16 register-tiled microkernel (12 accumulators, AVX2 + FMA). K is
 // packed once per head into 16-key panels and V into 16-column panels, so both products stream
 // their B operand contiguously, never pay a per-call packing or beta pass, and never hold the
 // S×S score matrix: queries go in tiles of ATTN_TILE rows.
 
-typedef float v8f __attribute__((vector_size(32), aligned(4)));
-#define SPLAT(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
-#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 
 enum { MR = 6, NR = 16, ATTN_TILE = 126 };
 

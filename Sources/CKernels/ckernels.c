@@ -1,11 +1,10 @@
 #include "ckernels.h"
+#include "simd.h"
 
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
 
-// x86-64-v3 = AVX2 + FMA (+ BMI, F16C): the resolver picks it on Haswell and Zen and later.
-#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 // Element i of the output depends on element i of the inputs only, so in-place calls are safe;
 // without this clang's runtime overlap check sends out == x to the scalar loop.
 #define ELEMENTWISE _Pragma("clang loop vectorize(assume_safety)")
@@ -92,15 +91,13 @@ CLONES void trm_gate(const float *y, const float *z, float *out, long n) {
 // stores nothing but one y vector per token (a state row in memory would be loaded and stored every
 // token, and those stores 4K-alias the B/C loads). Per chunk, dt·x, exp(dt·a) and B|C are first
 // packed contiguously so the inner loop streams from L1; the tiles' state is saved between chunks.
-typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
 enum { SCAN_CHUNK = 64 };
 
-#define v8_splat(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
 
 long trm_ssm_scan_workspace(long p, long n) { return p * n + SCAN_CHUNK * (2 * p + 2 * n + 1); }
 
-CLONES static void scan_tiled(const float *x, long xs, const float *dt, long dts, const float *b, const float *c,
+static inline __attribute__((always_inline)) void scan_tiled(const float *x, long xs, const float *dt, long dts, const float *b, const float *c,
                               long bcs, float a, float d, float *y, long ys, long seq, long p, long n, int reverse,
                               float *ws) {
     const long pv = p / 8, nc = n / 8;
@@ -117,7 +114,7 @@ CLONES static void scan_tiled(const float *x, long xs, const float *dt, long dts
             const float dtv = dt[t * dts];
             decays[i] = exp_one(dtv * a);
             const float *xt = x + t * xs, *bt = b + t * bcs, *ct = c + t * bcs;
-            const v8f dtb = v8_splat(dtv);
+            const v8f dtb = SPLAT(dtv);
             for (long v = 0; v < pv; v++) {
                 *(v8f *)(U + (v * SCAN_CHUNK + i) * 8) = dtb * *(const v8f *)(xt + 8 * v);
                 *(v8f *)(Y + (v * SCAN_CHUNK + i) * 8) = (v8f){0};
@@ -138,23 +135,23 @@ CLONES static void scan_tiled(const float *x, long xs, const float *dt, long dts
                     const float dec1 = decays[i];
                     const float b0 = bc[0], b1 = bc[1], b2 = bc[2], b3 = bc[3], b4 = bc[4], b5 = bc[5], b6 = bc[6], b7 = bc[7];
                     const float c0 = bc[8], c1 = bc[9], c2 = bc[10], c3 = bc[11], c4 = bc[12], c5 = bc[13], c6 = bc[14], c7 = bc[15];
-                    const v8f uu = *(const v8f *)u, dec = v8_splat(dec1);
+                    const v8f uu = *(const v8f *)u, dec = SPLAT(dec1);
                     // Two partial sums keep the y dependency chain at four FMAs.
-                    s0 = dec * s0 + v8_splat(b0) * uu; v8f y0 = s0 * v8_splat(c0);
-                    s1 = dec * s1 + v8_splat(b1) * uu; v8f y1 = s1 * v8_splat(c1);
-                    s2 = dec * s2 + v8_splat(b2) * uu; y0 += s2 * v8_splat(c2);
-                    s3 = dec * s3 + v8_splat(b3) * uu; y1 += s3 * v8_splat(c3);
-                    s4 = dec * s4 + v8_splat(b4) * uu; y0 += s4 * v8_splat(c4);
-                    s5 = dec * s5 + v8_splat(b5) * uu; y1 += s5 * v8_splat(c5);
-                    s6 = dec * s6 + v8_splat(b6) * uu; y0 += s6 * v8_splat(c6);
-                    s7 = dec * s7 + v8_splat(b7) * uu; y1 += s7 * v8_splat(c7);
+                    s0 = dec * s0 + SPLAT(b0) * uu; v8f y0 = s0 * SPLAT(c0);
+                    s1 = dec * s1 + SPLAT(b1) * uu; v8f y1 = s1 * SPLAT(c1);
+                    s2 = dec * s2 + SPLAT(b2) * uu; y0 += s2 * SPLAT(c2);
+                    s3 = dec * s3 + SPLAT(b3) * uu; y1 += s3 * SPLAT(c3);
+                    s4 = dec * s4 + SPLAT(b4) * uu; y0 += s4 * SPLAT(c4);
+                    s5 = dec * s5 + SPLAT(b5) * uu; y1 += s5 * SPLAT(c5);
+                    s6 = dec * s6 + SPLAT(b6) * uu; y0 += s6 * SPLAT(c6);
+                    s7 = dec * s7 + SPLAT(b7) * uu; y1 += s7 * SPLAT(c7);
                     *(v8f *)yy += y0 + y1;
                 }
                 *(v8f *)(st) = s0; *(v8f *)(st + 8) = s1; *(v8f *)(st + 16) = s2; *(v8f *)(st + 24) = s3;
                 *(v8f *)(st + 32) = s4; *(v8f *)(st + 40) = s5; *(v8f *)(st + 48) = s6; *(v8f *)(st + 56) = s7;
             }
         }
-        const v8f dv = v8_splat(d);
+        const v8f dv = SPLAT(d);
         for (long i = 0; i < len; i++) {
             const long t = reverse ? seq - 1 - (step0 + i) : step0 + i;
             const float *xt = x + t * xs;
@@ -186,7 +183,7 @@ static void scan_scalar(const float *x, long xs, const float *dt, long dts, cons
     }
 }
 
-void trm_ssm_scan(const float *x, long x_stride, const float *dt, long dt_stride, const float *b, const float *c,
+CLONES void trm_ssm_scan(const float *x, long x_stride, const float *dt, long dt_stride, const float *b, const float *c,
                   long bc_stride, float a, float d, float *y, long y_stride, long seq, long p, long n, int reverse,
                   float *workspace) {
     if (p % 8 == 0 && n % 8 == 0)

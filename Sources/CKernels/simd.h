@@ -1,0 +1,22 @@
+// Shared by the kernel files (not part of the public header).
+#ifndef TRM_CKERNELS_SIMD_H
+#define TRM_CKERNELS_SIMD_H
+
+// x86-64-v3 = AVX2 + FMA (+ BMI, F16C): the resolver picks it on Haswell, Zen and later. Under
+// ThreadSanitizer there are no clones: their ifunc resolvers would be instrumented and run during
+// relocation, before the TSan runtime is up, and crash the process at load.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TRM_NO_CLONES 1
+#endif
+#endif
+#if defined(TRM_NO_CLONES) || !defined(__x86_64__)
+#define CLONES
+#else
+#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+#define SPLAT(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
+
+#endif
