@@ -94,7 +94,6 @@ CLONES void trm_gate(const float *y, const float *z, float *out, long n) {
 
 enum { SCAN_CHUNK = 64 };
 
-
 long trm_ssm_scan_workspace(long p, long n) { return p * n + SCAN_CHUNK * (2 * p + 2 * n + 1); }
 
 static inline __attribute__((always_inline)) void scan_tiled(const float *x, long xs, const float *dt, long dts, const float *b, const float *c,

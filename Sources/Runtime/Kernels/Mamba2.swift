@@ -6,28 +6,18 @@ import Foundation
 /// over one sample's in_proj output in one pass. `reverse` runs a sequence from its end (equal to
 /// flipping the input and the output along L).
 public enum Mamba2 {
-    /// Depthwise causal cross-correlation for one sample: x and out are [seq, channels] with row
-    /// strides; w is [channels, kernel] (w[c, kernel-1] multiplies the current token).
-    static func conv(_ x: UnsafePointer<Float>, xStride: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                     _ out: UnsafeMutablePointer<Float>, outStride: Int, seq: Int, channels: Int, kernel: Int,
-                     reverse: Bool, silu: Bool, workspace: UnsafeMutablePointer<Float>) {
-        trm_conv_rows(x, xStride, w, bias, out, outStride, seq, 0, seq, channels, kernel, reverse ? 1 : 0, workspace)
-        if silu {
-            for t in 0..<seq { trm_vsilu(out + t * outStride, out + t * outStride, channels) }
-        }
-    }
-
     /// Floats of workspace `conv1dCausal` needs (the transposed taps).
     public static func convWorkspaceFloats(channels: Int, kernel: Int) -> Int { channels * kernel }
 
-    /// x, out: [batch, seq, channels]; w: [channels, 1, kernel]; bias: [channels]; `workspace` holds
+    /// Depthwise causal cross-correlation: x, out: [batch, seq, channels]; w: [channels, 1, kernel]
+    /// (w[c, kernel-1] multiplies the current token); bias: [channels]; `workspace` holds
     /// `convWorkspaceFloats` floats.
     public static func conv1dCausal(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                                     _ out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, channels: Int, kernel: Int, reverse: Bool,
                                     workspace: UnsafeMutablePointer<Float>) {
         for b in 0..<batch {
-            conv(x + b * seq * channels, xStride: channels, w, bias, out + b * seq * channels, outStride: channels,
-                 seq: seq, channels: channels, kernel: kernel, reverse: reverse, silu: false, workspace: workspace)
+            trm_conv_rows(x + b * seq * channels, channels, w, bias, out + b * seq * channels, channels, seq, 0, seq,
+                          channels, kernel, reverse ? 1 : 0, workspace)
         }
     }
 
