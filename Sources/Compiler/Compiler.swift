@@ -22,17 +22,17 @@ public enum TRMCompiler {
         let lowered = try Lowering.lower(checkpoint)
         var graph = try PassPipeline.run(lowered, passes: PassPipeline.passes(fuse: fuse))
         // The initial carries are read by the ACT loop, not by the graph: keep them.
-        for name in ["H_init", "L_init"] where graph.initializer(named: name) == nil {
+        for name in [StepGraphNames.hInit, StepGraphNames.lInit] where graph.initializer(named: name) == nil {
             graph.initializers.append(Initializer(name: name, dims: [checkpoint.config.hidden], floats: checkpoint[name]))
         }
-        let memory = try MemoryPlanner.plan(graph)
         let config = checkpoint.config
-        var plan = ModelPlan(configJSON: config.jsonString(), taskJSON: checkpoint.taskJSON, haltMaxSteps: config.haltMaxSteps,
-                             carry: [CarryBinding(from: StepGraphNames.zHNext, to: StepGraphNames.zH, initial: "H_init"),
-                                     CarryBinding(from: StepGraphNames.zLNext, to: StepGraphNames.zL, initial: "L_init")],
-                             arenaBytesPerSample: memory.arenaBytesPerSample, naiveBytesPerSample: memory.naiveBytesPerSample,
-                             placements: memory.placements, identifiers: checkpoint.identifiers ?? [])
-        plan.workspaceBytes = 0
+        var plan = try MemoryPlanner.modelPlan(graph)
+        plan.configJSON = config.jsonString()
+        plan.taskJSON = checkpoint.taskJSON
+        plan.haltMaxSteps = config.haltMaxSteps
+        plan.carry = [CarryBinding(from: StepGraphNames.zHNext, to: StepGraphNames.zH, initial: StepGraphNames.hInit),
+                      CarryBinding(from: StepGraphNames.zLNext, to: StepGraphNames.zL, initial: StepGraphNames.lInit)]
+        plan.identifiers = checkpoint.identifiers ?? []
         let carryJSON = "[" + plan.carry.map { "{\"from\":\(JSONText.quote($0.from)),\"init\":\(JSONText.quote($0.initial)),\"to\":\(JSONText.quote($0.to))}" }
             .joined(separator: ",") + "]"
         let metadata = ["trm.config": plan.configJSON, "trm.task": plan.taskJSON, "trm.carry": carryJSON,
@@ -40,7 +40,7 @@ public enum TRMCompiler {
         let model = TrmgModel(graph: graph, plan: plan, metadata: metadata)
         let report = CompileReport(config: config, nodesBefore: lowered.nodes.count, nodesAfter: graph.nodes.count,
                                    opsAfter: graph.opHistogram, flopsPerSample: try FlopCounter.flopsPerSample(graph),
-                                   arenaBytesPerSample: memory.arenaBytesPerSample, naiveBytesPerSample: memory.naiveBytesPerSample,
+                                   arenaBytesPerSample: plan.arenaBytesPerSample, naiveBytesPerSample: plan.naiveBytesPerSample,
                                    loweredNaiveBytesPerSample: try MemoryPlanner.naiveBytes(lowered),
                                    weightBytes: graph.initializers.reduce(0) { $0 + $1.data.count * 4 })
         return (model, report)

@@ -1,19 +1,6 @@
 import Foundation
 import GraphIR
 
-/// Names of the step graph's inputs and outputs (DESIGN.md §4.2): the contract between the compiler,
-/// the runtime and the oracle.
-public enum StepGraphNames {
-    public static let tokens = "tokens"
-    public static let puzzleIds = "puzzle_ids"
-    public static let zH = "z_H"
-    public static let zL = "z_L"
-    public static let zHNext = "z_H_next"
-    public static let zLNext = "z_L_next"
-    public static let logits = "logits"
-    public static let qHalt = "q_halt"
-}
-
 /// Lowers a checkpoint into the graph of one ACT step with the H_cycles × (L_cycles + 1) recursion
 /// fully unrolled, using only core ops. Every weight is one initializer shared by all its uses.
 public struct Lowering {

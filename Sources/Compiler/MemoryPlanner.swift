@@ -1,4 +1,5 @@
 import GraphIR
+import Runtime
 
 /// Plans the activation arena of one sample (DESIGN.md §4.4): liveness over the schedule, in-place
 /// reuse for elementwise and norm ops, then greedy-by-size offset assignment tried in several
@@ -11,7 +12,16 @@ public enum MemoryPlanner {
         public var naiveBytesPerSample: Int
     }
 
-    static let alignment = 64
+    static let alignment = ModelPlan.alignment
+
+    /// A plan with `graph`'s placements and the kernels' workspace, and no config: what the
+    /// compiler's constant folding and the tests hand to the runtime for a graph run directly.
+    public static func modelPlan(_ graph: Graph) throws -> ModelPlan {
+        let memory = try plan(graph)
+        return ModelPlan(arenaBytesPerSample: memory.arenaBytesPerSample, naiveBytesPerSample: memory.naiveBytesPerSample,
+                         workspaceBytes: KernelWorkspace(graph: graph, types: try Verifier.verify(graph)).bytesPerThread,
+                         placements: memory.placements)
+    }
 
     /// A buffer: values that share memory (an in-place chain), with the union of their lifetimes.
     struct Buffer {
@@ -33,11 +43,7 @@ public enum MemoryPlanner {
 
     public static func plan(_ graph: Graph) throws -> Result {
         let types = try Verifier.verify(graph)
-        func bytes(_ name: String) -> Int {
-            let t = types[name]!
-            let raw = (t.shape.elementsPerSample ?? 0) * t.dtype.byteSize
-            return (raw + alignment - 1) / alignment * alignment
-        }
+        func bytes(_ name: String) -> Int { ModelPlan.placedBytes(types[name]!) }
         let end = graph.nodes.count
         var lastUse: [String: Int] = [:]
         for (i, node) in graph.nodes.enumerated() { for v in node.inputs { lastUse[v] = i } }

@@ -8,7 +8,7 @@ public func trm_model_get_info(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<
     guarded {
         let h = try model(p)
         guard let out else { throw CAPIError.argument("out is NULL") }
-        let probe = try ACTRunner(session: Session(model: h.model, batch: 1, threads: 1))
+        let probe = try h.model.stepSignature()
         let c = h.model.config
         let values = [probe.seqLen, probe.vocabIn, probe.numPuzzleIds, h.model.plan.haltMaxSteps, c?.hidden ?? 0, c?.fullSeqLen ?? 0]
         for (i, v) in values.enumerated() { out[i] = Int32(clamping: v) }
@@ -44,7 +44,9 @@ public func trm_session_solve(_ p: OpaquePointer?, _ tokens: UnsafePointer<Int32
         guard count >= 0, count <= 1 << 24 else { throw CAPIError.argument("count \(count) is out of range") }
         guard let tokens else { throw CAPIError.argument("tokens is NULL") }
         guard halting == 0 || halting == 1 else { throw CAPIError.argument("halting must be 0 (fixed) or 1 (adaptive)") }
-        guard maxSteps >= 0 else { throw CAPIError.argument("max_steps must be >= 0") }
+        guard maxSteps >= 0, maxSteps <= ModelLimits.maxHaltSteps else {
+            throw CAPIError.argument("max_steps must be 0 (the model's halt_max_steps) to \(ModelLimits.maxHaltSteps), got \(maxSteps)")
+        }
         let tok = Array(UnsafeBufferPointer(start: tokens, count: count * r.seqLen))
         let idList = ids.map { Array(UnsafeBufferPointer(start: $0, count: count)) }
         let result = try r.run(tokens: tok, puzzleIds: idList, count: count, halting: halting == 0 ? .fixed : .adaptive,

@@ -28,8 +28,8 @@ public struct EagerModel: Sendable {
     /// The initial carry: H_init and L_init on every position of every sample.
     public func initialCarry() -> (zH: [Float], zL: [Float]) {
         let n = batch * config.fullSeqLen
-        return (Array([[Float]](repeating: params["H_init"], count: n).joined()),
-                Array([[Float]](repeating: params["L_init"], count: n).joined()))
+        return (Array([[Float]](repeating: params[StepGraphNames.hInit], count: n).joined()),
+                Array([[Float]](repeating: params[StepGraphNames.lInit], count: n).joined()))
     }
 
     /// One ACT step: H_cycles × (L_cycles latent updates + one answer update), then the heads.

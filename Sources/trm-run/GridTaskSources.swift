@@ -11,7 +11,7 @@ enum GridTaskSources {
     static let defaultCount = 100
 
     static func make(_ task: String, _ args: Arguments, model: LoadedModel, seed: UInt64) throws -> TaskSource {
-        let probe = try ACTRunner(session: Session(model: model, batch: 1, threads: 1))
+        let probe = try model.stepSignature()
         let side = Int(Double(probe.seqLen).squareRoot())
         guard side * side == probe.seqLen else { throw TRMError(.invalidInput, "the model's \(probe.seqLen) grid tokens are not a square board") }
         let limit = try args.int("limit", in: 1...Int.max)

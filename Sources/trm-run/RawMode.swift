@@ -9,9 +9,9 @@ enum RawMode {
         guard let inputs = args.string("inputs") else { throw UsageError("--inputs tokens.npy or --task is required") }
         guard let outDir = args.string("out") else { throw UsageError("--out DIR is required with --inputs") }
         let (tokens, shape) = try Npy.readInt32(path: inputs, what: "tokens")
-        let probe = try ACTRunner(session: Session(model: model, batch: 1, threads: 1))
-        guard shape.count == 2, shape[1] == probe.seqLen else {
-            throw UsageError("\(inputs): tokens must have shape [N, \(probe.seqLen)], got \(shape)")
+        let signature = try model.stepSignature()
+        guard shape.count == 2, shape[1] == signature.seqLen else {
+            throw UsageError("\(inputs): tokens must have shape [N, \(signature.seqLen)], got \(shape)")
         }
         let n = shape[0]
         var ids: [Int32]?

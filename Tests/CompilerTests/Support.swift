@@ -8,9 +8,7 @@ import Trainer
 enum GraphRunner {
     /// Outputs of `graph` (fp32 ones) on deterministic random inputs for `batch` samples.
     static func run(_ graph: Graph, batch: Int = 2, seed: UInt64 = 9) throws -> [String: [Float]] {
-        let memory = try MemoryPlanner.plan(graph)
-        let model = try LoadedModel(TrmgModel(graph: graph, plan: ModelPlan(arenaBytesPerSample: memory.arenaBytesPerSample,
-                                                                            placements: memory.placements)))
+        let model = try LoadedModel(TrmgModel(graph: graph, plan: try MemoryPlanner.modelPlan(graph)))
         let session = try Session(model: model, batch: batch, threads: 2)
         var rng = SeededRandom(seed: seed)
         for input in graph.inputs {

@@ -32,9 +32,7 @@ public struct ConstantFolding: GraphPass {
         try b.addNode(node.op, node.inputs, names: node.outputs)
         for o in node.outputs { try b.output(o) }
         let sub = try b.build()
-        let plan = try MemoryPlanner.plan(sub)
-        let model = try LoadedModel(TrmgModel(graph: sub, plan: ModelPlan(arenaBytesPerSample: plan.arenaBytesPerSample,
-                                                                          placements: plan.placements)))
+        let model = try LoadedModel(TrmgModel(graph: sub, plan: try MemoryPlanner.modelPlan(sub)))
         let session = try Session(model: model, batch: 1, threads: 1)
         try session.step()
         return try node.outputs.map { name in

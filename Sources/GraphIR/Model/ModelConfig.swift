@@ -177,6 +177,7 @@ public struct ModelConfig: Codable, Hashable, Sendable {
             guard mambaInner % m.headdim == 0 else { throw fail("expand × hidden = \(mambaInner) is not a multiple of headdim \(m.headdim)") }
             guard mambaHeads % m.ngroups == 0 else { throw fail("mamba heads \(mambaHeads) are not a multiple of ngroups \(m.ngroups)") }
         }
+        try validateCost()
     }
 
     // MARK: JSON

@@ -78,8 +78,8 @@ extension ModelConfig {
             ParameterSpec(name: "lm_head.weight", shape: [v, d], counted: true),
             ParameterSpec(name: "q_head.weight", shape: [2, d], counted: true),
             ParameterSpec(name: "q_head.bias", shape: [2], counted: true),
-            ParameterSpec(name: "H_init", shape: [d], counted: false),
-            ParameterSpec(name: "L_init", shape: [d], counted: false),
+            ParameterSpec(name: StepGraphNames.hInit, shape: [d], counted: false),
+            ParameterSpec(name: StepGraphNames.lInit, shape: [d], counted: false),
         ]
         if puzzleEmbNdim > 0 {
             specs.append(ParameterSpec(name: "puzzle_emb.weights", shape: [numPuzzleIds, puzzleEmbNdim], counted: false))

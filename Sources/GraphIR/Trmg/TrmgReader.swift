@@ -54,6 +54,9 @@ public enum TrmgReader {
         let inputs = try CRead.messages(g.input, g.n_input, "graph input").map { try valueInfo($0.pointee) }
         let outputs = try CRead.messages(g.output, g.n_output, "graph output").map { try valueInfo($0.pointee) }
         let initializers = try CRead.messages(g.initializer, g.n_initializer, "initializer").map { try tensor($0.pointee) }
+        guard g.n_node <= ModelLimits.maxStepNodes else {
+            throw TRMError(.malformedFile, "the graph has \(g.n_node) nodes, over the limit of \(ModelLimits.maxStepNodes)")
+        }
         let nodes = try CRead.messages(g.node, g.n_node, "node").enumerated().map { try node($1.pointee, index: $0) }
         return Graph(name: try CRead.string(g.name) ?? "", inputs: inputs, outputs: outputs,
                      initializers: initializers, nodes: nodes)

@@ -26,31 +26,21 @@ public struct ACTResult: Sendable {
 /// and z_L between steps, halting per `Halting` and refilling free slots from the queue.
 public final class ACTRunner {
     public let session: Session
-    let tokensName = "tokens", idsName = "puzzle_ids", logitsName = "logits", qHaltName = "q_halt"
-    public let seqLen: Int
-    public let vocabOut: Int
-    public let vocabIn: Int
-    public let numPuzzleIds: Int
+    /// The step graph's sizes: sequence length, vocabularies, puzzle ids.
+    public let signature: StepSignature
+    let tokensName = StepGraphNames.tokens, idsName = StepGraphNames.puzzleIds
+    let logitsName = StepGraphNames.logits, qHaltName = StepGraphNames.qHalt
+    public var seqLen: Int { signature.seqLen }
+    public var vocabOut: Int { signature.vocabOut }
+    public var vocabIn: Int { signature.vocabIn }
+    public var numPuzzleIds: Int { signature.numPuzzleIds }
     /// Carry bindings resolved to pointers once, so a step allocates nothing.
     let carries: [(from: UnsafeMutablePointer<Float>, to: UnsafeMutablePointer<Float>, initial: UnsafeMutablePointer<Float>,
                    perSample: Int, width: Int)]
 
     public init(session: Session) throws {
         self.session = session
-        let g = session.model.graph, types = session.model.types
-        guard let tok = types[tokensName], tok.dtype == .int32, tok.shape.isBatched, tok.shape.rank == 2,
-              let ids = types[idsName], ids.dtype == .int32, ids.shape == Shape(batched: []),
-              let logits = types[logitsName], logits.shape.rank == 3,
-              let q = types[qHaltName], q.shape == Shape(batched: []) else {
-            throw TRMError(.malformedFile, "the model is not a TRM step graph (inputs tokens/puzzle_ids, outputs logits/q_halt)")
-        }
-        seqLen = tok.shape.sampleDims[0]
-        vocabOut = logits.shape.sampleDims[1]
-        func tableRows(_ input: String) -> Int {
-            g.nodes.first { $0.op == .gather && $0.inputs[1] == input }.flatMap { types[$0.inputs[0]]?.shape.sampleDims.first } ?? 0
-        }
-        vocabIn = tableRows(tokensName)
-        numPuzzleIds = max(1, tableRows(idsName))
+        signature = try session.model.stepSignature()
         carries = session.model.plan.carry.map { c in
             (session.pointer(c.from), session.pointer(c.to), session.pointer(c.initial), session.count(c.to)! / session.batch,
              session.model.types[c.initial]!.shape.sampleDims[0])
@@ -61,20 +51,14 @@ public final class ACTRunner {
     public func run(tokens: [Int32], puzzleIds: [Int32]?, count: Int, halting: Halting = .fixed, maxSteps: Int? = nil,
                     progress: ((Int, Int) -> Void)? = nil) throws -> ACTResult {
         let l = seqLen, b = session.batch
-        guard count >= 0, tokens.count == count * l else {
-            throw TRMError(.invalidInput, "tokens: expected \(count) × \(l) values, got \(tokens.count)")
-        }
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabIn }) {
-            throw TRMError(.invalidInput, "tokens: value \(bad) is outside the model's vocabulary 0..<\(vocabIn)")
-        }
+        try signature.validate(tokens: tokens, puzzleIds: puzzleIds, count: count)
         let ids = puzzleIds ?? [Int32](repeating: 0, count: count)
-        guard ids.count == count else { throw TRMError(.invalidInput, "puzzle ids: expected \(count) values, got \(ids.count)") }
-        if let bad = ids.first(where: { $0 < 0 || Int($0) >= numPuzzleIds }) {
-            throw TRMError(.invalidInput, "puzzle ids: \(bad) is outside the model's \(numPuzzleIds) identifiers")
-        }
         let limit = maxSteps ?? session.model.plan.haltMaxSteps
-        guard limit >= 1 else { throw TRMError(.invalidInput, "at least one ACT step is needed") }
+        guard limit >= 1, limit <= ModelLimits.maxHaltSteps else {
+            throw TRMError(.invalidInput, "the ACT step limit must be 1...\(ModelLimits.maxHaltSteps), got \(limit)")
+        }
 
+        _ = try AlignedBuffer.checkedSize(count, (l * vocabOut + l + 2) * 4, what: "the results of \(count) samples")
         var result = ACTResult(logits: [Float](repeating: 0, count: count * l * vocabOut), preds: [Int32](repeating: 0, count: count * l),
                                qHalt: [Float](repeating: 0, count: count), steps: [Int32](repeating: 0, count: count), batchSteps: 0)
         var slots = [Int?](repeating: nil, count: b)
@@ -129,16 +113,9 @@ public final class ACTRunner {
 
     /// Step-level use: validates and loads `session.batch` samples into the slots with fresh carries.
     public func load(tokens: [Int32], puzzleIds: [Int32]?) throws {
-        let b = session.batch, l = seqLen
-        guard tokens.count == b * l else { throw TRMError(.invalidInput, "tokens: expected \(b) × \(l) values, got \(tokens.count)") }
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabIn }) {
-            throw TRMError(.invalidInput, "tokens: value \(bad) is outside the model's vocabulary 0..<\(vocabIn)")
-        }
+        let b = session.batch
+        try signature.validate(tokens: tokens, puzzleIds: puzzleIds, count: b)
         let ids = puzzleIds ?? [Int32](repeating: 0, count: b)
-        guard ids.count == b else { throw TRMError(.invalidInput, "puzzle ids: expected \(b) values, got \(ids.count)") }
-        if let bad = ids.first(where: { $0 < 0 || Int($0) >= numPuzzleIds }) {
-            throw TRMError(.invalidInput, "puzzle ids: \(bad) is outside the model's \(numPuzzleIds) identifiers")
-        }
         try session.setInput(tokensName, int32: tokens)
         try session.setInput(idsName, int32: ids)
         for s in 0..<b { resetCarry(s) }

@@ -1,16 +1,11 @@
 import GraphIR
 
 /// Resolves the step graph into instructions for one batch size: pointers into the weights and
-/// the session arena, sizes with B substituted, and the per-thread workspace each kernel needs.
+/// the session arena and sizes with B substituted (the kernels' scratch is `KernelWorkspace`).
 struct ProgramBuilder {
     let model: LoadedModel
     let batch: Int
     let arena: AlignedBuffer
-
-    /// Floats of per-thread workspace the program needs.
-    private(set) var workspaceFloats = 0
-    /// Floats of scratch shared by all threads (one sample of a fused Mamba-2 layer).
-    private(set) var sharedFloats = 0
 
     init(model: LoadedModel, batch: Int, arena: AlignedBuffer) {
         self.model = model
@@ -35,15 +30,13 @@ struct ProgramBuilder {
         return (d[..<axis].reduce(1, *), d[axis], d[(axis + 1)...].reduce(1, *))
     }
 
-    mutating func build() -> [Instruction] {
+    func build() -> [Instruction] {
         var list: [Instruction] = []
         for node in model.graph.nodes { list.append(instruction(node)) }
         return list
     }
 
-    private mutating func need(_ floats: Int) { workspaceFloats = max(workspaceFloats, floats) }
-
-    private mutating func instruction(_ node: Node) -> Instruction {
+    private func instruction(_ node: Node) -> Instruction {
         let i = node.inputs.map(pointer), o = pointer(node.outputs[0])
         let x = node.inputs.first ?? ""
         switch node.op {
@@ -54,7 +47,6 @@ struct ProgramBuilder {
         case .matMul(let epilogue):
             let w = dims(node.inputs[1])
             let swiGLU = epilogue == .swiGLU
-            need(MatMulKernel.scratchFloats(n: w[0], swiGLU: swiGLU))
             return .matMul(x: i[0], w: i[1], bias: i.count > 2 ? i[2] : nil, out: o, rows: count(x) / w[1], n: w[0], k: w[1], swiGLU: swiGLU)
         case .add: return .add(a: i[0], b: i[1], out: o, count: count(x), bCount: count(node.inputs[1]))
         case .mul: return .mul(a: i[0], b: i[1], out: o, count: count(x), bCount: count(node.inputs[1]))
@@ -74,10 +66,8 @@ struct ProgramBuilder {
         case .rope(let h, let hd):
             return .rope(x: i[0], cos: i[1], sin: i[2], out: o, batch: batch, seq: dims(x)[1], heads: h, headDim: hd)
         case .attention(let h, let hd):
-            need(Attention.workspaceFloats(seq: dims(x)[1], headDim: hd))
             return .attention(q: i[0], k: i[1], v: i[2], out: o, batch: batch, seq: dims(x)[1], heads: h, headDim: hd)
         case .fusedAttention(let h, let hd):
-            need(Attention.workspaceFloats(seq: dims(x)[1], headDim: hd))
             return .fusedAttention(qkv: i[0], cos: i[1], sin: i[2], out: o, batch: batch, seq: dims(x)[1], heads: h, headDim: hd)
         case .swiGLU:
             let width = dims(x).last! / 2
@@ -95,10 +85,8 @@ struct ProgramBuilder {
         case .reshape: return .copy(x: i[0], out: o, count: count(x))
         case .conv1dCausal(let reverse):
             let d = dims(x)
-            need(Mamba2.convWorkspaceFloats(channels: d[2], kernel: dims(node.inputs[1])[2]))
             return .conv(x: i[0], w: i[1], bias: i[2], out: o, batch: batch, seq: d[1], channels: d[2], kernel: dims(node.inputs[1])[2], reverse: reverse)
         case .ssmScan(let m):
-            need(Mamba2.scanWorkspaceFloats(headDim: m.headDim, dState: m.dState))
             return .ssmScan(x: i[0], dt: i[1], a: i[2], bm: i[3], cm: i[4], d: i[5], out: o, batch: batch, seq: dims(x)[1],
                             dims: (m.heads, m.headDim, m.dState, m.groups), reverse: m.reverse)
         case .gatedRMSNorm(let g, let eps):
@@ -108,11 +96,7 @@ struct ProgramBuilder {
             let cols = dims(x).last!
             return .argmax(x: i[0], out: UnsafeMutableRawPointer(o).assumingMemoryBound(to: Int32.self), rows: count(x) / cols, cols: cols)
         case .mamba2ScanGate(let m, let k, let eps):
-            let seq = dims(x)[1]
-            sharedFloats = max(sharedFloats, Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups))
-            let shape = Mamba2.ScanGateShape(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups,
-                                             kernel: k, eps: eps, reverse: m.reverse)
-            need(Mamba2.scanGateWorkspaceFloats(shape))
+            let shape = KernelWorkspace.shape(m, seq: dims(x)[1], kernel: k, eps: eps)
             return .scanGate(zx: i[0], convW: i[1], convB: i[2], dtBias: i[3], a: i[4], d: i[5], normW: i[6], out: o, batch: batch, shape: shape)
         }
     }

@@ -13,6 +13,8 @@ public final class LoadedModel: @unchecked Sendable {
     let weightOffsets: [String: Int]
     /// Where each planned value lives in a sample's slice of the arena.
     let placements: [String: ValuePlacement]
+    /// The kernels' scratch memory, known from the graph alone.
+    public let workspace: KernelWorkspace
 
     /// Loads and validates a `.trmg` file.
     public convenience init(path: String) throws {
@@ -24,13 +26,23 @@ public final class LoadedModel: @unchecked Sendable {
         try self.init(try TrmgReader.parse(bytes))
     }
 
-    /// Validates a model in memory: graph, plan bounds and carry bindings.
+    /// Validates a model in memory (graph, step signature, plan, workspace, limits) before it
+    /// allocates anything for it, then copies the weights into the arena.
     public init(_ model: TrmgModel) throws {
+        guard model.graph.nodes.count <= ModelLimits.maxStepNodes else {
+            throw TRMErrorBridge.badModel("the step graph has \(model.graph.nodes.count) nodes, over the limit of \(ModelLimits.maxStepNodes)")
+        }
         graph = model.graph
         plan = model.plan
         metadata = model.metadata
         types = try Verifier.verify(model.graph)
+        placements = try model.plan.validate(graph: graph, types: types)
         config = model.plan.configJSON == "{}" ? nil : try ModelConfig.parse(json: model.plan.configJSON)
+        workspace = KernelWorkspace(graph: graph, types: types)
+        signature = Result { [graph, types] in try StepSignature(graph: graph, types: types) }
+        guard plan.workspaceBytes == workspace.bytesPerThread else {
+            throw TRMErrorBridge.badModel("plan: the workspace is declared as \(plan.workspaceBytes) bytes per thread; this runtime's kernels need \(workspace.bytesPerThread) (recompile the model with this trm-compile)")
+        }
         var offset = 0
         var offsets: [String: Int] = [:]
         for i in graph.initializers {
@@ -46,42 +58,12 @@ public final class LoadedModel: @unchecked Sendable {
             }
         }
         weightOffsets = offsets
-        placements = try Self.validatePlan(plan, graph: graph, types: types)
     }
 
-    /// Every computed value and graph input must have a placement that fits its size inside the
-    /// per-sample arena; carry bindings must name matching outputs, inputs and [D] initializers.
-    static func validatePlan(_ plan: ModelPlan, graph: Graph, types: [String: TensorType]) throws -> [String: ValuePlacement] {
-        guard plan.arenaBytesPerSample > 0 else { throw TRMErrorBridge.badModel("the model has no memory plan (run it through trm-compile)") }
-        var byName: [String: ValuePlacement] = [:]
-        for p in plan.placements {
-            guard byName[p.name] == nil else { throw TRMErrorBridge.badModel("plan: value '\(p.name)' is placed twice") }
-            guard let t = types[p.name], graph.initializer(named: p.name) == nil else {
-                throw TRMErrorBridge.badModel("plan: '\(p.name)' is not a computed value of the graph")
-            }
-            let needed = (t.shape.elementsPerSample ?? Int.max) * t.dtype.byteSize
-            guard p.bytesPerSample >= needed, p.offset >= 0, p.offset % 64 == 0,
-                  p.offset + p.bytesPerSample <= plan.arenaBytesPerSample else {
-                throw TRMErrorBridge.badModel("plan: value '\(p.name)' (\(needed) bytes) does not fit at offset \(p.offset) of a \(plan.arenaBytesPerSample)-byte arena")
-            }
-            byName[p.name] = p
-        }
-        let computed = graph.inputs.map(\.name) + graph.nodes.flatMap(\.outputs)
-        if let missing = computed.first(where: { byName[$0] == nil }) {
-            throw TRMErrorBridge.badModel("plan: value '\(missing)' has no place in the arena")
-        }
-        for c in plan.carry {
-            guard let from = types[c.from], let to = types[c.to], from == to,
-                  graph.outputs.contains(where: { $0.name == c.from }), graph.inputs.contains(where: { $0.name == c.to }) else {
-                throw TRMErrorBridge.badModel("plan: carry \(c.from) -> \(c.to) does not bind an output to an input of the same type")
-            }
-            guard let initial = graph.initializer(named: c.initial), let last = to.shape.sampleDims.last,
-                  initial.dims == [last], initial.data.dtype == .float32 else {
-                throw TRMErrorBridge.badModel("plan: carry initial value '\(c.initial)' must be a [\(to.shape.sampleDims.last ?? 0)] initializer")
-            }
-        }
-        return byName
-    }
+    /// The step graph's inputs and outputs (sequence length, vocabularies, puzzle ids), or an error
+    /// when the model is not a TRM step graph (a one-node graph the compiler evaluates, say).
+    public func stepSignature() throws -> StepSignature { try signature.get() }
+    private let signature: Result<StepSignature, Error>
 
     /// Pointer to an initializer's data.
     func weight(_ name: String) -> UnsafeMutablePointer<Float>? {

@@ -37,7 +37,7 @@ public struct ReferenceInitializer: Sendable {
         let n = spec.count, name = spec.name
         if name == "q_head.weight" || name == "puzzle_emb.weights" { return constant(0, n) }
         if name == "q_head.bias" { return constant(-5, n) }
-        if name == "H_init" || name == "L_init" { return TruncatedNormal.sample(count: n, std: 1, rng: &rng) }
+        if name == StepGraphNames.hInit || name == StepGraphNames.lInit { return TruncatedNormal.sample(count: n, std: 1, rng: &rng) }
         guard name.contains(".mamba2.") else {
             // Every other Linear and embedding: LeCun truncated normal with fan_in = the last axis
             // (1/√D for the embeddings and lm_head).

@@ -43,7 +43,7 @@ public struct TrainingRun: Sendable {
     public mutating func trainStep(source: some TrainingSource) -> StepMetrics {
         step += 1
         let factor = schedule.factor(step: step)
-        carry.refill(hInit: params["H_init"], lInit: params["L_init"]) { sampler.next(from: source) }
+        carry.refill(hInit: params[StepGraphNames.hInit], lInit: params[StepGraphNames.lInit]) { sampler.next(from: source) }
         let b = options.batch
         let r = supervision.run(zH: carry.zH, zL: carry.zL, tokens: carry.tokens, labels: carry.labels,
                                 puzzleIds: carry.puzzleIds, params: params, gradScale: 1 / Double(b))
@@ -91,16 +91,8 @@ public struct TrainingRun: Sendable {
     /// Matmul FLOPs per sample of one training step: the no-gradient cycles once, the differentiated
     /// cycle three times (forward, and the two products of its backward), plus the heads.
     public var flopsPerSample: Double {
-        let s = Double(config.fullSeqLen), d = Double(config.hidden)
-        var perApplication = 0.0
-        for spec in config.parameterSpecs where spec.name.hasPrefix("L_level.") && spec.shape.count == 2 {
-            perApplication += 2 * Double(spec.count) * (spec.name.contains(".mlp_t.") ? d : s)
-        }
-        let attentionLayers = Double(config.sublayers.filter { $0 == .attn }.count)
-        perApplication += attentionLayers * 4 * s * s * d
-        let applications = Double(config.hCycles * (config.lCycles + 1))
         let differentiated = Double(config.lCycles + 1)
-        let heads = 2 * Double(config.seqLen * config.vocab) * d
-        return perApplication * (applications + 2 * differentiated) + 3 * heads
+        return config.networkFlopsPerApplication * (Double(config.networkApplications) + 2 * differentiated)
+            + 3 * config.headFlopsPerSample
     }
 }

@@ -1,0 +1,50 @@
+import GraphIR
+
+/// Scratch memory the kernels of a step graph need beyond the activation arena: a workspace per
+/// thread and one buffer shared by all threads (one sample of a fused Mamba-2 layer). Both depend on
+/// the graph's sample shapes only, not on the batch size, so they are known when a model is loaded:
+/// the compiler records the per-thread size in the plan, and the loader refuses a plan whose
+/// declared workspace differs from what these kernels need.
+public struct KernelWorkspace: Equatable, Sendable {
+    /// Floats of per-thread workspace, rounded up to a 64-byte multiple.
+    public private(set) var floatsPerThread = 0
+    /// Floats of scratch shared by all threads.
+    public private(set) var sharedFloats = 0
+
+    /// The needs of every node of `graph` (verified, with its `types`).
+    public init(graph: Graph, types: [String: TensorType]) {
+        var perThread = 0
+        func sample(_ name: String) -> [Int] { types[name]!.shape.sampleDims }
+        for node in graph.nodes {
+            let x = node.inputs.first ?? ""
+            switch node.op {
+            case .matMul(let epilogue):
+                perThread = max(perThread, MatMulKernel.scratchFloats(n: sample(node.inputs[1])[0], swiGLU: epilogue == .swiGLU))
+            case .attention(_, let hd), .fusedAttention(_, let hd):
+                perThread = max(perThread, Attention.workspaceFloats(seq: sample(x)[0], headDim: hd))
+            case .conv1dCausal:
+                perThread = max(perThread, Mamba2.convWorkspaceFloats(channels: sample(x)[1], kernel: sample(node.inputs[1])[2]))
+            case .ssmScan(let m):
+                perThread = max(perThread, Mamba2.scanWorkspaceFloats(headDim: m.headDim, dState: m.dState))
+            case .mamba2ScanGate(let m, let k, let eps):
+                let seq = sample(x)[0]
+                sharedFloats = max(sharedFloats, Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim,
+                                                                             dState: m.dState, groups: m.groups))
+                perThread = max(perThread, Mamba2.scanGateWorkspaceFloats(KernelWorkspace.shape(m, seq: seq, kernel: k, eps: eps)))
+            case .gather, .add, .mul, .scale, .silu, .softplus, .exp, .sigmoid, .rmsNorm, .addRMSNorm, .ropeTable, .rope,
+                 .swiGLU, .transpose, .concat, .slice, .pad, .reshape, .gatedRMSNorm, .argmax:
+                break
+            }
+        }
+        floatsPerThread = (perThread + 15) / 16 * 16
+    }
+
+    /// The per-thread workspace in bytes: the plan's `workspace_bytes`.
+    public var bytesPerThread: Int { floatsPerThread * 4 }
+
+    /// The fused Mamba-2 kernel's shape for one layer of `seq` tokens.
+    static func shape(_ m: Mamba2Dims, seq: Int, kernel: Int, eps: Float) -> Mamba2.ScanGateShape {
+        Mamba2.ScanGateShape(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups,
+                             kernel: kernel, eps: eps, reverse: m.reverse)
+    }
+}
