@@ -39,9 +39,9 @@ let package = Package(
         // Every file reader as a libFuzzer target; the test suite replays their corpora.
         .target(name: "FuzzTargets", dependencies: ["GraphIR", "Runtime", "Tasks", "TRMRuntimeC"]),
 
-        .executableTarget(name: "trm-train", dependencies: ["Trainer", "GraphIR", "CLISupport"]),
-        .executableTarget(name: "trm-info", dependencies: ["GraphIR", "CLISupport"]),
-        .executableTarget(name: "trm-compile", dependencies: ["Compiler", "GraphIR", "CLISupport"]),
+        .executableTarget(name: "trm-train", dependencies: ["Trainer", "Runtime", "GraphIR", "CLISupport"]),
+        .executableTarget(name: "trm-info", dependencies: ["GraphIR", "Runtime", "CLISupport"]),
+        .executableTarget(name: "trm-compile", dependencies: ["Compiler", "Runtime", "GraphIR", "CLISupport"]),
         .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport", "Tasks"]),
         .executableTarget(name: "trm-data", dependencies: ["Tasks", "GraphIR", "CLISupport"]),
         .target(name: "CMallocCounter"),

@@ -8,6 +8,11 @@
  * the process on bad input.
  *
  * Handles are not shared between threads: use one session per thread (a model may be shared).
+ *
+ * The runtime runs its matrix products on its own threads. Set OPENBLAS_NUM_THREADS=1 in the
+ * environment before this library (and so OpenBLAS) is loaded: OpenBLAS otherwise starts a worker
+ * per core that each take a 128 MiB buffer at once and retry for ever when the address space is
+ * limited (ulimit -v). A session checks that room before it is created (docs/limits.md).
  */
 #ifndef TRM_RUNTIME_H
 #define TRM_RUNTIME_H
@@ -63,9 +68,10 @@ void trm_session_free(trm_session *session);
 
 /*
  * Solves `count` samples: tokens [count * L], puzzle_ids [count] (NULL: all 0). max_steps 0 uses the
- * model's halt_max_steps. Each output pointer may be NULL; otherwise it receives, per sample, the
- * last ACT step's logits [count * L * vocab], argmax predictions [count * L], q_halt [count] and the
- * number of steps run [count].
+ * model's halt_max_steps; otherwise it is 1 to 1024 (TRM_ERR_INVALID_ARGUMENT beyond). Each output
+ * pointer may be NULL; otherwise it receives, per sample, the last ACT step's logits
+ * [count * L * vocab], argmax predictions [count * L], q_halt [count] and the number of steps run
+ * [count].
  */
 trm_status trm_session_solve(trm_session *session, const int32_t *tokens, const int32_t *puzzle_ids, size_t count,
                              trm_halting halting, int32_t max_steps, float *logits, int32_t *preds, float *q_halt,

@@ -19,7 +19,7 @@ enum TrainerBench {
             options.batch = batch
             options.steps = 1_000_000
             for t in threads {
-                BlasThreads.set(t)
+                try BlasThreads.set(t)
                 var run = TrainingRun(initial: initial, options: options, exampleCount: source.count)
                 _ = run.trainStep(source: source)                       // warm-up
                 var times: [Double] = []

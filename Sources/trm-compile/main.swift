@@ -2,6 +2,7 @@ import CLISupport
 import Compiler
 import Foundation
 import GraphIR
+import Runtime
 
 let options: [Arguments.Option] = [
     .init("output", "FILE", short: "o", help: "compiled model to write (required)"),
@@ -26,6 +27,7 @@ let usage = """
 func megabytes(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1e6) }
 func ratio(_ a: Int, _ b: Int) -> String { String(format: "%.0f", Double(a) / Double(max(b, 1))) }
 
+BlasBuffers.startWithoutOpenBLASThreads()
 runCommand("trm-compile") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one checkpoint path") }

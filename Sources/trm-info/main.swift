@@ -1,5 +1,6 @@
 import CLISupport
 import GraphIR
+import Runtime
 
 let usage = """
     trm-info: validate and describe a checkpoint (.ckpt) or a compiled model (.trmg).
@@ -14,6 +15,7 @@ let usage = """
       -h, --help  show this help
     """
 
+BlasBuffers.startWithoutOpenBLASThreads()
 runCommand("trm-info") {
     let options: [Arguments.Option] = [.init("json", help: "config JSON only"), .init("help", short: "h", help: "help")]
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
@@ -26,6 +28,7 @@ runCommand("trm-info") {
         print(args.has("json") ? ckpt.config.jsonString() : "\(path): checkpoint\n" + ckpt.summary)
     } else {
         let model = try TrmgReader.parse(head)
+        _ = try LoadedModel(model)  // what the runtime would refuse (its workspace, the step signature), refused here too
         print(args.has("json") ? model.plan.configJSON : "\(path): trmg model\n" + model.summary)
     }
 }

@@ -52,6 +52,7 @@ struct RunSettings {
     var profile: Bool
 }
 
+BlasBuffers.startWithoutOpenBLASThreads()
 runCommand("trm-run") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one model path") }

@@ -1,4 +1,5 @@
 import CLISupport
+import Runtime
 
 let usage = """
     trm-train: train Tiny Recursive Models (and their Mamba-2 hybrids) and write checkpoints.
@@ -14,6 +15,7 @@ let usage = """
     Run 'trm-train train --help' or 'trm-train init --help' for a command's options.
     """
 
+BlasBuffers.startWithoutOpenBLASThreads()
 let commands: [String: ([String]) throws -> Void] = ["train": TrainCommand.run, "init": InitCommand.run, "eager": EagerCommand.run]
 if let first = CommandLine.arguments.dropFirst().first, first.hasPrefix("--"), !["--help"].contains(first) {
     runCommand("trm-train") { try TrainCommand.run(Array(CommandLine.arguments.dropFirst())) }

@@ -4,6 +4,7 @@
 """
 import argparse
 import ctypes
+import os
 import pathlib
 import sys
 
@@ -18,6 +19,8 @@ class ModelInfo(ctypes.Structure):
 
 
 def load_library(path):
+    # The runtime uses its own threads; OpenBLAS must not start its own (see include/trm_runtime.h).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     lib = ctypes.CDLL(str(path))
     lib.trm_version.restype = ctypes.c_char_p
     lib.trm_last_error.restype = ctypes.c_char_p

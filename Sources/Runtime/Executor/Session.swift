@@ -25,12 +25,14 @@ public final class Session {
         self.batch = batch
         self.threads = threads
         arena = try AlignedBuffer(bytes: bytes)
-        var builder = ProgramBuilder(model: model, batch: batch, arena: arena)
-        program = builder.build()
-        workspaceFloatsPerThread = (builder.workspaceFloats + 15) / 16 * 16
+        program = ProgramBuilder(model: model, batch: batch, arena: arena).build()
+        workspaceFloatsPerThread = model.workspace.floatsPerThread
         workspace = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))
-        shared = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(builder.sharedFloats, 4, what: "the shared kernel buffers"))
-        pool = ThreadPool(size: threads)
+        shared = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(model.workspace.sharedFloats, 4, what: "the shared kernel buffers"))
+        try BlasBuffers.checkRoom(threads: threads)
+        pool = try ThreadPool(size: threads)
+        Gemm.setThreads(1)
+        BlasBuffers.warmUp(pool)
         instructionSeconds = [Double](repeating: 0, count: program.count)
         instructionAllocations = [Int](repeating: 0, count: program.count)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GraphIR
 
 /// Identifies a piece of parallel work: an instruction, and for multi-phase kernels a sample and a phase.
 struct PartTag {
@@ -28,20 +29,26 @@ final class ThreadPool: @unchecked Sendable {
     private var stopping = false
     private var threads: [pthread_t] = []
 
-    init(size: Int) {
+    /// Starts `size - 1` workers; a worker that cannot be started (no memory for its stack, a
+    /// thread limit) stops the ones already running and gives a clear error.
+    init(size: Int) throws {
         self.size = max(1, size)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
         pthread_cond_init(&done, nil)
         for index in 1..<self.size {
-            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
+            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: index))
             var thread = pthread_t()
             let rc = pthread_create(&thread, nil, { raw in
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
                 start.pool?.workerLoop(start.index)
                 return nil
-            }, box)
-            precondition(rc == 0, "cannot start a worker thread (\(rc))")
+            }, box.toOpaque())
+            guard rc == 0 else {
+                box.release()
+                shutdown()
+                throw TRMError(.invalidInput, "cannot start worker thread \(index + 1) of \(self.size): \(String(cString: strerror(rc))) (memory or thread limits; try fewer --threads)")
+            }
             threads.append(thread)
         }
     }

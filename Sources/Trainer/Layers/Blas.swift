@@ -1,4 +1,5 @@
 import COpenBLAS
+import Runtime
 
 /// Row-major fp32 matrix products for the trainer's layers. A backward needs the two transposed
 /// forms besides the forward `x·Wᵀ`; leading dimensions are explicit so that attention heads and
@@ -65,7 +66,13 @@ enum Blas {
     }
 }
 
-/// The number of threads the trainer's matrix products use (OpenBLAS's pool; default: all cores).
+/// The number of threads the trainer's matrix products use (OpenBLAS's pool). The tools start
+/// OpenBLAS without workers (`BlasBuffers.startWithoutOpenBLASThreads`), so the trainer sets it
+/// explicitly, after checking that the address space holds a GEMM buffer for every thread.
 public enum BlasThreads {
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    public static func set(_ count: Int) throws {
+        let n = max(1, count)
+        try BlasBuffers.checkRoom(threads: n)
+        openblas_set_num_threads(Int32(n))
+    }
 }
