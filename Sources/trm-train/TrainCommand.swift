@@ -61,23 +61,33 @@ enum TrainCommand {
         guard let output = args.string("output") else { throw UsageError("-o/--output is required") }
         let statePath = output + ".state", metricsPath = output + ".metrics.jsonl", curvePath = output + ".curve.svg"
         let resume = args.has("resume")
+        // Every option is checked before the data is read or generated (which can take minutes).
+        let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
+        let mambaInit = try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
+        let quiet = args.has("quiet")
+        let threads = try args.int("threads", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
+        let resolveOptions = try trainingOptions(args, task: task)
+        let evalEveryOption = try args.int("eval-every", in: 0...Int.max)
+        let checkpointEveryOption = try args.int("checkpoint-every", in: 1...Int.max)
+        let logEvery = try args.int("log-every", in: 1...Int.max) ?? 10
+        _ = try ModelOptions.config(args, preset: preset, task: task)
+        try AtomicFile.checkWritable(output)
+        // One trainer per output: the lock is taken before the saved state is looked at.
+        let lock = try RunLock(output: output)
+        defer { lock.release() }
         if resume, !FileManager.default.fileExists(atPath: statePath) {
             throw UsageError("--resume: no saved run at \(statePath)")
         }
         if !resume, FileManager.default.fileExists(atPath: statePath) {
             throw UsageError("\(statePath) holds a saved run: pass --resume to continue it, or remove it to start over")
         }
-        try AtomicFile.checkWritable(output)
-        if let t = try args.int("threads", in: 1...1024) { BlasThreads.set(t) }
-        let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
-        let mambaInit = try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
-        let quiet = args.has("quiet")
+        try BlasThreads.set(threads)
 
         // Data first: ARC's identifiers decide the puzzle table's rows.
         let (_, grid) = try ModelOptions.config(args, preset: preset, task: task)
         let data = try TrainData.load(args, task: task, grid: grid, seed: seed)
         let (config, _) = try ModelOptions.config(args, preset: preset, task: task, numPuzzleIds: data.source.identifiers?.count)
-        var options = try trainingOptions(args, task: task, examples: data.source.count)
+        var options = resolveOptions(data.source.count)
         options.seed = seed
 
         var initial = try ReferenceInitializer(seed: seed, mambaProjections: mambaInit).checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))
@@ -87,9 +97,8 @@ enum TrainCommand {
             try TrainingState.restore(path: statePath, into: &run)
         }
         var log = try MetricsLog(path: metricsPath, resumeStep: resume ? run.step : nil)
-        let evalEvery = try args.int("eval-every", in: 0...Int.max) ?? max(1, options.steps / 10)
-        let checkpointEvery = try args.int("checkpoint-every", in: 1...Int.max) ?? (evalEvery > 0 ? evalEvery : max(1, options.steps / 10))
-        let logEvery = try args.int("log-every", in: 1...Int.max) ?? 10
+        let evalEvery = evalEveryOption ?? max(1, options.steps / 10)
+        let checkpointEvery = checkpointEveryOption ?? (evalEvery > 0 ? evalEvery : max(1, options.steps / 10))
 
         if !quiet {
             print("""
@@ -108,10 +117,29 @@ enum TrainCommand {
         var window = StepMetrics.zero, windowSteps = 0, windowStart = Date()
         var lastEval: HeldOutEvaluation.Result?
 
-        func save() throws {
-            try TrainingState.write(run, to: statePath)
-            try run.checkpoint(trainJSON: trainJSON(run, data: data, lastEval: lastEval, elapsed: Date().timeIntervalSince(start))).write(to: output)
-            try AtomicFile.write(Array(TrainingCurve.svg(log.records, title: "\(preset.rawValue) · \(task.rawValue) \(grid)×\(grid)").utf8), to: curvePath)
+        /// The step the files on disk hold (state and checkpoint written completely).
+        var savedStep: Int? = resume ? run.step : nil
+        var savedNote: String { savedStep.map { "\(output) and \(statePath) hold step \($0)" } ?? "nothing has been saved yet" }
+        /// Writes the state, the checkpoint and the curve, each atomically. A failure (a full disk)
+        /// leaves the previous files as they were and does not stop the run: it says so and the
+        /// next checkpoint interval tries again.
+        func save() -> Bool {
+            do {
+                try TrainingState.write(run, to: statePath)
+                try run.checkpoint(trainJSON: trainJSON(run, data: data, lastEval: lastEval, elapsed: Date().timeIntervalSince(start))).write(to: output)
+                savedStep = run.step
+                try AtomicFile.write(Array(TrainingCurve.svg(log.records, title: "\(preset.rawValue) · \(task.rawValue) \(grid)×\(grid)").utf8), to: curvePath)
+                return true
+            } catch {
+                printError("trm-train: warning: could not save step \(run.step): \(error); \(savedNote)"
+                    + (run.step < options.steps && stopRequested == 0 ? "; training goes on and tries again at the next checkpoint" : ""))
+                return false
+            }
+        }
+        /// Metrics go to the log as they come; a record that cannot be written (a full disk) is kept
+        /// and written with the next one, and the run goes on.
+        func logRecord(_ record: MetricsRecord) {
+            do { try log.append(record) } catch { printError("trm-train: warning: \(error); the record is kept for the next write") }
         }
 
         while run.step < options.steps {
@@ -129,7 +157,7 @@ enum TrainCommand {
                     ("mean_steps", window.meanSteps), ("lr", m.lr), ("samples_per_s", samplesPerSecond),
                     ("gflops", samplesPerSecond * flops / 1e9), ("elapsed_s", Date().timeIntervalSince(start)),
                 ])
-                try log.append(record)
+                logRecord(record)
                 if !quiet {
                     let done = run.step - firstStep, remaining = options.steps - run.step
                     let eta = Double(remaining) * Date().timeIntervalSince(start) / Double(max(done, 1))
@@ -146,38 +174,44 @@ enum TrainCommand {
             if !data.heldOut.isEmpty, (evalEvery > 0 && run.step % evalEvery == 0) || run.step == options.steps {
                 let r = HeldOutEvaluation.run(config: config, params: run.evaluationParams, examples: data.heldOut, batch: min(options.batch, 64))
                 lastEval = r
-                try log.append(MetricsRecord(kind: .eval, step: run.step, values: [("exact", r.exact), ("token_acc", r.tokenAccuracy), ("count", Double(r.count))]))
+                logRecord(MetricsRecord(kind: .eval, step: run.step, values: [("exact", r.exact), ("token_acc", r.tokenAccuracy), ("count", Double(r.count))]))
                 if !quiet { print(String(format: "eval  step %d  held-out exact %.1f%%  tok %.1f%%  (%d puzzles)", run.step, 100 * r.exact, 100 * r.tokenAccuracy, r.count)) }
                 windowStart = Date()
             }
-            if run.step % checkpointEvery == 0 || last {
-                try save()
-            }
+            let saved = run.step % checkpointEvery == 0 || last ? save() : true
             if stopRequested != 0 {
+                lock.release()
+                guard saved else {
+                    printError("trm-train: interrupted at step \(run.step) and could not save it; \(savedNote)")
+                    exit(1)
+                }
                 printError("trm-train: interrupted at step \(run.step); saved \(output) and \(statePath) — rerun with --resume to continue")
                 exit(130)
             }
         }
-        if run.step == firstStep { try save() }
+        if run.step == firstStep || savedStep != run.step {
+            guard save() else {
+                throw TRMError(.io, "could not save the end of the run (step \(run.step)); \(savedNote): free some space and rerun with --resume")
+            }
+        }
         let seconds = Date().timeIntervalSince(start)
         print("done: \(run.step) steps in \(formatDuration(seconds)); wrote \(output)"
             + (lastEval.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
     }
 
     /// The reference's values (trm-spec §1.1-§1.2) unless overridden: its Sudoku and Maze runs use weight
-    /// decay 1.0 and a puzzle-embedding lr of 1e-4, the ARC run 0.1 and 1e-2.
-    static func trainingOptions(_ args: Arguments, task: TaskKind, examples: Int) throws -> TrainingOptions {
+    /// decay 1.0 and a puzzle-embedding lr of 1e-4, the ARC run 0.1 and 1e-2. Every option is parsed and
+    /// checked now; the returned function fills in what depends on the number of training examples
+    /// (--epochs, and the warm-up default that follows the step count).
+    static func trainingOptions(_ args: Arguments, task: TaskKind) throws -> (_ examples: Int) -> TrainingOptions {
         let arc = task == .arc
         var o = TrainingOptions()
         o.batch = try args.int("batch", in: 1...65536) ?? 64
         if args.string("steps") != nil, args.string("epochs") != nil { throw UsageError("give --steps or --epochs, not both") }
-        if let epochs = try args.double("epochs", in: 1e-9...1e9) {
-            o.steps = max(1, Int((epochs * Double(examples) / Double(o.batch)).rounded(.up)))
-        } else {
-            o.steps = try args.int("steps", in: 1...Int(Int32.max)) ?? 1000
-        }
+        let epochs = try args.double("epochs", in: 1e-9...1e9)
+        o.steps = try args.int("steps", in: 1...Int(Int32.max)) ?? 1000
+        let warmup = try args.int("warmup", in: 0...Int(Int32.max))
         o.lr = try args.double("lr", in: 0...10) ?? 1e-4
-        o.warmupSteps = try args.int("warmup", in: 0...Int(Int32.max)) ?? min(2000, max(1, o.steps / 10))
         o.lrMinRatio = try args.double("lr-min-ratio", in: 0...1) ?? 1
         o.weightDecay = try args.double("weight-decay", in: 0...1e6) ?? (arc ? 0.1 : 1.0)
         o.puzzleEmbLr = try args.double("puzzle-emb-lr", in: 0...10) ?? (arc ? 1e-2 : 1e-4)
@@ -190,7 +224,12 @@ enum TrainCommand {
         }
         o.exploration = try args.double("exploration", in: 0...1) ?? 0.1
         o.tokenLoss = try args.choice("loss", TokenLossChoice.self)?.value ?? .stablemax
-        return o
+        return { [o] examples in
+            var resolved = o
+            if let epochs { resolved.steps = max(1, Int((epochs * Double(examples) / Double(o.batch)).rounded(.up))) }
+            resolved.warmupSteps = warmup ?? min(2000, max(1, resolved.steps / 10))
+            return resolved
+        }
     }
 
     static func trainJSON(_ run: TrainingRun, data: TrainData, lastEval: HeldOutEvaluation.Result?, elapsed: Double) -> String {

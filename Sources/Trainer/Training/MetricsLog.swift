@@ -42,6 +42,8 @@ public struct MetricsRecord: Sendable, Equatable {
 public struct MetricsLog {
     public let path: String
     public private(set) var records: [MetricsRecord] = []
+    /// Set when an append failed: the next append rewrites the whole file from `records`.
+    private var needsRewrite = false
 
     /// Starts a fresh log, or — resuming at `resumeStep` — keeps the records up to that step and drops
     /// later ones (they belong to the part of the run after the last checkpoint, which is redone).
@@ -54,14 +56,28 @@ public struct MetricsLog {
         try AtomicFile.write(Array(records.map { $0.jsonLine + "\n" }.joined().utf8), to: path)
     }
 
-    /// Appends one record to the file (one line, flushed).
+    /// Appends one record to the file (one line, flushed). When the write fails (a full disk) the
+    /// file is cut back to its last whole line and the record stays in `records`; the next append
+    /// rewrites the file with every record, so nothing is lost once there is room again.
     public mutating func append(_ record: MetricsRecord) throws {
         records.append(record)
+        if needsRewrite {
+            try AtomicFile.write(Array(records.map { $0.jsonLine + "\n" }.joined().utf8), to: path)
+            needsRewrite = false
+            return
+        }
         guard let handle = FileHandle(forWritingAtPath: path) else {
+            needsRewrite = true
             throw TRMError(.io, "cannot append to \(path)")
         }
         defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((record.jsonLine + "\n").utf8))
+        let end = try handle.seekToEnd()
+        do {
+            try handle.write(contentsOf: Data((record.jsonLine + "\n").utf8))
+        } catch {
+            try? handle.truncate(atOffset: end)
+            needsRewrite = true
+            throw TRMError(.io, "cannot append to \(path): \(error.localizedDescription)")
+        }
     }
 }
