@@ -31,7 +31,7 @@ let usage = """
 
 func list(_ s: String?, default d: [Int]) throws -> [Int] {
     guard let s else { return d }
-    return try s.split(separator: ",").map {
+    return try s.split(separator: ",", omittingEmptySubsequences: false).map {
         guard let v = Int($0), v > 0 else { throw UsageError("'\($0)' is not a positive integer") }
         return v
     }
@@ -57,6 +57,7 @@ func flops(_ model: LoadedModel) -> (gemm: Double, scan: Double) {
     return (gemm, scan)
 }
 
+BlasBuffers.startWithoutOpenBLASThreads()
 runCommand("trm-bench") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     let trainerPresets = try args.string("trainer").map { list in
@@ -68,9 +69,17 @@ runCommand("trm-bench") {
     guard let modelList = args.string("models") ?? (trainerPresets.isEmpty ? nil : "") else {
         throw UsageError("--models (or --trainer) is required")
     }
+    let modelPaths = modelList.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    if args.string("models") != nil, modelPaths.contains(where: \.isEmpty) {
+        throw UsageError("--models: give comma-separated .trmg files, got '\(modelList)'")
+    }
     let batches = try list(args.string("batch"), default: [1, 8])
     let threadCounts = try list(args.string("threads"), default: [1, 2])
     let repeats = try args.int("repeat", in: 1...1000) ?? 3
+    let trainBatch = try args.int("train-batch", in: 1...4096) ?? 8
+    // Every model is opened and validated before anything is timed.
+    let models = try (args.string("models") == nil ? [] : modelPaths).map { ($0, try LoadedModel(path: $0)) }
+    try BlasBuffers.checkRoom(threads: threadCounts.max() ?? 1)
     var peaks: [String: Double] = [:]
     for t in threadCounts {
         peaks["sgemm_gflops_t\(t)"] = Peaks.sgemm(m: 7328, n: 1536, k: 512, threads: t)
@@ -79,10 +88,9 @@ runCommand("trm-bench") {
                      peaks["sgemm_gflops_t\(t)"]!, peaks["fma_gflops_t\(t)"]!), stderr)
     }
     var rows: [[String: Any]] = []
-    let trainerRows = try TrainerBench.run(presets: trainerPresets, batch: try args.int("train-batch", in: 1...4096) ?? 8,
+    let trainerRows = try TrainerBench.run(presets: trainerPresets, batch: trainBatch,
                                            threads: threadCounts, repeats: repeats, peaks: peaks)
-    for path in modelList.split(separator: ",").map(String.init) {
-        let model = try LoadedModel(path: path)
+    for (path, model) in models {
         let (gemmFlops, scanFlops) = flops(model)
         for batch in batches {
             for threads in threadCounts {

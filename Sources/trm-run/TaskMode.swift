@@ -7,10 +7,15 @@ import Tasks
 /// `trm-run model.trmg --task T`: queries in full batches through the ACT loop, voting, pass@K.
 enum TaskMode {
     static func run(_ args: Arguments, model: LoadedModel, settings: RunSettings) throws {
+        // Every option is checked before the first query runs.
         let ks = try parseKs(args.string("k"))
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
+        let showCount = try args.int("show", in: 0...Int.max) ?? 0
+        let limitOption = try args.int("limit", in: 1...Int.max)
+        if args.string("submission") != nil, args.string("task") != "arc" { throw UsageError("--submission is for --task arc") }
         let source = try makeSource(args, model: model, seed: seed)
-        let limit = min(try args.int("limit", in: 1...Int.max) ?? source.puzzleCount, source.puzzleCount)
+        guard source.puzzleCount > 0 else { throw TRMError(.invalidInput, "the task data holds no puzzles") }
+        let limit = min(limitOption ?? source.puzzleCount, source.puzzleCount)
         let runner = try ACTRunner(session: Session(model: model, batch: settings.batch, threads: settings.threads))
         runner.session.profiling = settings.profile
 
@@ -65,7 +70,7 @@ enum TaskMode {
         let report = Report(task: source.title, puzzles: limit, unscored: unscored, queries: done, batchSteps: batchSteps,
                             seconds: seconds, pass: pass, halting: settings.halting)
         if !settings.quiet { report.print() }
-        if let n = try args.int("show", in: 0...Int.max), n > 0 { show(source, ranked, count: min(n, limit)) }
+        if showCount > 0 { show(source, ranked, count: min(showCount, limit)) }
         if settings.profile { RawMode.printProfile(runner.session) }
         if let path = args.string("json") { try AtomicFile.write(report.json(), to: path) }
     }
@@ -96,6 +101,7 @@ enum TaskMode {
             guard let split else { throw UsageError("--split must be train or eval") }
             var puzzles = try ARCDataset.load(path: path, split: split)
             if let names = args.string("puzzles") { puzzles = try ARCDataset.select(puzzles, names: names) }
+            guard !puzzles.isEmpty else { throw TRMError(.invalidInput, "\(path) holds no \(split) puzzles") }
             let ids = model.plan.identifiers
             return ARCSource(puzzles: puzzles, numAug: try args.int("num-aug", in: 0...100_000) ?? 7, seed: seed,
                              table: ids.isEmpty ? nil : ARCIdentifierTable(ids))

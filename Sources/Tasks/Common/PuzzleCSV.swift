@@ -44,7 +44,7 @@ public enum PuzzleCSV {
     // MARK: Reading
 
     /// Calls `body` with every data row of the file at `path`, in order, until `body` returns false.
-    /// Throws `TRMError` for an unreadable file, a missing or wrong header, a line that is not four
+    /// Throws `TRMError` for an unreadable file, a missing or wrong header, a file with no puzzle, a line that is not four
     /// fields, or a line over `maxLineBytes`; errors thrown by `body` pass through.
     public static func forEachRow(path: String, _ body: (Row) throws -> Bool) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -78,6 +78,7 @@ public enum PuzzleCSV {
         var pending: [UInt8] = []
         var line = 0
         var sawHeader = false
+        var rows = 0
 
         init(file: String) { self.file = file }
 
@@ -100,6 +101,7 @@ public enum PuzzleCSV {
         mutating func finish(_ body: (Row) throws -> Bool) throws {
             if !pending.isEmpty { _ = try handleLine(body) }
             if !sawHeader { throw TRMError(.invalidInput, "\(file): empty file, expected the header '\(PuzzleCSV.header)'") }
+            if rows == 0 { throw TRMError(.invalidInput, "\(file): no puzzles after the header") }
         }
 
         private mutating func handleLine(_ body: (Row) throws -> Bool) throws -> Bool {
@@ -124,6 +126,7 @@ public enum PuzzleCSV {
             }
             let row = Row(file: file, line: line, source: String(decoding: fields[0], as: UTF8.self), question: fields[1],
                           answer: fields[2], rating: String(decoding: fields[3], as: UTF8.self))
+            rows += 1
             return try body(row)
         }
     }
