@@ -4,9 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// Prints `message` to standard error.
+/// Prints `message` to standard error with control characters escaped (all but newline and tab):
+/// error messages quote names and values from files, so this one place keeps every one of them from
+/// driving the terminal.
 public func printError(_ message: String) {
-    fputs(message + "\n", stderr)
+    fputs(terminalEscaped(message, keeping: ["\n", "\t"]) + "\n", stderr)
 }
 
 /// Runs a command's body, turning errors into a message on stderr and a non-zero exit (2 for usage

@@ -67,7 +67,7 @@ enum CheckCommand {
         }
         progress.finish()
         guard let shape else { throw TRMError(.invalidInput, "\(path): no puzzles after the header") }
-        print("\(path): \(ratings.count) valid Sudoku puzzles, \(shape)")
+        print("\(terminalEscaped(path)): \(ratings.count) valid Sudoku puzzles, \(shape)")
         print("  rating          \(summary(ratings))")
         print("  clues           \(summary(clues))")
         print("  sources         \(sourceList(sources))")
@@ -95,7 +95,7 @@ enum CheckCommand {
         }
         progress.finish()
         guard n > 0 else { throw TRMError(.invalidInput, "\(path): no mazes after the header") }
-        print("\(path): \(lengths.count) valid mazes, \(n)×\(n)")
+        print("\(terminalEscaped(path)): \(lengths.count) valid mazes, \(n)×\(n)")
         print("  path length     \(summary(lengths)) moves")
         print("  unique path     \(unique) of \(lengths.count)")
         print("  rating          \(summary(ratings))")
@@ -103,9 +103,10 @@ enum CheckCommand {
         print("  sources         \(sourceList(sources))")
     }
 
+    /// The five commonest sources with their counts; source names come from the file, so they are escaped.
     static func sourceList(_ sources: [String: Int]) -> String {
         let top = sources.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-        let shown = top.prefix(5).map { "\($0.key.isEmpty ? "(empty)" : $0.key) \($0.value)" }.joined(separator: ", ")
+        let shown = top.prefix(5).map { "\($0.key.isEmpty ? "(empty)" : terminalEscaped($0.key)) \($0.value)" }.joined(separator: ", ")
         return top.count > 5 ? shown + ", … (\(top.count) sources)" : shown
     }
 }

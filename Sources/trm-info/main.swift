@@ -23,12 +23,16 @@ runCommand("trm-info") {
     let path = args.positional[0]
     let head = try AtomicFile.read(path, limit: Checkpoint.maxFileBytes)
     // A safetensors file starts with an 8-byte length followed by '{'; a ModelProto never has '{' there.
+    // Names, identifiers and JSON in the file reach the terminal escaped: JSON with JSON escapes (so it
+    // still parses to the same text), the summary with visible ones; our own newlines and tabs stay.
+    let json = { (text: String) in terminalEscaped(text, keeping: ["\n", "\t"], style: .json) }
+    let text = { (text: String) in terminalEscaped(text, keeping: ["\n", "\t"]) }
     if head.count > 8, head[8] == UInt8(ascii: "{") {
         let ckpt = try Checkpoint.parse(head)
-        print(args.has("json") ? ckpt.config.jsonString() : "\(path): checkpoint\n" + ckpt.summary)
+        print(args.has("json") ? json(ckpt.config.jsonString()) : "\(terminalEscaped(path)): checkpoint\n" + text(ckpt.summary))
     } else {
         let model = try TrmgReader.parse(head)
         _ = try LoadedModel(model)  // what the runtime would refuse (its workspace, the step signature), refused here too
-        print(args.has("json") ? model.plan.configJSON : "\(path): trmg model\n" + model.summary)
+        print(args.has("json") ? json(model.plan.configJSON) : "\(terminalEscaped(path)): trmg model\n" + text(model.summary))
     }
 }

@@ -56,9 +56,7 @@ struct SudokuSource: TaskSource {
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] {
         SudokuTask.queries(for: puzzles[i], index: i, numAug: numAug, seed: seed).map { ($0, 0) }
     }
-    func render(_ grid: Grid) -> [String] {
-        (0..<grid.rows).map { r in (0..<grid.cols).map { c in grid[r, c] == 0 ? " ." : " \(grid[r, c])" }.joined() }
-    }
+    func render(_ grid: Grid, colour: Bool) -> [String] { SudokuTask.render(grid, colour: colour) }
 }
 
 struct MazeSource: TaskSource {
@@ -72,11 +70,6 @@ struct MazeSource: TaskSource {
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] {
         MazeTask.queries(for: puzzles[i], index: i, numAug: numAug).map { ($0, 0) }
     }
-    /// Walls grey, start green, goal red, path yellow.
-    func render(_ grid: Grid) -> [String] {
-        let colours = [244, 16, 40, 196, 226]
-        return (0..<grid.rows).map { r in
-            (0..<grid.cols).map { c in "\u{1B}[48;5;\(colours[Int(grid[r, c]) % 5])m " }.joined() + "\u{1B}[0m"
-        }
-    }
+    /// Walls grey, start green, goal red, path yellow (or `# . S G o` without colour).
+    func render(_ grid: Grid, colour: Bool) -> [String] { MazeTask.render(grid, colour: colour) }
 }

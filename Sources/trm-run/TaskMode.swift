@@ -70,7 +70,7 @@ enum TaskMode {
         let report = Report(task: source.title, puzzles: limit, unscored: unscored, queries: done, batchSteps: batchSteps,
                             seconds: seconds, pass: pass, halting: settings.halting)
         if !settings.quiet { report.print() }
-        if showCount > 0 { show(source, ranked, count: min(showCount, limit)) }
+        if showCount > 0 { show(source, ranked, count: min(showCount, limit), colour: settings.colour) }
         if settings.profile { RawMode.printProfile(runner.session) }
         if let path = args.string("json") { try AtomicFile.write(report.json(), to: path) }
     }
@@ -110,16 +110,19 @@ enum TaskMode {
         }
     }
 
-    /// Renders puzzles: test input, the top-voted prediction and the truth, side by side.
-    static func show(_ source: TaskSource, _ ranked: [[[Candidate]]], count: Int) {
+    /// Renders puzzles: test input, the top-voted prediction and the truth, side by side; grids in
+    /// colour only when `colour`. Puzzle names come from the data file, so they are escaped.
+    static func show(_ source: TaskSource, _ ranked: [[[Candidate]]], count: Int, colour: Bool) {
+        let render = { (grid: Grid) in source.render(grid, colour: colour) }
         for i in 0..<count {
             let truth = source.truth(i)
             for (j, input) in source.inputs(i).enumerated() {
                 let top = ranked[i][j].first?.answer
                 let expected = truth.map { $0.testOutputs[j] }
                 let verdict = top == nil ? "no answer" : (expected == nil ? "unscored" : (top == expected ? "correct" : "wrong"))
-                Swift.print("\(truth?.name ?? "puzzle \(i)") test \(j): input | prediction | truth  [\(verdict)]")
-                let blocks = [source.render(input), top.map(source.render) ?? ["(none)"], expected.map(source.render) ?? ["(none)"]]
+                let name = truth.map { terminalEscaped($0.name) } ?? "puzzle \(i)"
+                Swift.print("\(name) test \(j): input | prediction | truth  [\(verdict)]")
+                let blocks = [render(input), top.map(render) ?? ["(none)"], expected.map(render) ?? ["(none)"]]
                 let widths = blocks.map { b in b.map(visibleWidth).max() ?? 0 }
                 for r in 0..<(blocks.map(\.count).max() ?? 0) {
                     Swift.print(blocks.enumerated().map { k, b in

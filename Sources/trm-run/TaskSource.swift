@@ -10,8 +10,8 @@ protocol TaskSource {
     func truth(_ i: Int) -> TaskPuzzle?
     /// Queries of puzzle i, each with the puzzle-embedding row it uses.
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)]
-    /// A terminal rendering of a grid (one line per row, ANSI colours).
-    func render(_ grid: Grid) -> [String]
+    /// A terminal rendering of a grid (one line per row): ANSI colours when `colour`, else plain characters.
+    func render(_ grid: Grid, colour: Bool) -> [String]
     /// The test inputs of puzzle i in its original frame (for --show).
     func inputs(_ i: Int) -> [Grid]
 }
@@ -32,12 +32,5 @@ struct ARCSource: TaskSource {
         ARCTask.queries(for: puzzles[i], numAug: numAug, seed: seed, table: table).map { ($0.query, $0.identifierIndex) }
     }
 
-    /// The usual ARC palette as 256-colour backgrounds.
-    static let palette = [16, 27, 196, 40, 226, 244, 201, 208, 51, 88]
-
-    func render(_ grid: Grid) -> [String] {
-        (0..<grid.rows).map { r in
-            (0..<grid.cols).map { c in "\u{1B}[48;5;\(ARCSource.palette[Int(grid[r, c]) % 10])m  " }.joined() + "\u{1B}[0m"
-        }
-    }
+    func render(_ grid: Grid, colour: Bool) -> [String] { ARCTask.render(grid, colour: colour) }
 }

@@ -13,7 +13,8 @@ let options: [Arguments.Option] = [
     .init("k", "LIST", help: "K values of pass@K (default 1,2,5,10,100,1000)"),
     .init("json", "FILE", help: "write the metrics as JSON"),
     .init("submission", "FILE", help: "ARC: write a Kaggle submission.json"),
-    .init("show", "N", help: "render N puzzles with their prediction in colour"),
+    .init("show", "N", help: "render N puzzles with their prediction (in colour on a terminal, see --color)"),
+    ColorChoice.option,
     .init("seed", "S", help: "seed for augmentation and generated test sets (default 0)"),
     .init("inputs", "tokens.npy", help: "raw mode: int tokens [N, L]"),
     .init("puzzle-ids", "ids.npy", help: "raw mode: int puzzle ids [N] (default: all 0)"),
@@ -31,7 +32,7 @@ let usage = """
     trm-run: run a compiled model (.trmg) with the ACT loop.
 
     USAGE: trm-run model.trmg --task arc|sudoku|maze [--data PATH] [--limit N] [--num-aug N] [--k LIST]
-                   [--json FILE] [--submission FILE] [--show N] [--batch B] [--threads T] [--halting MODE]
+                   [--json FILE] [--submission FILE] [--show N] [--color WHEN] [--batch B] [--threads T] [--halting MODE]
            trm-run model.trmg --inputs tokens.npy [--puzzle-ids ids.npy] --out DIR [--batch B] ...
 
     Task mode builds every (puzzle, augmentation) query, runs them in full batches, undoes each
@@ -50,6 +51,8 @@ struct RunSettings {
     var steps: Int?
     var quiet: Bool
     var profile: Bool
+    /// Whether --show colours its grids (`--color`, resolved for stdout).
+    var colour: Bool
 }
 
 BlasBuffers.startWithoutOpenBLASThreads()
@@ -59,7 +62,8 @@ runCommand("trm-run") {
     let settings = RunSettings(batch: try args.int("batch", in: 1...4096) ?? 8,
                                threads: try args.int("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount,
                                halting: try args.choice("halting", Halting.self) ?? .fixed,
-                               steps: try args.int("steps", in: 1...1024), quiet: args.has("quiet"), profile: args.has("profile"))
+                               steps: try args.int("steps", in: 1...1024), quiet: args.has("quiet"), profile: args.has("profile"),
+                               colour: try ColorChoice.forStandardOutput(args))
     if args.string("task") != nil, args.string("inputs") != nil { throw UsageError("use either --task or --inputs, not both") }
     let model = try LoadedModel(path: args.positional[0])
     if args.string("task") != nil {
