@@ -90,6 +90,8 @@ enum TrainCommand {
         var options = resolveOptions(data.source.count)
         options.seed = seed
 
+        // Weights, gradients, two AdamATan2 moments, the EMA shadow and the saved copies.
+        try SystemMemory.require(8 * config.tensorBytes, for: "training this model")
         var initial = try ReferenceInitializer(seed: seed, mambaProjections: mambaInit).checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))
         initial.identifiers = data.source.identifiers
         var run = TrainingRun(initial: initial, options: options, exampleCount: data.source.count)

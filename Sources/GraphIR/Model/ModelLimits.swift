@@ -43,6 +43,9 @@ extension ModelConfig {
         return total + Double(sublayers.filter { $0 == .attn }.count) * 4 * s * s * d
     }
 
+    /// Bytes of every tensor of the model (fp32), the puzzle table included.
+    public var tensorBytes: Double { parameterSpecs.reduce(0) { $0 + Double($1.count) } * 4 }
+
     /// FLOPs of the output heads for one sample (lm_head over the grid tokens).
     public var headFlopsPerSample: Double { 2 * Double(seqLen * vocab) * Double(hidden) }
 

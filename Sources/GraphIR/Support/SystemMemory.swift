@@ -16,6 +16,15 @@ public enum SystemMemory {
         return max(bytes, 0)
     }
 
+    /// Throws a clear error, before anything is allocated, when `bytes` (for `what`) exceed the
+    /// memory available now.
+    public static func require(_ bytes: Double, for what: String) throws {
+        let available = availableBytes()
+        guard bytes <= Double(available) else {
+            throw TRMError(.invalidInput, String(format: "%@ needs about %.1f GB, more than the %.1f GB of memory available", what, bytes / 1e9, Double(available) / 1e9))
+        }
+    }
+
     /// Room left under RLIMIT_AS and RLIMIT_DATA, or nil when neither is set.
     public static func limitHeadroom() -> Int? {
         var room: Int?

@@ -21,6 +21,8 @@ public struct ReferenceInitializer: Sendable {
     /// A complete, validated checkpoint for `config`.
     public func checkpoint(config: ModelConfig, taskJSON: String) throws -> Checkpoint {
         try config.validate()
+        // The values, and the copy a checkpoint's serialisation makes.
+        try SystemMemory.require(2 * config.tensorBytes, for: "initialising this model")
         let root = SeededRandom(seed: seed)
         var tensors: [String: NamedTensor] = [:]
         for (index, spec) in config.parameterSpecs.enumerated() {
