@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks", "COpenBLAS", "CKernels"]),
         .target(name: "CLISupport", dependencies: []),
         // Every file reader as a libFuzzer target; the test suite replays their corpora.
-        .target(name: "FuzzTargets", dependencies: ["GraphIR", "Runtime", "Tasks", "TRMRuntimeC"]),
+        .target(name: "FuzzTargets", dependencies: ["GraphIR", "Runtime", "Tasks", "TRMRuntimeC", "Compiler"]),
 
         .executableTarget(name: "trm-train", dependencies: ["Trainer", "Runtime", "GraphIR", "CLISupport"]),
         .executableTarget(name: "trm-info", dependencies: ["GraphIR", "Runtime", "CLISupport"]),

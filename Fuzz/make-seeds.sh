@@ -52,3 +52,21 @@ PY
 cp "$TMP/tokens.npy" "$OUT/npy/tokens-i4.npy"
 for f in logits preds q_halt steps; do cp "$TMP/raw/$f.npy" "$OUT/npy/$f.npy"; done
 ls -l "$OUT"/*
+
+# The structure-aware targets read mutation programs, not files (Sources/FuzzTargets/StructuredTargets.swift):
+# byte 0 picks the base model (0 trm-attn, 1 tr-mamba2attn, 2 trm-mlpt, 3 tr-mamba2mlpt; trmg-plan: +4 for
+# 2 samples), then opcode and operand bytes that index the append-only tables there. Every seed is accepted.
+mkdir -p "$OUT"/{ckpt-config,trmg-plan}
+seed() { printf "$2" > "$OUT/$1"; }
+for i in 0 1 2 3; do
+  seed "ckpt-config/base-$i" "\\x0$i"
+  seed "trmg-plan/base-$i" "\\x0$i"
+done
+seed ckpt-config/h-cycles-3 '\x00\x00\x04\x04'             # set H_cycles = ints[4] = 3
+seed ckpt-config/mamba-bidirectional '\x01\x00\x15\x4e'    # tr-mamba2attn: set mamba.direction = "bidirectional"
+seed ckpt-config/rope-theta-exponent '\x00\x00\x0d\x2b'    # set rope_theta = 1e6
+seed ckpt-config/refit-hidden-64 '\x00\x00\x00\x0b\x09'    # set hidden = 64, then refit the tensors to the config
+seed trmg-plan/two-samples '\x04'
+seed trmg-plan/halt-3 '\x00\x00\x04'                       # halt_max_steps = 3
+seed trmg-plan/plan-config-halt-3 '\x00\x0f\x00\x06\x04'   # the plan's config JSON: halt_max_steps = 3
+seed trmg-plan/identifiers-1 '\x00\x11\x01'                # one identifier

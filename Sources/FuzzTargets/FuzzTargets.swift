@@ -4,7 +4,8 @@ import Tasks
 import TRMRuntimeC
 
 /// The input surfaces that libFuzzer drives (`make fuzz`, FUZZING.md): every reader of a file a user
-/// may have downloaded from a stranger. Each target feeds the bytes to the same entry point the
+/// may have downloaded from a stranger, byte by byte, and two structure-aware targets that mutate the
+/// values inside a valid file. Each target feeds the bytes to the same entry point the
 /// tools use and goes on as far as a well-formed file would (planning a session, one ACT step on a
 /// small model). A thrown error is the expected outcome for bad bytes; a crash, a hang, a leak or
 /// an allocation past the file's validated sizes is a bug.
@@ -24,6 +25,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case npy
     /// The C API's `trm_model_open_bytes`, then model info, a session and one solve.
     case capi
+    /// Structure-aware: a small valid checkpoint whose `trm.config` JSON is mutated key by key
+    /// (interesting numbers, deleted, unknown and duplicate keys, wrong types), then Checkpoint.parse,
+    /// TRMCompiler.compile, LoadedModel and one ACT step (StructuredTargets.swift).
+    case ckptConfig = "ckpt-config"
+    /// Structure-aware: a small compiled model whose TrmPlan is mutated field by field (step limit,
+    /// arena, workspace and placement sizes, carry bindings, the plan's config JSON, identifiers),
+    /// then TrmgWriter, LoadedModel(bytes:), a session and an ACT run with the model's own step limit.
+    case trmgPlan = "trmg-plan"
 
     /// Largest per-sample arena for which a target also runs ACT steps: keeps one input to milliseconds.
     static let maxSteppedArenaBytes = 1 << 20
@@ -52,6 +61,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 return sudoku || maze
             case .npy: _ = try Npy.parse(bytes)
             case .capi: return Self.capi(bytes)
+            case .ckptConfig: return try Self.ckptConfig(bytes)
+            case .trmgPlan: return try Self.trmgPlan(bytes)
             }
             return true
         } catch {

@@ -1,0 +1,503 @@
+import Compiler
+import Foundation
+import GraphIR
+import Runtime
+
+// Structure-aware targets (FUZZING.md, "Structure-aware targets"). Byte mutations of a file almost
+// never write a large number into a protobuf varint or a JSON value, so the byte-level targets never
+// reach the semantic limits (cycle counts, arena sizes, step counts). These targets start from a
+// valid small model built in-process once, and read the fuzz input as a short program of mutations
+// of its config JSON or its .trmg plan, with values from a table of interesting numbers.
+//
+// Input layout: byte 0 picks the base model (and, for trmg-plan, 1 or 2 samples); then up to
+// `maxMutations` mutations, each an opcode byte followed by its operands. Reads past the end give 0,
+// so every input is a valid program. The tables below are append-only: the committed seeds index
+// them by position.
+
+/// Reads a fuzz input front to back; past the end every read gives 0.
+struct FuzzProgram {
+    let bytes: [UInt8]
+    var index = 0
+    /// Descriptions of the mutations applied (only when explaining an input).
+    var log: [String]?
+
+    init(_ bytes: [UInt8], explain: Bool = false) {
+        self.bytes = bytes
+        log = explain ? [] : nil
+    }
+
+    var isAtEnd: Bool { index >= bytes.count }
+
+    mutating func byte() -> UInt8 {
+        guard index < bytes.count else { return 0 }
+        defer { index += 1 }
+        return bytes[index]
+    }
+
+    mutating func u16() -> Int { Int(byte()) | Int(byte()) << 8 }
+
+    /// A LEB128 varint (at most 10 bytes), as the Int64 with its bit pattern.
+    mutating func varint() -> Int64 {
+        var v: UInt64 = 0
+        for shift in stride(from: 0, to: 70, by: 7) {
+            let b = byte()
+            v |= UInt64(b & 0x7f) << UInt64(shift)
+            if b & 0x80 == 0 { break }
+        }
+        return Int64(bitPattern: v)
+    }
+
+    /// Eight bytes, little-endian, as a Double's bit pattern.
+    mutating func double() -> Double {
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(byte()) << UInt64(8 * i) }
+        return Double(bitPattern: v)
+    }
+
+    mutating func note(_ s: @autoclosure () -> String) {
+        if log != nil { log!.append(s()) }
+    }
+}
+
+// MARK: - interesting values
+
+enum Interesting {
+    /// Integers around the readers' limits (ModelConfig.validate, TrmgFormat, Verifier) and the
+    /// usual overflow boundaries.
+    static let ints: [Int64] = [
+        0, 1, -1, 2, 3, 4, 7, 8, 16, 17, 63, 64, 65, 255, 256, 1024, 1025, 4096, 4097, 65536,
+        1_000_000, 1 << 20, (1 << 20) + 1, 1 << 26, (1 << 26) + 1, 1 << 28, 1 << 30, Int64(Int32.max),
+        1 << 31, 1 << 32, 10 << 30, 1 << 36, 1 << 38, (1 << 38) + 1, 1 << 53, (1 << 53) + 1,
+        Int64.max, Int64.min, Int64.min + 1, -64,
+    ]
+
+    /// A value of `ints`, a raw varint from the input, or `current` moved by a signed byte (× 64
+    /// when `aligned`, so that placements keep their 64-byte alignment).
+    static func int(_ p: inout FuzzProgram, current: Int = 0, aligned: Bool = false) -> Int {
+        let b = Int(p.byte())
+        if b < ints.count { return Int(ints[b]) }
+        if b % 2 == 0 { return Int(p.varint()) }
+        let delta = Int(Int8(bitPattern: p.byte())) * (aligned ? 64 : 1)
+        return current.addingReportingOverflow(delta).partialValue
+    }
+
+    /// A count for lists the mutations build (identifiers): small, or just past TrmgFormat.maxRepeated.
+    static func count(_ p: inout FuzzProgram) -> Int {
+        let table = [0, 1, 2, 3, 4, 16, 1000, 65_537, TrmgFormat.maxRepeated + 1]
+        let b = Int(p.byte())
+        return b < table.count ? table[b] : b % 64
+    }
+
+    static let longString = JSONText.quote(String(repeating: "a", count: 1 << 16))
+    static let hugeArray = "[" + [String](repeating: "0", count: 1 << 16).joined(separator: ",") + "]"
+
+    /// JSON texts: numbers at the limits in integer, exponent and fraction spellings, numbers no
+    /// Int or Double holds, every other JSON type, the enum strings of ModelConfig, and text that is
+    /// not JSON at all.
+    static let json: [String] = ints.map { String($0) } + [
+        "9223372036854775808", "-9223372036854775809", "18446744073709551616", "1e6", "1E3", "2e0", "1.0", "2.5", "-0",
+        "0.5", "1e-30", "1e300", "-1e300", "5e-324", "1e309", "0.0", "64.000001",
+        "\"NaN\"", "\"Infinity\"", "\"2\"", "\"\"", longString, hugeArray, "[]", "[2]", "{}", "null", "true", "false",
+        "\"attn\"", "\"mlp\"", "\"mlp_t\"", "\"mamba2\"", "\"rope\"", "\"learned\"", "\"none\"",
+        "\"causal\"", "\"reverse\"", "\"bidirectional\"", "\"ATTN\"",
+        "NaN", "Infinity", "", "01", "0x10", "{\"d_state\":1e6}",
+    ]
+
+    /// A value of `json`, or a raw varint or double from the input, as JSON text.
+    static func jsonValue(_ p: inout FuzzProgram) -> String {
+        let b = Int(p.byte())
+        if b < json.count { return json[b] }
+        switch b % 3 {
+        case 0, 1: return String(p.varint())
+        default:
+            let d = p.double()
+            return d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "1e999" : "-1e999") : "\(d)"
+        }
+    }
+
+    /// Printable form of a JSON value for explanations.
+    static func short(_ s: String) -> String { s.count > 40 ? "\(s.prefix(20))… (\(s.utf8.count) bytes)" : s }
+}
+
+// MARK: - config JSON as an editable document
+
+/// A JSON object kept as ordered (key, JSON text) pairs, so that a mutation can write any text,
+/// JSON or not, duplicate keys and nested objects.
+struct JSONDoc {
+    indirect enum Value {
+        case raw(String)
+        case object([(String, Value)])
+    }
+
+    var entries: [(String, Value)]
+    /// When set, the whole document is this text instead of an object.
+    var replacement: String?
+
+    /// Every key of ModelConfig, nested Mamba keys as paths.
+    static let keys: [[String]] = [
+        ["hidden"], ["heads"], ["expansion"], ["sublayers"], ["H_cycles"], ["L_cycles"], ["halt_max_steps"], ["vocab"],
+        ["seq_len"], ["puzzle_emb_len"], ["puzzle_emb_ndim"], ["num_puzzle_ids"], ["pos_encodings"], ["rope_theta"],
+        ["rms_eps"], ["mamba"], ["mamba", "d_state"], ["mamba", "d_conv"], ["mamba", "expand"], ["mamba", "headdim"],
+        ["mamba", "ngroups"], ["mamba", "direction"],
+    ]
+    /// Keys the config does not have (and near misses of keys it has).
+    static let unknownKeys: [[String]] = [
+        ["zzz"], [""], ["Hidden"], ["H_cycles "], ["mamba.d_state"], ["__metadata__"], ["\u{0}"], ["mamba", "zzz"],
+        [String(repeating: "k", count: 4096)],
+    ]
+
+    init(entries: [(String, Value)]) { self.entries = entries }
+
+    /// The document of `c`, with the keys and spellings of `ModelConfig.jsonString()`.
+    init(_ c: ModelConfig) {
+        func d(_ x: Double) -> Value { .raw("\(x)") }
+        func i(_ x: Int) -> Value { .raw(String(x)) }
+        let m = c.mamba
+        entries = [
+            ("H_cycles", i(c.hCycles)), ("L_cycles", i(c.lCycles)), ("expansion", d(c.expansion)),
+            ("halt_max_steps", i(c.haltMaxSteps)), ("heads", i(c.heads)), ("hidden", i(c.hidden)),
+            ("mamba", .object([("d_conv", i(m.dConv)), ("d_state", i(m.dState)), ("direction", .raw(JSONText.quote(m.direction.rawValue))),
+                               ("expand", i(m.expand)), ("headdim", i(m.headdim)), ("ngroups", i(m.ngroups))])),
+            ("num_puzzle_ids", i(c.numPuzzleIds)), ("pos_encodings", .raw(JSONText.quote(c.posEncodings.rawValue))),
+            ("puzzle_emb_len", i(c.puzzleEmbLen)), ("puzzle_emb_ndim", i(c.puzzleEmbNdim)), ("rms_eps", d(c.rmsEps)),
+            ("rope_theta", d(c.ropeTheta)), ("seq_len", i(c.seqLen)),
+            ("sublayers", .raw("[" + c.sublayers.map { JSONText.quote($0.rawValue) }.joined(separator: ",") + "]")),
+            ("vocab", i(c.vocab)),
+        ]
+    }
+
+    func text() -> String {
+        if let replacement { return replacement }
+        return Self.render(.object(entries))
+    }
+
+    static func render(_ v: Value) -> String {
+        switch v {
+        case .raw(let s): return s
+        case .object(let list): return "{" + list.map { JSONText.quote($0.0) + ":" + render($0.1) }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// Sets `path` to `text` (the first entry of that key; appended when missing). A nested path
+    /// whose parent is not an object makes it one.
+    mutating func set(_ path: [String], _ text: String) {
+        Self.set(&entries, path[...], .raw(text), duplicate: false)
+    }
+
+    /// Appends a second entry for `path`'s last key.
+    mutating func duplicate(_ path: [String], _ text: String) {
+        Self.set(&entries, path[...], .raw(text), duplicate: true)
+    }
+
+    mutating func delete(_ path: [String]) {
+        if path.count == 1 {
+            entries.removeAll { $0.0 == path[0] }
+        } else if let i = entries.firstIndex(where: { $0.0 == path[0] }), case .object(var inner) = entries[i].1 {
+            inner.removeAll { $0.0 == path[1] }
+            entries[i].1 = .object(inner)
+        }
+    }
+
+    private static func set(_ list: inout [(String, Value)], _ path: ArraySlice<String>, _ value: Value, duplicate: Bool) {
+        let key = path.first!
+        if path.count == 1 {
+            if !duplicate, let i = list.firstIndex(where: { $0.0 == key }) { list[i].1 = value } else { list.append((key, value)) }
+            return
+        }
+        var inner: [(String, Value)] = []
+        let i = list.firstIndex { $0.0 == key }
+        if let i, case .object(let existing) = list[i].1 { inner = existing }
+        set(&inner, path.dropFirst(), value, duplicate: duplicate)
+        if let i { list[i].1 = .object(inner) } else { list.append((key, .object(inner))) }
+    }
+
+    static let configOps = 9
+
+    /// Applies config mutation `op` (0..<configOps), reading its operands.
+    mutating func mutate(_ op: Int, _ p: inout FuzzProgram, what: String) {
+        func name(_ path: [String]) -> String { path.joined(separator: ".") }
+        switch op {
+        case 0, 1, 2, 3:
+            let key = Self.keys[Int(p.byte()) % Self.keys.count], v = Interesting.jsonValue(&p)
+            set(key, v)
+            p.note("\(what) \(name(key)) = \(Interesting.short(v))")
+        case 4:
+            let key = Self.keys[Int(p.byte()) % Self.keys.count]
+            delete(key)
+            p.note("\(what) delete \(name(key))")
+        case 5:
+            let key = Self.unknownKeys[Int(p.byte()) % Self.unknownKeys.count], v = Interesting.jsonValue(&p)
+            set(key, v)
+            p.note("\(what) add unknown \(Interesting.short(name(key))) = \(Interesting.short(v))")
+        case 6:
+            let key = Self.keys[Int(p.byte()) % Self.keys.count], v = Interesting.jsonValue(&p)
+            duplicate(key, v)
+            p.note("\(what) duplicate \(name(key)) = \(Interesting.short(v))")
+        case 7:
+            // 0 to 69 sub-layers (the limit is 64), each a kind or an unknown name.
+            let kinds = SublayerKind.allCases.map { JSONText.quote($0.rawValue) } + ["\"mamba3\""]
+            let n = Int(p.byte()) % 70
+            let list = (0..<n).map { _ in kinds[Int(p.byte()) % kinds.count] }
+            set(["sublayers"], "[" + list.joined(separator: ",") + "]")
+            p.note("\(what) sublayers = [\(list.joined(separator: ","))]")
+        default:
+            let v = Interesting.jsonValue(&p)
+            replacement = v
+            p.note("\(what) whole document = \(Interesting.short(v))")
+        }
+    }
+}
+
+// MARK: - base models
+
+/// A small valid model (Sudoku 4×4, the seed sizes of make-seeds.sh) of one preset, its
+/// checkpoint tensors and its compiled .trmg, built once per process.
+struct BaseModel: Sendable {
+    let preset: Preset
+    let config: ModelConfig
+    let taskJSON: String
+    /// The tensors in `config.parameterSpecs` order.
+    let tensors: [NamedTensor]
+    let trmg: TrmgModel
+    /// Every value name of the step graph (inputs, outputs, initializers, node outputs), then two that are none.
+    let names: [String]
+
+    static let all: [BaseModel] = Preset.allCases.map { preset in
+        do {
+            var o = ConfigOverrides()
+            o.hidden = 16
+            o.heads = 2
+            o.expansion = 2
+            o.hCycles = 2
+            o.lCycles = 1
+            o.haltMaxSteps = 2
+            o.puzzleEmbLen = 1
+            o.dState = 8
+            o.headdim = 8
+            let config = try o.apply(to: preset.config(task: .sudoku, grid: 4))
+            let tensors = deterministicTensors(config)!
+            let taskJSON = TaskKind.sudoku.taskJSON(grid: 4)
+            let checkpoint = Checkpoint(config: config, taskJSON: taskJSON, tensors: Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0) }))
+            let (trmg, _) = try TRMCompiler.compile(checkpoint)
+            let g = trmg.graph
+            var names: [String] = []
+            var seen = Set<String>()
+            for n in g.inputs.map(\.name) + g.outputs.map(\.name) + g.initializers.map(\.name) + g.nodes.flatMap(\.outputs)
+            where seen.insert(n).inserted { names.append(n) }
+            return BaseModel(preset: preset, config: config, taskJSON: taskJSON, tensors: tensors, trmg: trmg, names: names + ["", "nope"])
+        } catch {
+            fatalError("fuzz base model \(preset.rawValue): \(error)")
+        }
+    }
+
+    /// Most values `deterministicTensors` builds (4 MB of floats): a refit past it keeps the base tensors.
+    static let maxRefitValues = 1 << 20
+
+    /// Tensors for every spec of `config`, with small deterministic values; nil when they would
+    /// hold more than `maxRefitValues` values.
+    static func deterministicTensors(_ config: ModelConfig) -> [NamedTensor]? {
+        let specs = config.parameterSpecs
+        var total = 0
+        for s in specs {
+            var n = 1
+            for d in s.shape {
+                let (m, o) = n.multipliedReportingOverflow(by: d)
+                guard !o else { return nil }
+                n = m
+            }
+            let (t, o) = total.addingReportingOverflow(n)
+            guard !o, t <= maxRefitValues else { return nil }
+            total = t
+        }
+        return specs.enumerated().map { k, s in
+            let n = s.shape.reduce(1, *)
+            var state = UInt32(truncatingIfNeeded: k &* 2_654_435_761 &+ 12345)
+            let values = (0..<n).map { _ -> Float in
+                state = state &* 1_664_525 &+ 1_013_904_223
+                return (Float(state >> 8) / Float(1 << 24) - 0.5) * 0.2
+            }
+            return NamedTensor(name: s.name, shape: s.shape, values: values)
+        }
+    }
+}
+
+// MARK: - the two targets
+
+extension FuzzTarget {
+    /// At most this many mutations per input.
+    static let maxMutations = 16
+
+    /// What the mutations of a structure-aware input do, one line each ("" for the byte-level targets).
+    public func explain(_ bytes: [UInt8]) -> String {
+        var p = FuzzProgram(bytes, explain: true)
+        switch self {
+        case .ckptConfig: _ = Self.mutatedCheckpoint(&p)
+        case .trmgPlan: _ = Self.mutatedTrmg(&p)
+        default: return ""
+        }
+        return p.log!.joined(separator: "\n")
+    }
+
+    /// The checkpoint bytes a ckpt-config program describes: the base tensors (or refitted ones)
+    /// with the mutated `trm.config`, written by Safetensors directly (Checkpoint.serialize validates).
+    static func mutatedCheckpoint(_ p: inout FuzzProgram) -> [UInt8] {
+        let base = BaseModel.all[Int(p.byte()) % BaseModel.all.count]
+        p.note("base \(base.preset.rawValue)")
+        var doc = JSONDoc(base.config)
+        var refit = false
+        var identifiers: String?
+        var applied = 0
+        while !p.isAtEnd, applied < maxMutations {
+            applied += 1
+            let op = Int(p.byte()) % (JSONDoc.configOps + 2)
+            switch op {
+            case JSONDoc.configOps:
+                refit = true
+                p.note("refit tensors to the config")
+            case JSONDoc.configOps + 1:
+                let n = Interesting.count(&p)
+                identifiers = "[" + [String](repeating: "\"p\"", count: n).joined(separator: ",") + "]"
+                p.note("trm.identifiers: \(n) names")
+            default:
+                doc.mutate(op, &p, what: "config")
+            }
+        }
+        let text = doc.text()
+        var tensors = base.tensors
+        if refit {
+            if let c = try? ModelConfig.parse(json: text), let t = BaseModel.deterministicTensors(c) {
+                tensors = t
+            } else {
+                p.note("(no refit: the config is refused or its tensors are too large)")
+            }
+        }
+        var metadata = ["trm.format": Checkpoint.formatTag, "trm.config": text, "trm.task": base.taskJSON]
+        if let identifiers { metadata["trm.identifiers"] = identifiers }
+        return Safetensors.serialize(tensors, metadata: metadata)
+    }
+
+    /// `ckpt-config`: the mutated checkpoint goes through Checkpoint.parse and TRMCompiler.compile,
+    /// and the compiled model through TrmgWriter, LoadedModel and one ACT step on a small arena.
+    /// A compiled model that the runtime refuses is a bug (trm-compile must not write it).
+    static func ckptConfig(_ bytes: [UInt8]) throws -> Bool {
+        var p = FuzzProgram(bytes)
+        let checkpoint = try Checkpoint.parse(mutatedCheckpoint(&p))
+        let (compiled, _) = try TRMCompiler.compile(checkpoint)
+        let file = try TrmgWriter.serialize(compiled)
+        let model: LoadedModel
+        do {
+            model = try LoadedModel(bytes: file)
+        } catch {
+            fatalError("ckpt-config: the runtime refuses a model trm-compile wrote: \(error)")
+        }
+        guard model.plan.arenaBytesPerSample <= maxSteppedArenaBytes else { return true }
+        let runner = try ACTRunner(session: Session(model: model, batch: 1, threads: 1))
+        let tokens = (0..<runner.seqLen).map { Int32($0 % max(1, runner.vocabIn)) }
+        _ = try runner.run(tokens: tokens, puzzleIds: nil, count: 1, maxSteps: 1)
+        return true
+    }
+
+    /// The model a trmg-plan program describes, and how many samples to run.
+    static func mutatedTrmg(_ p: inout FuzzProgram) -> (TrmgModel, samples: Int) {
+        let head = Int(p.byte())
+        let base = BaseModel.all[head % BaseModel.all.count]
+        let samples = 1 + head / BaseModel.all.count % 2
+        p.note("base \(base.preset.rawValue), \(samples) sample(s)")
+        var model = base.trmg
+        var doc: JSONDoc?
+        var applied = 0
+        func name() -> String { base.names[p.u16() % base.names.count] }
+        while !p.isAtEnd, applied < maxMutations {
+            applied += 1
+            var plan = model.plan
+            let op = Int(p.byte()) % 18
+            // The placement or carry binding an op works on (none when the list is empty).
+            func pick(_ count: Int) -> Int? { let b = Int(p.byte()); return count == 0 ? nil : b % count }
+            switch op {
+            case 0:
+                plan.haltMaxSteps = Interesting.int(&p, current: plan.haltMaxSteps)
+                p.note("halt_max_steps = \(plan.haltMaxSteps)")
+            case 1:
+                plan.arenaBytesPerSample = Interesting.int(&p, current: plan.arenaBytesPerSample, aligned: true)
+                p.note("arena_bytes_per_sample = \(plan.arenaBytesPerSample)")
+            case 2:
+                plan.naiveBytesPerSample = Interesting.int(&p, current: plan.naiveBytesPerSample, aligned: true)
+                p.note("naive_bytes_per_sample = \(plan.naiveBytesPerSample)")
+            case 3:
+                plan.workspaceBytes = Interesting.int(&p, current: plan.workspaceBytes, aligned: true)
+                p.note("workspace_bytes = \(plan.workspaceBytes)")
+            case 4, 5, 6, 7, 8, 9:
+                guard let i = pick(plan.placements.count) else { break }
+                let old = plan.placements[i]
+                switch op {
+                case 4:
+                    plan.placements[i].offset = Interesting.int(&p, current: old.offset, aligned: true)
+                    p.note("placement \(old.name).offset = \(plan.placements[i].offset)")
+                case 5:
+                    plan.placements[i].bytesPerSample = Interesting.int(&p, current: old.bytesPerSample, aligned: true)
+                    p.note("placement \(old.name).bytes_per_sample = \(plan.placements[i].bytesPerSample)")
+                case 6:
+                    plan.placements[i].name = name()
+                    p.note("placement \(old.name) renamed \(plan.placements[i].name)")
+                case 7:
+                    plan.placements.remove(at: i)
+                    p.note("placement \(old.name) removed")
+                case 8:
+                    plan.placements.append(old)
+                    p.note("placement \(old.name) duplicated")
+                default:
+                    // A move that stays valid: a 64-aligned offset, and the arena grown to hold it.
+                    let offset = max(0, Interesting.int(&p, current: old.offset, aligned: true)) / 64 * 64
+                    plan.placements[i].offset = offset
+                    let (end, o) = offset.addingReportingOverflow(old.bytesPerSample)
+                    plan.arenaBytesPerSample = o ? Int.max : max(plan.arenaBytesPerSample, end)
+                    p.note("placement \(old.name) moved to \(offset), arena_bytes_per_sample = \(plan.arenaBytesPerSample)")
+                }
+            case 10, 11, 12, 13:
+                guard let i = pick(plan.carry.count) else { break }
+                let old = plan.carry[i]
+                switch op {
+                case 10: plan.carry[i].from = name()
+                case 11: plan.carry[i].to = name()
+                case 12: plan.carry[i].initial = name()
+                default: plan.carry.remove(at: i)
+                }
+                let c = op == 13 ? nil : plan.carry[i]
+                p.note("carry \(old.from) -> \(old.to) (\(old.initial)) " + (c.map { "now \($0.from) -> \($0.to) (\($0.initial))" } ?? "removed"))
+            case 14:
+                let c = CarryBinding(from: name(), to: name(), initial: name())
+                plan.carry.append(c)
+                p.note("carry \(c.from) -> \(c.to) (\(c.initial)) added")
+            case 15:
+                if doc == nil { doc = JSONDoc(base.config) }
+                doc!.mutate(Int(p.byte()) % JSONDoc.configOps, &p, what: "plan config")
+            case 16:
+                doc = nil
+                plan.configJSON = "{}"
+                p.note("plan config = {} (none)")
+            default:
+                let n = Interesting.count(&p)
+                plan.identifiers = (0..<n).map { "p\($0)" }
+                p.note("identifiers: \(n)")
+            }
+            model.plan = plan
+        }
+        if let doc { model.plan.configJSON = doc.text() }
+        return (model, samples)
+    }
+
+    /// `trmg-plan`: the mutated model is written by TrmgWriter and read back by LoadedModel(bytes:);
+    /// if accepted, a session of batch 1 runs `samples` samples with the model's own step limit
+    /// (on an arena of at most `maxSteppedArenaBytes` per sample).
+    static func trmgPlan(_ bytes: [UInt8]) throws -> Bool {
+        var p = FuzzProgram(bytes)
+        let (mutated, samples) = mutatedTrmg(&p)
+        let model = try LoadedModel(bytes: try TrmgWriter.serialize(mutated))
+        let runner = try ACTRunner(session: Session(model: model, batch: 1, threads: 1))
+        guard model.plan.arenaBytesPerSample <= maxSteppedArenaBytes else { return true }
+        let tokens = (0..<samples * runner.seqLen).map { Int32($0 % max(1, runner.vocabIn)) }
+        let ids = (0..<samples).map { Int32($0 % max(1, runner.numPuzzleIds)) }
+        _ = try runner.run(tokens: tokens, puzzleIds: ids, count: samples)
+        return true
+    }
+}
