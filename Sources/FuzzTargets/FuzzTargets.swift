@@ -36,6 +36,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     /// Largest per-sample arena for which a target also runs ACT steps: keeps one input to milliseconds.
     static let maxSteppedArenaBytes = 1 << 20
+    /// Largest step (matrix-product FLOPs per sample) a structure-aware target runs: ~10 ms under ASan.
+    static let maxSteppedFlops = 1e8
 
     /// Caps the runtime's single allocations at 1 GiB, under libFuzzer's default 2 GiB malloc
     /// limit: a file that declares a bigger arena must be refused by the size checks, and any

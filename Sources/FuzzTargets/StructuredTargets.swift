@@ -390,7 +390,9 @@ extension FuzzTarget {
         } catch {
             fatalError("ckpt-config: the runtime refuses a model trm-compile wrote: \(error)")
         }
-        guard model.plan.arenaBytesPerSample <= maxSteppedArenaBytes else { return true }
+        // Within the caps a step may still be billions of FLOPs (seconds under ASan): bounded work,
+        // but no use to a fuzzer that needs milliseconds per input, so only small steps are run.
+        guard model.plan.arenaBytesPerSample <= maxSteppedArenaBytes, checkpoint.config.stepFlopsPerSample <= maxSteppedFlops else { return true }
         let runner = try ACTRunner(session: Session(model: model, batch: 1, threads: 1))
         let tokens = (0..<runner.seqLen).map { Int32($0 % max(1, runner.vocabIn)) }
         _ = try runner.run(tokens: tokens, puzzleIds: nil, count: 1, maxSteps: 1)
