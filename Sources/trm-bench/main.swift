@@ -68,6 +68,9 @@ runCommand("trm-bench") {
     guard let modelList = args.string("models") ?? (trainerPresets.isEmpty ? nil : "") else {
         throw UsageError("--models (or --trainer) is required")
     }
+    if let json = args.string("json") {
+        try OutputFile.checkOutputs([json], inputs: modelList.split(separator: ",").map(String.init))
+    }
     let batches = try list(args.string("batch"), default: [1, 8])
     let threadCounts = try list(args.string("threads"), default: [1, 2])
     let repeats = try args.int("repeat", in: 1...1000) ?? 3
