@@ -67,7 +67,13 @@ enum TrainCommand {
         if !resume, FileManager.default.fileExists(atPath: statePath) {
             throw UsageError("\(statePath) holds a saved run: pass --resume to continue it, or remove it to start over")
         }
-        try AtomicFile.checkWritable(output)
+        // The sidecars go next to -o, so -o must be a file path: never /dev/null.state beside a device.
+        let destination = try OutputFile.destination(of: output)
+        guard destination.isFile else {
+            throw UsageError("-o \(output) is \(destination.kindDescription); trm-train also writes \(statePath) and other files next to it, so -o must be a file")
+        }
+        let outputs = [output, statePath, metricsPath, curvePath]
+        try OutputFile.checkOutputs(outputs, inputs: ["data", "eval-data"].compactMap { args.string($0) })
         if let t = try args.int("threads", in: 1...1024) { BlasThreads.set(t) }
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
         let mambaInit = try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
@@ -154,13 +160,13 @@ enum TrainCommand {
                 try save()
             }
             if stopRequested != 0 {
-                printError("trm-train: interrupted at step \(run.step); saved \(output) and \(statePath) — rerun with --resume to continue")
+                printError("trm-train: interrupted at step \(run.step); saved \(outputs.joined(separator: ", ")) — rerun with --resume to continue")
                 exit(130)
             }
         }
         if run.step == firstStep { try save() }
         let seconds = Date().timeIntervalSince(start)
-        print("done: \(run.step) steps in \(formatDuration(seconds)); wrote \(output)"
+        print("done: \(run.step) steps in \(formatDuration(seconds)); wrote \(outputs.joined(separator: ", "))"
             + (lastEval.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
     }
 
