@@ -84,7 +84,7 @@ extension OutputFile {
     static func descriptorAlias(_ path: String) -> Int32? {
         var absolute = path
         if !absolute.hasPrefix("/") {
-            // Only a relative path inside /dev or /proc can be an alias: skip getcwd otherwise.
+            // A relative path is an alias only when the working directory is in /dev or /proc.
             guard let cwd = currentDirectory(), cwd.hasPrefix("/dev") || cwd.hasPrefix("/proc") else { return nil }
             absolute = cwd + "/" + absolute
         }
