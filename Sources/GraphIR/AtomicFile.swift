@@ -1,67 +1,30 @@
 import Foundation
 
-/// Whole-file reads and atomic writes (temp file in the same directory + fsync + rename), so an
-/// interrupted write never leaves a half-written file under the final name.
+/// Whole-file reads, and writes by the output policy of `OutputFile`: a regular file is replaced
+/// atomically (temp file in the same directory + fsync + rename), so an interrupted write never
+/// leaves a half-written file under the final name; links are followed; devices, FIFOs and
+/// `/dev/stdout` are written in place. Every trm file writer comes through here.
 public enum AtomicFile {
-    /// Writes `bytes` to `path` atomically.
+    /// Writes `bytes` to `path` (see `OutputFile`).
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        try bytes.withUnsafeBytes { try write(chunks: [$0], to: path) }
+        try bytes.withUnsafeBytes { try OutputFile.write(chunks: [$0], to: path) }
     }
 
-    /// Writes the concatenation of `chunks` to `path` atomically. SIGINT, SIGTERM and SIGHUP are
-    /// held back until the file is complete under its final name (or its temp file is removed), so
-    /// Ctrl-C never leaves a stray temp file; only SIGKILL can, and that file is hidden.
+    /// Writes the concatenation of `chunks` to `path`. When a regular file is replaced, SIGINT,
+    /// SIGTERM and SIGHUP are held back until the file is complete under its final name (or its
+    /// temp file is removed), so Ctrl-C never leaves a stray temp file; only SIGKILL can, and that
+    /// file is hidden.
     public static func write(chunks: [UnsafeRawBufferPointer], to path: String) throws {
-        try InterruptDeferral.run { try writeUninterrupted(chunks: chunks, to: path) }
+        try OutputFile.write(chunks: chunks, to: path)
     }
 
-    private static func writeUninterrupted(chunks: [UnsafeRawBufferPointer], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw TRMError(.io, "cannot write \(path): directory \(dir) does not exist")
-        }
-        let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw TRMError(.io, "cannot create \(temp): \(String(cString: strerror(errno)))") }
-        var ok = false
-        defer {
-            if !ok { unlink(temp) }
-        }
-        do {
-            defer { close(fd) }
-            for chunk in chunks {
-                var done = 0
-                while done < chunk.count {
-                    let n = Foundation.write(fd, chunk.baseAddress! + done, chunk.count - done)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw TRMError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
-                    }
-                    done += n
-                }
-            }
-            guard fsync(fd) == 0 else { throw TRMError(.io, "cannot sync \(path): \(String(cString: strerror(errno)))") }
-        }
-        guard rename(temp, path) == 0 else {
-            throw TRMError(.io, "cannot rename \(temp) to \(path): \(String(cString: strerror(errno)))")
-        }
-        ok = true
+    /// Fails early, before a long computation, when `path` could not be written (see
+    /// `OutputFile.checkWritable`; commands with inputs use `OutputFile.checkOutputs`).
+    public static func checkWritable(_ path: String) throws {
+        try OutputFile.checkWritable(path)
     }
 
     /// Reads a whole file, refusing files larger than `limit` bytes before reading them.
-    /// Fails early, before a long computation, when `path` could not be written: its directory is
-    /// missing or not writable.
-    public static func checkWritable(_ path: String) throws {
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw TRMError(.io, "cannot write \(path): directory \(dir) does not exist")
-        }
-        guard FileManager.default.isWritableFile(atPath: dir) else { throw TRMError(.io, "cannot write \(path): directory \(dir) is not writable") }
-    }
-
     public static func read(_ path: String, limit: Int) throws -> [UInt8] {
         var st = stat()
         guard stat(path, &st) == 0 else {

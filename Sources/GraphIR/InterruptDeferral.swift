@@ -52,3 +52,32 @@ enum InterruptDeferral {
         if pending != 0 { raise(pending) }
     }
 }
+
+/// Ignores SIGPIPE while an output is written in place (a FIFO, a pipe behind `/dev/stdout`), so a
+/// reader that goes away gives the writer EPIPE, reported as an error, instead of killing the
+/// process with no message. The previous action is restored afterwards; nested and concurrent
+/// uses share one ignore.
+enum BrokenPipe {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var depth = 0
+    nonisolated(unsafe) private static var previous = sigaction()
+
+    static func ignored<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        depth += 1
+        if depth == 1 {
+            var ignore = sigaction()
+            ignore.__sigaction_handler.sa_handler = SIG_IGN
+            sigemptyset(&ignore.sa_mask)
+            sigaction(SIGPIPE, &ignore, &previous)
+        }
+        lock.unlock()
+        defer {
+            lock.lock()
+            depth -= 1
+            if depth == 0 { sigaction(SIGPIPE, &previous, nil) }
+            lock.unlock()
+        }
+        return try body()
+    }
+}

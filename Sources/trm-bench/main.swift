@@ -73,6 +73,9 @@ runCommand("trm-bench") {
     if args.string("models") != nil, modelPaths.contains(where: \.isEmpty) {
         throw UsageError("--models: give comma-separated .trmg files, got '\(modelList)'")
     }
+    if let json = args.string("json") {
+        try OutputFile.checkOutputs([json], inputs: modelPaths)
+    }
     let batches = try list(args.string("batch"), default: [1, 8])
     let threadCounts = try list(args.string("threads"), default: [1, 2])
     let repeats = try args.int("repeat", in: 1...1000) ?? 3

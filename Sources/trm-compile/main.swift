@@ -32,6 +32,7 @@ runCommand("trm-compile") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one checkpoint path") }
     guard let output = args.string("output") else { throw UsageError("-o/--output is required") }
+    try OutputFile.checkOutputs([output], inputs: [args.positional[0]])
     let start = Date()
     let checkpoint = try Checkpoint.read(path: args.positional[0])
     let (model, r) = try TRMCompiler.compile(checkpoint, fuse: !args.has("no-fuse"))

@@ -45,7 +45,7 @@ enum GenerateCommand {
         let threads = try args.int("threads", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
         let maxAttempts = try args.int("max-attempts", in: 1...100_000_000)
         let quiet = args.has("quiet")
-        try AtomicFile.checkWritable(output)
+        try OutputFile.checkOutputs([output], inputs: [])
 
         let progress = Progress(total: count, unit: "\(task.rawValue)s", quiet: quiet)
         let bytes: [UInt8]

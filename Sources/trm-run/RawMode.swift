@@ -8,6 +8,13 @@ enum RawMode {
     static func run(_ args: Arguments, model: LoadedModel, common: RunSettings) throws {
         guard let inputs = args.string("inputs") else { throw UsageError("--inputs tokens.npy or --task is required") }
         guard let outDir = args.string("out") else { throw UsageError("--out DIR is required with --inputs") }
+        let files = ["logits.npy", "preds.npy", "q_halt.npy", "steps.npy"].map { outDir + "/" + $0 }
+        // The directory is created after the run; files already in it must not be the inputs.
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outDir, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw TRMError(.invalidInput, "--out \(outDir) is not a directory") }
+            try OutputFile.checkOutputs(files, inputs: [args.positional[0], inputs] + [args.string("puzzle-ids")].compactMap { $0 })
+        }
         let (tokens, shape) = try Npy.readInt32(path: inputs, what: "tokens")
         let signature = try model.stepSignature()
         guard shape.count == 2, shape[1] == signature.seqLen else {
@@ -27,15 +34,15 @@ enum RawMode {
                                     progress: progress.update)
         progress.finish()
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        try Npy.write(.float32(result.logits), shape: [n, runner.seqLen, runner.vocabOut], to: outDir + "/logits.npy")
-        try Npy.write(.int32(result.preds), shape: [n, runner.seqLen], to: outDir + "/preds.npy")
-        try Npy.write(.float32(result.qHalt), shape: [n], to: outDir + "/q_halt.npy")
-        try Npy.write(.int32(result.steps), shape: [n], to: outDir + "/steps.npy")
+        try Npy.write(.float32(result.logits), shape: [n, runner.seqLen, runner.vocabOut], to: files[0])
+        try Npy.write(.int32(result.preds), shape: [n, runner.seqLen], to: files[1])
+        try Npy.write(.float32(result.qHalt), shape: [n], to: files[2])
+        try Npy.write(.int32(result.steps), shape: [n], to: files[3])
         if common.profile { printProfile(runner.session) }
         if !common.quiet {
             print(String(format: "%d samples, batch %d, %d threads, %@ halting: %d batch steps in %.2f s (%.2f samples/s); wrote %@",
                          n, runner.session.batch, common.threads, common.halting.rawValue, result.batchSteps, progress.seconds,
-                         Double(n) / max(progress.seconds, 1e-9), outDir))
+                         Double(n) / max(progress.seconds, 1e-9), files.joined(separator: ", ")))
         }
     }
 

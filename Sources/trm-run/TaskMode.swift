@@ -7,7 +7,9 @@ import Tasks
 /// `trm-run model.trmg --task T`: queries in full batches through the ACT loop, voting, pass@K.
 enum TaskMode {
     static func run(_ args: Arguments, model: LoadedModel, settings: RunSettings) throws {
-        // Every option is checked before the first query runs.
+        // Every option and output is checked before the first query runs.
+        try OutputFile.checkOutputs([args.string("json"), args.string("submission")].compactMap { $0 },
+                                    inputs: [args.positional[0]] + [args.string("data")].compactMap { $0 })
         let ks = try parseKs(args.string("k"))
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
         let showCount = try args.int("show", in: 0...Int.max) ?? 0

@@ -30,6 +30,7 @@ enum InitCommand {
         guard let preset = try args.choice("preset", Preset.self) else { throw UsageError("--preset is required") }
         guard let task = try args.choice("task", TaskKind.self) else { throw UsageError("--task is required") }
         guard let output = args.string("output") else { throw UsageError("-o/--output is required") }
+        try OutputFile.checkOutputs([output], inputs: [])
         let (config, grid) = try ModelOptions.config(args, preset: preset, task: task)
         let mambaInit = try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
         let seed = try args.int("seed", in: 0...Int.max) ?? 0

@@ -71,7 +71,13 @@ enum TrainCommand {
         let checkpointEveryOption = try args.int("checkpoint-every", in: 1...Int.max)
         let logEvery = try args.int("log-every", in: 1...Int.max) ?? 10
         _ = try ModelOptions.config(args, preset: preset, task: task)
-        try AtomicFile.checkWritable(output)
+        // The sidecars go next to -o, so -o must be a file path: never /dev/null.state beside a device.
+        let destination = try OutputFile.destination(of: output)
+        guard destination.isFile else {
+            throw UsageError("-o \(output) is \(destination.kindDescription); trm-train also writes \(statePath) and other files next to it, so -o must be a file")
+        }
+        let outputs = [output, statePath, metricsPath, curvePath]
+        try OutputFile.checkOutputs(outputs, inputs: ["data", "eval-data"].compactMap { args.string($0) })
         // One trainer per output: the lock is taken before the saved state is looked at.
         let lock = try RunLock(output: output)
         defer { lock.release() }
@@ -187,7 +193,7 @@ enum TrainCommand {
                     printError("trm-train: interrupted at step \(run.step) and could not save it; \(savedNote)")
                     exit(1)
                 }
-                printError("trm-train: interrupted at step \(run.step); saved \(output) and \(statePath) — rerun with --resume to continue")
+                printError("trm-train: interrupted at step \(run.step); saved \(outputs.joined(separator: ", ")) — rerun with --resume to continue")
                 exit(130)
             }
         }
@@ -197,7 +203,7 @@ enum TrainCommand {
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        print("done: \(run.step) steps in \(formatDuration(seconds)); wrote \(output)"
+        print("done: \(run.step) steps in \(formatDuration(seconds)); wrote \(outputs.joined(separator: ", "))"
             + (lastEval.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
     }
 
