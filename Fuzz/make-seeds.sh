@@ -67,6 +67,6 @@ seed ckpt-config/mamba-bidirectional '\x01\x00\x15\x4e'    # tr-mamba2attn: set 
 seed ckpt-config/rope-theta-exponent '\x00\x00\x0d\x2b'    # set rope_theta = 1e6
 seed ckpt-config/refit-hidden-64 '\x00\x00\x00\x0b\x09'    # set hidden = 64, then refit the tensors to the config
 seed trmg-plan/two-samples '\x04'
-seed trmg-plan/halt-3 '\x00\x00\x04'                       # halt_max_steps = 3
-seed trmg-plan/plan-config-halt-3 '\x00\x0f\x00\x06\x04'   # the plan's config JSON: halt_max_steps = 3
+# halt_max_steps = 3 in the plan and in its config JSON (the loader wants them equal)
+seed trmg-plan/halt-3 '\x00\x00\x04\x0f\x00\x06\x04'
 seed trmg-plan/identifiers-1 '\x00\x11\x01'                # one identifier
