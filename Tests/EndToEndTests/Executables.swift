@@ -18,10 +18,16 @@ enum Executables {
         var stderr: String
     }
 
-    static func run(_ tool: String, _ args: [String]) throws -> Result {
+    /// Runs `tool` with `args`; `environment` sets (or, with nil, removes) variables of the child's.
+    static func run(_ tool: String, _ args: [String], environment: [String: String?] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = directory.appendingPathComponent(tool)
         p.arguments = args
+        if !environment.isEmpty {
+            var env = ProcessInfo.processInfo.environment
+            for (k, v) in environment { env[k] = v }
+            p.environment = env
+        }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

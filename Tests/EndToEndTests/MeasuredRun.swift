@@ -22,6 +22,16 @@ struct MeasuredRun {
         try Child(tool, args, shellPrefix: shellPrefix, environment: environment).wait(deadline: deadline)
     }
 
+    /// Polls for `path` to exist, up to `seconds`.
+    static func waitForFile(_ path: String, seconds: Double = 60) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if FileManager.default.fileExists(atPath: path) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     /// A started child process; `wait` collects it.
     final class Child {
         let pid: pid_t

@@ -166,6 +166,22 @@ import Testing
         let dir = try Executables.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/m.ckpt"
+        let child = try MeasuredRun.Child("trm-train", Self.train + ["--steps", "100000", "--checkpoint-every", "1", "--eval-every", "0", "-o", out])
+        try #require(MeasuredRun.waitForFile(out + ".state"), "trm-train never saved: \(child.stderrSoFar)")
+        kill(child.pid, SIGINT)
+        let r = child.wait(deadline: 60)
+        try #require(!r.timedOut, "trm-train did not stop within 60 s of SIGINT")
+        let stderr = r.stderr
+        #expect(r.status == 130, "exit \(r.status): \(stderr)")
+        let files = [out, out + ".state", out + ".metrics.jsonl", out + ".curve.svg"]
+        #expect(r.stdout.contains("wrote " + files.joined(separator: ", ")), "\(r.stdout)")
+        for file in files { #expect(Self.kind(file) == S_IFREG, "\(file)") }
+    }
+
+    @Test func interruptedTrainingSaysWhichFilesItSaved() throws {
+        let dir = try Executables.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/m.ckpt"
         let pid = try Self.spawn("trm-train", Self.train + ["--steps", "100000", "--checkpoint-every", "1", "--eval-every", "0", "-o", out],
                                  stdout: dir + "/stdout.txt", stderr: dir + "/stderr.txt")
         var status: Int32 = 0, reaped = false
@@ -186,34 +202,6 @@ import Testing
         let files = [out, out + ".state", out + ".metrics.jsonl", out + ".curve.svg"]
         #expect(stderr.contains("saved " + files.joined(separator: ", ") + " — rerun with --resume"), "\(stderr)")
         for file in files { #expect(Self.kind(file) == S_IFREG, "\(file)") }
-    }
-
-    /// Starts `tool` with no signal blocked and default actions, output into files. Not `Process`:
-    /// a child inherits the spawning thread's signal mask, and the test runner's worker threads
-    /// block SIGINT, so a child started from them could never be interrupted.
-    static func spawn(_ tool: String, _ args: [String], stdout: String, stderr: String) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t(), defaults = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&defaults)
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, sig) }
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let path = Executables.directory.appendingPathComponent(tool).path
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw TRMError(.io, "posix_spawn \(path): \(String(cString: strerror(rc)))") }
-        return pid
     }
 
     @Test func generateWritesDevicesAndFifosInPlace() throws {

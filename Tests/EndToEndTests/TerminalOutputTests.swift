@@ -42,20 +42,7 @@ import Testing
 
     /// Runs `tool` with `NO_COLOR` set to `noColor` (nil: removed) in its environment.
     static func run(_ tool: String, _ args: [String], noColor: String?) throws -> Executables.Result {
-        let p = Process()
-        p.executableURL = Executables.directory.appendingPathComponent(tool)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = noColor
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return .init(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try Executables.run(tool, args, environment: ["NO_COLOR": noColor])
     }
 
     @Test func showEscapesNamesAndColoursOnlyWhenAsked() throws {

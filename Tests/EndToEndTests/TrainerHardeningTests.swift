@@ -9,16 +9,6 @@ import Testing
                        "--h-cycles", "1", "--l-cycles", "1", "--halt-max-steps", "2", "--batch", "4", "--train-count", "64",
                        "--eval-count", "0", "--threads", "1", "-q"]
 
-    /// Polls for `path` up to `seconds`.
-    static func waitFor(_ path: String, seconds: Double = 60) -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if FileManager.default.fileExists(atPath: path) { return true }
-            usleep(20_000)
-        }
-        return false
-    }
-
     /// Defect 7: a second trainer on the same output is refused, naming the first one's PID.
     @Test func secondTrainerOnTheSameOutputIsRefused() throws {
         let dir = try Executables.temporaryDirectory()
@@ -26,12 +16,12 @@ import Testing
         let out = dir + "/m.ckpt"
         let first = try MeasuredRun.Child("trm-train", Self.tiny + ["--steps", "1000000", "--checkpoint-every", "50", "-o", out])
         defer { kill(first.pid, SIGKILL) }
-        #expect(Self.waitFor(out + ".lock"), "the first trainer never took its lock: \(first.stderrSoFar)")
+        #expect(MeasuredRun.waitForFile(out + ".lock"), "the first trainer never took its lock: \(first.stderrSoFar)")
         let second = try MeasuredRun.run("trm-train", Self.tiny + ["--steps", "10", "-o", out], deadline: 60)
         #expect(second.status == 1, "second trainer: exit \(second.status): \(second.stderr)")
         #expect(second.stderr.contains("PID \(first.pid)"), "\(second.stderr)")
         // The first one is unaffected: stopped by its PID, it saves and says how to resume.
-        #expect(Self.waitFor(out + ".state"))
+        #expect(MeasuredRun.waitForFile(out + ".state"))
         kill(first.pid, SIGTERM)
         let r = first.wait(deadline: 60)
         #expect(r.status == 130, "first trainer: exit \(r.status): \(r.stderr)")
