@@ -62,7 +62,7 @@ runCommand("trm-run") {
     let settings = RunSettings(batch: try args.int("batch", in: 1...4096) ?? 8,
                                threads: try args.int("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount,
                                halting: try args.choice("halting", Halting.self) ?? .fixed,
-                               steps: try args.int("steps", in: 1...1024), quiet: args.has("quiet"), profile: args.has("profile"),
+                               steps: try args.int("steps", in: 1...ModelLimits.maxHaltSteps), quiet: args.has("quiet"), profile: args.has("profile"),
                                colour: try ColorChoice.forStandardOutput(args))
     if args.string("task") != nil, args.string("inputs") != nil { throw UsageError("use either --task or --inputs, not both") }
     let model = try LoadedModel(path: args.positional[0])

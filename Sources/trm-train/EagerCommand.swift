@@ -50,7 +50,7 @@ enum EagerCommand {
             }
             ids = v
         }
-        let steps = try args.int("steps", in: 1...100_000) ?? config.haltMaxSteps
+        let steps = try args.int("steps", in: 1...ModelLimits.maxHaltSteps) ?? config.haltMaxSteps
         let batch = min(try args.int("batch", in: 1...4096) ?? 8, max(n, 1))
         let model = EagerModel(checkpoint: ckpt, batch: batch)
         let (logits, qHalt) = model.solveAll(tokens: tokens, puzzleIds: ids, count: n, steps: steps)

@@ -31,9 +31,9 @@ enum ModelOptions {
         o.hidden = try args.int("hidden", in: 1...65536)
         o.heads = try args.int("heads", in: 1...4096)
         o.expansion = try args.double("expansion", in: 0.01...64)
-        o.hCycles = try args.int("h-cycles", in: 1...1024)
-        o.lCycles = try args.int("l-cycles", in: 1...1024)
-        o.haltMaxSteps = try args.int("halt-max-steps", in: 1...1024)
+        o.hCycles = try args.int("h-cycles", in: 1...ModelLimits.maxCycles)
+        o.lCycles = try args.int("l-cycles", in: 1...ModelLimits.maxCycles)
+        o.haltMaxSteps = try args.int("halt-max-steps", in: 1...ModelLimits.maxHaltSteps)
         o.puzzleEmbLen = try args.int("puzzle-emb-len", in: 0...4096)
         o.numPuzzleIds = try args.int("num-puzzle-ids", in: 1...(1 << 26))
         o.posEncodings = try args.choice("pos-encodings", PosEncodingChoice.self)?.value
