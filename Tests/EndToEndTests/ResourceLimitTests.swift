@@ -41,6 +41,20 @@ import Testing
         print("\(what): refused in \(String(format: "%.2f", r.seconds)) s, peak RSS \(r.maxRSSBytes >> 20) MiB")
     }
 
+    /// The measurement itself can fail: initialising a 61-million-parameter model (about 245 MB of
+    /// weights, held twice while written) is seen above the bound, refusing a file below it.
+    @Test func peakMemoryIsTheToolsOwn() throws {
+        let dir = try Executables.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let big = try MeasuredRun.run("trm-train", ["init", "--preset", "trm-attn", "--task", "arc", "--hidden", "1536", "--heads", "12",
+                                                    "-o", dir + "/big.ckpt"], deadline: 120)
+        #expect(big.status == 0, "\(big.stderr)")
+        #expect(big.maxRSSBytes > Self.smallRSS, "a 245 MB model measured at \(big.maxRSSBytes >> 20) MiB")
+        let small = try MeasuredRun.run("trm-info", [dir + "/missing.ckpt"], deadline: 30)
+        #expect(small.status == 1 && small.maxRSSBytes < Self.smallRSS, "trm-info on a missing file: \(small.maxRSSBytes >> 20) MiB")
+        print("peak RSS: initialising a 61M-parameter model \(big.maxRSSBytes >> 20) MiB, a refused file \(small.maxRSSBytes >> 20) MiB")
+    }
+
     /// Defect 3: H_cycles = L_cycles = 1e6 (and 200 × 200) in a 2 MB checkpoint.
     @Test func hugeCyclesAreRefusedBeforeAnyWork() throws {
         let (dir, ckpt, _) = try Self.model()
