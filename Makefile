@@ -141,7 +141,7 @@ ASAN_BUILD := -c release --scratch-path .build-asan --sanitize address -Xcc -fsa
 test-asan: deps data
 	$(SWIFT) build $(ASAN_BUILD) --build-tests
 	rm -rf $(CURDIR)/.build-asan/fixtures
-	TRM_FIXTURES=$(CURDIR)/.build-asan/fixtures ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
+	TRM_SANITIZED=address TRM_FIXTURES=$(CURDIR)/.build-asan/fixtures ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(SWIFT) test $(ASAN_BUILD) --skip-build
 
 # The C API under ThreadSanitizer: examples/c/threads.c, one model shared by 4 threads, a session each.
