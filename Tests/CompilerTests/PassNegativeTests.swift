@@ -75,13 +75,14 @@ import Testing
         return chain
     }
 
-    /// Runs `pass` (with the verifier) and checks the outputs match the graph before it.
+    /// Runs `pass` (with the verifier) and checks the outputs match the graph before it; nil (and
+    /// an issue recorded) when the pass leaves an invalid graph.
     @discardableResult
-    static func runChecked(_ graph: Graph, _ pass: GraphPass, _ what: String) throws -> Graph {
+    static func runChecked(_ graph: Graph, _ pass: GraphPass, _ what: String) throws -> Graph? {
         let after: Graph
         do { after = try PassPipeline.run(graph, passes: [pass]) } catch {
             Issue.record("\(what): \(pass.name) left an invalid graph: \(error)")
-            throw error
+            return nil
         }
         let diff = GraphRunner.maxDifference(try GraphRunner.run(graph), try GraphRunner.run(after))
         #expect(diff <= 1e-4, "\(what): \(pass.name) changed outputs by \(diff)")
@@ -107,7 +108,7 @@ import Testing
             for blocker in Blocker.allCases {
                 let what = "\(fusion) with \(node.op.name) '\(node.outputs[0])' \(blocker.rawValue)"
                 let g = try Self.blocked(before, node.outputs[0], blocker)
-                let after = try Self.runChecked(g, fusion.pass, what)
+                guard let after = try Self.runChecked(g, fusion.pass, what) else { continue }
                 #expect(after.nodes.filter(fusion.made).count == count - 1, "\(what): \(after.nodes.filter(fusion.made).count) of \(count) fused")
                 #expect(after.nodes.contains { $0.name == node.name }, "\(what): the \(node.op.name) was removed")
                 #expect(after.nodes.first { $0.name == target }?.op == original.op, "\(what): \(target) was fused")
@@ -168,7 +169,7 @@ import Testing
     @Test(arguments: AttentionVariant.allCases)
     func attentionVariants(_ variant: AttentionVariant) throws {
         let before = try Self.attentionGraph(variant)
-        let after = try Self.runChecked(before, AttentionFusion(), "attention \(variant.rawValue)")
+        let after = try #require(try Self.runChecked(before, AttentionFusion(), "attention \(variant.rawValue)"))
         if variant.fuses {
             #expect(after.opHistogram["FusedAttention"] == 1 && after.opHistogram["Attention"] == nil, "\(after.opHistogram)")
         } else {
@@ -178,6 +179,8 @@ import Testing
 
     // MARK: Mamba-2
 
+    /// widerProjection and dtBiasPerToken, like a SiLU output that is a graph output (above), were
+    /// fused before the pass checked them, leaving a graph the verifier refuses.
     enum Mamba2Variant: String, CaseIterable {
         /// The positive twin: the chain the lowering emits.
         case fusable
@@ -236,7 +239,7 @@ import Testing
     @Test(arguments: Mamba2Variant.allCases)
     func mamba2Variants(_ variant: Mamba2Variant) throws {
         let before = try Self.mamba2Graph(variant)
-        let after = try Self.runChecked(before, Mamba2ScanGateFusion(), "mamba2 \(variant.rawValue)")
+        let after = try #require(try Self.runChecked(before, Mamba2ScanGateFusion(), "mamba2 \(variant.rawValue)"))
         if variant.fuses {
             #expect(after.opHistogram["Mamba2ScanGate"] == 1 && after.opHistogram["SSMScan"] == nil, "\(after.opHistogram)")
         } else {
@@ -255,7 +258,7 @@ import Testing
         let bias = try b.constant("bias", bDims, SampleGraphs.values(bDims.reduce(1, *), seed: 5))
         try b.add(.rmsNorm(eps: 1e-5), [try b.add(.add, [x, bias])], name: "out")
         try b.output("out")
-        let after = try Self.runChecked(try b.build(), AddRMSNormFusion(), "add-rmsnorm b \(bDims)")
+        let after = try #require(try Self.runChecked(try b.build(), AddRMSNormFusion(), "add-rmsnorm b \(bDims)"))
         #expect(after.opHistogram == ["AddRMSNorm": 1])
     }
 
@@ -269,7 +272,7 @@ import Testing
         try b.output("twice")
         try b.output("plain")
         let before = try b.build()
-        let after = try Self.runChecked(before, MatMulEpilogueFusion(), "swiglu over an epilogue")
+        let after = try #require(try Self.runChecked(before, MatMulEpilogueFusion(), "swiglu over an epilogue"))
         #expect(after == before)
     }
 
@@ -289,7 +292,7 @@ import Testing
         try b.output("constant_out")
         var before = try b.build()
         if let blocker { before = try Self.blocked(before, "looked", blocker) }
-        let after = try Self.runChecked(before, ConstantFolding(), "folding with \(blocker?.rawValue ?? "no blocker")")
+        let after = try #require(try Self.runChecked(before, ConstantFolding(), "folding with \(blocker?.rawValue ?? "no blocker")"))
         #expect(after.nodes.contains { $0.outputs == ["constant_out"] && $0.op == .exp }, "the constant graph output was folded away")
         #expect(after.initializer(named: "constant_out") == nil)
         let moved = after.initializers.contains { $0.name.hasPrefix("table*") }
@@ -308,7 +311,7 @@ import Testing
         try b.add(.silu, [try b.add(.mul, [live, try b.constant("dead_w", [4], [1, 1, 1, 1])])], name: "dead")
         try b.output("out")
         let before = try b.build()
-        let after = try Self.runChecked(before, DeadCodeElimination(), "dce")
+        let after = try #require(try Self.runChecked(before, DeadCodeElimination(), "dce"))
         #expect(after.nodes.map(\.op.name) == ["RoPETable", "Add", "Mul"])
         #expect(after.initializers.map(\.name) == ["gain"])
     }
