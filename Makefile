@@ -13,7 +13,7 @@ APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler libopenblas-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps system-deps python-deps build test test-swift test-tools check-large data demo bench proto clean \
+.PHONY: all deps system-deps python-deps build test test-swift test-tools fixtures check-large data demo bench proto clean \
         fuzz fuzz-build fuzz-smoke fuzz-seeds test-asan test-tsan
 
 all: build
@@ -45,11 +45,19 @@ test: deps data
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-tsan
 
+# The Swift suite also writes the .trmg files tools/tests reads into $(FIXTURES) (TRM_FIXTURES): the
+# writer tests write and check them on every run, into a temporary directory when it is unset.
 test-swift:
 	rm -rf $(FIXTURES)
 	TRM_FIXTURES=$(FIXTURES) $(SWIFT) test $(RELEASE)
 
-# Includes the ARC-size runtime vs onnxruntime check (about 2 minutes on 2 cores).
+# Only the fixture writers (TrmgFileTests, OnnxFunctionTests), for a test-tools run on its own.
+fixtures:
+	rm -rf $(FIXTURES)
+	TRM_FIXTURES=$(FIXTURES) $(SWIFT) test $(RELEASE) --filter 'GraphIRTests\.(TrmgFileTests|OnnxFunctionTests)'
+
+# Includes the ARC-size runtime vs onnxruntime check (about 2 minutes on 2 cores). Reads the
+# fixtures test-swift (or `make fixtures`) wrote.
 test-tools:
 	TRM_LARGE=1 TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q tools/tests
 

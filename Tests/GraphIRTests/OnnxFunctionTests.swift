@@ -129,13 +129,14 @@ import Testing
         return try b.build()
     }
 
-    /// Writes `onnx_variants.trmg` for tools/tests/test_function_bodies.py (when TRM_FIXTURES is set).
+    /// Writes `onnx_variants.trmg` for tools/tests/test_function_bodies.py (into TRM_FIXTURES, or a
+    /// temporary directory when it is unset) and checks what it wrote.
     @Test func writeVariantFixture() throws {
         let graph = try Self.variants()
         let set = try OnnxFunctions.generate(for: graph)
         #expect(set.functions.contains { $0.overload == "heads=4;head_dim=2;d_state=3;groups=2;reverse=1" })
-        guard let dir = ProcessInfo.processInfo.environment["TRM_FIXTURES"] else { return }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try TrmgWriter.write(TrmgModel(graph: graph), to: dir + "/onnx_variants.trmg")
+        try InteropFixtures.withDirectory { dir in
+            try InteropFixtures.write(TrmgModel(graph: graph), "onnx_variants.trmg", in: dir)
+        }
     }
 }

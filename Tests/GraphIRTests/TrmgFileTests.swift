@@ -111,11 +111,38 @@ import Testing
         #expect(throws: TRMError.self) { try TrmgReader.parse(bytes) }
     }
 
-    /// Writes the fixtures that `tools/tests` checks with onnx (when TRM_FIXTURES names a directory).
+    /// Writes the fixtures that `tools/tests` checks with onnx, and checks them: every run writes them
+    /// (into TRM_FIXTURES, or a temporary directory when it is unset), so this test never skips.
     @Test func writeInteropFixtures() throws {
-        guard let dir = ProcessInfo.processInfo.environment["TRM_FIXTURES"] else { return }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try TrmgWriter.write(Self.sampleModel(), to: dir + "/every_op.trmg")
-        try TrmgWriter.write(TrmgModel(graph: SampleGraphs.tiny()), to: dir + "/tiny.trmg")
+        try InteropFixtures.withDirectory { dir in
+            try InteropFixtures.write(Self.sampleModel(), "every_op.trmg", in: dir)
+            try InteropFixtures.write(TrmgModel(graph: SampleGraphs.tiny()), "tiny.trmg", in: dir)
+        }
+    }
+}
+
+/// Where the fixture-writing tests put the `.trmg` files tools/tests reads (tools/tests/conftest.py):
+/// the directory TRM_FIXTURES names (`make test-swift` and `make fixtures` set it), or else a fresh
+/// temporary directory removed afterwards. Either way the files are written and read back, so a
+/// writer test checks something on every run instead of passing without doing anything.
+enum InteropFixtures {
+    static func withDirectory(_ body: (String) throws -> Void) throws {
+        let fm = FileManager.default
+        let configured = ProcessInfo.processInfo.environment["TRM_FIXTURES"].flatMap { $0.isEmpty ? nil : $0 }
+        let dir = configured ?? fm.temporaryDirectory.appendingPathComponent("trm-fixtures-\(UUID())").path
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if configured == nil { try? fm.removeItem(atPath: dir) } }
+        try body(dir)
+    }
+
+    /// Writes `model` to `dir/name`, then checks the file holds exactly its serialisation and parses
+    /// back to the same model.
+    static func write(_ model: TrmgModel, _ name: String, in dir: String) throws {
+        let path = dir + "/" + name
+        try TrmgWriter.write(model, to: path)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(!bytes.isEmpty, "\(path) is empty")
+        #expect(bytes == (try TrmgWriter.serialize(model)), "\(path) is not the model's serialisation")
+        #expect(try TrmgReader.parse(bytes) == model, "\(path) does not read back as the model written")
     }
 }

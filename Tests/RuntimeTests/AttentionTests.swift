@@ -78,10 +78,6 @@ import GraphIR
             } } }
         }
         let expected = Self.reference(qkv: qkv, cos: rope ? cos : nil, sin: rope ? sin : nil, batch: batch, seq: seq, heads: heads, d: d)
-        var num = 0.0, den = 0.0
-        for (a, b) in zip(out, expected) { num += Double(a - b) * Double(a - b); den += Double(b) * Double(b) }
-        let nmse = num / max(den, 1e-30)
-        #expect(out.allSatisfy { $0.isFinite })
-        #expect(nmse < 1e-10, "d \(d) seq \(seq) rope \(rope): NMSE \(nmse)")
+        KernelCheck.expectClose(out, expected.map(Double.init), "d \(d) seq \(seq) rope \(rope)")
     }
 }
