@@ -30,7 +30,11 @@ typedef enum {
     TRM_ERR_MALFORMED_MODEL = 2,  /* the .trmg failed validation */
     TRM_ERR_IO = 3,               /* the file could not be read */
     TRM_ERR_INVALID_INPUT = 4,    /* tokens or puzzle ids out of range, wrong counts */
-    TRM_ERR_OUT_OF_MEMORY = 5,
+    TRM_ERR_OUT_OF_MEMORY = 5,    /* memory, address space or threads could not be had: an allocation
+                                   * over the memory available (a model's weights, a session's
+                                   * arena for its batch), one the system refused (ulimit -v), no
+                                   * room for OpenBLAS's buffers, a worker thread that could not
+                                   * start; the process goes on and smaller requests may succeed */
     TRM_ERR_INTERNAL = 6
 } trm_status;
 

@@ -12,6 +12,9 @@ public struct TRMError: Error, CustomStringConvertible, Equatable, Sendable {
         case invalidInput
         /// A file-system operation that failed.
         case io
+        /// Memory, address space or threads that could not be had: an allocation over the
+        /// available-memory limit or refused by the system, or a thread that could not be started.
+        case outOfMemory
     }
 
     public var kind: Kind

@@ -38,6 +38,7 @@ func guarded(_ body: () throws -> Void) -> Int32 {
         case .malformedFile, .invalidGraph, .invalidConfig: return Status.malformedModel.rawValue
         case .io: return Status.io.rawValue
         case .invalidInput: return Status.invalidInput.rawValue
+        case .outOfMemory: return Status.outOfMemory.rawValue
         }
     } catch {
         LastError.set("\(error)")

@@ -2,16 +2,42 @@ import Foundation
 import GraphIR
 import Runtime
 
-/// Writes the model's sizes into a trm_model_info (six int32 fields, in header order).
+/// `trm_model_info` of include/trm_runtime.h: six `int32_t` fields, in the header's order. The C
+/// struct has no padding (every field is 4-byte aligned), and Swift lays out a struct of
+/// same-sized trivial fields in declaration order with the same offsets; `layoutMatchesHeader`
+/// checks that once, so a field added on one side only fails loudly instead of writing past the
+/// caller's struct.
+struct TRMModelInfo {
+    var seqLen: Int32
+    var vocab: Int32
+    var numPuzzleIds: Int32
+    var haltMaxSteps: Int32
+    var hidden: Int32
+    var fullSeqLen: Int32
+
+    /// The header's field count and width: sizeof(trm_model_info) == 6 * sizeof(int32_t).
+    static let headerFields = 6
+    static let layoutMatchesHeader =
+        MemoryLayout<TRMModelInfo>.size == headerFields * 4 && MemoryLayout<TRMModelInfo>.stride == headerFields * 4
+        && MemoryLayout<TRMModelInfo>.alignment == 4 && MemoryLayout<TRMModelInfo>.offset(of: \.fullSeqLen) == (headerFields - 1) * 4
+}
+
+/// Writes the model's sizes into the caller's trm_model_info. `out` is raw so that Swift callers
+/// may pass any 24-byte storage (the fuzz target passes six Int32s); C callers pass the struct.
 @_cdecl("trm_model_get_info")
-public func trm_model_get_info(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func trm_model_get_info(_ p: OpaquePointer?, _ out: UnsafeMutableRawPointer?) -> Int32 {
     guarded {
         let h = try model(p)
         guard let out else { throw CAPIError.argument("out is NULL") }
+        guard TRMModelInfo.layoutMatchesHeader else {
+            throw CAPIError(status: .internalError, message: "trm_model_info does not have the layout of trm_runtime.h")
+        }
         let probe = try h.model.stepSignature()
         let c = h.model.config
-        let values = [probe.seqLen, probe.vocabIn, probe.numPuzzleIds, h.model.plan.haltMaxSteps, c?.hidden ?? 0, c?.fullSeqLen ?? 0]
-        for (i, v) in values.enumerated() { out[i] = Int32(clamping: v) }
+        let info = TRMModelInfo(seqLen: Int32(clamping: probe.seqLen), vocab: Int32(clamping: probe.vocabIn),
+                                numPuzzleIds: Int32(clamping: probe.numPuzzleIds), haltMaxSteps: Int32(clamping: h.model.plan.haltMaxSteps),
+                                hidden: Int32(clamping: c?.hidden ?? 0), fullSeqLen: Int32(clamping: c?.fullSeqLen ?? 0))
+        out.storeBytes(of: info, as: TRMModelInfo.self)
     }
 }
 

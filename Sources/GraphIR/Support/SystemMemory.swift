@@ -21,7 +21,7 @@ public enum SystemMemory {
     public static func require(_ bytes: Double, for what: String) throws {
         let available = availableBytes()
         guard bytes <= Double(available) else {
-            throw TRMError(.invalidInput, String(format: "%@ needs about %.1f GB, more than the %.1f GB of memory available", what, bytes / 1e9, Double(available) / 1e9))
+            throw TRMError(.outOfMemory, String(format: "%@ needs about %.1f GB, more than the %.1f GB of memory available", what, bytes / 1e9, Double(available) / 1e9))
         }
     }
 

@@ -8,53 +8,57 @@ final class CArena {
 
     deinit { for b in blocks { free(b) } }
 
-    /// Zeroed storage for `count` values of `T` (at least one byte, so malloc never returns nil legitimately).
-    func allocate<T>(_: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
-        let bytes = max(1, MemoryLayout<T>.stride * count)
-        guard let raw = calloc(1, bytes) else { fatalError("out of memory allocating \(bytes) bytes") }
+    /// Zeroed storage for `count` values of `T` (at least one byte, so calloc never returns nil
+    /// legitimately); an `.outOfMemory` error when the memory cannot be had.
+    func allocate<T>(_: T.Type, count: Int = 1) throws -> UnsafeMutablePointer<T> {
+        let (size, overflow) = MemoryLayout<T>.stride.multipliedReportingOverflow(by: count)
+        let bytes = max(1, size)
+        guard !overflow, let raw = calloc(1, bytes) else {
+            throw TRMError(.outOfMemory, "cannot allocate \(count) × \(MemoryLayout<T>.stride) bytes while packing the model")
+        }
         blocks.append(raw)
         return raw.bindMemory(to: T.self, capacity: max(1, count))
     }
 
     /// A message struct initialised by protoc-c's `*__init` function.
-    func message<T>(_ initialise: (UnsafeMutablePointer<T>) -> Void) -> UnsafeMutablePointer<T> {
-        let p = allocate(T.self)
+    func message<T>(_ initialise: (UnsafeMutablePointer<T>) -> Void) throws -> UnsafeMutablePointer<T> {
+        let p = try allocate(T.self)
         initialise(p)
         return p
     }
 
     /// A NUL-terminated copy of `s`.
-    func cString(_ s: String) -> UnsafeMutablePointer<CChar> {
+    func cString(_ s: String) throws -> UnsafeMutablePointer<CChar> {
         let utf8 = Array(s.utf8CString)
-        let p = allocate(CChar.self, count: utf8.count)
+        let p = try allocate(CChar.self, count: utf8.count)
         utf8.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: utf8.count) }
         return p
     }
 
     /// An array of C strings.
-    func cStrings(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
-        let p = allocate(UnsafeMutablePointer<CChar>?.self, count: strings.count)
-        for (i, s) in strings.enumerated() { p[i] = cString(s) }
+    func cStrings(_ strings: [String]) throws -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        let p = try allocate(UnsafeMutablePointer<CChar>?.self, count: strings.count)
+        for (i, s) in strings.enumerated() { p[i] = try cString(s) }
         return p
     }
 
     /// A copy of `values` in C memory.
-    func array<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
-        let p = allocate(T.self, count: values.count)
+    func array<T>(_ values: [T]) throws -> UnsafeMutablePointer<T> {
+        let p = try allocate(T.self, count: values.count)
         values.withUnsafeBufferPointer { if let b = $0.baseAddress { p.update(from: b, count: values.count) } }
         return p
     }
 
     /// An array of message pointers.
-    func pointers<T>(_ items: [UnsafeMutablePointer<T>]) -> UnsafeMutablePointer<UnsafeMutablePointer<T>?> {
-        let p = allocate(UnsafeMutablePointer<T>?.self, count: items.count)
+    func pointers<T>(_ items: [UnsafeMutablePointer<T>]) throws -> UnsafeMutablePointer<UnsafeMutablePointer<T>?> {
+        let p = try allocate(UnsafeMutablePointer<T>?.self, count: items.count)
         for (i, item) in items.enumerated() { p[i] = item }
         return p
     }
 
     /// Bytes for a `bytes` field.
-    func binary(_ bytes: UnsafeRawBufferPointer) -> ProtobufCBinaryData {
-        let p = allocate(UInt8.self, count: bytes.count)
+    func binary(_ bytes: UnsafeRawBufferPointer) throws -> ProtobufCBinaryData {
+        let p = try allocate(UInt8.self, count: bytes.count)
         if bytes.count > 0 { UnsafeMutableRawPointer(p).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
         return ProtobufCBinaryData(len: bytes.count, data: p)
     }

@@ -13,31 +13,31 @@ public enum TrmgWriter {
     static func serialize(_ model: TrmgModel, verify: Bool) throws -> [UInt8] {
         if verify { try Verifier.verify(model.graph) }
         let arena = CArena()
-        let proto = arena.message(trmg__model_proto__init)
+        let proto = try arena.message(trmg__model_proto__init)
         proto.pointee.has_ir_version = 1
         proto.pointee.ir_version = TrmgFormat.irVersion
-        proto.pointee.producer_name = arena.cString(TrmgFormat.producerName)
-        proto.pointee.producer_version = arena.cString(model.producerVersion)
-        let opsets = [("", TrmgFormat.onnxOpset), (TrmgFormat.domain, TrmgFormat.domainVersion)].map { domain, version in
-            let o = arena.message(trmg__operator_set_id_proto__init)
-            o.pointee.domain = arena.cString(domain)
+        proto.pointee.producer_name = try arena.cString(TrmgFormat.producerName)
+        proto.pointee.producer_version = try arena.cString(model.producerVersion)
+        let opsets = try [("", TrmgFormat.onnxOpset), (TrmgFormat.domain, TrmgFormat.domainVersion)].map { domain, version in
+            let o = try arena.message(trmg__operator_set_id_proto__init)
+            o.pointee.domain = try arena.cString(domain)
             o.pointee.has_version = 1
             o.pointee.version = version
             return o
         }
         proto.pointee.n_opset_import = opsets.count
-        proto.pointee.opset_import = arena.pointers(opsets)
+        proto.pointee.opset_import = try arena.pointers(opsets)
         // A malformed graph (tests only) may defeat specialisation; it is then written without bodies.
         let functions = verify ? try OnnxFunctions.generate(for: model.graph)
                                : (try? OnnxFunctions.generate(for: model.graph)) ?? .empty
-        proto.pointee.graph = graphProto(model.graph, overloads: functions.nodeOverloads, arena)
-        let meta = model.metadata.sorted { $0.key < $1.key }.map { stringEntry($0.key, $0.value, arena) }
+        proto.pointee.graph = try graphProto(model.graph, overloads: functions.nodeOverloads, arena)
+        let meta = try model.metadata.sorted { $0.key < $1.key }.map { try stringEntry($0.key, $0.value, arena) }
         proto.pointee.n_metadata_props = meta.count
-        proto.pointee.metadata_props = arena.pointers(meta)
-        let bodies = functions.functions.map { OnnxProtoPacking.function($0, arena) }
+        proto.pointee.metadata_props = try arena.pointers(meta)
+        let bodies = try functions.functions.map { try OnnxProtoPacking.function($0, arena) }
         proto.pointee.n_functions = bodies.count
-        proto.pointee.functions = arena.pointers(bodies)
-        proto.pointee.trm_plan = planProto(model.plan, arena)
+        proto.pointee.functions = try arena.pointers(bodies)
+        proto.pointee.trm_plan = try planProto(model.plan, arena)
 
         let size = trmg__model_proto__get_packed_size(proto)
         guard size <= TrmgFormat.maxFileBytes else {
@@ -56,61 +56,61 @@ public enum TrmgWriter {
 
     // MARK: pieces
 
-    static func stringEntry(_ key: String, _ value: String, _ arena: CArena) -> UnsafeMutablePointer<Trmg__StringStringEntryProto> {
-        let e = arena.message(trmg__string_string_entry_proto__init)
-        e.pointee.key = arena.cString(key)
-        e.pointee.value = arena.cString(value)
+    static func stringEntry(_ key: String, _ value: String, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__StringStringEntryProto> {
+        let e = try arena.message(trmg__string_string_entry_proto__init)
+        e.pointee.key = try arena.cString(key)
+        e.pointee.value = try arena.cString(value)
         return e
     }
 
-    static func valueInfo(_ v: ValueInfo, _ arena: CArena) -> UnsafeMutablePointer<Trmg__ValueInfoProto> {
-        let dims = v.type.shape.dims.map { d -> UnsafeMutablePointer<Trmg__TensorShapeProto__Dimension> in
-            let dim = arena.message(trmg__tensor_shape_proto__dimension__init)
+    static func valueInfo(_ v: ValueInfo, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__ValueInfoProto> {
+        let dims = try v.type.shape.dims.map { d -> UnsafeMutablePointer<Trmg__TensorShapeProto__Dimension> in
+            let dim = try arena.message(trmg__tensor_shape_proto__dimension__init)
             switch d {
             case .batch:
                 dim.pointee.value_case = TRMG__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
-                dim.pointee.dim_param = arena.cString(TrmgFormat.batchDimName)
+                dim.pointee.dim_param = try arena.cString(TrmgFormat.batchDimName)
             case .fixed(let n):
                 dim.pointee.value_case = TRMG__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
                 dim.pointee.dim_value = Int64(n)
             }
             return dim
         }
-        let shape = arena.message(trmg__tensor_shape_proto__init)
+        let shape = try arena.message(trmg__tensor_shape_proto__init)
         shape.pointee.n_dim = dims.count
-        shape.pointee.dim = arena.pointers(dims)
-        let tensor = arena.message(trmg__type_proto__tensor__init)
+        shape.pointee.dim = try arena.pointers(dims)
+        let tensor = try arena.message(trmg__type_proto__tensor__init)
         tensor.pointee.has_elem_type = 1
         tensor.pointee.elem_type = v.type.dtype.onnxCode
         tensor.pointee.shape = shape
-        let type = arena.message(trmg__type_proto__init)
+        let type = try arena.message(trmg__type_proto__init)
         type.pointee.value_case = TRMG__TYPE_PROTO__VALUE_TENSOR_TYPE
         type.pointee.tensor_type = tensor
-        let info = arena.message(trmg__value_info_proto__init)
-        info.pointee.name = arena.cString(v.name)
+        let info = try arena.message(trmg__value_info_proto__init)
+        info.pointee.name = try arena.cString(v.name)
         info.pointee.type = type
         return info
     }
 
-    static func tensorProto(_ t: Initializer, _ arena: CArena) -> UnsafeMutablePointer<Trmg__TensorProto> {
-        let p = arena.message(trmg__tensor_proto__init)
+    static func tensorProto(_ t: Initializer, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__TensorProto> {
+        let p = try arena.message(trmg__tensor_proto__init)
         p.pointee.n_dims = t.dims.count
-        p.pointee.dims = arena.array(t.dims.map(Int64.init))
+        p.pointee.dims = try arena.array(t.dims.map(Int64.init))
         p.pointee.has_data_type = 1
         p.pointee.data_type = t.data.dtype.onnxCode
-        p.pointee.name = arena.cString(t.name)
+        p.pointee.name = try arena.cString(t.name)
         p.pointee.has_raw_data = 1
         // raw_data is little-endian, which is the in-memory layout on every platform we build for.
         switch t.data {
-        case .float32(let v): p.pointee.raw_data = v.withUnsafeBytes { arena.binary($0) }
-        case .int32(let v): p.pointee.raw_data = v.withUnsafeBytes { arena.binary($0) }
+        case .float32(let v): p.pointee.raw_data = try v.withUnsafeBytes { try arena.binary($0) }
+        case .int32(let v): p.pointee.raw_data = try v.withUnsafeBytes { try arena.binary($0) }
         }
         return p
     }
 
-    static func attributeProto(_ name: String, _ value: AttributeValue, _ arena: CArena) -> UnsafeMutablePointer<Trmg__AttributeProto> {
-        let a = arena.message(trmg__attribute_proto__init)
-        a.pointee.name = arena.cString(name)
+    static func attributeProto(_ name: String, _ value: AttributeValue, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__AttributeProto> {
+        let a = try arena.message(trmg__attribute_proto__init)
+        a.pointee.name = try arena.cString(name)
         a.pointee.has_type = 1
         switch value {
         case .int(let i):
@@ -124,78 +124,78 @@ public enum TrmgWriter {
         case .ints(let v):
             a.pointee.type = TRMG__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
             a.pointee.n_ints = v.count
-            a.pointee.ints = arena.array(v.map(Int64.init))
+            a.pointee.ints = try arena.array(v.map(Int64.init))
         case .string(let s):
             a.pointee.type = TRMG__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING
             a.pointee.has_s = 1
-            a.pointee.s = Array(s.utf8).withUnsafeBytes { arena.binary($0) }
+            a.pointee.s = try Array(s.utf8).withUnsafeBytes { try arena.binary($0) }
         }
         return a
     }
 
-    static func nodeProto(_ n: Node, overload: String?, _ arena: CArena) -> UnsafeMutablePointer<Trmg__NodeProto> {
-        let p = arena.message(trmg__node_proto__init)
-        if let overload { p.pointee.overload = arena.cString(overload) }
-        p.pointee.name = arena.cString(n.name)
-        p.pointee.op_type = arena.cString(n.op.name)
-        p.pointee.domain = arena.cString(TrmgFormat.domain)
+    static func nodeProto(_ n: Node, overload: String?, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__NodeProto> {
+        let p = try arena.message(trmg__node_proto__init)
+        if let overload { p.pointee.overload = try arena.cString(overload) }
+        p.pointee.name = try arena.cString(n.name)
+        p.pointee.op_type = try arena.cString(n.op.name)
+        p.pointee.domain = try arena.cString(TrmgFormat.domain)
         p.pointee.n_input = n.inputs.count
-        p.pointee.input = arena.cStrings(n.inputs)
+        p.pointee.input = try arena.cStrings(n.inputs)
         p.pointee.n_output = n.outputs.count
-        p.pointee.output = arena.cStrings(n.outputs)
-        let attrs = n.op.attributes.map { attributeProto($0.name, $0.value, arena) }
+        p.pointee.output = try arena.cStrings(n.outputs)
+        let attrs = try n.op.attributes.map { try attributeProto($0.name, $0.value, arena) }
         p.pointee.n_attribute = attrs.count
-        p.pointee.attribute = arena.pointers(attrs)
+        p.pointee.attribute = try arena.pointers(attrs)
         return p
     }
 
     /// `overloads` holds each node's function overload, in node order (empty: none).
-    static func graphProto(_ g: Graph, overloads: [String?], _ arena: CArena) -> UnsafeMutablePointer<Trmg__GraphProto> {
-        let p = arena.message(trmg__graph_proto__init)
-        p.pointee.name = arena.cString(g.name)
-        let nodes = g.nodes.enumerated().map { i, n in
-            nodeProto(n, overload: i < overloads.count ? overloads[i] : nil, arena)
+    static func graphProto(_ g: Graph, overloads: [String?], _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__GraphProto> {
+        let p = try arena.message(trmg__graph_proto__init)
+        p.pointee.name = try arena.cString(g.name)
+        let nodes = try g.nodes.enumerated().map { i, n in
+            try nodeProto(n, overload: i < overloads.count ? overloads[i] : nil, arena)
         }
         p.pointee.n_node = nodes.count
-        p.pointee.node = arena.pointers(nodes)
-        let inits = g.initializers.map { tensorProto($0, arena) }
+        p.pointee.node = try arena.pointers(nodes)
+        let inits = try g.initializers.map { try tensorProto($0, arena) }
         p.pointee.n_initializer = inits.count
-        p.pointee.initializer = arena.pointers(inits)
-        let inputs = g.inputs.map { valueInfo($0, arena) }
+        p.pointee.initializer = try arena.pointers(inits)
+        let inputs = try g.inputs.map { try valueInfo($0, arena) }
         p.pointee.n_input = inputs.count
-        p.pointee.input = arena.pointers(inputs)
-        let outputs = g.outputs.map { valueInfo($0, arena) }
+        p.pointee.input = try arena.pointers(inputs)
+        let outputs = try g.outputs.map { try valueInfo($0, arena) }
         p.pointee.n_output = outputs.count
-        p.pointee.output = arena.pointers(outputs)
+        p.pointee.output = try arena.pointers(outputs)
         return p
     }
 
-    static func planProto(_ plan: ModelPlan, _ arena: CArena) -> UnsafeMutablePointer<Trmg__TrmPlan> {
-        let p = arena.message(trmg__trm_plan__init)
+    static func planProto(_ plan: ModelPlan, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__TrmPlan> {
+        let p = try arena.message(trmg__trm_plan__init)
         p.pointee.has_format_version = 1
         p.pointee.format_version = Int32(ModelPlan.formatVersion)
-        p.pointee.config_json = arena.cString(plan.configJSON)
-        p.pointee.task_json = arena.cString(plan.taskJSON)
+        p.pointee.config_json = try arena.cString(plan.configJSON)
+        p.pointee.task_json = try arena.cString(plan.taskJSON)
         p.pointee.has_halt_max_steps = 1
         p.pointee.halt_max_steps = Int64(plan.haltMaxSteps)
-        let carry = plan.carry.map { c -> UnsafeMutablePointer<Trmg__TrmCarryBinding> in
-            let b = arena.message(trmg__trm_carry_binding__init)
-            b.pointee.from = arena.cString(c.from)
-            b.pointee.to = arena.cString(c.to)
-            b.pointee.initial = arena.cString(c.initial)
+        let carry = try plan.carry.map { c -> UnsafeMutablePointer<Trmg__TrmCarryBinding> in
+            let b = try arena.message(trmg__trm_carry_binding__init)
+            b.pointee.from = try arena.cString(c.from)
+            b.pointee.to = try arena.cString(c.to)
+            b.pointee.initial = try arena.cString(c.initial)
             return b
         }
         p.pointee.n_carry = carry.count
-        p.pointee.carry = arena.pointers(carry)
+        p.pointee.carry = try arena.pointers(carry)
         p.pointee.has_arena_bytes_per_sample = 1
         p.pointee.arena_bytes_per_sample = Int64(plan.arenaBytesPerSample)
         p.pointee.has_naive_bytes_per_sample = 1
         p.pointee.naive_bytes_per_sample = Int64(plan.naiveBytesPerSample)
         p.pointee.has_workspace_bytes = 1
         p.pointee.workspace_bytes = Int64(plan.workspaceBytes)
-        let placements = plan.placements.map { v -> UnsafeMutablePointer<Trmg__TrmValuePlacement> in
-            let e = arena.message(trmg__trm_value_placement__init)
-            e.pointee.name = arena.cString(v.name)
+        let placements = try plan.placements.map { v -> UnsafeMutablePointer<Trmg__TrmValuePlacement> in
+            let e = try arena.message(trmg__trm_value_placement__init)
+            e.pointee.name = try arena.cString(v.name)
             e.pointee.has_offset = 1
             e.pointee.offset = Int64(v.offset)
             e.pointee.has_bytes_per_sample = 1
@@ -203,9 +203,9 @@ public enum TrmgWriter {
             return e
         }
         p.pointee.n_placement = placements.count
-        p.pointee.placement = arena.pointers(placements)
+        p.pointee.placement = try arena.pointers(placements)
         p.pointee.n_identifiers = plan.identifiers.count
-        p.pointee.identifiers = arena.cStrings(plan.identifiers)
+        p.pointee.identifiers = try arena.cStrings(plan.identifiers)
         return p
     }
 }

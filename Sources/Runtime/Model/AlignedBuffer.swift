@@ -2,19 +2,21 @@ import Foundation
 import GraphIR
 
 /// One 64-byte-aligned, zeroed allocation owned by a class, freed on deinit. Sizes are checked
-/// against a limit before allocating.
+/// against a limit before allocating; a size over it or a failed allocation is an `.outOfMemory` error.
 public final class AlignedBuffer {
     public let bytes: Int
     public let base: UnsafeMutableRawPointer
 
     public init(bytes: Int) throws {
-        guard bytes >= 0, bytes <= AlignedBuffer.maxBytes else {
-            throw TRMErrorBridge.outOfRange("an allocation of \(bytes) bytes is over the \(AlignedBuffer.maxBytes)-byte limit (available memory)")
+        guard bytes >= 0 else { throw TRMErrorBridge.outOfRange("a negative allocation size (\(bytes) bytes)") }
+        guard bytes <= AlignedBuffer.maxBytes else {
+            throw TRMErrorBridge.outOfMemory("an allocation of \(bytes) bytes is over the \(AlignedBuffer.maxBytes)-byte limit (available memory)")
         }
         self.bytes = bytes
         var p: UnsafeMutableRawPointer?
-        guard posix_memalign(&p, 64, max(bytes, 64)) == 0, let p else {
-            throw TRMErrorBridge.outOfRange("cannot allocate \(bytes) bytes")
+        let rc = posix_memalign(&p, 64, max(bytes, 64))
+        guard rc == 0, let p else {
+            throw TRMErrorBridge.outOfMemory("cannot allocate \(bytes) bytes: \(String(cString: strerror(rc == 0 ? ENOMEM : rc)))")
         }
         memset(p, 0, max(bytes, 64))
         base = p
@@ -33,8 +35,9 @@ public final class AlignedBuffer {
     /// overflows or exceeds `maxBytes`.
     public static func checkedSize(_ count: Int, _ elementBytes: Int, what: String) throws -> Int {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: elementBytes)
-        guard count >= 0, !overflow, bytes <= maxBytes else {
-            throw TRMErrorBridge.outOfRange("\(what) needs \(count) × \(elementBytes) bytes, over the \(maxBytes)-byte limit of this machine's available memory")
+        guard count >= 0 else { throw TRMErrorBridge.outOfRange("\(what) has a negative element count (\(count))") }
+        guard !overflow, bytes <= maxBytes else {
+            throw TRMErrorBridge.outOfMemory("\(what) needs \(count) × \(elementBytes) bytes, over the \(maxBytes)-byte limit of this machine's available memory")
         }
         return bytes
     }
