@@ -146,10 +146,12 @@ fuzz-seeds: build
 # out-of-bounds access) with UndefinedBehaviorSanitizer on the C kernels and protobuf-c code.
 ASAN_BUILD := -c release --scratch-path .build-asan --sanitize address -Xcc -fsanitize=undefined \
   -Xcc -fno-sanitize-recover=undefined -Xswiftc -enable-testing $(CPU_FLAGS)
+# TRM_SANITIZED tells the tests that cannot run sanitized (under ulimit -v) to skip, saying so; Swift's
+# backtracer is off because under ASan it can hang a crashed child for good instead of reporting it.
 test-asan: deps data
 	$(SWIFT) build $(ASAN_BUILD) --build-tests
 	rm -rf $(CURDIR)/.build-asan/fixtures
-	TRM_SANITIZED=address TRM_FIXTURES=$(CURDIR)/.build-asan/fixtures ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
+	TRM_SANITIZED=address SWIFT_BACKTRACE=enable=no TRM_FIXTURES=$(CURDIR)/.build-asan/fixtures ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(SWIFT) test $(ASAN_BUILD) --skip-build
 
 # The C API under ThreadSanitizer: examples/c/threads.c, one model shared by 4 threads, a session each.

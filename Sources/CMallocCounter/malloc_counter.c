@@ -6,6 +6,18 @@
 
 #include "malloc_counter.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TRM_SANITIZED_ALLOCATOR 1
+#endif
+#endif
+
+#ifdef TRM_SANITIZED_ALLOCATOR
+// A sanitizer owns malloc and free: interposing them too would hand its pointers to glibc. The
+// count is then unknown (-1), and trm-bench says so.
+long trm_allocation_count(void) { return -1; }
+#else
+
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
@@ -31,3 +43,4 @@ int posix_memalign(void **out, size_t alignment, size_t n) {
 }
 
 long trm_allocation_count(void) { return atomic_load_explicit(&allocations, memory_order_relaxed); }
+#endif

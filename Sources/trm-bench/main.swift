@@ -110,7 +110,8 @@ runCommand("trm-bench") {
                     try runner.stepAll()
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
                 }
-                let allocations = Double(trm_allocation_count() - allocationsBefore) / Double(repeats)
+                // Unknown (NaN) in a sanitized build, whose allocator cannot be counted.
+                let allocations = allocationsBefore < 0 ? .nan : Double(trm_allocation_count() - allocationsBefore) / Double(repeats)
                 runner.session.profiling = true
                 Session.allocationCounter = { trm_allocation_count() }
                 try runner.stepAll()
