@@ -37,26 +37,6 @@ func list(_ s: String?, default d: [Int]) throws -> [Int] {
     }
 }
 
-/// FLOPs per sample of GEMM-shaped work (projections and the attention products) and of the scans.
-func flops(_ model: LoadedModel) -> (gemm: Double, scan: Double) {
-    var gemm = 0.0, scan = 0.0
-    for node in model.graph.nodes {
-        let out = model.types[node.outputs[0]]!.shape
-        let n = Double(out.elementsPerSample ?? 0)
-        switch node.op {
-        case .matMul(let e):
-            gemm += 2 * Double(model.types[node.inputs[1]]!.shape.sampleDims[1]) * n * (e == .swiGLU ? 2 : 1)
-        case .attention(let h, let d), .fusedAttention(let h, let d):
-            let s = Double(out.sampleDims[0])
-            gemm += 4 * s * s * Double(h * d)
-        case .ssmScan(let m), .mamba2ScanGate(let m, _, _):
-            scan += 5 * Double(out.sampleDims[0]) * Double(m.heads * m.headDim * m.dState)
-        default: break
-        }
-    }
-    return (gemm, scan)
-}
-
 BlasBuffers.startWithoutOpenBLASThreads()
 runCommand("trm-bench") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
@@ -94,7 +74,8 @@ runCommand("trm-bench") {
     let trainerRows = try TrainerBench.run(presets: trainerPresets, batch: trainBatch,
                                            threads: threadCounts, repeats: repeats, peaks: peaks)
     for (path, model) in models {
-        let (gemmFlops, scanFlops) = flops(model)
+        let cost = OpCost.perSample(model.graph, types: model.types)
+        let (gemmFlops, scanFlops) = (cost.gemm, cost.scan)
         for batch in batches {
             for threads in threadCounts {
                 let runner = try ACTRunner(session: Session(model: model, batch: batch, threads: threads))

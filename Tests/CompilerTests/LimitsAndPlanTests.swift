@@ -44,6 +44,14 @@ import Testing
         #expect(estimate <= counted && estimate > 0.8 * counted, "estimate \(estimate), counted \(counted)")
     }
 
+    @Test func opCostSplitsWhatFlopCounterSums() throws {
+        let model = try Self.compiled()
+        let cost = OpCost.perSample(model.graph, types: try Verifier.verify(model.graph))
+        #expect(cost.gemm > 0 && cost.scan > 0 && cost.other > 0)
+        #expect(cost.total == (try FlopCounter.flopsPerSample(model.graph)))
+        #expect(cost.gemm > cost.scan + cost.other, "the products dominate even a tiny step: \(cost)")
+    }
+
     static func compiled() throws -> TrmgModel { try TRMCompiler.compile(try Models.checkpoint(.trMamba2Attn)).0 }
 
     @Test func compiledPlansPassAndForgedOnesAreRefused() throws {
