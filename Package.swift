@@ -7,6 +7,7 @@ import PackageDescription
 let package = Package(
     name: "trm",
     products: [
+        .library(name: "TRMCore", targets: ["TRMCore"]),
         .library(name: "GraphIR", targets: ["GraphIR"]),
         .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "trm_runtime", type: .dynamic, targets: ["TRMRuntimeC"]),
@@ -27,34 +28,41 @@ let package = Package(
         .target(name: "TRMGProto", dependencies: ["CProtobufC"],
                 cSettings: [.unsafeFlags(["-Wno-everything"])]),
 
-        .target(name: "GraphIR", dependencies: ["TRMGProto", "CProtobufC"]),
+        // Under everything: errors, output files, .npy, seeded random, memory limits, interrupt deferral.
+        .target(name: "TRMCore"),
+        // The graph IR and its file formats (checkpoint, .trmg/ONNX, the plan, the step-graph contract).
+        .target(name: "GraphIR", dependencies: ["TRMCore", "TRMGProto", "CProtobufC"]),
         // Vectorised exp-based loops (C, so they auto-vectorise; AVX2 and baseline clones).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
-        .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS", "CKernels"]),
-        .target(name: "TRMRuntimeC", dependencies: ["Runtime", "GraphIR"]),
-        .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
-        .target(name: "Tasks", dependencies: ["GraphIR"]),
-        .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks", "COpenBLAS", "CKernels"]),
+        .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS", "CKernels", "TRMCore"]),
+        .target(name: "TRMRuntimeC", dependencies: ["Runtime", "GraphIR", "TRMCore"]),
+        .target(name: "Compiler", dependencies: ["GraphIR", "Runtime", "TRMCore"]),
+        .target(name: "Tasks", dependencies: ["TRMCore"]),
+        .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks", "COpenBLAS", "CKernels", "TRMCore"]),
         .target(name: "CLISupport", dependencies: []),
         // Every file reader as a libFuzzer target; the test suite replays their corpora.
-        .target(name: "FuzzTargets", dependencies: ["GraphIR", "Runtime", "Tasks", "TRMRuntimeC", "Compiler"]),
+        .target(name: "FuzzTargets", dependencies: ["GraphIR", "Runtime", "Tasks", "TRMRuntimeC", "Compiler", "TRMCore"]),
 
-        .executableTarget(name: "trm-train", dependencies: ["Trainer", "Runtime", "GraphIR", "CLISupport"]),
-        .executableTarget(name: "trm-info", dependencies: ["GraphIR", "Runtime", "CLISupport"]),
-        .executableTarget(name: "trm-compile", dependencies: ["Compiler", "Runtime", "GraphIR", "CLISupport"]),
-        .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport", "Tasks"]),
-        .executableTarget(name: "trm-data", dependencies: ["Tasks", "GraphIR", "CLISupport"]),
+        .executableTarget(name: "trm-train", dependencies: ["Trainer", "Runtime", "GraphIR", "CLISupport", "TRMCore"]),
+        .executableTarget(name: "trm-info", dependencies: ["GraphIR", "Runtime", "CLISupport", "TRMCore"]),
+        .executableTarget(name: "trm-compile", dependencies: ["Compiler", "Runtime", "GraphIR", "CLISupport", "TRMCore"]),
+        .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport", "Tasks", "TRMCore"]),
+        .executableTarget(name: "trm-data", dependencies: ["Tasks", "GraphIR", "CLISupport", "TRMCore"]),
         .target(name: "CMallocCounter"),
-        .executableTarget(name: "trm-bench", dependencies: ["Runtime", "GraphIR", "CLISupport", "CMallocCounter", "Trainer", "Tasks"]),
+        .executableTarget(name: "trm-bench", dependencies: ["Runtime", "GraphIR", "CLISupport", "CMallocCounter", "Trainer", "Tasks", "TRMCore"]),
 
-        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
-        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphIR", "Trainer"]),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks", "GraphIR"]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR", "Runtime"]),
+        // Test-only code shared by the test targets: sample graphs, FIFO readers.
+        .target(name: "TestSupport", dependencies: ["GraphIR", "TRMCore"], path: "Tests/TestSupport"),
+
+        .testTarget(name: "TRMCoreTests", dependencies: ["TRMCore", "TestSupport"]),
+        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TRMCore", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TRMCore", "TestSupport"]),
+        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphIR", "Trainer", "TRMCore", "TestSupport"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "TRMCore"]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR", "Runtime", "TRMCore"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["GraphIR"]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "GraphIR", "Runtime", "Tasks"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["GraphIR", "TRMCore", "TestSupport"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "GraphIR", "Runtime", "Tasks", "TRMCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import GraphIR
+import TRMCore
 
 /// The one place the pass order is registered. Folding and dead-code elimination always run; the
 /// fusion passes run unless disabled (`trm-compile --no-fuse`).

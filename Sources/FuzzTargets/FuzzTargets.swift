@@ -2,6 +2,7 @@ import GraphIR
 import Runtime
 import Tasks
 import TRMRuntimeC
+import TRMCore
 
 /// The input surfaces that libFuzzer drives (`make fuzz`, FUZZING.md): every reader of a file a user
 /// may have downloaded from a stranger, byte by byte, and two structure-aware targets that mutate the

@@ -1,3 +1,4 @@
+import TRMCore
 /// Builds a graph node by node, inferring every value's type as it goes, so a mistake is reported
 /// at the node that makes it. Value names are generated (`<prefix>.<n>`) unless given.
 public struct GraphBuilder {

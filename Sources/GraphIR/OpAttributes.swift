@@ -1,3 +1,4 @@
+import TRMCore
 /// An attribute value as stored on an ONNX node.
 public enum AttributeValue: Hashable, Sendable {
     case int(Int)

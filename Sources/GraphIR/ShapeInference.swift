@@ -1,8 +1,9 @@
+import TRMCore
 /// Shape and dtype inference: one rule per op. Every rule checks its inputs fully and throws a
 /// message naming the op, so a malformed file or a lowering bug is caught before any kernel runs.
 extension Op {
-    /// Largest size any single dimension may have; keeps element counts far from overflow.
-    public static let maxDim = 1 << 31
+    /// Largest size any single dimension may have (`TensorLimits.maxDim`).
+    public static let maxDim = TensorLimits.maxDim
 
     /// The output types of this op applied to inputs of types `inputs`.
     public func inferTypes(_ inputs: [TensorType]) throws -> [TensorType] {

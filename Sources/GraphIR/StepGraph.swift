@@ -1,3 +1,4 @@
+import TRMCore
 /// Names of the step graph's inputs, outputs and initial carries (DESIGN.md §4.2): the contract
 /// between the compiler, the runtime, the trainer and the oracle.
 public enum StepGraphNames {

@@ -1,3 +1,4 @@
+import TRMCore
 /// Element types of graph values. Weights and activations are fp32; token ids and predictions int32.
 public enum DType: String, Sendable, Hashable, Codable {
     case float32
@@ -58,15 +59,7 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Elements per sample (or in total for an unbatched shape); nil on overflow.
-    public var elementsPerSample: Int? {
-        var n = 1
-        for d in sampleDims {
-            let (p, o) = n.multipliedReportingOverflow(by: d)
-            if o { return nil }
-            n = p
-        }
-        return n
-    }
+    public var elementsPerSample: Int? { TensorLimits.product(sampleDims) }
 
     /// The numeric size of axis `i` (nil for the batch axis).
     public func size(_ axis: Int) -> Int? {

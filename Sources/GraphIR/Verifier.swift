@@ -1,9 +1,9 @@
+import TRMCore
 /// Checks a graph end to end: every value defined exactly once before use, every shape inferred and
 /// consistent with the declared outputs, batch axes only at position 0, sizes bounded.
 public enum Verifier {
-    /// Largest element count a single value may have per sample (or in total for a weight): 2³⁶
-    /// fp32 values = 256 GiB, far above any real model and far below Int overflow.
-    public static let maxElements = 1 << 36
+    /// Largest element count a single value may have per sample (`TensorLimits.maxElements`).
+    public static let maxElements = TensorLimits.maxElements
 
     /// Verifies `graph` and returns the inferred type of every value (inputs, initializers, outputs
     /// of nodes) by name.

@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Runtime
+import TRMCore
 
 // The C API of include/trm_runtime.h. Every entry point catches every error and returns a status
 // code; handles are retained Swift objects behind opaque pointers.

@@ -3,6 +3,7 @@ import CMallocCounter
 import Foundation
 import GraphIR
 import Runtime
+import TRMCore
 
 let options: [Arguments.Option] = [
     .init("models", "LIST", help: "comma-separated .trmg files (required)"),

@@ -3,6 +3,7 @@ import Compiler
 import Foundation
 import GraphIR
 import Runtime
+import TRMCore
 
 let options: [Arguments.Option] = [
     .init("output", "FILE", short: "o", help: "compiled model to write (required)"),

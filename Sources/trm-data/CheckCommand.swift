@@ -2,6 +2,7 @@ import CLISupport
 import Foundation
 import GraphIR
 import Tasks
+import TRMCore
 
 /// `trm-data check`: validates a CSV file row by row (streamed, so the published multi-million-row
 /// files work) and prints counts and rating or path statistics.

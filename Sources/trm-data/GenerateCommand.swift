@@ -2,6 +2,7 @@ import CLISupport
 import Foundation
 import GraphIR
 import Tasks
+import TRMCore
 
 /// `trm-data generate`: a seeded set of Sudoku or Maze puzzles, written atomically as CSV.
 enum GenerateCommand {

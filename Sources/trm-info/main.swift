@@ -1,6 +1,7 @@
 import CLISupport
 import GraphIR
 import Runtime
+import TRMCore
 
 let usage = """
     trm-info: validate and describe a checkpoint (.ckpt) or a compiled model (.trmg).

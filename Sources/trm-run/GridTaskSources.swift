@@ -3,6 +3,7 @@ import Foundation
 import GraphIR
 import Runtime
 import Tasks
+import TRMCore
 
 /// Sudoku and Maze task sources: a published-layout CSV (`--data`) or, by default, a test set
 /// generated for the model's grid size with `--seed` (use a seed the training set did not use).

@@ -2,6 +2,7 @@ import CLISupport
 import Foundation
 import GraphIR
 import Runtime
+import TRMCore
 
 /// `trm-run model.trmg --inputs tokens.npy --out DIR`: tokens in, logits/preds/q_halt/steps out.
 enum RawMode {

@@ -3,6 +3,7 @@ import Foundation
 import GraphIR
 import Runtime
 import Tasks
+import TRMCore
 
 /// `trm-run model.trmg --task T`: queries in full batches through the ACT loop, voting, pass@K.
 enum TaskMode {

@@ -2,6 +2,7 @@ import CLISupport
 import Foundation
 import GraphIR
 import Trainer
+import TRMCore
 
 /// `trm-train eager model.ckpt --inputs tokens.npy --out DIR`: the trainer's own eager forward (fixed
 /// halting), the reference a compiled `.trmg` must reproduce (DESIGN.md §8.3). Writes logits.npy and

@@ -2,6 +2,7 @@ import CLISupport
 import Foundation
 import GraphIR
 import Trainer
+import TRMCore
 
 /// `trm-train init`: a freshly initialised checkpoint for a preset and task.
 enum InitCommand {

@@ -1,5 +1,6 @@
 import CLISupport
 import GraphIR
+import TRMCore
 
 /// The model-size options `init` and `train` share: a preset's config for a task, with overrides.
 enum ModelOptions {

@@ -4,6 +4,7 @@ import GraphIR
 import Trainer
 #if canImport(Glibc)
 import Glibc
+import TRMCore
 #endif
 
 /// Set by SIGINT/SIGTERM: the loop finishes its step, saves, and exits.

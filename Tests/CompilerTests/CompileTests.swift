@@ -4,6 +4,7 @@ import GraphIR
 import Runtime
 import Testing
 import Trainer
+import TRMCore
 
 @Suite struct CompileTests {
     static func solve(_ model: TrmgModel, tokens: [Int32], count: Int, batch: Int = 2, steps: Int = 3,

@@ -3,6 +3,7 @@ import Foundation
 import GraphIR
 import Runtime
 import Testing
+import TRMCore
 
 /// The caps of `ModelLimits` and the plan checks, at the level of the library calls every entry
 /// point shares (issue: hardening, second round, defects 3-5).

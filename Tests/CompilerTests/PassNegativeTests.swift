@@ -1,6 +1,7 @@
 import Compiler
 import GraphIR
 import Testing
+import TestSupport
 
 /// The fusion passes where the pattern is present but must not be fused: an intermediate the fusion
 /// would delete is read by a second node or is a graph output, or the pattern differs in a way the

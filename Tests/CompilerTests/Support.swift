@@ -3,6 +3,7 @@ import Foundation
 import GraphIR
 import Runtime
 import Trainer
+import TRMCore
 
 /// Runs graphs through the memory planner and the runtime, for pass-equivalence tests.
 enum GraphRunner {

@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Testing
+import TRMCore
 
 /// trm-compile and trm-run as a user runs them, including every kind of bad input.
 @Suite struct CompileRunTests {

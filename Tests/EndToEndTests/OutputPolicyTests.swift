@@ -1,6 +1,8 @@
 import Foundation
 import GraphIR
 import Testing
+import TRMCore
+import TestSupport
 
 /// The output policy as users meet it through the real executables: device nodes and FIFOs are
 /// written in place (nodes made in a temp directory, never the system's), links are followed,
@@ -193,10 +195,10 @@ import Testing
 
         let fifo = dir + "/fifo"
         guard mkfifo(fifo, 0o644) == 0 else { throw TRMError(.io, "mkfifo failed") }
-        let received = FIFOCollector(fifo)
+        let received = FIFOReader(fifo, timeout: 30)
         let toFifo = try Executables.run("trm-data", args + [fifo])
         #expect(toFifo.status == 0, "\(toFifo.stderr)")
-        #expect(received.finish() == expected)
+        #expect(Data(received.finish()) == expected)
         #expect(Self.kind(fifo) == S_IFIFO)
         #expect(Self.names(dir) == ["fifo", "null", "plain.csv"])
     }
@@ -210,44 +212,5 @@ import Testing
         #expect(r.stderr.contains("output \(model) is the same file as the input \(model)"), "\(r.stderr)")
         #expect(!r.stderr.contains("peaks"), "refused before measuring")
         #expect(Self.contents(model) == before)
-    }
-}
-
-/// Reads a FIFO to EOF on its own thread (the blocking open waits for the writer).
-final class FIFOCollector: @unchecked Sendable {
-    let path: String
-    private let lock = NSLock()
-    private var bytes = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ path: String) {
-        self.path = path
-        Thread.detachNewThread { [self] in
-            let fd = open(path, O_RDONLY)
-            if fd >= 0 {
-                var buffer = [UInt8](repeating: 0, count: 1 << 16)
-                while true {
-                    let n = read(fd, &buffer, buffer.count)
-                    if n <= 0 { break }
-                    lock.lock()
-                    bytes.append(contentsOf: buffer[0..<n])
-                    lock.unlock()
-                }
-                close(fd)
-            }
-            done.signal()
-        }
-    }
-
-    /// The bytes read; a reader still waiting for a writer is released so no thread is left behind.
-    func finish() -> Data {
-        if done.wait(timeout: .now() + 30) == .timedOut {
-            let w = open(path, O_WRONLY | O_NONBLOCK)
-            if w >= 0 { close(w) }
-            _ = done.wait(timeout: .now() + 5)
-        }
-        lock.lock()
-        defer { lock.unlock() }
-        return bytes
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Testing
+import TRMCore
 
 /// Files and environments that claim more than they may (issue: hardening, second round): each is
 /// refused before any large allocation or long work, and a starved process ends with an error

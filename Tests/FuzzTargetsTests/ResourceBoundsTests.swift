@@ -3,6 +3,7 @@ import GraphIR
 import Runtime
 import Tasks
 import Testing
+import TRMCore
 
 /// Hostile sizes: every reader refuses a file that declares more than it holds or more than the
 /// limits allow, before allocating for it, with an error that says why.

@@ -1,5 +1,6 @@
 import Testing
 @testable import GraphIR
+import TRMCore
 
 @Suite struct ModelConfigTests {
     /// DESIGN.md §1 / issue acceptance: exact counts (puzzle table, H_init and L_init excluded).

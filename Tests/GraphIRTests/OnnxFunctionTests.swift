@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import GraphIR
+import TRMCore
 
 /// The ONNX function bodies written with every `.trmg` (DESIGN.md §4.3). Their numerics are checked
 /// against onnxruntime and a numpy reference in tools/tests/test_function_bodies.py.

@@ -1,5 +1,7 @@
 import Testing
+import TestSupport
 @testable import GraphIR
+import TRMCore
 
 @Suite struct ShapeInferenceTests {
     let f = { (dims: [Int]) in TensorType(.float32, Shape(batched: dims)) }

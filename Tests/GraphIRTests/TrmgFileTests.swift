@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import GraphIR
+import TRMCore
 
 @Suite struct TrmgFileTests {
     static func sampleModel() throws -> TrmgModel {

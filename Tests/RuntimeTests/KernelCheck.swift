@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Testing
+import TestSupport
 
 /// ggml-style kernel checks shared by the kernel tests: a double-precision reference compared by
 /// normalised mean squared error, and output buffers with a guard tail that catches writes past

@@ -1,5 +1,6 @@
 import GraphIR
 import Testing
+import TestSupport
 @testable import Runtime
 
 /// The data-movement kernels against index-by-index references. They only move values, so the

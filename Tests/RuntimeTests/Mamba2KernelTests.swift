@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Testing
+import TestSupport
 @testable import Runtime
 
 /// The Mamba-2 kernels against double-precision references (NMSE < 1e-10): the depthwise causal

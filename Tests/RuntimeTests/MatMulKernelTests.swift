@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Testing
+import TestSupport
 @testable import Runtime
 
 /// The graph's MatMul (y = x·Wᵀ + bias) and its SwiGLU epilogue (silu(g) ⊙ u of [g | u] = x·Wᵀ + bias,

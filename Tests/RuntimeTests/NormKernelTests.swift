@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Testing
+import TestSupport
 @testable import Runtime
 
 /// RMSNorm, the fused residual + RMSNorm and Mamba-2's gated grouped RMSNorm against double-precision

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-import GraphIR
 @testable import Tasks
+import TRMCore
 
 @Suite struct ARCDatasetTests {
     @Test func readsTheArckitLayoutBySplit() throws {

@@ -1,5 +1,5 @@
 import Foundation
-import GraphIR
+import TRMCore
 import Testing
 @testable import Tasks
 

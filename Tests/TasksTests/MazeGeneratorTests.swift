@@ -1,4 +1,4 @@
-import GraphIR
+import TRMCore
 import Testing
 @testable import Tasks
 

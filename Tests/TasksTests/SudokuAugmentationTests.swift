@@ -1,6 +1,6 @@
-import GraphIR
 import Testing
 @testable import Tasks
+import TRMCore
 
 @Suite struct SudokuAugmentationTests {
     func puzzle(_ size: Int, _ index: Int = 0) throws -> SudokuPuzzle {

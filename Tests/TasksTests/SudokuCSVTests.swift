@@ -1,7 +1,7 @@
 import Foundation
-import GraphIR
 import Testing
 @testable import Tasks
+import TRMCore
 
 @Suite struct SudokuCSVTests {
     static let header = "source,question,answer,rating\n"

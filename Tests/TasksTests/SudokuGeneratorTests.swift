@@ -1,6 +1,6 @@
-import GraphIR
 import Testing
 @testable import Tasks
+import TRMCore
 
 @Suite struct SudokuGeneratorTests {
     /// Every valid 4×4 board, enumerated without the solver: an independent uniqueness oracle.

@@ -1,6 +1,6 @@
-import GraphIR
 import Testing
 @testable import Tasks
+import TRMCore
 
 /// Sudoku fixtures and an independent solution counter for the Sudoku tests.
 enum SudokuFixtures {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Trainer
 import GraphIR
+import TRMCore
 
 @Suite struct InitializationTests {
     @Test func erfinvInvertsErf() {

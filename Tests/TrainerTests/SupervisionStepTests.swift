@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import GraphIR
 @testable import Trainer
+import TRMCore
 
 /// A whole supervision step (trm-spec §2.4, §4.2) of each preset at a tiny size: the gradient of the
 /// total loss through the heads, the last H-cycle's L_cycles + 1 network applications, the input

@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 @testable import Trainer
+import TRMCore
 
 /// Finite-difference gradient check for a function of named fp32 arguments.
 ///

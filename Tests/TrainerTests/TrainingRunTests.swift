@@ -3,6 +3,7 @@ import Testing
 import GraphIR
 import Tasks
 @testable import Trainer
+import TRMCore
 
 /// Optimizers, schedule, halting, data order, and the bit-exact resume of a training run.
 @Suite struct TrainingRunTests {

@@ -3,6 +3,7 @@ import Testing
 import GraphIR
 import Tasks
 @testable import Trainer
+import TRMCore
 
 @Suite struct TrainingSourceTests {
     static let puzzle = ARCPuzzle(name: "abc", train: [

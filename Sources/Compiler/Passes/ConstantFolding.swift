@@ -1,5 +1,6 @@
 import GraphIR
 import Runtime
+import TRMCore
 
 /// Evaluates at compile time every node whose inputs are all constants (A = -exp(A_log), the RoPE
 /// tables, ...) with the runtime's own kernels, and moves a constant Scale of an embedding lookup

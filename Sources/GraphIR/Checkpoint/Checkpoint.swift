@@ -1,4 +1,5 @@
 import Foundation
+import TRMCore
 
 /// A model checkpoint (`model.ckpt`, DESIGN.md §3): a safetensors file whose `__metadata__` carries the
 /// format tag, the model config, the task and optional identifiers and training facts. Tensor names

@@ -1,4 +1,5 @@
 import Foundation
+import TRMCore
 
 /// A named fp32 tensor.
 public struct NamedTensor: Hashable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import TRMCore
 
 /// The kinds of sub-layer the shared network is built from (DESIGN.md §1).
 public enum SublayerKind: String, Codable, Sendable, CaseIterable {

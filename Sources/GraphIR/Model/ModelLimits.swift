@@ -1,3 +1,4 @@
+import TRMCore
 /// Caps on what a model may ask of a machine. Every entry point that reads a config or a step graph
 /// (trm-info, trm-compile, the `.trmg` reader and loader, the C API, trm-train) checks them before
 /// any work or allocation, through `ModelConfig.validate()` and `TrmgReader`, so a small file cannot

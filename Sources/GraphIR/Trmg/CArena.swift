@@ -1,5 +1,6 @@
 import CProtobufC
 import Foundation
+import TRMCore
 
 /// Owns every C allocation made while building a protobuf-c message tree for packing, and frees
 /// them all at once. Keeps the unsafe pointer work of the writer in one place.

@@ -1,3 +1,4 @@
+import TRMCore
 extension ModelPlan {
     /// Byte alignment of every value in the arena (and of the arena): the planner's and the loader's.
     public static let alignment = 64

@@ -1,6 +1,7 @@
 import CProtobufC
 import Foundation
 import TRMGProto
+import TRMCore
 
 /// Reads `.trmg` files: protobuf-c unpacks the bytes (its allocations are bounded by the input
 /// size), then every field is validated and the graph verified. A malformed file gives a

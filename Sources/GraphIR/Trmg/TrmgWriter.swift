@@ -1,6 +1,7 @@
 import CProtobufC
 import Foundation
 import TRMGProto
+import TRMCore
 
 /// Serialises a `TrmgModel` as an ONNX `ModelProto` with protobuf-c (DESIGN.md §4.3).
 public enum TrmgWriter {

@@ -1,4 +1,5 @@
 import GraphIR
+import TRMCore
 
 /// How the ACT loop decides that a sample is done.
 public enum Halting: String, Sendable, CaseIterable {

@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import TRMCore
 
 /// The kernel dispatch of a session. Each instruction is split into parts over its natural work
 /// items (rows, samples, (sample, head) pairs) and the parts run on the session's thread pool;

@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import TRMCore
 
 /// Runs the step graph of a loaded model for a fixed batch size. All memory (the activation arena
 /// and the per-thread workspace) is allocated once here; `step()` allocates nothing.

@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import TRMCore
 
 /// Identifies a piece of parallel work: an instruction, and for multi-phase kernels a sample and a phase.
 struct PartTag {

@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import TRMCore
 
 /// OpenBLAS's GEMM buffers, taken before the first step instead of in the middle of one.
 ///

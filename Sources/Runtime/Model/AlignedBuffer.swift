@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import TRMCore
 
 /// One 64-byte-aligned, zeroed allocation owned by a class, freed on deinit. Sizes are checked
 /// against a limit before allocating; a size over it or a failed allocation is an `.outOfMemory` error.

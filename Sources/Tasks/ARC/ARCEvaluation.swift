@@ -1,5 +1,5 @@
 import Foundation
-import GraphIR
+import TRMCore
 
 /// Collects decoded predictions for a set of ARC puzzles and turns them into pass@K scores and a
 /// Kaggle `submission.json` (trm-spec §7). Predictions are grouped by (puzzle, test pair) and ranked

@@ -1,4 +1,4 @@
-import GraphIR
+import TRMCore
 
 /// One augmented version of an ARC puzzle (trm-spec §6.3): recolour every cell through `colourMap`,
 /// then apply dihedral transform `transform`. Its identifier name is the reference's

@@ -1,5 +1,5 @@
 import Foundation
-import GraphIR
+import TRMCore
 
 /// The CSV layout of the published Sudoku-Extreme and Maze-Hard sets (trm-spec §6.4, §6.5): a header
 /// `source,question,answer,rating`, then one puzzle per line. This type only splits lines into fields

@@ -1,4 +1,4 @@
-import GraphIR
+import TRMCore
 
 /// The draws the Sudoku and Maze generators make, written out (not `Int.random(in:using:)` or
 /// `shuffle(using:)`) so that generated files cannot change with the standard library's algorithms.

@@ -1,5 +1,5 @@
 import Foundation
-import GraphIR
+import TRMCore
 
 /// One maze: the question (walls, open cells, S and G), the answer (the question with the shortest
 /// path marked) and a rating (generated mazes: the shortest path's length in moves).

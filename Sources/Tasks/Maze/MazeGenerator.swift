@@ -1,4 +1,4 @@
-import GraphIR
+import TRMCore
 
 /// Draws n×n mazes whose start-goal shortest path is unique, with hardness = its length in moves.
 ///

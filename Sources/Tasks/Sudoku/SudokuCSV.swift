@@ -1,4 +1,4 @@
-import GraphIR
+import TRMCore
 
 /// One Sudoku: the board to solve (0 = blank), its solution and a difficulty rating.
 public struct SudokuPuzzle: Hashable, Sendable {

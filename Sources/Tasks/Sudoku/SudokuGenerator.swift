@@ -1,4 +1,4 @@
-import GraphIR
+import TRMCore
 
 /// Draws Sudoku puzzles with exactly one solution and their difficulty rating (`SudokuSolver`).
 ///

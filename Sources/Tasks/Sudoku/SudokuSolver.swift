@@ -1,4 +1,4 @@
-import GraphIR
+import TRMCore
 
 /// A backtracking Sudoku solver for the shapes of `SudokuShape`: at every search node it fills naked
 /// singles (a cell with one candidate) and hidden singles (a digit with one place in a row, column or

@@ -1,4 +1,4 @@
-import GraphIR
+import TRMCore
 
 // MARK: Augmentation
 

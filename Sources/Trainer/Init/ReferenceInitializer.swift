@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import TRMCore
 
 /// How the Mamba-2 in_proj/out_proj are initialised: the stock PyTorch `Linear` default
 /// (U(±1/√fan_in), mamba2-spec §2.2) or TRM's truncated-normal LeCun init.

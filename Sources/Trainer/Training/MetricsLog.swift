@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import TRMCore
 
 /// One line of `model.ckpt.metrics.jsonl`: a training average over the last log interval or an
 /// evaluation of the EMA weights on the held-out set.

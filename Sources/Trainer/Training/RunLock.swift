@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import TRMCore
 
 /// An exclusive lock on a training run's output, so two trainers never write the same checkpoint,
 /// state sidecar and metrics log. The lock is `flock(2)` on `FILE.lock` beside the checkpoint

@@ -1,4 +1,5 @@
 import GraphIR
+import TRMCore
 
 /// One training example: input tokens [L], labels [L] (−100 = ignored) and its puzzle id.
 public struct TrainingExample: Sendable, Equatable {

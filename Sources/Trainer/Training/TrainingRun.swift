@@ -1,4 +1,5 @@
 import GraphIR
+import TRMCore
 
 /// A training run (trm-spec §2.7): weights, optimizer states, EMA, the persistent carry and the data
 /// position. `trainStep` performs one optimizer step: refill halted slots, one ACT step on every slot,

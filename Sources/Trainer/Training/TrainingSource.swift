@@ -1,5 +1,6 @@
 import GraphIR
 import Tasks
+import TRMCore
 
 /// Where training examples come from: a fixed list of base examples, each drawn with a fresh random
 /// augmentation (trm-spec §6), plus the puzzle-identifier names the model's table rows stand for.

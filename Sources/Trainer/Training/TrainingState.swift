@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import TRMCore
 
 /// The optimizer-state sidecar (`model.ckpt.state`): everything a run needs to continue bit for bit —
 /// raw weights, AdamATan2 moments and step count, the EMA shadow, the training carry and the data

@@ -1,3 +1,5 @@
+import GraphIR
+import TRMCore
 /// Small hand-built graphs with deterministic weights, for tests, fuzz seed corpora and interop checks.
 public enum SampleGraphs {
     /// Deterministic pseudo-random weights in [-scale, scale).

@@ -71,10 +71,10 @@ public enum Npy {
         guard let shapeField = field("shape"), shapeField.hasPrefix("("), let close = shapeField.firstIndex(of: ")") else { throw fail("no shape") }
         let shape = try shapeField[shapeField.index(after: shapeField.startIndex)..<close].split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { s -> Int in
-                guard let d = Int(s), d >= 0, d <= Op.maxDim else { throw fail("bad dimension '\(s)'") }
+                guard let d = Int(s), d >= 0, d <= TensorLimits.maxDim else { throw fail("bad dimension '\(s)'") }
                 return d
             }
-        guard shape.count <= 8, let count = Shape(fixed: shape).elementsPerSample, count <= Verifier.maxElements else { throw fail("shape too large") }
+        guard shape.count <= 8, let count = TensorLimits.product(shape), count <= TensorLimits.maxElements else { throw fail("shape too large") }
         let data = start + headerLen
         let size: Int
         switch descr {

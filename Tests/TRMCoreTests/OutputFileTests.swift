@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GraphIR
+@testable import TRMCore
+import TestSupport
 
 /// A scratch directory with the device nodes, FIFOs, sockets and links the output policy meets.
 /// Nodes are made here, never at the real /dev paths (the tests run as root).
@@ -62,49 +63,6 @@ struct OutputScratch {
 
     static func text(_ path: String) -> String? {
         (try? Data(contentsOf: URL(fileURLWithPath: path))).map { String(decoding: $0, as: UTF8.self) }
-    }
-}
-
-/// Reads a FIFO on its own thread: the blocking open waits for the writer, then everything up to
-/// EOF (or the first `closeAfter` bytes) is collected.
-final class FIFOReader: @unchecked Sendable {
-    let path: String
-    private let lock = NSLock()
-    private var collected: [UInt8] = []
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(_ path: String, closeAfter: Int? = nil) {
-        self.path = path
-        Thread.detachNewThread { [self] in
-            let fd = open(path, O_RDONLY)
-            if fd >= 0 {
-                var buffer = [UInt8](repeating: 0, count: 1 << 16)
-                while true {
-                    let n = read(fd, &buffer, buffer.count)
-                    if n <= 0 { break }
-                    lock.lock()
-                    collected += buffer[0..<n]
-                    let count = collected.count
-                    lock.unlock()
-                    if let closeAfter, count >= closeAfter { break }
-                }
-                close(fd)
-            }
-            finished.signal()
-        }
-    }
-
-    /// The bytes read. A reader still blocked in open (no writer came) is released by opening the
-    /// FIFO for writing once, so a failing test does not leave a thread behind.
-    func finish() -> [UInt8] {
-        if finished.wait(timeout: .now() + 10) == .timedOut {
-            let w = open(path, O_WRONLY | O_NONBLOCK)
-            if w >= 0 { close(w) }
-            _ = finished.wait(timeout: .now() + 5)
-        }
-        lock.lock()
-        defer { lock.unlock() }
-        return collected
     }
 }
 
