@@ -7,6 +7,8 @@ public struct CompileReport: Sendable {
     public var nodesBefore: Int
     public var nodesAfter: Int
     public var opsAfter: [String: Int]
+    /// Fused nodes by `Op.fusedLabel` (`Graph.fusedOpHistogram`).
+    public var fusedOps: [String: Int]
     public var flopsPerSample: Double
     public var arenaBytesPerSample: Int
     /// Every value of the step graph in its own buffer, after the passes.
@@ -39,7 +41,7 @@ public enum TRMCompiler {
                         "trm.halt_max_steps": String(config.haltMaxSteps), "trm.fused": fuse ? "1" : "0"]
         let model = TrmgModel(graph: graph, plan: plan, metadata: metadata)
         let report = CompileReport(config: config, nodesBefore: lowered.nodes.count, nodesAfter: graph.nodes.count,
-                                   opsAfter: graph.opHistogram, flopsPerSample: try FlopCounter.flopsPerSample(graph),
+                                   opsAfter: graph.opHistogram, fusedOps: graph.fusedOpHistogram, flopsPerSample: try FlopCounter.flopsPerSample(graph),
                                    arenaBytesPerSample: plan.arenaBytesPerSample, naiveBytesPerSample: plan.naiveBytesPerSample,
                                    loweredNaiveBytesPerSample: try MemoryPlanner.naiveBytes(lowered),
                                    weightBytes: graph.initializers.reduce(0) { $0 + $1.data.count * 4 })

@@ -57,7 +57,7 @@ public enum MemoryPlanner {
         for (i, node) in graph.nodes.enumerated() {
             for (k, out) in node.outputs.enumerated() {
                 let dies = lastUse[out] ?? i
-                if k == 0, let source = inPlaceSource(node), let b = bufferOf[source], lastUse[source] == i,
+                if k == 0, let source = node.op.facts.inPlaceInput.map({ node.inputs[$0] }), let b = bufferOf[source], lastUse[source] == i,
                    buffers[b].end == i, bytes(source) == bytes(out), graph.initializer(named: source) == nil {
                     buffers[b].end = max(buffers[b].end, dies)
                     buffers[b].values.append(out)
@@ -88,14 +88,6 @@ public enum MemoryPlanner {
         }
         placements.sort { $0.name < $1.name }
         return Result(placements: placements, arenaBytesPerSample: max(best!.total, alignment), naiveBytesPerSample: naive)
-    }
-
-    /// The input an op may overwrite with its output (same size, elementwise or row-wise).
-    static func inPlaceSource(_ node: Node) -> String? {
-        switch node.op {
-        case .add, .mul, .scale, .silu, .softplus, .exp, .sigmoid, .rmsNorm, .addRMSNorm: return node.inputs[0]
-        default: return nil
-        }
     }
 
     /// Greedy first fit in the given order: each buffer takes the lowest offset not used by a placed

@@ -137,19 +137,4 @@ public enum Op: Hashable, Sendable {
         case .mamba2ScanGate: return "Mamba2ScanGate"
         }
     }
-
-    /// True for ops that only the compiler's fusion passes emit.
-    public var isFused: Bool {
-        switch self {
-        case .addRMSNorm, .fusedAttention, .mamba2ScanGate: return true
-        case .matMul(let e): return e != .none
-        default: return false
-        }
-    }
-
-    /// Number of outputs the op produces.
-    public var outputCount: Int {
-        if case .ropeTable = self { return 2 }
-        return 1
-    }
 }

@@ -1,4 +1,4 @@
-/// Floating-point operations of one node for one sample, split the way reports need them: matrix
+/// Floating-point operations of one node for one sample (by the op's `OpFacts.Cost`), split the way reports need them: matrix
 /// products (MatMul and attention, 2·m·n·k), the Mamba-2 recurrence (~5·P·N per head-token) and
 /// everything else (one per output element). The one per-node FLOP formula: trm-compile's summary
 /// (`FlopCounter`) and trm-bench's rates both sum it. (`ModelConfig.stepFlopsPerSample` estimates
@@ -16,15 +16,15 @@ public struct OpCost: Sendable, Equatable {
     public init(_ node: Node, types: [String: TensorType]) {
         let out = types[node.outputs[0]]!.shape
         let outCount = Double(out.isBatched ? (out.elementsPerSample ?? 0) : 0)
-        switch node.op {
+        switch node.op.facts.cost {
         case .matMul(let e):
             gemm = 2 * Double(types[node.inputs[1]]!.shape.sampleDims[1]) * outCount * (e == .swiGLU ? 2 : 1)
-        case .attention(let h, let d), .fusedAttention(let h, let d):
+        case .attention(let h, let d):
             let s = Double(out.sampleDims[0])
             gemm = 4 * s * s * Double(h * d)
-        case .ssmScan(let m), .mamba2ScanGate(let m, _, _):
+        case .scan(let m):
             scan = 5 * Double(out.sampleDims[0]) * Double(m.heads * m.headDim * m.dState)
-        default:
+        case .perElement:
             other = outCount
         }
     }

@@ -40,15 +40,13 @@ runCommand("trm-compile") {
     try TrmgWriter.write(model, to: output)
     if args.has("quiet") { return }
     let c = r.config
-    let fused = r.opsAfter.filter { ["AddRMSNorm", "FusedAttention", "Mamba2ScanGate"].contains($0.key) }
-        .sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }
-    let epilogues = model.graph.nodes.filter { $0.op == .matMul(epilogue: .swiGLU) }.count
+    let fused = r.fusedOps.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }
     print("""
         wrote \(output)
           sub-layers   \(c.sublayers.map(\.rawValue).joined(separator: ", ")), H_cycles \(c.hCycles) × (L_cycles \(c.lCycles) + 1) unrolled
           params       \(c.parameterCount) (weights in file \(megabytes(r.weightBytes)))
           nodes        \(r.nodesBefore) lowered -> \(r.nodesAfter) after passes
-          fused ops    \(fused.isEmpty ? "none" : fused.joined(separator: " "))\(epilogues > 0 ? " MatMul+SwiGLU×\(epilogues)" : "")
+          fused ops    \(fused.isEmpty ? "none" : fused.joined(separator: " "))
           FLOPs        \(String(format: "%.2f", r.flopsPerSample / 1e9)) GFLOP per sample per ACT step
           arena        \(megabytes(r.arenaBytesPerSample)) per sample; naive sum \(megabytes(r.loweredNaiveBytesPerSample)) lowered (\(ratio(r.loweredNaiveBytesPerSample, r.arenaBytesPerSample))× larger), \(megabytes(r.naiveBytesPerSample)) after passes (\(ratio(r.naiveBytesPerSample, r.arenaBytesPerSample))×)
           time         \(String(format: "%.2f", Date().timeIntervalSince(start))) s
