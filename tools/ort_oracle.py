@@ -1,5 +1,5 @@
 """Runs a compiled .trmg (one ACT step) in onnxruntime through its ONNX function bodies: an oracle
-for our runtime that shares none of its code (DESIGN.md §4.2, §4.3).
+for our runtime that shares none of its code (docs/formats.md §3, §2.3).
 
     python tools/ort_oracle.py model.trmg --inputs tokens.npy [--puzzle-ids ids.npy] [--steps N]
                                [--out DIR] [--compare DIR] [--atol 1e-3] [--threads T]

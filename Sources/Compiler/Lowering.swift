@@ -60,7 +60,7 @@ public struct Lowering {
         return try b.build()
     }
 
-    /// trm-spec §2.3: token embeddings after the puzzle prefix, scaled by √D.
+    /// docs/model.md §4: token embeddings after the puzzle prefix, scaled by √D.
     private mutating func inputEmbedding() throws -> String {
         let c = config
         let scale = Float(Double(c.hidden).squareRoot())
@@ -123,7 +123,7 @@ public struct Lowering {
         return try b.add(.matMul(epilogue: .none), [a, p + ".o_proj.weight"])
     }
 
-    /// mamba2-spec §2.1. A bidirectional layer runs the causal and the reversed scan on one in_proj
+    /// docs/mamba2.md §2. A bidirectional layer runs the causal and the reversed scan on one in_proj
     /// output and projects the mean of the two gated outputs (out_proj is linear, so this is the mean
     /// of the two layer outputs).
     private mutating func mamba2(_ h: String, _ p: String) throws -> String {

@@ -1,7 +1,7 @@
 import GraphIR
 import Runtime
 
-/// Plans the activation arena of one sample (DESIGN.md §4.4): liveness over the schedule, in-place
+/// Plans the activation arena of one sample (docs/formats.md §4): liveness over the schedule, in-place
 /// reuse for elementwise and norm ops, then greedy-by-size offset assignment tried in several
 /// orders, keeping the smallest. The runtime scales every offset by the batch size.
 public enum MemoryPlanner {

@@ -6,7 +6,7 @@ public enum MatMulEpilogue: String, Sendable, Hashable, CaseIterable {
     case swiGLU
 }
 
-/// Attributes shared by the Mamba-2 scan ops (mamba2-spec §2.1).
+/// Attributes shared by the Mamba-2 scan ops (docs/mamba2.md §2).
 public struct Mamba2Dims: Hashable, Sendable {
     /// H: SSM heads (d_inner / headdim).
     public var heads: Int

@@ -1,5 +1,5 @@
 import TRMCore
-/// Names of the step graph's inputs, outputs and initial carries (DESIGN.md §4.2): the contract
+/// Names of the step graph's inputs, outputs and initial carries (docs/formats.md §3): the contract
 /// between the compiler, the runtime, the trainer and the oracle.
 public enum StepGraphNames {
     public static let tokens = "tokens"

@@ -1,7 +1,7 @@
 import GraphIR
 
-/// The model run eagerly with the trainer's layers: one ACT step (trm-spec §2.4) and the fixed-halting
-/// solve. It is the reference the compiled graph must reproduce (DESIGN.md §8.3), and the forward that
+/// The model run eagerly with the trainer's layers: one ACT step (docs/model.md §6) and the fixed-halting
+/// solve. It is the reference the compiled graph must reproduce (docs/model.md §10.2), and the forward that
 /// training differentiates.
 public struct EagerModel: Sendable {
     public let config: ModelConfig

@@ -2,7 +2,7 @@ import CLISupport
 
 let usage = """
     trm-data: generate and check Sudoku and Maze puzzle sets in the published CSV layout
-    (source,question,answer,rating; trm-spec §6.4, §6.5).
+    (source,question,answer,rating; docs/tasks.md §3.4, §4.3).
 
     USAGE: trm-data <command> [options]
 

@@ -5,7 +5,7 @@ import Trainer
 import TRMCore
 
 /// `trm-train eager model.ckpt --inputs tokens.npy --out DIR`: the trainer's own eager forward (fixed
-/// halting), the reference a compiled `.trmg` must reproduce (DESIGN.md §8.3). Writes logits.npy and
+/// halting), the reference a compiled `.trmg` must reproduce (docs/model.md §10.2). Writes logits.npy and
 /// q_halt.npy with the shapes `trm-run` raw mode writes.
 enum EagerCommand {
     static let options: [Arguments.Option] = [

@@ -18,7 +18,7 @@ enum InitCommand {
     static let usage = """
         USAGE: trm-train init --preset P --task T [--grid N] [--hidden N ...] [--seed S] -o model.ckpt
 
-        Writes a checkpoint with the reference initialisation (trm-spec §2.1, mamba2-spec §2.2) and
+        Writes a checkpoint with the reference initialisation (docs/model.md §3.2, docs/mamba2.md §3) and
         prints its parameter count (puzzle table, H_init and L_init excluded, as the papers count).
 
         OPTIONS:

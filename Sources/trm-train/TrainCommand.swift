@@ -44,7 +44,7 @@ enum TrainCommand {
         USAGE: trm-train --task T --preset P [--grid N --hidden N ...] [--steps N | --epochs E] [--batch B]
                          [--lr X] [--seed S] [--eval-every N] -o model.ckpt [--resume]
 
-        Trains with the reference recipe (trm-spec §2-§5): deep supervision with a persistent carry,
+        Trains with the reference recipe (docs/model.md §6-§9): deep supervision with a persistent carry,
         gradient through the last H-cycle, stablemax CE + 0.5 × Q-halt BCE, AdamATan2 (β 0.9/0.95),
         SignSGD puzzle embeddings, warm-up, EMA, halting exploration. Writes, atomically and
         periodically: model.ckpt (EMA weights), model.ckpt.state (optimizer state, carry and data
@@ -208,7 +208,7 @@ enum TrainCommand {
             + (lastEval.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
     }
 
-    /// The reference's values (trm-spec §1.1-§1.2) unless overridden: its Sudoku and Maze runs use weight
+    /// The reference's values (docs/model.md §9.7) unless overridden: its Sudoku and Maze runs use weight
     /// decay 1.0 and a puzzle-embedding lr of 1e-4, the ARC run 0.1 and 1e-2. Every option is parsed and
     /// checked now; the returned function fills in what depends on the number of training examples
     /// (--epochs, and the warm-up default that follows the step count).

@@ -4,13 +4,13 @@ import Runtime
 import Testing
 import Trainer
 
-/// DESIGN.md §8.3: the compiled graph run by the runtime reproduces the trainer's eager forward.
+/// docs/model.md §10.2: the compiled graph run by the runtime reproduces the trainer's eager forward.
 @Suite struct EagerParityTests {
     @Test(arguments: [(Preset.trmAttn, ScanDirection.causal), (.trMamba2Attn, .causal), (.trmMlpT, .causal),
                       (.trMamba2MlpT, .causal), (.trMamba2Attn, .bidirectional), (.trMamba2Attn, .reverse)])
     func compiledMatchesEager(preset: Preset, direction: ScanDirection) throws {
         let ckpt = try Models.checkpoint(preset, direction: direction)
-        // Random weights amplify rounding differences step by step (DESIGN.md §8): 2 ACT steps of a
+        // Random weights amplify rounding differences step by step (docs/model.md §10): 2 ACT steps of a
         // H2 × (L2 + 1) model are 12 network applications.
         let count = 2, steps = 2
         let tokens = CompileTests.tokens(ckpt.config, count: count)

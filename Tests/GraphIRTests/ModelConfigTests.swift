@@ -3,7 +3,7 @@ import Testing
 import TRMCore
 
 @Suite struct ModelConfigTests {
-    /// DESIGN.md §1 / issue acceptance: exact counts (puzzle table, H_init and L_init excluded).
+    /// docs/model.md §2.3 / issue acceptance: exact counts (puzzle table, H_init and L_init excluded).
     @Test(arguments: [
         (Preset.trmAttn, TaskKind.arc, 6_829_058), (.trMamba2Attn, .arc, 6_860_386),
         (.trmMlpT, .sudoku, 5_028_866), (.trMamba2MlpT, .sudoku, 5_959_778),

@@ -4,7 +4,7 @@ import TestSupport
 @testable import GraphIR
 import TRMCore
 
-/// The ONNX function bodies written with every `.trmg` (DESIGN.md §4.3). Their numerics are checked
+/// The ONNX function bodies written with every `.trmg` (docs/formats.md §2). Their numerics are checked
 /// against onnxruntime and a numpy reference in tools/tests/test_function_bodies.py.
 @Suite struct OnnxFunctionTests {
     @Test func everyOpGetsExactlyOneFunctionPerOverload() throws {

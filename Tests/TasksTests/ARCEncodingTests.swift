@@ -6,7 +6,7 @@ import Testing
 
     func at(_ tokens: [Int32], _ r: Int, _ c: Int) -> Int32 { tokens[r * 30 + c] }
 
-    /// trm-spec §12: a 2×3 grid at (0, 0): colours in rows 0-1, cols 0-2; EOS at (0,3), (1,3), (2,0),
+    /// docs/model.md §11: a 2×3 grid at (0, 0): colours in rows 0-1, cols 0-2; EOS at (0,3), (1,3), (2,0),
     /// (2,1), (2,2); (2,3) stays PAD; crop returns the grid.
     @Test func specExampleTwoByThree() {
         let t = ARCEncoding.encode(grid)

@@ -4,7 +4,7 @@ import GraphIR
 @testable import Trainer
 import TRMCore
 
-/// A whole supervision step (trm-spec §2.4, §4.2) of each preset at a tiny size: the gradient of the
+/// A whole supervision step (docs/model.md §6, §8.2) of each preset at a tiny size: the gradient of the
 /// total loss through the heads, the last H-cycle's L_cycles + 1 network applications, the input
 /// embedding and the puzzle rows, checked against finite differences of the same step.
 @Suite struct SupervisionStepTests {

@@ -3,12 +3,12 @@ import Testing
 import GraphIR
 @testable import Trainer
 
-/// Losses of trm-spec §4: values at the spec's parity points and finite-difference gradients.
+/// Losses of docs/model.md §8: values at the spec's parity points and finite-difference gradients.
 @Suite struct TrainerLayerLossTests {
     static let tolerance = TrainerLayerGradientTests.tolerance
 
     @Test func stablemaxParityValues() {
-        // trm-spec §12: stablemax(0, 0) = (0.5, 0.5); stablemax(1, −1): s = (2, 0.5), p = (0.8, 0.2).
+        // docs/model.md §11: stablemax(0, 0) = (0.5, 0.5); stablemax(1, −1): s = (2, 0.5), p = (0.8, 0.2).
         let loss = TokenLoss.stablemax.forward(logits: [0, 0, 1, -1, 1, -1], labels: [0, 0, 1], vocab: 2)
         #expect(abs(loss[0] - log(2)) < 1e-15)
         #expect(abs(loss[1] + log(0.8)) < 1e-15)

@@ -1,4 +1,4 @@
-"""The ONNX function bodies of every ai.trm op agree with the numpy reference (DESIGN.md §4.3).
+"""The ONNX function bodies of every ai.trm op agree with the numpy reference (docs/formats.md §2).
 
 onnxruntime runs each Swift-written fixture through its FunctionProto bodies; every node output is
 exposed as a graph output and compared with tools/onnx_reference.py, both on onnxruntime's own

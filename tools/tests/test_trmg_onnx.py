@@ -1,4 +1,4 @@
-"""A .trmg written by GraphIR is a valid ONNX model (issue: foundation, DESIGN.md §4.3)."""
+"""A .trmg written by GraphIR is a valid ONNX model (issue: foundation, docs/formats.md §2)."""
 import onnx
 
 

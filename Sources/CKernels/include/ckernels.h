@@ -21,7 +21,7 @@ void trm_swiglu(const float *g, const float *u, float *out, long n);
 /// out[i] = y[i] * silu(z[i]); out may alias y or z.
 void trm_gate(const float *y, const float *z, float *out, long n);
 
-/// Selective scan of one head from a zero state (mamba2-spec §2.1):
+/// Selective scan of one head from a zero state (docs/mamba2.md §2):
 /// S_t = exp(dt_t·a)·S_{t-1} + dt_t·x_t⊗B_t, y_t = S_t·C_t + d·x_t, over t = 0..seq-1 (from the end
 /// with `reverse`). Row t of x and y holds p values, of b and c n values; `workspace` holds
 /// trm_ssm_scan_workspace(p, n) floats.

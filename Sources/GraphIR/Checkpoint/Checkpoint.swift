@@ -1,7 +1,7 @@
 import Foundation
 import TRMCore
 
-/// A model checkpoint (`model.ckpt`, DESIGN.md §3): a safetensors file whose `__metadata__` carries the
+/// A model checkpoint (`model.ckpt`, docs/formats.md §1): a safetensors file whose `__metadata__` carries the
 /// format tag, the model config, the task and optional identifiers and training facts. Tensor names
 /// follow the reference PyTorch state_dict.
 public struct Checkpoint: Hashable, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import TRMCore
 
-/// The kinds of sub-layer the shared network is built from (DESIGN.md §1).
+/// The kinds of sub-layer the shared network is built from (docs/model.md §2.3).
 public enum SublayerKind: String, Codable, Sendable, CaseIterable {
     /// Non-causal RoPE attention with fused qkv.
     case attn
@@ -25,7 +25,7 @@ public enum ScanDirection: String, Codable, Sendable {
     case bidirectional
 }
 
-/// Mamba-2 hyper-parameters (mamba2-spec §2).
+/// Mamba-2 hyper-parameters (docs/mamba2.md §1).
 public struct MambaConfig: Codable, Hashable, Sendable {
     public var dState: Int = 128
     public var dConv: Int = 4
@@ -52,7 +52,7 @@ public struct MambaConfig: Codable, Hashable, Sendable {
     }
 }
 
-/// A TRM model's architecture: the JSON of the checkpoint's `trm.config` (DESIGN.md §3). The key
+/// A TRM model's architecture: the JSON of the checkpoint's `trm.config` (docs/formats.md §1). The key
 /// names are the contract; a checkpoint written by another tool with them must load.
 public struct ModelConfig: Codable, Hashable, Sendable {
     public var hidden: Int

@@ -8,7 +8,7 @@ public struct ParameterSpec: Hashable, Sendable {
     public var count: Int { shape.reduce(1, *) }
 }
 
-/// Names and shapes of every tensor a model of a given config holds (DESIGN.md §3).
+/// Names and shapes of every tensor a model of a given config holds (docs/formats.md §1).
 extension ModelConfig {
     /// Each sub-layer with the tensor-name prefix it lives under. Block b groups the sub-layers up to
     /// and including a channel MLP: `L_level.layers.{b}.self_attn`, `.mlp`, `.mlp_t`, `.mamba2.{j}`.

@@ -1,4 +1,4 @@
-/// The three tasks and the facts of their encodings (trm-spec §6).
+/// The three tasks and the facts of their encodings (docs/tasks.md §1).
 public enum TaskKind: String, Codable, Sendable, CaseIterable {
     case arc, sudoku, maze
 
@@ -27,7 +27,7 @@ public enum TaskKind: String, Codable, Sendable, CaseIterable {
     public func taskJSON(grid n: Int) -> String { "{\"grid\":\(n),\"task\":\"\(rawValue)\"}" }
 }
 
-/// Named architectures of DESIGN.md §1.
+/// Named architectures of docs/model.md §2.3.
 public enum Preset: String, Sendable, CaseIterable {
     case trmAttn = "trm-attn"
     case trMamba2Attn = "tr-mamba2attn"

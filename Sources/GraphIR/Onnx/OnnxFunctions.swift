@@ -1,5 +1,5 @@
 import TRMCore
-/// The model-local functions of a graph (DESIGN.md §4.3): every `ai.trm` node gets a body of
+/// The model-local functions of a graph (docs/formats.md §2): every `ai.trm` node gets a body of
 /// standard ONNX ops so that onnx.checker and onnxruntime can run any `.trmg` as an independent
 /// oracle. Our runtime never runs them.
 ///

@@ -72,7 +72,7 @@ public struct TrmgModel: Hashable, Sendable {
     }
 }
 
-/// Constants of the `.trmg` format (DESIGN.md §4.3).
+/// Constants of the `.trmg` format (docs/formats.md §2).
 public enum TrmgFormat {
     public static let irVersion: Int64 = 10
     public static let onnxOpset: Int64 = 23

@@ -3,7 +3,7 @@ import Foundation
 import TRMGProto
 import TRMCore
 
-/// Serialises a `TrmgModel` as an ONNX `ModelProto` with protobuf-c (DESIGN.md §4.3).
+/// Serialises a `TrmgModel` as an ONNX `ModelProto` with protobuf-c (docs/formats.md §2).
 public enum TrmgWriter {
     /// The file's bytes. Verifies the graph first, so an invalid graph is never written.
     public static func serialize(_ model: TrmgModel) throws -> [UInt8] {

@@ -23,7 +23,7 @@ public struct ACTResult: Sendable {
     public var batchSteps: Int
 }
 
-/// The ACT loop (DESIGN.md §5): runs samples through the step graph in batch slots, carrying z_H
+/// The ACT loop (docs/model.md §7.1): runs samples through the step graph in batch slots, carrying z_H
 /// and z_L between steps, halting per `Halting` and refilling free slots from the queue.
 public final class ACTRunner {
     public let session: Session

@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 
-/// Mamba-2 kernels (mamba2-spec §2.1): depthwise causal conv, the selective scan, and the fused
+/// Mamba-2 kernels (docs/mamba2.md §2): depthwise causal conv, the selective scan, and the fused
 /// scan+gate that runs conv + SiLU + dt softplus + scan + D skip + SiLU(z) gate + grouped RMSNorm
 /// over one sample's in_proj output in one pass. `reverse` runs a sequence from its end (equal to
 /// flipping the input and the output along L).

@@ -3,7 +3,7 @@ import Foundation
 /// Rotary position embeddings, half-split ("NeoX") layout as the reference uses.
 public enum Rope {
     /// cos/sin tables [seqLen, dim]: angle = fp32(p) × fp32(θ^(-2i/d)), duplicated over both halves,
-    /// computed in fp32 as the reference does (DESIGN.md §8).
+    /// computed in fp32 as the reference does (docs/model.md §10).
     public static func table(cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>, seqLen: Int, dim: Int, theta: Float) {
         let half = dim / 2
         for i in 0..<half {

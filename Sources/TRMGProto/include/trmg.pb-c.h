@@ -341,7 +341,7 @@ struct  Trmg__TrmPlan
   protobuf_c_boolean has_format_version;
   int32_t format_version;
   /*
-   * ModelConfig as JSON (DESIGN.md §3)
+   * ModelConfig as JSON (docs/formats.md §1)
    */
   char *config_json;
   /*

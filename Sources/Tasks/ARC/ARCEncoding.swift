@@ -1,4 +1,4 @@
-/// The reference's ARC sequence encoding (trm-spec §6.3): a grid on a 30×30 canvas, row-major,
+/// The reference's ARC sequence encoding (docs/tasks.md §2): a grid on a 30×30 canvas, row-major,
 /// 900 tokens; PAD 0, EOS 1, colour c -> c + 2. EOS marks the right and bottom edges so that the
 /// model states the output size itself.
 public enum ARCEncoding {
@@ -36,7 +36,7 @@ public enum ARCEncoding {
         return tokens
     }
 
-    /// Reads a grid back from a predicted sequence as the reference's evaluator does (trm-spec §7):
+    /// Reads a grid back from a predicted sequence as the reference's evaluator does (docs/tasks.md §6):
     /// the largest top-left block of colour tokens, found by scanning rows downwards while the usable
     /// width only shrinks (a row's width ends at its first non-colour token); a strictly larger area
     /// replaces the best so far. Returns colours 0...9; a 0×0 grid when (0, 0) is not a colour.

@@ -2,7 +2,7 @@ import Foundation
 import TRMCore
 
 /// Collects decoded predictions for a set of ARC puzzles and turns them into pass@K scores and a
-/// Kaggle `submission.json` (trm-spec §7). Predictions are grouped by (puzzle, test pair) and ranked
+/// Kaggle `submission.json` (docs/tasks.md §6). Predictions are grouped by (puzzle, test pair) and ranked
 /// with `Voting.rank`; votes accumulate across calls, so add every version's prediction before
 /// reading results.
 public struct ARCEvaluation: Sendable {

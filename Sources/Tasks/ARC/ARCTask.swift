@@ -31,7 +31,7 @@ public struct ARCIdentifierTable: Sendable {
     public var puzzleCount: Int { byPuzzle.count }
 }
 
-/// Builds the ARC inference queries (DESIGN.md §6, trm-spec §7): every test pair of every puzzle
+/// Builds the ARC inference queries (docs/tasks.md §5.1, §6): every test pair of every puzzle
 /// under every version, tokens at offset (0, 0); the decode closure crops the prediction and undoes
 /// the version, so votes from all versions land in the original frame.
 public enum ARCTask {

@@ -1,6 +1,6 @@
 import TRMCore
 
-/// One augmented version of an ARC puzzle (trm-spec §6.3): recolour every cell through `colourMap`,
+/// One augmented version of an ARC puzzle (docs/tasks.md §2): recolour every cell through `colourMap`,
 /// then apply dihedral transform `transform`. Its identifier name is the reference's
 /// `<puzzle>|||t<transform>|||<colourMap as 10 digits>`; the identity version is named by the puzzle
 /// alone, as the reference names the original puzzle of each group.

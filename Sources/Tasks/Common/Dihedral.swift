@@ -1,4 +1,4 @@
-/// The 8 symmetries of the square on H×W grids, numbered as the reference does (trm-spec §6.3):
+/// The 8 symmetries of the square on H×W grids, numbered as the reference does (docs/tasks.md §2):
 /// 0 identity, 1 rot90 CCW, 2 rot180, 3 rot270, 4 flip left-right, 5 flip up-down, 6 transpose,
 /// 7 anti-transpose.
 public enum Dihedral {

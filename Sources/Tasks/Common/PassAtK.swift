@@ -1,4 +1,4 @@
-/// pass@K with fractional credit for puzzles with several test pairs (trm-spec §7).
+/// pass@K with fractional credit for puzzles with several test pairs (docs/tasks.md §6).
 public struct PassAtK: Sendable {
     /// The K values reported, ascending.
     public var ks: [Int]

@@ -1,7 +1,7 @@
 import Foundation
 import TRMCore
 
-/// The CSV layout of the published Sudoku-Extreme and Maze-Hard sets (trm-spec §6.4, §6.5): a header
+/// The CSV layout of the published Sudoku-Extreme and Maze-Hard sets (docs/tasks.md §3.4, §4.3): a header
 /// `source,question,answer,rating`, then one puzzle per line. This type only splits lines into fields
 /// and reports where they came from; each task validates the fields (`SudokuCSV`, `MazeCSV`).
 ///

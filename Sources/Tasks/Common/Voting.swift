@@ -24,7 +24,7 @@ public struct Candidate: Sendable {
     public var meanConfidence: Double
 }
 
-/// Augmentation voting (trm-spec §7): candidates ranked by (vote count, mean sigmoid(q_halt))
+/// Augmentation voting (docs/tasks.md §6): candidates ranked by (vote count, mean sigmoid(q_halt))
 /// descending; remaining ties keep the order in which answers were first seen.
 public enum Voting {
     public static func rank(_ predictions: [Prediction]) -> [Candidate] {

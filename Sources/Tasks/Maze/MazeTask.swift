@@ -18,7 +18,7 @@ public enum MazeCell: UInt8, CaseIterable, Sendable {
     public var isPassable: Bool { self != .wall }
 }
 
-/// The reference's maze sequence encoding (trm-spec §6.5): the n×n grid row-major, '#' -> 1, ' ' -> 2,
+/// The reference's maze sequence encoding (docs/tasks.md §4): the n×n grid row-major, '#' -> 1, ' ' -> 2,
 /// 'S' -> 3, 'G' -> 4, 'o' -> 5, i.e. token = cell code + 1; PAD 0, vocabulary 6, L = n².
 public enum MazeEncoding {
     /// The CSV characters in code order.
@@ -53,10 +53,10 @@ public enum MazeEncoding {
 
 // MARK: Queries
 
-/// Builds maze model inputs for inference (DESIGN.md §6): every maze under the identity and up to 7
+/// Builds maze model inputs for inference (docs/tasks.md §5): every maze under the identity and up to 7
 /// more dihedral transforms (rotations and reflections keep walls, S, G and shortest paths); each
 /// query undoes its transform when decoding, so votes from all versions agree. All versions use the one
-/// blank puzzle identifier (trm-spec §6.5).
+/// blank puzzle identifier (docs/tasks.md §4).
 public enum MazeTask {
     /// The voting-group name of maze `index` of a set (`TaskQuery.puzzle`, `TaskPuzzle.name`).
     public static func puzzleName(_ index: Int) -> String { "maze-\(index)" }

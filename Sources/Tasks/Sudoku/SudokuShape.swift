@@ -77,7 +77,7 @@ public struct SudokuShape: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The reference's Sudoku sequence encoding (trm-spec §6.4): the board row-major, token = digit + 1,
+/// The reference's Sudoku sequence encoding (docs/tasks.md §3): the board row-major, token = digit + 1,
 /// so PAD 0, blank 1 and digits 1...n -> 2...n+1; vocabulary n + 2, L = n².
 public enum SudokuEncoding {
     public static let pad: Int32 = 0

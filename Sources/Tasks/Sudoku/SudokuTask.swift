@@ -2,7 +2,7 @@ import TRMCore
 
 // MARK: Augmentation
 
-/// One validity-preserving rearrangement of a Sudoku (trm-spec §6.4, generalised to 4×4 and 6×6):
+/// One validity-preserving rearrangement of a Sudoku (docs/tasks.md §3, generalised to 4×4 and 6×6):
 /// optionally transpose the board, reorder rows and columns, then relabel the digits. Row orders only
 /// permute bands and the rows inside each band (columns likewise with stacks), so every box stays a
 /// box; transposition needs square boxes, so 6×6 boards (2×3 boxes) never transpose.
@@ -86,9 +86,9 @@ public struct SudokuTransform: Hashable, Sendable {
 
 // MARK: Queries
 
-/// Builds Sudoku model inputs for inference (DESIGN.md §6): every puzzle under its identity and
+/// Builds Sudoku model inputs for inference (docs/tasks.md §5): every puzzle under its identity and
 /// `numAug` random transforms; each query decodes its prediction back to the original frame so that
-/// votes from all versions agree. All versions use the one blank puzzle identifier (trm-spec §6.4).
+/// votes from all versions agree. All versions use the one blank puzzle identifier (docs/tasks.md §3).
 public enum SudokuTask {
     /// The voting-group name of puzzle `index` of a set (`TaskQuery.puzzle`, `TaskPuzzle.name`).
     public static func puzzleName(_ index: Int) -> String { "sudoku-\(index)" }

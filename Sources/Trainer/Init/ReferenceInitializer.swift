@@ -3,12 +3,12 @@ import GraphIR
 import TRMCore
 
 /// How the Mamba-2 in_proj/out_proj are initialised: the stock PyTorch `Linear` default
-/// (U(±1/√fan_in), mamba2-spec §2.2) or TRM's truncated-normal LeCun init.
+/// (U(±1/√fan_in), docs/mamba2.md §3) or TRM's truncated-normal LeCun init.
 public enum MambaProjectionInit: String, Sendable, CaseIterable {
     case pytorch, lecun
 }
 
-/// Fresh weights with the reference initialisation (trm-spec §2.1, mamba2-spec §2.2). Every tensor
+/// Fresh weights with the reference initialisation (docs/model.md §3.2, docs/mamba2.md §3). Every tensor
 /// draws from its own stream forked from the seed, so the result does not depend on tensor order.
 public struct ReferenceInitializer: Sendable {
     public var seed: UInt64

@@ -2,7 +2,7 @@ import Foundation
 import GraphIR
 import TRMCore
 
-/// JAX-style truncated normal (trm-spec §2.1): u uniform in [erf(-2/√2), erf(2/√2)], erfinv, scaled
+/// JAX-style truncated normal (docs/model.md §3.2): u uniform in [erf(-2/√2), erf(2/√2)], erfinv, scaled
 /// by √2·σc and clipped to ±2σc, where σc = std / 0.87962 so that the truncated distribution has
 /// standard deviation `std`.
 public enum TruncatedNormal {

@@ -1,4 +1,4 @@
-/// The loss of one ACT step over all B slots (trm-spec §4.2), halted or not:
+/// The loss of one ACT step over all B slots (docs/model.md §8.2), halted or not:
 /// lm_loss = Σ_b Σ_t loss[b, t] / max(n_b, 1), q_halt_loss = Σ_b BCE(q_halt[b], correct[b]),
 /// total = lm_loss + 0.5·q_halt_loss. `correct[b]` means every valid token's argmax (first maximum
 /// on ties, as torch.argmax) equals its label; it is a target, so no gradient flows through it.

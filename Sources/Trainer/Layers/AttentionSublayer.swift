@@ -1,4 +1,4 @@
-/// f(h) of an `attn` sub-layer (trm-spec §2.2): fused qkv projection (weight rows Q | K | V,
+/// f(h) of an `attn` sub-layer (docs/model.md §5): fused qkv projection (weight rows Q | K | V,
 /// head-major), RoPE on q and k, non-causal attention, o_proj. The post-norm residual around it is
 /// the network's. Tensors: `<prefix>.qkv_proj.weight` [3D, D], `<prefix>.o_proj.weight` [D, D].
 ///

@@ -1,4 +1,4 @@
-/// Mamba-2's depthwise causal convolution with bias (mamba2-spec §2.1): a cross-correlation over
+/// Mamba-2's depthwise causal convolution with bias (docs/mamba2.md §2): a cross-correlation over
 /// the sequence, pre[t, c] = b[c] + Σ_k w[c, k]·x[t − (K−1) + k, c] with zeros before the start, so
 /// w[c, K−1] multiplies the current token. `reverse` mirrors it (taps reach t + (K−1) − k), which
 /// equals flipping the sequence, convolving and flipping back. The SiLU after it is the mixer's.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Per-token classification losses of trm-spec §4.1 with the ignore label −100. Both run in float64
+/// Per-token classification losses of docs/model.md §8.1 with the ignore label −100. Both run in float64
 /// (the reference runs stablemax in float64 and softmax cross-entropy in fp32; float64 only removes
 /// rounding there).
 public enum TokenLoss: String, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
 import GraphIR
 
-/// The input embedding of trm-spec §2.3: the puzzle-embedding prefix (one row of `puzzle_emb.weights`,
+/// The input embedding of docs/model.md §4: the puzzle-embedding prefix (one row of `puzzle_emb.weights`,
 /// zero-padded to P·D and viewed as P tokens) followed by the token embeddings, all × √D. With
 /// learned positions the table is added first and the product scaled by 0.707106781·√D, as the
 /// compiler's lowering does.
@@ -66,7 +66,7 @@ public struct InputEmbedding: Sendable, Hashable {
 
     /// Gradients of `forward` for dX [B, S, D]: accumulates dTokenTable [vocab, D] (rows of the ids
     /// used) and returns the gradient of each sample's puzzle row [B, puzzleDim] (what the sparse
-    /// SignSGD of trm-spec §5.2 consumes) and, when learned, of the position table [S, D].
+    /// SignSGD of docs/model.md §9.3 consumes) and, when learned, of the position table [S, D].
     public func backward(_ dX: [Float], tokens: [Int32], batch: Int,
                          dTokenTable: inout [Float]) -> (puzzleRows: [Float], positions: [Float]?) {
         let s = fullSeqLen, d = hidden, c = scale
@@ -88,7 +88,7 @@ public struct InputEmbedding: Sendable, Hashable {
     }
 
     /// Rows `ids` of a puzzle table [numIds, puzzleDim] -> [B, puzzleDim]: the local copy a training
-    /// step reads (trm-spec §5.2).
+    /// step reads (docs/model.md §9.3).
     public func gatherPuzzleRows(table: [Float], ids: [Int32]) -> [Float] {
         precondition(puzzleDim > 0 || ids.isEmpty || table.isEmpty, "InputEmbedding: no puzzle table")
         precondition(table.count % max(puzzleDim, 1) == 0, "InputEmbedding: table is not [numIds, \(puzzleDim)]")

@@ -1,14 +1,14 @@
 import Foundation
 import GraphIR
 
-/// f(u) of a `mamba2` sub-layer (mamba2-spec §2.1): in_proj -> z | xBC | dt_raw; causal depthwise
+/// f(u) of a `mamba2` sub-layer (docs/mamba2.md §2): in_proj -> z | xBC | dt_raw; causal depthwise
 /// conv + SiLU on xBC -> x, B, C; dt = softplus(dt_raw + dt_bias); A = −exp(A_log); selective scan
 /// with D skip; gated grouped RMSNorm y ⊙ silu(z) × norm.weight; out_proj. `reverse` scans from the
 /// end; `bidirectional` averages the causal and reversed gated outputs (shared weights) before
 /// out_proj, as the compiler's lowering does. Tensors under `<prefix>.`: in_proj.weight,
 /// conv1d.weight, conv1d.bias, dt_bias, A_log, D, norm.weight, out_proj.weight.
 ///
-/// Saved for backward (mamba2-spec §2.8): the input u [B·L, D], in_proj's output zx [B·L, Dip], and
+/// Saved for backward (docs/mamba2.md §4.1): the input u [B·L, D], in_proj's output zx [B·L, Dip], and
 /// per scan direction the scan output y [B·L, E] and the norm's 1/rms [B·L, G]. The conv + SiLU
 /// outputs, dt and the gated output (out_proj's input) are recomputed; scan states never stored.
 public struct Mamba2Mixer: Sendable, Hashable {

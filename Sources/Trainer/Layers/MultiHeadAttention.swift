@@ -2,7 +2,7 @@ import CKernels
 import Foundation
 
 /// Non-causal multi-head attention, out = softmax(q·kᵀ/√d)·v per (sample, head), no mask
-/// (trm-spec §2.2). q, k, v, out are [B, S, H·d], heads head-major within a row.
+/// (docs/model.md §5). q, k, v, out are [B, S, H·d], heads head-major within a row.
 ///
 /// Saved for backward: q, k, v and out (the caller's arrays, no copies) and the log-sum-exp of every
 /// score row [B, H, S]. The S×S probabilities are NOT stored (B·H·S² floats, 27 MB per sample and

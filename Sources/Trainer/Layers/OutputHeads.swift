@@ -1,6 +1,6 @@
 import GraphIR
 
-/// The two heads read from z_H (trm-spec §2.4): lm_head on the grid positions P..S−1 (no bias) and
+/// The two heads read from z_H (docs/model.md §6): lm_head on the grid positions P..S−1 (no bias) and
 /// q_head (+ bias) on prefix position 0, whose first output is q_halt and second q_continue.
 /// Tensors: `lm_head.weight` [V, D], `q_head.weight` [2, D], `q_head.bias` [2].
 ///

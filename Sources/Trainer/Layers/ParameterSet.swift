@@ -1,6 +1,6 @@
 import GraphIR
 
-/// Named fp32 tensors keyed by their checkpoint names (DESIGN.md §3): the model's weights, or a
+/// Named fp32 tensors keyed by their checkpoint names (docs/formats.md §1): the model's weights, or a
 /// gradient of the same layout. Composite layers read their tensors by prefix (`<prefix>.qkv_proj.weight`)
 /// and accumulate gradients into a set built by `zeros()`.
 public struct ParameterSet: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Runtime
 
-/// Rotary position embedding, half-split ("NeoX") layout (trm-spec §2.5): for each head vector v,
+/// Rotary position embedding, half-split ("NeoX") layout (docs/model.md §5.3): for each head vector v,
 /// v' = v·cos + rot(v)·sin with rot(v) = (−v[d/2:], v[:d/2]). The tables come from the runtime's
 /// `Rope.table`, so training and inference rotate by bit-identical angles.
 ///

@@ -1,11 +1,11 @@
 import Foundation
 
-/// Mamba-2's selective scan with the D skip (mamba2-spec §2.1), per sample and head h of group
+/// Mamba-2's selective scan with the D skip (docs/mamba2.md §2), per sample and head h of group
 /// g = h / (H/G): S(t) = exp(dt_t·A_h)·S(t−1) + dt_t·x_t ⊗ B_t[g],  y_t = S(t)·C_t[g] + D_h·x_t,
 /// from S(−1) = 0. `reverse` runs t from L−1 down to 0.
 ///
 /// Saved for backward: nothing beyond the inputs (x, dt, A, B, C, D), which the mixer recomputes.
-/// Per-token states (L·P·N per head) are never stored: the backward (§2.6/§2.8) re-runs the
+/// Per-token states (L·P·N per head) are never stored: the backward (docs/mamba2.md §4.2/§4.1) re-runs the
 /// recurrence once keeping only the state entering every chunk of `chunk` tokens, then walks the
 /// chunks from the end, recomputing each chunk's states into a chunk·P·N buffer and running the
 /// adjoint G_t = gy_t ⊗ C_t + a_{t+1}·G_{t+1} through it. The log-decay gradient is taken in its
@@ -134,7 +134,7 @@ public struct SelectiveScan: Sendable, Hashable {
         }}}}
     }
 
-    /// dY [B, L, H·P] -> gradients of all inputs (mamba2-spec §2.6).
+    /// dY [B, L, H·P] -> gradients of all inputs (docs/mamba2.md §4.2).
     public func backward(_ dY: [Float], x: [Float], dt: [Float], a: [Float], bm: [Float], cm: [Float], d: [Float],
                          batch: Int) -> Gradients {
         checkInputs(x, dt, a, bm, cm, d, batch)

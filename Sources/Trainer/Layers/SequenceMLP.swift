@@ -1,6 +1,6 @@
 import Runtime
 
-/// The whole `mlp_t` sub-layer (trm-spec §2.2): token mixing over the sequence axis.
+/// The whole `mlp_t` sub-layer (docs/model.md §5): token mixing over the sequence axis.
 /// t = transpose(h) [B, D, S]; t = rmsnorm_S(t + SwiGLU_S(t)); h = transpose(t). Unlike the other
 /// sub-layers its post-norm runs over S, so the residual and norm live here, not in the network.
 ///

@@ -1,6 +1,6 @@
 import GraphIR
 
-/// One application of TRM's shared network (`L_level`, trm-spec §2.4): h ← h + injection, then each
+/// One application of TRM's shared network (`L_level`, docs/model.md §6): h ← h + injection, then each
 /// sub-layer of `config.sublayers` in order, post-norm: h = rmsnorm_D(h + f(h)) for attn, mlp and
 /// mamba2; mlp_t mixes over S with its own norm over S. Tensors are named as in the checkpoint
 /// (`ModelConfig.sublayerPrefixes`).
@@ -72,7 +72,7 @@ public struct SharedNetwork: Sendable {
         return (x, Saved(sublayers: saved))
     }
 
-    /// `hCycles` H-cycles of the recursion without saving anything (trm-spec §2.4): each is L_cycles
+    /// `hCycles` H-cycles of the recursion without saving anything (docs/model.md §6): each is L_cycles
     /// latent updates z_L = net(z_L, z_H + x), then z_H = net(z_H, z_L).
     public func cycles(h: inout [Float], l: inout [Float], x: [Float], hCycles: Int, params: ParameterSet) {
         for _ in 0..<hCycles {

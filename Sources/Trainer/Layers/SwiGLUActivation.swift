@@ -1,7 +1,7 @@
 import CKernels
 
 /// The SwiGLU gate: out = silu(gate) ⊙ up, where a row of the input is gate | up (first half gate,
-/// as `gate_up_proj` lays them out, trm-spec §2.2).
+/// as `gate_up_proj` lays them out, docs/model.md §5).
 ///
 /// Saved for backward: the input [rows, 2I] only (the caller holds it: the gate_up projection).
 public struct SwiGLUActivation: Sendable, Hashable {

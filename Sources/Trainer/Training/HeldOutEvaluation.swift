@@ -1,7 +1,7 @@
 import GraphIR
 
-/// Exact and token accuracy of a model on held-out examples, as the reference evaluates (trm-spec
-/// §2.6): a fresh carry, exactly halt_max_steps ACT steps, argmax of the last step's logits.
+/// Exact and token accuracy of a model on held-out examples, as the reference evaluates (docs/model.md
+/// §7.1): a fresh carry, exactly halt_max_steps ACT steps, argmax of the last step's logits.
 public enum HeldOutEvaluation {
     public struct Result: Sendable, Equatable {
         public var count: Int

@@ -1,6 +1,6 @@
 import Foundation
 
-/// AdamATan2 (trm-spec §5.1): decoupled decay, then Adam moments, and an update
+/// AdamATan2 (docs/model.md §9.2): decoupled decay, then Adam moments, and an update
 /// `lr / (1 − β1^t) · atan2(m, √v / √(1 − β2^t))` with no ε. The update is invariant to the gradient's
 /// scale and bounded by lr·π/2 / (1 − β1^t) per element.
 public struct AdamATan2: Sendable, Equatable {
@@ -51,7 +51,7 @@ public struct AdamATan2: Sendable, Equatable {
     }
 }
 
-/// Sparse SignSGD with decoupled decay for the puzzle-embedding table (trm-spec §5.2): only the rows
+/// Sparse SignSGD with decoupled decay for the puzzle-embedding table (docs/model.md §9.3): only the rows
 /// of ids in the batch move, `row ← row·(1 − lr·wd) − lr·sign(Σ grad)`.
 public struct PuzzleEmbeddingSignSGD: Sendable, Equatable {
     public var weightDecay: Float
@@ -71,7 +71,7 @@ public struct PuzzleEmbeddingSignSGD: Sendable, Equatable {
     }
 }
 
-/// The reference schedule (trm-spec §5.3): linear warm-up from step 1, then cosine down to
+/// The reference schedule (docs/model.md §9.4): linear warm-up from step 1, then cosine down to
 /// `minRatio` × base over the remaining steps (minRatio 1 = constant, the reference default).
 public struct LearningRateSchedule: Sendable, Equatable {
     public var warmupSteps: Int
@@ -92,7 +92,7 @@ public struct LearningRateSchedule: Sendable, Equatable {
     }
 }
 
-/// Exponential moving average of the dense weights (trm-spec §5.4): `shadow ← (1−rate)·θ + rate·shadow`
+/// Exponential moving average of the dense weights (docs/model.md §9.5): `shadow ← (1−rate)·θ + rate·shadow`
 /// after every optimizer step, starting from the initial weights. Checkpoints hold the shadow.
 public struct ExponentialMovingAverage: Sendable, Equatable {
     public var rate: Float

@@ -1,6 +1,6 @@
 import GraphIR
 
-/// The differentiable part of one training ACT step (trm-spec §2.4, §4.2): from a carry (z_H, z_L)
+/// The differentiable part of one training ACT step (docs/model.md §6, §8.2): from a carry (z_H, z_L)
 /// and the slots' data, the H_cycles × (L_cycles + 1) recursion where only the last H-cycle is
 /// differentiated, the heads, the loss and every gradient. Halting, exploration and slot refill are
 /// `TrainingCarry`'s; this type is a pure function of its inputs, which is what the whole-step

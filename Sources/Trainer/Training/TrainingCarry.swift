@@ -14,7 +14,7 @@ public struct TrainingExample: Sendable, Equatable {
     }
 }
 
-/// The training carry of trm-spec §2.6: per batch slot the recurrent state, the number of ACT steps
+/// The training carry of docs/model.md §7: per batch slot the recurrent state, the number of ACT steps
 /// taken, whether the slot halted, and the example occupying it. It lives across optimizer steps, so
 /// a sample stays in its slot for 1...halt_max_steps steps; halted slots take the next example.
 public struct TrainingCarry: Sendable, Equatable {
@@ -62,7 +62,7 @@ public struct TrainingCarry: Sendable, Equatable {
         }
     }
 
-    /// After a step: the new state, then halting (trm-spec §2.6): at halt_max_steps, or when q_halt > 0,
+    /// After a step: the new state, then halting (docs/model.md §7): at halt_max_steps, or when q_halt > 0,
     /// unless exploration (probability `explore`) drew a minimum of U{2...max} steps for the slot.
     /// Returns which slots halted this step.
     public mutating func advance(zH: [Float], zL: [Float], qHalt: [Float], haltMaxSteps: Int, explore: Double,

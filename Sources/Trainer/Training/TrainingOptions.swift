@@ -1,6 +1,6 @@
 import GraphIR
 
-/// Hyperparameters of a run (trm-spec §1.1, §5); defaults are the reference's where they make sense
+/// Hyperparameters of a run (docs/model.md §9); defaults are the reference's where they make sense
 /// at small scale.
 public struct TrainingOptions: Sendable, Equatable {
     /// Batch slots (the reference's global batch, 768).
@@ -38,7 +38,7 @@ public struct TrainingOptions: Sendable, Equatable {
     }
 }
 
-/// What one optimizer step measured (trm-spec §4.3): losses averaged over the batch slots; accuracy
+/// What one optimizer step measured (docs/model.md §8.3): losses averaged over the batch slots; accuracy
 /// counts only slots that halted this step with at least one supervised token.
 public struct StepMetrics: Sendable, Equatable {
     public var step: Int

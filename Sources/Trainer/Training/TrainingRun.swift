@@ -1,7 +1,7 @@
 import GraphIR
 import TRMCore
 
-/// A training run (trm-spec §2.7): weights, optimizer states, EMA, the persistent carry and the data
+/// A training run (docs/model.md §9.1): weights, optimizer states, EMA, the persistent carry and the data
 /// position. `trainStep` performs one optimizer step: refill halted slots, one ACT step on every slot,
 /// loss on all slots, backward through the last H-cycle, SignSGD on the puzzle rows, AdamATan2 on the
 /// dense tensors, EMA update. Every random draw is a function of the seed and a counter, so the whole

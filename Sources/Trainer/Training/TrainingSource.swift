@@ -3,7 +3,7 @@ import Tasks
 import TRMCore
 
 /// Where training examples come from: a fixed list of base examples, each drawn with a fresh random
-/// augmentation (trm-spec §6), plus the puzzle-identifier names the model's table rows stand for.
+/// augmentation (docs/tasks.md §1), plus the puzzle-identifier names the model's table rows stand for.
 public protocol TrainingSource: Sendable {
     /// Base examples (one epoch).
     var count: Int { get }
@@ -13,13 +13,13 @@ public protocol TrainingSource: Sendable {
     func example(_ index: Int, rng: inout SeededRandom) -> TrainingExample
 }
 
-/// Labels as the loss reads them: the dataset's ignore id (PAD, 0) becomes −100 (trm-spec §6.2).
+/// Labels as the loss reads them: the dataset's ignore id (PAD, 0) becomes −100 (docs/tasks.md §1.2).
 public func trainingLabels(_ tokens: [Int32]) -> [Int32] {
     tokens.map { $0 == 0 ? TokenLoss.ignoreLabel : $0 }
 }
 
 /// Sudoku puzzles with the reference augmentation (digit permutation, optional transpose, band and
-/// stack shuffles: trm-spec §6.4) drawn per example; all puzzle ids are 0.
+/// stack shuffles: docs/tasks.md §3) drawn per example; all puzzle ids are 0.
 public struct SudokuTrainingSource: TrainingSource {
     public let puzzles: [SudokuPuzzle]
     public let augment: Bool
@@ -42,7 +42,7 @@ public struct SudokuTrainingSource: TrainingSource {
 }
 
 /// Mazes, optionally under a random dihedral transform (the reference's `--aug`, off by default:
-/// trm-spec §6.5); all puzzle ids are 0.
+/// docs/tasks.md §4); all puzzle ids are 0.
 public struct MazeTrainingSource: TrainingSource {
     public let puzzles: [MazePuzzle]
     public let augment: Bool
@@ -63,7 +63,7 @@ public struct MazeTrainingSource: TrainingSource {
     }
 }
 
-/// ARC pairs as the reference builds them (trm-spec §6.3): every puzzle under its identity and up to
+/// ARC pairs as the reference builds them (docs/tasks.md §2): every puzzle under its identity and up to
 /// `numAug` augmented versions (dihedral transform + colour permutation, deduplicated), each version
 /// its own identifier `<puzzle>|||t<t>|||<map>`; demonstrations always, test pairs only for puzzles
 /// listed in `withTestPairs` (the reference trains on training-set test pairs but holds out the

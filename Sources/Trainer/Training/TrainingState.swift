@@ -5,7 +5,7 @@ import TRMCore
 /// The optimizer-state sidecar (`model.ckpt.state`): everything a run needs to continue bit for bit —
 /// raw weights, AdamATan2 moments and step count, the EMA shadow, the training carry and the data
 /// position — as a safetensors file with the model config in its metadata. The checkpoint itself
-/// holds only the EMA weights (trm-spec §5.5), which is not enough to resume.
+/// holds only the EMA weights (docs/model.md §9.6), which is not enough to resume.
 public enum TrainingState {
     public static let formatTag = "trm-train-state/1"
 
