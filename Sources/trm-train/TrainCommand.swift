@@ -35,11 +35,9 @@ enum TrainCommand {
         .init("log-every", "N", help: "print and log averaged metrics every N steps (default 10)"),
         .init("threads", "N", help: "BLAS threads (default: all cores)"),
         .init("quiet", short: "q", help: "only errors and the final summary"),
-    ] + TrainData.options + ModelOptions.options + [
-        .init("help", short: "h", help: "show this help"),
-    ]
+    ] + TrainData.options + ModelOptions.options + [Subcommand.helpOption]
 
-    static let usage = """
+    static let usage = Subcommand.usage("""
         USAGE: trm-train --task T --preset P [--grid N --hidden N ...] [--steps N | --epochs E] [--batch B]
                          [--lr X] [--seed S] [--eval-every N] -o model.ckpt [--resume]
 
@@ -48,14 +46,10 @@ enum TrainCommand {
         SignSGD puzzle embeddings, warm-up, EMA, halting exploration. Writes, atomically and
         periodically: model.ckpt (EMA weights), model.ckpt.state (optimizer state, carry and data
         position for --resume), model.ckpt.metrics.jsonl and model.ckpt.curve.svg. Ctrl-C saves and stops.
-
-        OPTIONS:
-        \(Arguments.helpText(options))
-        """
+        """, options: options)
 
     static func run(_ argv: [String]) throws {
-        guard let args = try Arguments.parse(argv, options: options, usage: usage) else { return }
-        guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
+        guard let args = try Subcommand.parse(argv, options: options, usage: usage) else { return }
         guard let task = try args.choice("task", TaskKind.self) else { throw UsageError("--task is required (sudoku, maze or arc)") }
         guard let preset = try args.choice("preset", Preset.self) else { throw UsageError("--preset is required") }
         guard let output = args.string("output") else { throw UsageError("-o/--output is required") }
@@ -63,7 +57,7 @@ enum TrainCommand {
         let resume = args.has("resume")
         // Every option is checked before the data is read or generated (which can take minutes).
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
-        let mambaInit = try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
+        let mambaInit = try ModelOptions.mambaInit(args)
         let quiet = args.has("quiet")
         let threads = try args.int("threads", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
         let resolveOptions = try trainingOptions(args, task: task)
@@ -98,7 +92,7 @@ enum TrainCommand {
 
         // Weights, gradients, two AdamATan2 moments, the EMA shadow and the saved copies.
         try SystemMemory.require(8 * config.tensorBytes, for: "training this model")
-        var initial = try ReferenceInitializer(seed: seed, mambaProjections: mambaInit).checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))
+        var initial = try ModelOptions.initialCheckpoint(config: config, task: task, grid: grid, seed: seed, mambaInit: mambaInit)
         initial.identifiers = data.source.identifiers
         var run = TrainingRun(initial: initial, options: options, exampleCount: data.source.count)
         if resume {
