@@ -14,18 +14,15 @@ enum EagerCommand {
         .init("out", "DIR", help: "directory for logits.npy and q_halt.npy (required)"),
         .init("steps", "N", help: "ACT steps (default: the model's halt_max_steps)"),
         .init("batch", "B", help: "samples per forward (default 8)"),
-        .init("help", short: "h", help: "show this help"),
+        Subcommand.helpOption,
     ]
 
-    static let usage = """
+    static let usage = Subcommand.usage("""
         USAGE: trm-train eager model.ckpt --inputs tokens.npy [--puzzle-ids ids.npy] [--steps N] --out DIR
 
         Runs the checkpoint with the trainer's eager layers for a fixed number of ACT steps: the reference
         output for checking a compiled graph ('trm-run model.trmg --inputs ... --out ...').
-
-        OPTIONS:
-        \(Arguments.helpText(options))
-        """
+        """, options: options)
 
     static func run(_ argv: [String]) throws {
         guard let args = try Arguments.parse(argv, options: options, usage: usage) else { return }

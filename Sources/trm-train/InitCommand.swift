@@ -11,34 +11,27 @@ enum InitCommand {
         .init("task", "T", help: "task the model is sized for: arc, sudoku, maze (required)"),
         .init("output", "FILE", short: "o", help: "checkpoint to write (required)"),
         .init("seed", "S", help: "random seed (default 0)"),
-    ] + ModelOptions.options + [
-        .init("help", short: "h", help: "show this help"),
-    ]
+    ] + ModelOptions.options + [Subcommand.helpOption]
 
-    static let usage = """
+    static let usage = Subcommand.usage("""
         USAGE: trm-train init --preset P --task T [--grid N] [--hidden N ...] [--seed S] -o model.ckpt
 
         Writes a checkpoint with the reference initialisation (docs/model.md §3.2, docs/mamba2.md §3) and
         prints its parameter count (puzzle table, H_init and L_init excluded, as the papers count).
-
-        OPTIONS:
-        \(Arguments.helpText(options))
-        """
+        """, options: options)
 
     static func run(_ argv: [String]) throws {
-        guard let args = try Arguments.parse(argv, options: options, usage: usage) else { return }
-        guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
+        guard let args = try Subcommand.parse(argv, options: options, usage: usage) else { return }
         guard let preset = try args.choice("preset", Preset.self) else { throw UsageError("--preset is required") }
         guard let task = try args.choice("task", TaskKind.self) else { throw UsageError("--task is required") }
         guard let output = args.string("output") else { throw UsageError("-o/--output is required") }
         try OutputFile.checkOutputs([output], inputs: [])
         let (config, grid) = try ModelOptions.config(args, preset: preset, task: task)
-        let mambaInit = try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
+        let mambaInit = try ModelOptions.mambaInit(args)
         let seed = try args.int("seed", in: 0...Int.max) ?? 0
 
         let start = Date()
-        let checkpoint = try ReferenceInitializer(seed: UInt64(seed), mambaProjections: mambaInit)
-            .checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))
+        let checkpoint = try ModelOptions.initialCheckpoint(config: config, task: task, grid: grid, seed: UInt64(seed), mambaInit: mambaInit)
         try checkpoint.write(to: output)
         let counted = config.parameterCount
         print("""

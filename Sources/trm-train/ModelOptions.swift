@@ -1,6 +1,7 @@
 import CLISupport
 import GraphIR
 import TRMCore
+import Trainer
 
 /// The model-size options `init` and `train` share: a preset's config for a task, with overrides.
 enum ModelOptions {
@@ -61,6 +62,17 @@ enum ModelOptions {
         } catch let e as TRMError {
             throw UsageError(e.message)
         }
+    }
+
+    /// --mamba-init, PyTorch's default unless given.
+    static func mambaInit(_ args: Arguments) throws -> MambaProjectionInit {
+        try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
+    }
+
+    /// The reference initialisation (trm-spec §2.1, mamba2-spec §2.2) of `config` for `task`.
+    static func initialCheckpoint(config: ModelConfig, task: TaskKind, grid: Int, seed: UInt64,
+                                  mambaInit: MambaProjectionInit) throws -> Checkpoint {
+        try ReferenceInitializer(seed: seed, mambaProjections: mambaInit).checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))
     }
 }
 

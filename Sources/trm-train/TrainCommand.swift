@@ -2,13 +2,7 @@ import CLISupport
 import Foundation
 import GraphIR
 import Trainer
-#if canImport(Glibc)
-import Glibc
 import TRMCore
-#endif
-
-/// Set by SIGINT/SIGTERM: the loop finishes its step, saves, and exits.
-nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
 
 /// `trm-train [train]`: trains a preset on a task and writes atomic checkpoints with a resumable state.
 enum TrainCommand {
@@ -36,11 +30,9 @@ enum TrainCommand {
         .init("log-every", "N", help: "print and log averaged metrics every N steps (default 10)"),
         .init("threads", "N", help: "BLAS threads (default: all cores)"),
         .init("quiet", short: "q", help: "only errors and the final summary"),
-    ] + TrainData.options + ModelOptions.options + [
-        .init("help", short: "h", help: "show this help"),
-    ]
+    ] + TrainData.options + ModelOptions.options + [Subcommand.helpOption]
 
-    static let usage = """
+    static let usage = Subcommand.usage("""
         USAGE: trm-train --task T --preset P [--grid N --hidden N ...] [--steps N | --epochs E] [--batch B]
                          [--lr X] [--seed S] [--eval-every N] -o model.ckpt [--resume]
 
@@ -49,22 +41,18 @@ enum TrainCommand {
         SignSGD puzzle embeddings, warm-up, EMA, halting exploration. Writes, atomically and
         periodically: model.ckpt (EMA weights), model.ckpt.state (optimizer state, carry and data
         position for --resume), model.ckpt.metrics.jsonl and model.ckpt.curve.svg. Ctrl-C saves and stops.
-
-        OPTIONS:
-        \(Arguments.helpText(options))
-        """
+        """, options: options)
 
     static func run(_ argv: [String]) throws {
-        guard let args = try Arguments.parse(argv, options: options, usage: usage) else { return }
-        guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
+        guard let args = try Subcommand.parse(argv, options: options, usage: usage) else { return }
         guard let task = try args.choice("task", TaskKind.self) else { throw UsageError("--task is required (sudoku, maze or arc)") }
         guard let preset = try args.choice("preset", Preset.self) else { throw UsageError("--preset is required") }
         guard let output = args.string("output") else { throw UsageError("-o/--output is required") }
-        let statePath = output + ".state", metricsPath = output + ".metrics.jsonl", curvePath = output + ".curve.svg"
+        let outputs = TrainingOutputs(checkpoint: output)
         let resume = args.has("resume")
         // Every option is checked before the data is read or generated (which can take minutes).
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
-        let mambaInit = try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
+        let mambaInit = try ModelOptions.mambaInit(args)
         let quiet = args.has("quiet")
         let threads = try args.int("threads", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
         let resolveOptions = try trainingOptions(args, task: task)
@@ -75,18 +63,17 @@ enum TrainCommand {
         // The sidecars go next to -o, so -o must be a file path: never /dev/null.state beside a device.
         let destination = try OutputFile.destination(of: output)
         guard destination.isFile else {
-            throw UsageError("-o \(output) is \(destination.kindDescription); trm-train also writes \(statePath) and other files next to it, so -o must be a file")
+            throw UsageError("-o \(output) is \(destination.kindDescription); trm-train also writes \(outputs.state) and other files next to it, so -o must be a file")
         }
-        let outputs = [output, statePath, metricsPath, curvePath]
-        try OutputFile.checkOutputs(outputs, inputs: ["data", "eval-data"].compactMap { args.string($0) })
+        try OutputFile.checkOutputs(outputs.all, inputs: ["data", "eval-data"].compactMap { args.string($0) })
         // One trainer per output: the lock is taken before the saved state is looked at.
         let lock = try RunLock(output: output)
         defer { lock.release() }
-        if resume, !FileManager.default.fileExists(atPath: statePath) {
-            throw UsageError("--resume: no saved run at \(statePath)")
+        if resume, !FileManager.default.fileExists(atPath: outputs.state) {
+            throw UsageError("--resume: no saved run at \(outputs.state)")
         }
-        if !resume, FileManager.default.fileExists(atPath: statePath) {
-            throw UsageError("\(statePath) holds a saved run: pass --resume to continue it, or remove it to start over")
+        if !resume, FileManager.default.fileExists(atPath: outputs.state) {
+            throw UsageError("\(outputs.state) holds a saved run: pass --resume to continue it, or remove it to start over")
         }
         try BlasThreads.set(threads)
 
@@ -99,15 +86,13 @@ enum TrainCommand {
 
         // Weights, gradients, two AdamATan2 moments, the EMA shadow and the saved copies.
         try SystemMemory.require(8 * config.tensorBytes, for: "training this model")
-        var initial = try ReferenceInitializer(seed: seed, mambaProjections: mambaInit).checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))
+        var initial = try ModelOptions.initialCheckpoint(config: config, task: task, grid: grid, seed: seed, mambaInit: mambaInit)
         initial.identifiers = data.source.identifiers
-        var run = TrainingRun(initial: initial, options: options, exampleCount: data.source.count)
-        if resume {
-            try TrainingState.restore(path: statePath, into: &run)
-        }
-        var log = try MetricsLog(path: metricsPath, resumeStep: resume ? run.step : nil)
-        let evalEvery = evalEveryOption ?? max(1, options.steps / 10)
-        let checkpointEvery = checkpointEveryOption ?? (evalEvery > 0 ? evalEvery : max(1, options.steps / 10))
+        var loop = try TrainingLoop(
+            run: TrainingRun(initial: initial, options: options, exampleCount: data.source.count), source: data.source,
+            heldOut: data.heldOut, outputs: outputs,
+            intervals: TrainingIntervals(steps: options.steps, log: logEvery, evaluation: evalEveryOption, checkpoint: checkpointEveryOption),
+            resume: resume, dataDescription: data.description, curveTitle: "\(preset.rawValue) · \(task.rawValue) \(grid)×\(grid)")
 
         if !quiet {
             print("""
@@ -116,96 +101,27 @@ enum TrainCommand {
                   data     \(data.description)
                   options  \(options.json)
                   output   \(output) (+ .state, .metrics.jsonl, .curve.svg)
-                """ + (resume ? "\n  resuming at step \(run.step) of \(options.steps)" : ""))
+                """ + (resume ? "\n  resuming at step \(loop.run.step) of \(options.steps)" : ""))
         }
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
-
-        let flops = run.flopsPerSample
-        let start = Date(), firstStep = run.step
-        var window = StepMetrics.zero, windowSteps = 0, windowStart = Date()
-        var lastEval: HeldOutEvaluation.Result?
-
-        /// The step the files on disk hold (state and checkpoint written completely).
-        var savedStep: Int? = resume ? run.step : nil
-        var savedNote: String { savedStep.map { "\(output) and \(statePath) hold step \($0)" } ?? "nothing has been saved yet" }
-        /// Writes the state, the checkpoint and the curve, each atomically. A failure (a full disk)
-        /// leaves the previous files as they were and does not stop the run: it says so and the
-        /// next checkpoint interval tries again.
-        func save() -> Bool {
-            do {
-                try TrainingState.write(run, to: statePath)
-                try run.checkpoint(trainJSON: trainJSON(run, data: data, lastEval: lastEval, elapsed: Date().timeIntervalSince(start))).write(to: output)
-                savedStep = run.step
-                try AtomicFile.write(Array(TrainingCurve.svg(log.records, title: "\(preset.rawValue) · \(task.rawValue) \(grid)×\(grid)").utf8), to: curvePath)
-                return true
-            } catch {
-                printError("trm-train: warning: could not save step \(run.step): \(error); \(savedNote)"
-                    + (run.step < options.steps && stopRequested == 0 ? "; training goes on and tries again at the next checkpoint" : ""))
-                return false
+        TrainingInterrupt.install()
+        let printer = TrainPrinter(outputs: outputs, quiet: quiet)
+        let summary = loop.train(observer: printer)
+        let savedNote = printer.savedNote(summary.savedStep)
+        switch summary.outcome {
+        case .interrupted(let saved):
+            lock.release()
+            guard saved else {
+                printError("trm-train: interrupted at step \(summary.step) and could not save it; \(savedNote)")
+                exit(1)
             }
+            printError("trm-train: interrupted at step \(summary.step); saved \(outputs.all.joined(separator: ", ")) — rerun with --resume to continue")
+            exit(130)
+        case .finalSaveFailed:
+            throw TRMError(.io, "could not save the end of the run (step \(summary.step)); \(savedNote): free some space and rerun with --resume")
+        case .finished:
+            print("done: \(summary.step) steps in \(formatDuration(summary.seconds)); wrote \(outputs.all.joined(separator: ", "))"
+                + (summary.lastEvaluation.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
         }
-        /// Metrics go to the log as they come; a record that cannot be written (a full disk) is kept
-        /// and written with the next one, and the run goes on.
-        func logRecord(_ record: MetricsRecord) {
-            do { try log.append(record) } catch { printError("trm-train: warning: \(error); the record is kept for the next write") }
-        }
-
-        while run.step < options.steps {
-            let m = run.trainStep(source: data.source)
-            window.accumulate(m)
-            windowSteps += 1
-            let last = run.step == options.steps || stopRequested != 0
-            if run.step % logEvery == 0 || last {
-                let seconds = Date().timeIntervalSince(windowStart)
-                let samplesPerSecond = Double(windowSteps * options.batch) / max(seconds, 1e-9)
-                let n = Double(windowSteps)
-                let record = MetricsRecord(kind: .train, step: run.step, values: [
-                    ("loss", window.loss / n), ("lm_loss", window.lmLoss / n), ("q_halt_loss", window.qHaltLoss / n),
-                    ("exact", window.exactAccuracy), ("token_acc", window.tokenAccuracy), ("q_halt_acc", window.qHaltAccuracy),
-                    ("mean_steps", window.meanSteps), ("lr", m.lr), ("samples_per_s", samplesPerSecond),
-                    ("gflops", samplesPerSecond * flops / 1e9), ("elapsed_s", Date().timeIntervalSince(start)),
-                ])
-                logRecord(record)
-                if !quiet {
-                    let done = run.step - firstStep, remaining = options.steps - run.step
-                    let eta = Double(remaining) * Date().timeIntervalSince(start) / Double(max(done, 1))
-                    print(String(format: "step %d/%d  loss %.4f (lm %.4f, halt %.4f)  exact %5.1f%%  tok %5.1f%%  halt@%.1f  lr %.1e  %.1f samples/s  %.2f GFLOP/s  ETA ",
-                                 run.step, options.steps, window.loss / n, window.lmLoss / n, window.qHaltLoss / n,
-                                 100 * window.exactAccuracy, 100 * window.tokenAccuracy, window.meanSteps, m.lr,
-                                 samplesPerSecond, samplesPerSecond * flops / 1e9) + formatDuration(eta))
-                    fflush(stdout)
-                }
-                window = .zero
-                windowSteps = 0
-                windowStart = Date()
-            }
-            if !data.heldOut.isEmpty, (evalEvery > 0 && run.step % evalEvery == 0) || run.step == options.steps {
-                let r = HeldOutEvaluation.run(config: config, params: run.evaluationParams, examples: data.heldOut, batch: min(options.batch, 64))
-                lastEval = r
-                logRecord(MetricsRecord(kind: .eval, step: run.step, values: [("exact", r.exact), ("token_acc", r.tokenAccuracy), ("count", Double(r.count))]))
-                if !quiet { print(String(format: "eval  step %d  held-out exact %.1f%%  tok %.1f%%  (%d puzzles)", run.step, 100 * r.exact, 100 * r.tokenAccuracy, r.count)) }
-                windowStart = Date()
-            }
-            let saved = run.step % checkpointEvery == 0 || last ? save() : true
-            if stopRequested != 0 {
-                lock.release()
-                guard saved else {
-                    printError("trm-train: interrupted at step \(run.step) and could not save it; \(savedNote)")
-                    exit(1)
-                }
-                printError("trm-train: interrupted at step \(run.step); saved \(outputs.joined(separator: ", ")) — rerun with --resume to continue")
-                exit(130)
-            }
-        }
-        if run.step == firstStep || savedStep != run.step {
-            guard save() else {
-                throw TRMError(.io, "could not save the end of the run (step \(run.step)); \(savedNote): free some space and rerun with --resume")
-            }
-        }
-        let seconds = Date().timeIntervalSince(start)
-        print("done: \(run.step) steps in \(formatDuration(seconds)); wrote \(outputs.joined(separator: ", "))"
-            + (lastEval.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
     }
 
     /// The reference's values (docs/model.md §9.7) unless overridden: its Sudoku and Maze runs use weight
@@ -241,16 +157,42 @@ enum TrainCommand {
         }
     }
 
-    static func trainJSON(_ run: TrainingRun, data: TrainData, lastEval: HeldOutEvaluation.Result?, elapsed: Double) -> String {
-        var s = "{\"step\":\(run.step),\"seed\":\(run.options.seed),\"data\":\(JSONText.quote(data.description)),\"options\":\(run.options.json)"
-        if let e = lastEval { s += ",\"held_out_exact\":\(e.exact),\"held_out_token_acc\":\(e.tokenAccuracy),\"held_out_count\":\(e.count)" }
-        return s + ",\"session_seconds\":\(Int(elapsed))}"
-    }
-
     static func formatDuration(_ s: Double) -> String {
         guard s.isFinite else { return "?" }
         let t = Int(s.rounded())
         return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t / 60 % 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+    }
+}
+
+/// Prints what the loop reports: progress and evaluations (unless quiet), warnings on stderr.
+struct TrainPrinter: TrainingLoopObserver {
+    let outputs: TrainingOutputs
+    let quiet: Bool
+
+    func savedNote(_ savedStep: Int?) -> String {
+        savedStep.map { "\(outputs.checkpoint) and \(outputs.state) hold step \($0)" } ?? "nothing has been saved yet"
+    }
+
+    func progressed(_ p: TrainingProgress) {
+        guard !quiet else { return }
+        print(String(format: "step %d/%d  loss %.4f (lm %.4f, halt %.4f)  exact %5.1f%%  tok %5.1f%%  halt@%.1f  lr %.1e  %.1f samples/s  %.2f GFLOP/s  ETA ",
+                     p.step, p.steps, p.loss, p.lmLoss, p.qHaltLoss, 100 * p.exact, 100 * p.tokenAccuracy, p.meanSteps, p.lr,
+                     p.samplesPerSecond, p.gflops) + TrainCommand.formatDuration(p.eta))
+        fflush(stdout)
+    }
+
+    func evaluated(step: Int, _ r: HeldOutEvaluation.Result) {
+        guard !quiet else { return }
+        print(String(format: "eval  step %d  held-out exact %.1f%%  tok %.1f%%  (%d puzzles)", step, 100 * r.exact, 100 * r.tokenAccuracy, r.count))
+    }
+
+    func saveFailed(step: Int, error: any Error, savedStep: Int?, willRetry: Bool) {
+        printError("trm-train: warning: could not save step \(step): \(error); \(savedNote(savedStep))"
+            + (willRetry ? "; training goes on and tries again at the next checkpoint" : ""))
+    }
+
+    func metricsWriteFailed(_ error: any Error) {
+        printError("trm-train: warning: \(error); the record is kept for the next write")
     }
 }
 
