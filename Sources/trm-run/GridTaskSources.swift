@@ -52,8 +52,9 @@ struct SudokuSource: TaskSource {
 
     var title: String { "Sudoku \(puzzles.first.map { "\($0.question.rows)×\($0.question.cols)" } ?? "")" }
     var puzzleCount: Int { puzzles.count }
-    func truth(_ i: Int) -> TaskPuzzle? { TaskPuzzle(name: SudokuTask.puzzleName(i), testInputs: [puzzles[i].question], testOutputs: [puzzles[i].answer]) }
-    func inputs(_ i: Int) -> [Grid] { [puzzles[i].question] }
+    func puzzle(_ i: Int) -> EvaluationPuzzle {
+        EvaluationPuzzle(name: SudokuTask.puzzleName(i), testInputs: [puzzles[i].question], testOutputs: [puzzles[i].answer])
+    }
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] {
         SudokuTask.queries(for: puzzles[i], index: i, numAug: numAug, seed: seed).map { ($0, 0) }
     }
@@ -66,8 +67,9 @@ struct MazeSource: TaskSource {
 
     var title: String { "Maze \(puzzles.first.map { "\($0.question.rows)×\($0.question.cols)" } ?? "")" }
     var puzzleCount: Int { puzzles.count }
-    func truth(_ i: Int) -> TaskPuzzle? { TaskPuzzle(name: MazeTask.puzzleName(i), testInputs: [puzzles[i].question], testOutputs: [puzzles[i].answer]) }
-    func inputs(_ i: Int) -> [Grid] { [puzzles[i].question] }
+    func puzzle(_ i: Int) -> EvaluationPuzzle {
+        EvaluationPuzzle(name: MazeTask.puzzleName(i), testInputs: [puzzles[i].question], testOutputs: [puzzles[i].answer])
+    }
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] {
         MazeTask.queries(for: puzzles[i], index: i, numAug: numAug).map { ($0, 0) }
     }

@@ -5,7 +5,8 @@ import Runtime
 import Tasks
 import TRMCore
 
-/// `trm-run model.trmg --task T`: queries in full batches through the ACT loop, voting, pass@K.
+/// `trm-run model.trmg --task T`: queries in full batches through the ACT loop into an `Evaluation`
+/// (voting, pass@K, the ARC submission), then the report.
 enum TaskMode {
     static func run(_ args: Arguments, model: LoadedModel, settings: RunSettings) throws {
         // Every option and output is checked before the first query runs.
@@ -23,7 +24,7 @@ enum TaskMode {
         runner.session.profiling = settings.profile
 
         // Stream puzzles in chunks of a few full batches, so memory stays bounded for 1000 augmentations.
-        var predictions: [[Prediction]] = Array(repeating: [], count: limit)
+        var evaluation = Evaluation(puzzles: (0..<limit).map(source.puzzle), ks: ks)
         let progress = ProgressLine(unit: "queries", quiet: settings.quiet)
         var done = 0, estimatedTotal = 0, next = 0, batchSteps = 0
         let chunkTarget = settings.batch * 8
@@ -42,38 +43,19 @@ enum TaskMode {
             let l = runner.seqLen
             for (i, item) in chunk.enumerated() {
                 let preds = Array(result.preds[(i * l)..<((i + 1) * l)])
-                predictions[item.puzzle].append(Prediction(puzzle: item.query.puzzle, testIndex: item.query.testIndex,
-                                                           answer: item.query.decode(preds), qHalt: result.qHalt[i]))
+                evaluation.add(Prediction(puzzle: item.query.puzzle, testIndex: item.query.testIndex,
+                                          answer: item.query.decode(preds), qHalt: result.qHalt[i]))
             }
             done += chunk.count
         }
         progress.finish()
 
-        var pass = PassAtK(ks: ks)
-        var unscored = 0
-        var ranked: [[[Candidate]]] = []
-        for i in 0..<limit {
-            let pairs = Dictionary(grouping: predictions[i], by: \.testIndex)
-            let testCount = source.inputs(i).count
-            let perPair = (0..<testCount).map { Voting.rank(pairs[$0] ?? []) }
-            ranked.append(perPair)
-            if let truth = source.truth(i) {
-                pass.add(pairs: zip(perPair, truth.testOutputs).map { ($0, $1) })
-            } else {
-                unscored += 1
-            }
-        }
         let seconds = progress.seconds
-        if let path = args.string("submission") {
-            guard let arc = source as? ARCSource else { throw UsageError("--submission is for --task arc") }
-            var evaluation = ARCEvaluation(puzzles: Array(arc.puzzles.prefix(limit)), ks: ks)
-            evaluation.add(contentsOf: predictions.joined())
-            try evaluation.writeSubmission(to: path)
-        }
-        let report = Report(task: source.title, puzzles: limit, unscored: unscored, queries: done, batchSteps: batchSteps,
-                            seconds: seconds, pass: pass, halting: settings.halting)
+        if let path = args.string("submission") { try evaluation.writeSubmission(to: path) }
+        let report = Report(task: source.title, puzzles: limit, unscored: evaluation.unscoredPuzzles, queries: done,
+                            batchSteps: batchSteps, seconds: seconds, pass: evaluation.passAtK(), halting: settings.halting)
         if !settings.quiet { report.print() }
-        if showCount > 0 { show(source, ranked, count: min(showCount, limit), colour: settings.colour) }
+        if showCount > 0 { show(source, evaluation, count: min(showCount, limit), colour: settings.colour) }
         if settings.profile { RawMode.printProfile(runner.session) }
         if let path = args.string("json") { try AtomicFile.write(report.json(), to: path) }
     }
@@ -115,15 +97,15 @@ enum TaskMode {
 
     /// Renders puzzles: test input, the top-voted prediction and the truth, side by side; grids in
     /// colour only when `colour`. Puzzle names come from the data file, so they are escaped.
-    static func show(_ source: TaskSource, _ ranked: [[[Candidate]]], count: Int, colour: Bool) {
+    static func show(_ source: TaskSource, _ evaluation: Evaluation, count: Int, colour: Bool) {
         let render = { (grid: Grid) in source.render(grid, colour: colour) }
-        for i in 0..<count {
-            let truth = source.truth(i)
-            for (j, input) in source.inputs(i).enumerated() {
-                let top = ranked[i][j].first?.answer
-                let expected = truth.map { $0.testOutputs[j] }
+        for (i, puzzle) in evaluation.puzzles.prefix(count).enumerated() {
+            let ranked = evaluation.ranked(puzzle: puzzle.name)
+            for (j, input) in puzzle.testInputs.enumerated() {
+                let top = ranked[j].first?.answer
+                let expected = puzzle.testOutputs?[j]
                 let verdict = top == nil ? "no answer" : (expected == nil ? "unscored" : (top == expected ? "correct" : "wrong"))
-                let name = truth.map { terminalEscaped($0.name) } ?? "puzzle \(i)"
+                let name = puzzle.isScored ? terminalEscaped(puzzle.name) : "puzzle \(i)"
                 Swift.print("\(name) test \(j): input | prediction | truth  [\(verdict)]")
                 let blocks = [render(input), top.map(render) ?? ["(none)"], expected.map(render) ?? ["(none)"]]
                 let widths = blocks.map { b in b.map(visibleWidth).max() ?? 0 }

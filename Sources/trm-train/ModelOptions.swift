@@ -69,7 +69,7 @@ enum ModelOptions {
         try args.choice("mamba-init", MambaProjectionInit.self) ?? .pytorch
     }
 
-    /// The reference initialisation (trm-spec §2.1, mamba2-spec §2.2) of `config` for `task`.
+    /// The reference initialisation (docs/model.md §3.2, docs/mamba2.md §3) of `config` for `task`.
     static func initialCheckpoint(config: ModelConfig, task: TaskKind, grid: Int, seed: UInt64,
                                   mambaInit: MambaProjectionInit) throws -> Checkpoint {
         try ReferenceInitializer(seed: seed, mambaProjections: mambaInit).checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))

@@ -29,7 +29,7 @@ import Testing
     /// A perfect model answers in each version's frame; every decoded answer is the truth.
     @Test func decodeUndoesEveryVersion() throws {
         let puzzles = try realPuzzles()
-        var evaluation = ARCEvaluation(puzzles: puzzles, ks: [1, 2])
+        var evaluation = Evaluation(puzzles: puzzles, ks: [1, 2])
         for q in ARCTask.queries(puzzles: puzzles, numAug: 15, seed: 1, identifiers: nil) {
             let truth = puzzles.first { $0.name == q.query.puzzle }!.test[q.query.testIndex].output!
             let answer = q.query.decode(ARCEncoding.encode(q.version.apply(truth)))
@@ -37,7 +37,7 @@ import Testing
             #expect(q.query.decode([Int32](repeating: 0, count: 900)) == nil)
             evaluation.add(Prediction(puzzle: q.query.puzzle, testIndex: q.query.testIndex, answer: answer, qHalt: 0))
         }
-        #expect(evaluation.passAtK().rate(1) == 1 && evaluation.metrics()["ARC/pass@1"] == 1)
+        #expect(evaluation.passAtK().rate(1) == 1 && evaluation.metrics(task: "ARC")["ARC/pass@1"] == 1)
     }
 
     @Test func identifierTableSelectsKnownVersions() throws {
@@ -64,7 +64,7 @@ import Testing
 
     @Test func passAtKGivesFractionalCreditForSeveralTestPairs() throws {
         let puzzles = try realPuzzles()                       // 25ff71a9 (2 tests), 6150a2bd, 66e6c45b
-        var e = ARCEvaluation(puzzles: puzzles, ks: [1, 2, 1000])
+        var e = Evaluation(puzzles: puzzles, ks: [1, 2, 1000])
         let wrong = [[9]]
         e.add(contentsOf: [
             prediction("25ff71a9", 0, [[0, 0, 0], [2, 0, 0], [2, 0, 0]]),                      // test 0 right at rank 1
@@ -87,14 +87,14 @@ import Testing
 
     @Test func puzzlesWithoutSolutionsAreSubmittedButNotScored() throws {
         let hidden = ARCFixtures.puzzle("hidden", train: [([[1]], [[2]])], test: [([[1, 1]], nil)])
-        var e = ARCEvaluation(puzzles: try realPuzzles() + [hidden], ks: [1])
+        var e = Evaluation(puzzles: try realPuzzles() + [hidden], ks: [1])
         e.add(prediction("hidden", 0, [[2, 2]]))
         #expect(e.passAtK().puzzles == 3 && e.unscoredPuzzles == 1)
         #expect(e.attempts()["hidden"]!.map { [$0.0, $0.1] } == [[Grid([[2, 2]])!, Grid([[2, 2]])!]])
     }
 
     @Test func submissionIsValidKaggleJSON() throws {
-        var e = ARCEvaluation(puzzles: try realPuzzles())
+        var e = Evaluation(puzzles: try realPuzzles())
         e.add(contentsOf: [
             prediction("25ff71a9", 0, [[1]]), prediction("25ff71a9", 0, [[2]]), prediction("25ff71a9", 0, [[2]]),
             prediction("25ff71a9", 0, [[3]]), prediction("66e6c45b", 0, [[4, 5]]),

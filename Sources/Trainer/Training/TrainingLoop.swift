@@ -142,7 +142,7 @@ public struct TrainingSummary: Sendable, Equatable {
     public var seconds: Double
 }
 
-/// A training run driven to its last step (trm-spec §2.7): optimizer steps, averaged metrics every
+/// A training run driven to its last step (docs/model.md §9.1): optimizer steps, averaged metrics every
 /// log interval, held-out evaluations of the saved weights, and periodic saves of the checkpoint,
 /// the state, the metrics log and the curve. A failed save leaves the previous files as they were
 /// and does not stop the run; the next checkpoint interval tries again. A stop request ends the
