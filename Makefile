@@ -13,7 +13,7 @@ APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler libopenblas-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps system-deps python-deps build test test-swift test-tools fixtures check-large data demo bench proto clean \
+.PHONY: all deps system-deps python-deps build lint format test test-swift test-tools fixtures check-large data demo bench proto clean \
         fuzz fuzz-build fuzz-smoke fuzz-seeds test-asan test-tsan
 
 all: build
@@ -38,7 +38,17 @@ $(VENV)/.installed: tools/requirements.txt
 build: system-deps
 	$(SWIFT) build $(RELEASE)
 
+# Every Swift file as the formatter (swift-format, shipped with the toolchain) would write it, with the
+# settings of .swift-format; `make format` rewrites the tree that way.
+FORMAT_PATHS := Package.swift Sources Tests Fuzz/Harness
+lint:
+	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)
+
+format:
+	$(SWIFT) format format --in-place --recursive $(FORMAT_PATHS)
+
 test: deps data
+	$(MAKE) lint
 	$(SWIFT) build $(RELEASE)
 	$(MAKE) test-swift
 	$(MAKE) test-tools
