@@ -43,7 +43,7 @@ let package = Package(
         // Every file reader as a libFuzzer target; the test suite replays their corpora.
         .target(name: "FuzzTargets", dependencies: ["GraphIR", "Runtime", "Tasks", "TRMRuntimeC", "Compiler", "TRMCore"]),
 
-        .executableTarget(name: "trm-train", dependencies: ["Trainer", "Runtime", "GraphIR", "CLISupport", "TRMCore"]),
+        .executableTarget(name: "trm-train", dependencies: ["Trainer", "Runtime", "GraphIR", "CLISupport", "TRMCore", "Tasks"]),
         .executableTarget(name: "trm-info", dependencies: ["GraphIR", "Runtime", "CLISupport", "TRMCore"]),
         .executableTarget(name: "trm-compile", dependencies: ["Compiler", "Runtime", "GraphIR", "CLISupport", "TRMCore"]),
         .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport", "Tasks", "TRMCore"]),

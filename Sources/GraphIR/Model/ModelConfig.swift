@@ -151,21 +151,22 @@ public struct ModelConfig: Codable, Hashable, Sendable {
     /// Checks every field for range and internal consistency.
     public func validate() throws {
         func fail(_ why: String) -> TRMError { TRMError(.invalidConfig, "model config: \(why)") }
-        let limit = 1 << 20
         for (name, v) in [("hidden", hidden), ("heads", heads), ("H_cycles", hCycles), ("L_cycles", lCycles),
                           ("halt_max_steps", haltMaxSteps), ("vocab", vocab), ("seq_len", seqLen),
                           ("num_puzzle_ids", numPuzzleIds)] {
-            guard v >= 1, v <= (name == "num_puzzle_ids" ? 1 << 26 : limit) else { throw fail("\(name) = \(v) is out of range") }
+            guard v >= 1, v <= (name == "num_puzzle_ids" ? ModelLimits.maxPuzzleIds : ModelLimits.maxSizeField) else { throw fail("\(name) = \(v) is out of range") }
         }
-        guard puzzleEmbLen >= 0, puzzleEmbLen <= 4096, puzzleEmbNdim >= 0 else { throw fail("puzzle embedding sizes are out of range") }
+        guard puzzleEmbLen >= 0, puzzleEmbLen <= ModelLimits.maxPuzzleEmbLen, puzzleEmbNdim >= 0 else { throw fail("puzzle embedding sizes are out of range") }
         guard puzzleEmbNdim <= puzzleEmbLen * hidden else {
             throw fail("puzzle_emb_ndim \(puzzleEmbNdim) does not fit in puzzle_emb_len × hidden = \(puzzleEmbLen * hidden)")
         }
         guard puzzleEmbLen == 0 || puzzleEmbNdim > 0 else {
             throw fail("puzzle_emb_len \(puzzleEmbLen) needs puzzle_emb_ndim > 0 (or set puzzle_emb_len to 0)")
         }
-        guard expansion > 0, expansion <= 64 else { throw fail("expansion \(expansion) is out of range") }
-        guard !sublayers.isEmpty, sublayers.count <= 64 else { throw fail("sublayers must list 1 to 64 items") }
+        guard expansion > 0, expansion <= ModelLimits.maxExpansion else { throw fail("expansion \(expansion) is out of range") }
+        guard !sublayers.isEmpty, sublayers.count <= ModelLimits.maxSublayers else {
+            throw fail("sublayers must list 1 to \(ModelLimits.maxSublayers) items")
+        }
         guard hidden % heads == 0 else { throw fail("hidden \(hidden) is not a multiple of heads \(heads)") }
         if sublayers.contains(.attn) || posEncodings == .rope {
             guard headDim % 2 == 0 else { throw fail("head dim \(headDim) must be even for RoPE") }
@@ -173,7 +174,8 @@ public struct ModelConfig: Codable, Hashable, Sendable {
         guard ropeTheta > 0, rmsEps > 0, rmsEps < 1 else { throw fail("rope_theta and rms_eps must be positive") }
         if sublayers.contains(.mamba2) {
             let m = mamba
-            guard m.dState >= 1, m.dState <= 4096, m.dConv >= 1, m.dConv <= 64, m.expand >= 1, m.expand <= 16,
+            guard m.dState >= 1, m.dState <= ModelLimits.maxMambaDState, m.dConv >= 1, m.dConv <= ModelLimits.maxMambaDConv,
+                  m.expand >= 1, m.expand <= ModelLimits.maxMambaExpand,
                   m.headdim >= 1, m.ngroups >= 1 else { throw fail("mamba sizes are out of range") }
             guard mambaInner % m.headdim == 0 else { throw fail("expand × hidden = \(mambaInner) is not a multiple of headdim \(m.headdim)") }
             guard mambaHeads % m.ngroups == 0 else { throw fail("mamba heads \(mambaHeads) are not a multiple of ngroups \(m.ngroups)") }

@@ -24,6 +24,25 @@ public enum ModelLimits {
     /// largest, plus the embedding, heads and per-layer constants.
     public static let maxStepNodes = maxSublayerApplications * maxNodesPerSublayerApplication + 1024
 
+    /// Most of any size field (hidden, heads, vocab, seq_len, the cycles' and steps' own caps
+    /// aside): far above any model, and small enough that products of a few stay far from overflow.
+    public static let maxSizeField = 1 << 20
+
+    /// Most puzzle-embedding rows (`num_puzzle_ids`): the official ARC-AGI-1 table has 876,406.
+    public static let maxPuzzleIds = 1 << 26
+
+    /// Most puzzle-embedding tokens (`puzzle_emb_len`) in front of the sequence.
+    public static let maxPuzzleEmbLen = 4096
+
+    /// Most MLP expansion (the reference: 4) and most sub-layers per level.
+    public static let maxExpansion = 64.0
+    public static let maxSublayers = 64
+
+    /// Most Mamba-2 state size, conv width and expansion (the reference: 64-128, 4, 2).
+    public static let maxMambaDState = 4096
+    public static let maxMambaDConv = 64
+    public static let maxMambaExpand = 16
+
     /// Most floating-point operations one sample's ACT step may need (matrix products and
     /// attention): 10 TFLOP, about 40× the ARC-size step (232 GFLOP) and ~50 s on a 2-core CPU.
     public static let maxStepFlopsPerSample = 1e13

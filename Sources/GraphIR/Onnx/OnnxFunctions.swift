@@ -72,7 +72,9 @@ struct Specialisation {
             let w = try type(1).shape.sampleDims
             guard w.count == 3 else { throw TRMError(.invalidGraph, "node '\(node.name)': conv weight must be [C, 1, K]") }
             facts = [("channels", w[0]), ("kernel", w[2])]
-        default: facts = []
+        case .gather, .add, .mul, .scale, .rmsNorm, .ropeTable, .rope, .attention, .swiGLU, .transpose, .slice, .pad,
+             .silu, .softplus, .exp, .ssmScan, .gatedRMSNorm, .argmax, .sigmoid, .addRMSNorm, .fusedAttention, .mamba2ScanGate:
+            facts = []
         }
     }
 

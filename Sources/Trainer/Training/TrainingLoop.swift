@@ -1,9 +1,6 @@
 import Foundation
 import GraphIR
-#if canImport(Glibc)
-import Glibc
 import TRMCore
-#endif
 
 /// The files a run writes, each atomically: the checkpoint (EMA weights) and, beside it, the state
 /// `--resume` continues from, the metrics log and the training curve.
