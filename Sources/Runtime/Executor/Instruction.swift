@@ -55,3 +55,30 @@ struct Step {
         phases = instruction.phases
     }
 }
+
+/// The kernel dispatch of a session. Every instruction runs the same way: its phases one after
+/// another, each split into parts over its work items and run on the session's thread pool
+/// (OpenBLAS is called single-threaded inside a part).
+extension Session: PartRunner {
+    func execute(_ index: Int) throws {
+        for (phase, work) in program[index].phases.enumerated() {
+            pool.run(parts: work.parts(threads: threads), self, PartTag(index: index, phase: phase))
+        }
+        if let failure = partFailure {
+            partFailure = nil
+            throw failure
+        }
+    }
+
+    func runPart(_ tag: PartTag, part: Int, of parts: Int) {
+        // Read in place from `program`, not copied out for every part.
+        let items = program[tag.index].phases[tag.phase].items(part: part, of: parts)
+        let context = PartContext(scratch: scratch(part), shared: shared.floats(at: 0))
+        do throws(TRMError) {
+            try program[tag.index].instruction.run(phase: tag.phase, items: items, context)
+        } catch {
+            // Only single-part phases throw (`Instruction.run`), so no other part writes this.
+            partFailure = error
+        }
+    }
+}
