@@ -20,7 +20,7 @@ import Testing
             let onCaller = pthread_equal(pthread_self(), caller) != 0
             lock.lock()
             counts[tag.index][part] += 1
-            if parts != tag.sample { wrongTotal += 1 }
+            if parts != tag.phase { wrongTotal += 1 }
             if part == 0 && !onCaller { part0OffCaller += 1 }
             lock.unlock()
         }
@@ -37,7 +37,7 @@ import Testing
             // 1 ... size + 2 parts asked for; the pool runs at most `size` of them.
             let asked = 1 + run % (size + 2)
             let ran = min(asked, size)
-            pool.run(parts: asked, counter, PartTag(index: run, sample: ran))
+            pool.run(parts: asked, counter, PartTag(index: run, phase: ran))
             expected.append((0..<(size + 2)).map { $0 < ran ? 1 : 0 })
         }
         #expect(counter.counts == expected)
@@ -49,12 +49,12 @@ import Testing
         let pool = try ThreadPool(size: 3)
         let counter = Counter(runs: 1, width: 3)
         counter.caller = pthread_self()
-        pool.run(parts: 3, counter, PartTag(index: 0, sample: 3))
+        pool.run(parts: 3, counter, PartTag(index: 0, phase: 3))
         pool.shutdown()
         pool.shutdown()
         #expect(counter.counts == [[1, 1, 1]])
         // One part needs no worker, so it still runs after shutdown.
-        pool.run(parts: 1, counter, PartTag(index: 0, sample: 1))
+        pool.run(parts: 1, counter, PartTag(index: 0, phase: 1))
         #expect(counter.counts == [[2, 1, 1]])
     }
 

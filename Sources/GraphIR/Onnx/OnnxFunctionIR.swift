@@ -1,7 +1,7 @@
 /// A small, value-typed picture of the parts of ONNX that `ai.trm` function bodies use: nodes of the
 /// standard domain, constant tensors, Scan/If subgraphs and attribute references. It exists so the
 /// bodies can be built and compared in Swift (tests, determinism) and packed by one piece of
-/// protobuf-c code (`OnnxProtoPacking.swift`).
+/// protobuf-c code (`ProtoPacker`).
 
 /// A constant tensor inside a body (the `value` of a `Constant`, for instance).
 public struct OnnxTensor: Hashable, Sendable {

@@ -13,32 +13,22 @@ public enum TrmgWriter {
     /// `verify: false` exists for tests that need malformed files.
     static func serialize(_ model: TrmgModel, verify: Bool) throws -> [UInt8] {
         if verify { try Verifier.verify(model.graph) }
-        let arena = CArena()
+        let arena = CArena(), packer = ProtoPacker(arena: arena)
         let proto = try arena.message(trmg__model_proto__init)
         proto.pointee.has_ir_version = 1
         proto.pointee.ir_version = TrmgFormat.irVersion
         proto.pointee.producer_name = try arena.cString(TrmgFormat.producerName)
         proto.pointee.producer_version = try arena.cString(model.producerVersion)
-        let opsets = try [("", TrmgFormat.onnxOpset), (TrmgFormat.domain, TrmgFormat.domainVersion)].map { domain, version in
-            let o = try arena.message(trmg__operator_set_id_proto__init)
-            o.pointee.domain = try arena.cString(domain)
-            o.pointee.has_version = 1
-            o.pointee.version = version
-            return o
-        }
-        proto.pointee.n_opset_import = opsets.count
-        proto.pointee.opset_import = try arena.pointers(opsets)
+        try packer.set(proto, \.n_opset_import, \.opset_import,
+                       [packer.opset("", TrmgFormat.onnxOpset), packer.opset(TrmgFormat.domain, TrmgFormat.domainVersion)])
         // A malformed graph (tests only) may defeat specialisation; it is then written without bodies.
         let functions = verify ? try OnnxFunctions.generate(for: model.graph)
                                : (try? OnnxFunctions.generate(for: model.graph)) ?? .empty
-        proto.pointee.graph = try graphProto(model.graph, overloads: functions.nodeOverloads, arena)
-        let meta = try model.metadata.sorted { $0.key < $1.key }.map { try stringEntry($0.key, $0.value, arena) }
-        proto.pointee.n_metadata_props = meta.count
-        proto.pointee.metadata_props = try arena.pointers(meta)
-        let bodies = try functions.functions.map { try OnnxProtoPacking.function($0, arena) }
-        proto.pointee.n_functions = bodies.count
-        proto.pointee.functions = try arena.pointers(bodies)
-        proto.pointee.trm_plan = try planProto(model.plan, arena)
+        proto.pointee.graph = try graphProto(model.graph, overloads: functions.nodeOverloads, packer)
+        try packer.set(proto, \.n_metadata_props, \.metadata_props,
+                       model.metadata.sorted { $0.key < $1.key }.map { try packer.entry($0.key, $0.value) })
+        try packer.set(proto, \.n_functions, \.functions, functions.functions.map(packer.function))
+        proto.pointee.trm_plan = try planProto(model.plan, packer)
 
         let size = trmg__model_proto__get_packed_size(proto)
         guard size <= TrmgFormat.maxFileBytes else {
@@ -57,122 +47,33 @@ public enum TrmgWriter {
 
     // MARK: pieces
 
-    static func stringEntry(_ key: String, _ value: String, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__StringStringEntryProto> {
-        let e = try arena.message(trmg__string_string_entry_proto__init)
-        e.pointee.key = try arena.cString(key)
-        e.pointee.value = try arena.cString(value)
-        return e
-    }
-
-    static func valueInfo(_ v: ValueInfo, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__ValueInfoProto> {
-        let dims = try v.type.shape.dims.map { d -> UnsafeMutablePointer<Trmg__TensorShapeProto__Dimension> in
-            let dim = try arena.message(trmg__tensor_shape_proto__dimension__init)
-            switch d {
-            case .batch:
-                dim.pointee.value_case = TRMG__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
-                dim.pointee.dim_param = try arena.cString(TrmgFormat.batchDimName)
-            case .fixed(let n):
-                dim.pointee.value_case = TRMG__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
-                dim.pointee.dim_value = Int64(n)
-            }
-            return dim
-        }
-        let shape = try arena.message(trmg__tensor_shape_proto__init)
-        shape.pointee.n_dim = dims.count
-        shape.pointee.dim = try arena.pointers(dims)
-        let tensor = try arena.message(trmg__type_proto__tensor__init)
-        tensor.pointee.has_elem_type = 1
-        tensor.pointee.elem_type = v.type.dtype.onnxCode
-        tensor.pointee.shape = shape
-        let type = try arena.message(trmg__type_proto__init)
-        type.pointee.value_case = TRMG__TYPE_PROTO__VALUE_TENSOR_TYPE
-        type.pointee.tensor_type = tensor
-        let info = try arena.message(trmg__value_info_proto__init)
-        info.pointee.name = try arena.cString(v.name)
-        info.pointee.type = type
-        return info
-    }
-
-    static func tensorProto(_ t: Initializer, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__TensorProto> {
-        let p = try arena.message(trmg__tensor_proto__init)
-        p.pointee.n_dims = t.dims.count
-        p.pointee.dims = try arena.array(t.dims.map(Int64.init))
-        p.pointee.has_data_type = 1
-        p.pointee.data_type = t.data.dtype.onnxCode
-        p.pointee.name = try arena.cString(t.name)
-        p.pointee.has_raw_data = 1
-        // raw_data is little-endian, which is the in-memory layout on every platform we build for.
-        switch t.data {
-        case .float32(let v): p.pointee.raw_data = try v.withUnsafeBytes { try arena.binary($0) }
-        case .int32(let v): p.pointee.raw_data = try v.withUnsafeBytes { try arena.binary($0) }
-        }
-        return p
-    }
-
-    static func attributeProto(_ name: String, _ value: AttributeValue, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__AttributeProto> {
-        let a = try arena.message(trmg__attribute_proto__init)
-        a.pointee.name = try arena.cString(name)
-        a.pointee.has_type = 1
-        switch value {
-        case .int(let i):
-            a.pointee.type = TRMG__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
-            a.pointee.has_i = 1
-            a.pointee.i = Int64(i)
-        case .float(let f):
-            a.pointee.type = TRMG__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT
-            a.pointee.has_f = 1
-            a.pointee.f = f
-        case .ints(let v):
-            a.pointee.type = TRMG__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
-            a.pointee.n_ints = v.count
-            a.pointee.ints = try arena.array(v.map(Int64.init))
-        case .string(let s):
-            a.pointee.type = TRMG__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING
-            a.pointee.has_s = 1
-            a.pointee.s = try Array(s.utf8).withUnsafeBytes { try arena.binary($0) }
-        }
-        return a
-    }
-
-    static func nodeProto(_ n: Node, overload: String?, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__NodeProto> {
-        let p = try arena.message(trmg__node_proto__init)
-        if let overload { p.pointee.overload = try arena.cString(overload) }
-        p.pointee.name = try arena.cString(n.name)
-        p.pointee.op_type = try arena.cString(n.op.name)
-        p.pointee.domain = try arena.cString(TrmgFormat.domain)
-        p.pointee.n_input = n.inputs.count
-        p.pointee.input = try arena.cStrings(n.inputs)
-        p.pointee.n_output = n.outputs.count
-        p.pointee.output = try arena.cStrings(n.outputs)
-        let attrs = try n.op.attributes.map { try attributeProto($0.name, $0.value, arena) }
-        p.pointee.n_attribute = attrs.count
-        p.pointee.attribute = try arena.pointers(attrs)
-        return p
-    }
-
-    /// `overloads` holds each node's function overload, in node order (empty: none).
-    static func graphProto(_ g: Graph, overloads: [String?], _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__GraphProto> {
-        let p = try arena.message(trmg__graph_proto__init)
-        p.pointee.name = try arena.cString(g.name)
+    /// The step graph's `GraphProto`; `overloads` holds each node's function overload, in node
+    /// order (empty: none).
+    static func graphProto(_ g: Graph, overloads: [String?], _ packer: ProtoPacker) throws -> UnsafeMutablePointer<Trmg__GraphProto> {
         let nodes = try g.nodes.enumerated().map { i, n in
-            try nodeProto(n, overload: i < overloads.count ? overloads[i] : nil, arena)
+            try packer.node(name: n.name, opType: n.op.name, domain: TrmgFormat.domain, overload: i < overloads.count ? overloads[i] : nil,
+                            inputs: n.inputs, outputs: n.outputs, attributes: n.op.attributes.map { OnnxAttribute($0.name, $0.value.onnx) })
         }
-        p.pointee.n_node = nodes.count
-        p.pointee.node = try arena.pointers(nodes)
-        let inits = try g.initializers.map { try tensorProto($0, arena) }
-        p.pointee.n_initializer = inits.count
-        p.pointee.initializer = try arena.pointers(inits)
-        let inputs = try g.inputs.map { try valueInfo($0, arena) }
-        p.pointee.n_input = inputs.count
-        p.pointee.input = try arena.pointers(inputs)
-        let outputs = try g.outputs.map { try valueInfo($0, arena) }
-        p.pointee.n_output = outputs.count
-        p.pointee.output = try arena.pointers(outputs)
-        return p
+        let initializers = try g.initializers.map { t in
+            let tensor = { (raw: UnsafeRawBufferPointer) in try packer.tensor(name: t.name, dims: t.dims, dataType: t.data.dtype.onnxCode, raw: raw) }
+            switch t.data {
+            case .float32(let v): return try v.withUnsafeBytes(tensor)
+            case .int32(let v): return try v.withUnsafeBytes(tensor)
+            }
+        }
+        let info = { (v: ValueInfo) in
+            try packer.valueInfo(v.name, elemType: v.type.dtype.onnxCode, shape: v.type.shape.dims.map { d -> ProtoPacker.Dimension in
+                switch d {
+                case .batch: return .param(TrmgFormat.batchDimName)
+                case .fixed(let n): return .value(n)
+                }
+            })
+        }
+        return try packer.graph(name: g.name, nodes: nodes, initializers: initializers, inputs: g.inputs.map(info), outputs: g.outputs.map(info))
     }
 
-    static func planProto(_ plan: ModelPlan, _ arena: CArena) throws -> UnsafeMutablePointer<Trmg__TrmPlan> {
-        let p = try arena.message(trmg__trm_plan__init)
+    static func planProto(_ plan: ModelPlan, _ packer: ProtoPacker) throws -> UnsafeMutablePointer<Trmg__TrmPlan> {
+        let arena = packer.arena, p = try arena.message(trmg__trm_plan__init)
         p.pointee.has_format_version = 1
         p.pointee.format_version = Int32(ModelPlan.formatVersion)
         p.pointee.config_json = try arena.cString(plan.configJSON)
@@ -186,8 +87,7 @@ public enum TrmgWriter {
             b.pointee.initial = try arena.cString(c.initial)
             return b
         }
-        p.pointee.n_carry = carry.count
-        p.pointee.carry = try arena.pointers(carry)
+        try packer.set(p, \.n_carry, \.carry, carry)
         p.pointee.has_arena_bytes_per_sample = 1
         p.pointee.arena_bytes_per_sample = Int64(plan.arenaBytesPerSample)
         p.pointee.has_naive_bytes_per_sample = 1
@@ -203,10 +103,20 @@ public enum TrmgWriter {
             e.pointee.bytes_per_sample = Int64(v.bytesPerSample)
             return e
         }
-        p.pointee.n_placement = placements.count
-        p.pointee.placement = try arena.pointers(placements)
-        p.pointee.n_identifiers = plan.identifiers.count
-        p.pointee.identifiers = try arena.cStrings(plan.identifiers)
+        try packer.set(p, \.n_placement, \.placement, placements)
+        try packer.set(p, \.n_identifiers, \.identifiers, plan.identifiers)
         return p
+    }
+}
+
+extension AttributeValue {
+    /// The value as an ONNX attribute value (the writer packs both kinds of node alike).
+    var onnx: OnnxAttributeValue {
+        switch self {
+        case .int(let i): return .int(i)
+        case .float(let f): return .float(f)
+        case .ints(let v): return .ints(v)
+        case .string(let s): return .string(s)
+        }
     }
 }

@@ -65,8 +65,8 @@ public final class ACTRunner {
         var slots = [Int?](repeating: nil, count: b)
         var slotSteps = [Int](repeating: 0, count: b)
         var next = 0, done = 0
-        let tokPtr = UnsafeMutableRawPointer(session.pointer(tokensName)).assumingMemoryBound(to: Int32.self)
-        let idPtr = UnsafeMutableRawPointer(session.pointer(idsName)).assumingMemoryBound(to: Int32.self)
+        let tokPtr = session.pointer(tokensName, as: Int32.self)
+        let idPtr = session.pointer(idsName, as: Int32.self)
         func load(_ slot: Int) {
             if next < count {
                 slots[slot] = next

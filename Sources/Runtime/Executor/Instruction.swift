@@ -1,31 +1,85 @@
+import GraphIR
+import TRMCore
+
+/// fp32 values of the step graph: in the weights or the session's arena.
+typealias ValuePointer = UnsafeMutablePointer<Float>
+
 /// One node of the step graph with every pointer and size resolved for a session's batch size, so
-/// running a step only walks this list (no lookups, no allocation).
-enum Instruction {
-    typealias P = UnsafeMutablePointer<Float>
+/// running a step only walks a list of them (no lookups, no allocation): the named arguments of
+/// its kernel (`MatMulArgs`, `ScanGateArgs`, …). An instruction declares how its work divides: a
+/// list of phases run one after another (every part of a phase finishes before the next one
+/// starts), each over its own work items (rows, samples, (sample, head) pairs), which the executor
+/// splits into parts over the session's threads. Most instructions have a single phase; the fused
+/// Mamba-2 layer has three per sample.
+protocol Instruction {
+    /// The phases, in order. Read once, when the program is built.
+    var phases: [WorkPhase] { get }
 
-    enum Unary { case silu, softplus, exp, sigmoid }
+    /// Runs work items `items` of phase `phase` on the calling thread. Only instructions whose
+    /// phases run as one part (`WorkPhase.serial`) may throw.
+    func run(phase: Int, items: Range<Int>, _ context: PartContext) throws(TRMError)
+}
 
-    case gather(table: P, rows: Int, cols: Int, indices: UnsafeMutablePointer<Int32>, count: Int, out: P, node: String)
-    case matMul(x: P, w: P, bias: P?, out: P, rows: Int, n: Int, k: Int, swiGLU: Bool)
-    case add(a: P, b: P, out: P, count: Int, bCount: Int)
-    case mul(a: P, b: P, out: P, count: Int, bCount: Int)
-    case scale(x: P, out: P, count: Int, factor: Float)
-    case unary(Unary, x: P, out: P, count: Int)
-    case rmsNorm(x: P, out: P, rows: Int, cols: Int, eps: Float)
-    case addRMSNorm(a: P, b: P, out: P, rows: Int, cols: Int, bCount: Int, eps: Float)
-    case ropeTable(cos: P, sin: P, seq: Int, dim: Int, theta: Float)
-    case rope(x: P, cos: P, sin: P, out: P, batch: Int, seq: Int, heads: Int, headDim: Int)
-    case attention(q: P, k: P, v: P, out: P, batch: Int, seq: Int, heads: Int, headDim: Int)
-    case fusedAttention(qkv: P, cos: P, sin: P, out: P, batch: Int, seq: Int, heads: Int, headDim: Int)
-    case swiGLU(x: P, out: P, rows: Int, width: Int)
-    case transpose(x: P, out: P, dims: [Int], perm: [Int])
-    case concat(parts: [UnsafePointer<Float>], sizes: [Int], out: P, outer: Int, inner: Int)
-    case slice(x: P, out: P, outer: Int, axis: Int, inner: Int, start: Int, end: Int)
-    case pad(x: P, out: P, outer: Int, axis: Int, inner: Int, after: Int)
-    case copy(x: P, out: P, count: Int)
-    case conv(x: P, w: P, bias: P, out: P, batch: Int, seq: Int, channels: Int, kernel: Int, reverse: Bool)
-    case ssmScan(x: P, dt: P, a: P, bm: P, cm: P, d: P, out: P, batch: Int, seq: Int, dims: (heads: Int, headDim: Int, dState: Int, groups: Int), reverse: Bool)
-    case gatedRMSNorm(y: P, z: P, w: P, out: P, rows: Int, cols: Int, groupSize: Int, eps: Float)
-    case argmax(x: P, out: UnsafeMutablePointer<Int32>, rows: Int, cols: Int)
-    case scanGate(zx: P, convW: P, convB: P, dtBias: P, a: P, d: P, normW: P, out: P, batch: Int, shape: Mamba2.ScanGateShape)
+extension Instruction {
+    /// One phase that is not split.
+    var phases: [WorkPhase] { [.serial] }
+}
+
+/// One phase of an instruction: how many work items it has and the fewest worth a part of their own.
+struct WorkPhase {
+    var items: Int
+    var minPerPart: Int
+
+    /// A phase run as a single part on the calling thread.
+    static let serial = WorkPhase(items: 1, minPerPart: 1)
+
+    /// Parts to split the phase into on `threads` threads.
+    func parts(threads: Int) -> Int { max(1, min(threads, items / minPerPart)) }
+
+    /// The items of part `part` of `parts`.
+    func items(part: Int, of parts: Int) -> Range<Int> { (items * part / parts)..<(items * (part + 1) / parts) }
+}
+
+/// What one part of an instruction runs with: its thread's workspace and the buffer all threads share.
+struct PartContext {
+    let scratch: UnsafeMutablePointer<Float>
+    let shared: UnsafeMutablePointer<Float>
+}
+
+/// An instruction together with the phases it declares, as the executor runs it.
+struct Step {
+    let instruction: any Instruction
+    let phases: [WorkPhase]
+
+    init(_ instruction: any Instruction) {
+        self.instruction = instruction
+        phases = instruction.phases
+    }
+}
+
+/// The kernel dispatch of a session. Every instruction runs the same way: its phases one after
+/// another, each split into parts over its work items and run on the session's thread pool
+/// (OpenBLAS is called single-threaded inside a part).
+extension Session: PartRunner {
+    func execute(_ index: Int) throws {
+        for (phase, work) in program[index].phases.enumerated() {
+            pool.run(parts: work.parts(threads: threads), self, PartTag(index: index, phase: phase))
+        }
+        if let failure = partFailure {
+            partFailure = nil
+            throw failure
+        }
+    }
+
+    func runPart(_ tag: PartTag, part: Int, of parts: Int) {
+        // Read in place from `program`, not copied out for every part.
+        let items = program[tag.index].phases[tag.phase].items(part: part, of: parts)
+        let context = PartContext(scratch: scratch(part), shared: shared.floats(at: 0))
+        do throws(TRMError) {
+            try program[tag.index].instruction.run(phase: tag.phase, items: items, context)
+        } catch {
+            // Only single-part phases throw (`Instruction.run`), so no other part writes this.
+            partFailure = error
+        }
+    }
 }

@@ -11,7 +11,9 @@ public final class Session {
     let arena: AlignedBuffer
     let workspace: AlignedBuffer
     let workspaceFloatsPerThread: Int
-    let program: [Instruction]
+    let program: [Step]
+    /// The error a part of the running instruction reported (`execute` throws it).
+    var partFailure: TRMError?
     let pool: ThreadPool
     let shared: AlignedBuffer
 
@@ -38,10 +40,9 @@ public final class Session {
         instructionAllocations = [Int](repeating: 0, count: program.count)
     }
 
-    /// Pointer to a value of the step graph in the arena (or a weight).
-    func pointer(_ name: String) -> UnsafeMutablePointer<Float> {
-        if let w = model.weight(name) { return w }
-        return arena.floats(at: batch * model.placements[name]!.offset)
+    /// Pointer to a value of the step graph in the arena (or a weight), as `T` values.
+    func pointer<T>(_ name: String, as type: T.Type = Float.self) -> UnsafeMutablePointer<T> {
+        model.pointer(name, as: type, batch: batch, arena: arena)
     }
 
     /// Elements of `name` for this batch size.
@@ -60,7 +61,7 @@ public final class Session {
     public func setInput(_ name: String, int32 values: [Int32]) throws {
         try checkInput(name, .int32, values.count)
         values.withUnsafeBufferPointer {
-            UnsafeMutableRawPointer(pointer(name)).copyMemory(from: $0.baseAddress!, byteCount: values.count * 4)
+            pointer(name, as: Int32.self).update(from: $0.baseAddress!, count: values.count)
         }
     }
 
@@ -82,7 +83,7 @@ public final class Session {
     /// The current values of `name` (int32).
     public func int32s(_ name: String) -> [Int32] {
         guard let n = count(name), model.types[name]?.dtype == .int32 else { return [] }
-        return Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer(name)).assumingMemoryBound(to: Int32.self), count: n))
+        return Array(UnsafeBufferPointer(start: pointer(name, as: Int32.self), count: n))
     }
 
     /// When true, `step()` accumulates the wall time of every instruction into `instructionSeconds`.

@@ -2,10 +2,9 @@ import Foundation
 import GraphIR
 import TRMCore
 
-/// Identifies a piece of parallel work: an instruction, and for multi-phase kernels a sample and a phase.
+/// Identifies a piece of parallel work: an instruction and one of its phases.
 struct PartTag {
     var index: Int
-    var sample = 0
     var phase = 0
 }
 

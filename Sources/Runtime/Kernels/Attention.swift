@@ -1,5 +1,4 @@
 import CKernels
-import COpenBLAS
 import Foundation
 
 /// Non-causal softmax attention, unfused (separate q, k, v) and fused (qkv split + RoPE +
@@ -60,16 +59,18 @@ public enum Attention {
             }
             (vh + t * d).update(from: v + t * stride, count: d)
         }
+        let keys = UnsafeBufferPointer(start: kh, count: seq * d), values = UnsafeBufferPointer(start: vh, count: seq * d)
         var t0 = 0
         while t0 < seq {
             let rows = min(tile, seq - t0)
+            let p = UnsafeMutableBufferPointer(start: scores, count: rows * seq)
             // scores[rows, seq] = scale · Q_tile · Kᵀ
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(seq), Int32(d), scale,
-                        qh + t0 * d, Int32(d), kh, Int32(d), 0, scores, Int32(seq))
+            Gemm.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, UnsafeBufferPointer(start: qh + t0 * d, count: rows * d), lda: d,
+                      keys, ldb: d, beta: 0, p, ldc: seq)
             for r in 0..<rows { softmaxRow(scores + r * seq, count: seq) }
             // out_tile[rows, d] = P · V, written with the output's row stride.
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(seq), 1,
-                        scores, Int32(seq), vh, Int32(d), 0, out + t0 * outStride, Int32(outStride))
+            Gemm.gemm(m: rows, n: d, k: seq, UnsafeBufferPointer(p), lda: seq, values, ldb: d, beta: 0,
+                      UnsafeMutableBufferPointer(start: out + t0 * outStride, count: (rows - 1) * outStride + d), ldc: outStride)
             t0 += rows
         }
     }

@@ -1,23 +1,48 @@
 import COpenBLAS
 
-/// Matrix products on OpenBLAS `cblas_sgemm`, behind shape-checked entry points.
+/// Matrix products on OpenBLAS `cblas_sgemm`, behind shape-checked entry points: the one GEMM
+/// wrapper of the runtime and the trainer. Every matrix is row-major fp32; an operand is a buffer
+/// and a leading dimension (the distance between its rows), so sub-blocks such as one attention
+/// head are addressed in place. Each call checks the sizes, the leading dimensions and that every
+/// element it touches lies inside its buffer (a violation stops the program).
 public enum Gemm {
-    /// `out[m, n] (+)= x[m, k] · w[n, k]ᵀ`: the graph's MatMul (weights stored [out, in], as PyTorch).
-    /// With `accumulate`, adds to `out` instead of overwriting it.
+    /// `c[m, n] = alpha · op(a) · op(b) + beta · c`, where op(a) is [m, k] and op(b) is [k, n].
+    /// With `transA`, a is stored [k, m]; with `transB`, b is stored [n, k]. Rows of a, b and c are
+    /// `lda`, `ldb` and `ldc` floats apart. For k = 0 the product is zero, so c becomes `beta · c`
+    /// (exactly 0 when `beta` is 0).
+    public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                            _ a: UnsafeBufferPointer<Float>, lda: Int, _ b: UnsafeBufferPointer<Float>, ldb: Int,
+                            beta: Float, _ c: UnsafeMutableBufferPointer<Float>, ldc: Int) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "Gemm.gemm: negative size [\(m), \(k)] · [\(k), \(n)]")
+        guard m > 0, n > 0 else { return }
+        precondition(fits(c.count, rows: m, cols: n, ld: ldc), "Gemm.gemm: c [\(m), \(n)] (ldc \(ldc)) needs more than \(c.count) floats")
+        guard k > 0 else {
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        precondition(fits(a.count, rows: transA ? k : m, cols: transA ? m : k, ld: lda),
+                     "Gemm.gemm: a (\(transA ? "[\(k), \(m)]" : "[\(m), \(k)]"), lda \(lda)) needs more than \(a.count) floats")
+        precondition(fits(b.count, rows: transB ? n : k, cols: transB ? k : n, ld: ldb),
+                     "Gemm.gemm: b (\(transB ? "[\(n), \(k)]" : "[\(k), \(n)]"), ldb \(ldb)) needs more than \(b.count) floats")
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a.baseAddress, Int32(lda), b.baseAddress, Int32(ldb),
+                    beta, c.baseAddress, Int32(ldc))
+    }
+
+    /// `out[m, n] (+)= x[m, k] · w[n, k]ᵀ`: the graph's MatMul and a Linear's forward (weights
+    /// stored [out, in], as PyTorch). With `accumulate`, adds to `out` instead of overwriting it.
     public static func xwt(_ x: UnsafeBufferPointer<Float>, _ w: UnsafeBufferPointer<Float>,
                            _ out: UnsafeMutableBufferPointer<Float>, m: Int, n: Int, k: Int,
                            accumulate: Bool = false) {
-        precondition(m >= 0 && n >= 0 && k >= 0, "Gemm.xwt: negative size")
-        precondition(x.count >= m * k && w.count >= n * k && out.count >= m * n,
-                     "Gemm.xwt: buffers too small for [\(m), \(k)] · [\(n), \(k)]ᵀ")
-        guard m > 0, n > 0 else { return }
-        if k == 0 {
-            if !accumulate { for i in 0..<(m * n) { out[i] = 0 } }
-            return
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
-                    x.baseAddress, Int32(k), w.baseAddress, Int32(k), accumulate ? 1 : 0,
-                    out.baseAddress, Int32(n))
+        gemm(transB: true, m: m, n: n, k: k, x, lda: k, w, ldb: k, beta: accumulate ? 1 : 0, out, ldc: n)
+    }
+
+    /// Whether a [rows, cols] matrix with rows `ld` apart (ld ≥ cols, ≥ 1) fits in `count` floats.
+    static func fits(_ count: Int, rows: Int, cols: Int, ld: Int) -> Bool {
+        guard ld >= max(1, cols) else { return false }
+        guard rows > 0, cols > 0 else { return true }
+        let (span, overflow) = (rows - 1).multipliedReportingOverflow(by: ld)
+        return !overflow && span <= count - cols
     }
 
     /// Sets the number of threads OpenBLAS uses (the runtime sets it explicitly; never left to the

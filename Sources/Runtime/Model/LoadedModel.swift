@@ -65,8 +65,12 @@ public final class LoadedModel: @unchecked Sendable {
     public func stepSignature() throws -> StepSignature { try signature.get() }
     private let signature: Result<StepSignature, Error>
 
-    /// Pointer to an initializer's data.
-    func weight(_ name: String) -> UnsafeMutablePointer<Float>? {
-        weightOffsets[name].map { weights.floats(at: $0) }
+    /// Where value `name` lives, as `T` values, for a session of `batch` samples whose activations
+    /// are in `arena`: an initializer's data in the weights, else the value's planned place in the
+    /// arena (the plan's per-sample offset times the batch). The one place the executor turns names
+    /// into typed pointers.
+    func pointer<T>(_ name: String, as type: T.Type, batch: Int, arena: AlignedBuffer) -> UnsafeMutablePointer<T> {
+        let raw = weightOffsets[name].map { weights.base + $0 } ?? arena.base + batch * placements[name]!.offset
+        return raw.assumingMemoryBound(to: type)
     }
 }

@@ -1,3 +1,5 @@
+import Runtime
+
 /// Fully connected layer over the last axis: y = x·Wᵀ (+ b), W stored [out, in] as PyTorch does.
 ///
 /// Saved for backward: nothing of its own. The backward needs the input x [rows, in], which every
@@ -15,7 +17,7 @@ public struct Linear: Sendable, Hashable {
     /// x [rows, in] -> y [rows, out]; `bias` [out] is added when given.
     public func forward(_ x: [Float], rows: Int, weight: [Float], bias: [Float]? = nil) -> [Float] {
         checkCount(weight, outFeatures * inFeatures, "Linear weight [\(outFeatures), \(inFeatures)]")
-        var y = Blas.xwt(x, weight, m: rows, n: outFeatures, k: inFeatures)
+        var y = product(x, weight, rows: rows, cols: outFeatures, inner: inFeatures, transB: true)
         if let bias {
             checkCount(bias, outFeatures, "Linear bias")
             for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] += bias[j] } }
@@ -28,8 +30,13 @@ public struct Linear: Sendable, Hashable {
         checkCount(dY, rows * outFeatures, "Linear dY")
         checkCount(x, rows * inFeatures, "Linear x")
         checkCount(weight, outFeatures * inFeatures, "Linear weight")
-        Blas.accumulateDyTx(dY, x, into: &dWeight, m: rows, n: outFeatures, k: inFeatures)
-        return Blas.dyw(dY, weight, m: rows, n: outFeatures, k: inFeatures)
+        checkCount(dWeight, outFeatures * inFeatures, "Linear dWeight")
+        // dW[out, in] += dYᵀ · x, summed over the rows.
+        dY.withUnsafeBufferPointer { dp in x.withUnsafeBufferPointer { xp in dWeight.withUnsafeMutableBufferPointer { wp in
+            Gemm.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, dp, lda: outFeatures, xp, ldb: inFeatures,
+                      beta: 1, wp, ldc: inFeatures)
+        } } }
+        return product(dY, weight, rows: rows, cols: inFeatures, inner: outFeatures, transB: false)
     }
 
     /// As `backward(_:x:rows:weight:dWeight:)`, also accumulating dB [out] += Σ_rows dY.
@@ -39,5 +46,18 @@ public struct Linear: Sendable, Hashable {
         let dx = backward(dY, x: x, rows: rows, weight: weight, dWeight: &dWeight)
         for r in 0..<rows { for j in 0..<outFeatures { dBias[j] += dY[r * outFeatures + j] } }
         return dx
+    }
+
+    /// a [rows, inner] · b ([inner, cols], or [cols, inner] with `transB`) as a new array.
+    private func product(_ a: [Float], _ b: [Float], rows: Int, cols: Int, inner: Int, transB: Bool) -> [Float] {
+        checkCount(a, rows * inner, "Linear input [\(rows), \(inner)]")
+        // beta = 0 writes every element, so the result needs no zero fill first.
+        return [Float](unsafeUninitializedCapacity: rows * cols) { out, initialized in
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                Gemm.gemm(transB: transB, m: rows, n: cols, k: inner, ap, lda: inner, bp, ldb: transB ? inner : cols,
+                          beta: 0, out, ldc: cols)
+            } }
+            initialized = rows * cols
+        }
     }
 }

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import Runtime
 
 /// Non-causal multi-head attention, out = softmax(q·kᵀ/√d)·v per (sample, head), no mask
 /// (docs/model.md §5). q, k, v, out are [B, S, H·d], heads head-major within a row.
@@ -46,17 +47,16 @@ public struct MultiHeadAttention: Sendable, Hashable {
             for b in 0..<batch {
                 for h in 0..<heads {
                     let base = b * seq * w + h * d
-                    let qh = qp.baseAddress! + base, kh = kp.baseAddress! + base, vh = vp.baseAddress! + base
                     var t0 = 0
                     while t0 < seq {
                         let rows = min(tileRows, seq - t0)
-                        Blas.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, qh + t0 * w, lda: w, kh, ldb: w,
-                                  beta: 0, s, ldc: seq)
+                        Gemm.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, tail(qp, base + t0 * w), lda: w, tail(kp, base),
+                                  ldb: w, beta: 0, sp, ldc: seq)
                         for r in 0..<rows {
                             lp[(b * heads + h) * seq + t0 + r] = Self.softmaxRow(s + r * seq, count: seq)
                         }
-                        Blas.gemm(m: rows, n: d, k: seq, s, lda: seq, vh, ldb: w, beta: 0,
-                                  op.baseAddress! + base + t0 * w, ldc: w)
+                        Gemm.gemm(m: rows, n: d, k: seq, UnsafeBufferPointer(sp), lda: seq, tail(vp, base), ldb: w, beta: 0,
+                                  tail(op, base + t0 * w), ldc: w)
                         t0 += rows
                     }
                 }
@@ -86,14 +86,13 @@ public struct MultiHeadAttention: Sendable, Hashable {
             for b in 0..<batch {
                 for h in 0..<heads {
                     let base = b * seq * w + h * d
-                    let qh = qp.baseAddress! + base, kh = kp.baseAddress! + base, vh = vp.baseAddress! + base
                     let oh = op.baseAddress! + base, gh = gp.baseAddress! + base
                     var t0 = 0
                     while t0 < seq {
                         let rows = min(tileRows, seq - t0)
                         // Recompute the tile's probabilities from the saved log-sum-exp.
-                        Blas.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, qh + t0 * w, lda: w, kh, ldb: w,
-                                  beta: 0, p, ldc: seq)
+                        Gemm.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, tail(qp, base + t0 * w), lda: w, tail(kp, base),
+                                  ldb: w, beta: 0, pp, ldc: seq)
                         for r in 0..<rows {
                             let l = lp[(b * heads + h) * seq + t0 + r], row = p + r * seq
                             for j in 0..<seq { row[j] -= l }
@@ -103,17 +102,18 @@ public struct MultiHeadAttention: Sendable, Hashable {
                             delta[r] = acc
                         }
                         // dP = dO_tile · Vᵀ, then dScore = P ⊙ (dP − Δ).
-                        Blas.gemm(transB: true, m: rows, n: seq, k: d, gh + t0 * w, lda: w, vh, ldb: w, beta: 0, ds, ldc: seq)
+                        Gemm.gemm(transB: true, m: rows, n: seq, k: d, tail(gp, base + t0 * w), lda: w, tail(vp, base), ldb: w,
+                                  beta: 0, dsp, ldc: seq)
                         for r in 0..<rows {
                             for j in 0..<seq { ds[r * seq + j] = p[r * seq + j] * (ds[r * seq + j] - delta[r]) }
                         }
                         // dV += Pᵀ·dO_tile; dQ_tile = scale·dScore·K; dK += scale·dScoreᵀ·Q_tile.
-                        Blas.gemm(transA: true, m: seq, n: d, k: rows, p, lda: seq, gh + t0 * w, ldb: w, beta: 1,
-                                  dvp.baseAddress! + base, ldc: w)
-                        Blas.gemm(m: rows, n: d, k: seq, alpha: scale, ds, lda: seq, kh, ldb: w, beta: 0,
-                                  dqp.baseAddress! + base + t0 * w, ldc: w)
-                        Blas.gemm(transA: true, m: seq, n: d, k: rows, alpha: scale, ds, lda: seq, qh + t0 * w, ldb: w,
-                                  beta: 1, dkp.baseAddress! + base, ldc: w)
+                        Gemm.gemm(transA: true, m: seq, n: d, k: rows, UnsafeBufferPointer(pp), lda: seq, tail(gp, base + t0 * w),
+                                  ldb: w, beta: 1, tail(dvp, base), ldc: w)
+                        Gemm.gemm(m: rows, n: d, k: seq, alpha: scale, UnsafeBufferPointer(dsp), lda: seq, tail(kp, base), ldb: w,
+                                  beta: 0, tail(dqp, base + t0 * w), ldc: w)
+                        Gemm.gemm(transA: true, m: seq, n: d, k: rows, alpha: scale, UnsafeBufferPointer(dsp), lda: seq,
+                                  tail(qp, base + t0 * w), ldb: w, beta: 1, tail(dkp, base), ldc: w)
                         t0 += rows
                     }
                 }
@@ -134,4 +134,13 @@ public struct MultiHeadAttention: Sendable, Hashable {
         for j in 0..<n { s[j] *= inv }
         return m + Foundation.log(sum)
     }
+}
+
+/// The floats of `p` from `offset` on: one head or tile of a [B, S, H·d] buffer, for `Gemm`.
+private func tail(_ p: UnsafeBufferPointer<Float>, _ offset: Int) -> UnsafeBufferPointer<Float> {
+    UnsafeBufferPointer(rebasing: p[offset...])
+}
+
+private func tail(_ p: UnsafeMutableBufferPointer<Float>, _ offset: Int) -> UnsafeMutableBufferPointer<Float> {
+    UnsafeMutableBufferPointer(rebasing: p[offset...])
 }

@@ -1,0 +1,116 @@
+/// Arguments of the instructions that work on whole sequences: RoPE, attention, the Mamba-2 conv and
+/// scan, and the fused Mamba-2 layer. They split over samples or (sample, head) pairs; the fused
+/// layer declares three phases per sample.
+
+/// The RoPE cos/sin tables [seq, dim].
+struct RopeTableArgs: Instruction {
+    var cos, sin: ValuePointer
+    var seq, dim: Int
+    var theta: Float
+
+    func run(phase: Int, items: Range<Int>, _ context: PartContext) {
+        Rope.table(cos: cos, sin: sin, seqLen: seq, dim: dim, theta: theta)
+    }
+}
+
+/// RoPE of x [batch, seq, heads·headDim], by samples.
+struct RopeArgs: Instruction {
+    var x, cos, sin, out: ValuePointer
+    var batch, seq, heads, headDim: Int
+
+    var phases: [WorkPhase] { [.each(batch)] }
+
+    func run(phase: Int, items: Range<Int>, _ context: PartContext) {
+        let offset = items.lowerBound * seq * heads * headDim
+        Rope.apply(x + offset, out + offset, cos: cos, sin: sin, batch: items.count, seq: seq, heads: heads, headDim: headDim)
+    }
+}
+
+/// Softmax attention over [batch, seq, heads·headDim] values, by (sample, head): of separate q,
+/// k, v, or fused with the qkv split and RoPE (qkv [batch, seq, 3·heads·headDim]).
+struct AttentionArgs: Instruction {
+    enum Inputs {
+        case separate(q: ValuePointer, k: ValuePointer, v: ValuePointer)
+        case fused(qkv: ValuePointer, cos: ValuePointer, sin: ValuePointer)
+    }
+    var inputs: Inputs
+    var out: ValuePointer
+    var batch, seq, heads, headDim: Int
+
+    var phases: [WorkPhase] { [.each(batch * heads)] }
+
+    func run(phase: Int, items: Range<Int>, _ context: PartContext) {
+        for item in items {
+            switch inputs {
+            case let .separate(q, k, v):
+                Attention.unfusedItem(item, q: q, k: k, v: v, out: out, seq: seq, heads: heads, headDim: headDim, workspace: context.scratch)
+            case let .fused(qkv, cos, sin):
+                Attention.fusedItem(item, qkv: qkv, cos: cos, sin: sin, out: out, seq: seq, heads: heads, headDim: headDim,
+                                    workspace: context.scratch)
+            }
+        }
+    }
+}
+
+/// Causal depthwise conv of x [batch, seq, channels] (reversed in time with `reverse`), by samples.
+struct ConvArgs: Instruction {
+    var x, w, bias, out: ValuePointer
+    var batch, seq, channels, kernel: Int
+    var reverse: Bool
+
+    var phases: [WorkPhase] { [.each(batch)] }
+
+    func run(phase: Int, items: Range<Int>, _ context: PartContext) {
+        let offset = items.lowerBound * seq * channels
+        Mamba2.conv1dCausal(x + offset, w, bias, out + offset, batch: items.count, seq: seq, channels: channels, kernel: kernel,
+                            reverse: reverse, workspace: context.scratch)
+    }
+}
+
+/// The Mamba-2 selective scan, by (sample, head).
+struct SSMScanArgs: Instruction {
+    var x, dt, a, bm, cm, d, out: ValuePointer
+    var batch, seq: Int
+    var heads, headDim, dState, groups: Int
+    var reverse: Bool
+
+    var phases: [WorkPhase] { [.each(batch * heads)] }
+
+    func run(phase: Int, items: Range<Int>, _ context: PartContext) {
+        let e = heads * headDim, gn = groups * dState
+        for item in items {
+            let b = item / heads, h = item % heads, g = h / (heads / groups)
+            Mamba2.scanHead(x: x + b * seq * e + h * headDim, xStride: e, dt: dt + b * seq * heads + h, dtStride: heads,
+                            b: bm + b * seq * gn + g * dState, c: cm + b * seq * gn + g * dState, bcStride: gn,
+                            a: a[h], d: d[h], y: out + b * seq * e + h * headDim, yStride: e, seq: seq,
+                            headDim: headDim, dState: dState, reverse: reverse, state: context.scratch)
+        }
+    }
+}
+
+/// The fused Mamba-2 layer (Mamba2ScanGate). Three phases per sample, each split over the
+/// threads and sharing one sample's intermediates in `PartContext.shared`: conv rows, then heads,
+/// then norm rows. Phase p is stage p % 3 of sample p / 3.
+struct ScanGateArgs: Instruction {
+    var zx, convW, convB, dtBias, a, d, normW, out: ValuePointer
+    var batch: Int
+    var shape: Mamba2.ScanGateShape
+
+    static let stagesPerSample = 3
+
+    var phases: [WorkPhase] {
+        let stages = [WorkPhase.each(shape.seq), .each(shape.heads), .each(shape.seq)]
+        return (0..<batch).flatMap { _ in stages }
+    }
+
+    func run(phase: Int, items: Range<Int>, _ context: PartContext) {
+        let sample = phase / Self.stagesPerSample, s = shape
+        let zxs = zx + sample * s.seq * s.width, outs = out + sample * s.seq * s.inner
+        switch phase % Self.stagesPerSample {
+        case 0: Mamba2.scanGateConv(zx: zxs, convW: convW, convB: convB, dtBias: dtBias, shared: context.shared, s, rows: items,
+                                   workspace: context.scratch)
+        case 1: Mamba2.scanGateScan(a: a, d: d, shared: context.shared, out: outs, s, heads: items, state: context.scratch)
+        default: Mamba2.scanGateNorm(zx: zxs, normW: normW, out: outs, s, rows: items)
+        }
+    }
+}
