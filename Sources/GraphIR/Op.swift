@@ -35,6 +35,38 @@ public struct Mamba2Dims: Hashable, Sendable {
     public var inProjWidth: Int { 2 * inner + 2 * groups * dState + heads }
 }
 
+/// The ops by name, without their attributes: the `op_type` of a node in a `.trmg` file (domain
+/// `ai.trm`). `CaseIterable`, so tests can check that sample graphs cover every op, and parsing a
+/// name is an exhaustive `switch` over it.
+public enum OpKind: String, Sendable, Hashable, CaseIterable {
+    case gather = "Gather"
+    case matMul = "MatMul"
+    case add = "Add"
+    case mul = "Mul"
+    case scale = "Scale"
+    case rmsNorm = "RMSNorm"
+    case ropeTable = "RoPETable"
+    case rope = "RoPE"
+    case attention = "Attention"
+    case swiGLU = "SwiGLU"
+    case transpose = "Transpose"
+    case concat = "Concat"
+    case slice = "Slice"
+    case reshape = "Reshape"
+    case pad = "Pad"
+    case conv1dCausal = "Conv1dCausal"
+    case silu = "SiLU"
+    case softplus = "Softplus"
+    case exp = "Exp"
+    case ssmScan = "SSMScan"
+    case gatedRMSNorm = "GatedRMSNorm"
+    case argmax = "Argmax"
+    case sigmoid = "Sigmoid"
+    case addRMSNorm = "AddRMSNorm"
+    case fusedAttention = "FusedAttention"
+    case mamba2ScanGate = "Mamba2ScanGate"
+}
+
 /// Every operation of the graph IR: the core ops the lowering emits and the fused ops the
 /// compiler's passes emit. Every `switch` over it is exhaustive (verifier, serializer, executor), so a
 /// new op cannot skip a table.
@@ -106,35 +138,38 @@ public enum Op: Hashable, Sendable {
     /// RMSNorm in one pass over the in_proj output.
     case mamba2ScanGate(Mamba2Dims, convKernel: Int, eps: Float)
 
-    /// The op's name: the `op_type` of its node in a `.trmg` file (domain `ai.trm`).
-    public var name: String {
+    /// The op without its attributes.
+    public var kind: OpKind {
         switch self {
-        case .gather: return "Gather"
-        case .matMul: return "MatMul"
-        case .add: return "Add"
-        case .mul: return "Mul"
-        case .scale: return "Scale"
-        case .rmsNorm: return "RMSNorm"
-        case .ropeTable: return "RoPETable"
-        case .rope: return "RoPE"
-        case .attention: return "Attention"
-        case .swiGLU: return "SwiGLU"
-        case .transpose: return "Transpose"
-        case .concat: return "Concat"
-        case .slice: return "Slice"
-        case .reshape: return "Reshape"
-        case .pad: return "Pad"
-        case .conv1dCausal: return "Conv1dCausal"
-        case .silu: return "SiLU"
-        case .softplus: return "Softplus"
-        case .exp: return "Exp"
-        case .ssmScan: return "SSMScan"
-        case .gatedRMSNorm: return "GatedRMSNorm"
-        case .argmax: return "Argmax"
-        case .sigmoid: return "Sigmoid"
-        case .addRMSNorm: return "AddRMSNorm"
-        case .fusedAttention: return "FusedAttention"
-        case .mamba2ScanGate: return "Mamba2ScanGate"
+        case .gather: return .gather
+        case .matMul: return .matMul
+        case .add: return .add
+        case .mul: return .mul
+        case .scale: return .scale
+        case .rmsNorm: return .rmsNorm
+        case .ropeTable: return .ropeTable
+        case .rope: return .rope
+        case .attention: return .attention
+        case .swiGLU: return .swiGLU
+        case .transpose: return .transpose
+        case .concat: return .concat
+        case .slice: return .slice
+        case .reshape: return .reshape
+        case .pad: return .pad
+        case .conv1dCausal: return .conv1dCausal
+        case .silu: return .silu
+        case .softplus: return .softplus
+        case .exp: return .exp
+        case .ssmScan: return .ssmScan
+        case .gatedRMSNorm: return .gatedRMSNorm
+        case .argmax: return .argmax
+        case .sigmoid: return .sigmoid
+        case .addRMSNorm: return .addRMSNorm
+        case .fusedAttention: return .fusedAttention
+        case .mamba2ScanGate: return .mamba2ScanGate
         }
     }
+
+    /// The op's name: the `op_type` of its node in a `.trmg` file (domain `ai.trm`).
+    public var name: String { kind.rawValue }
 }

@@ -65,40 +65,39 @@ extension Op {
             Mamba2Dims(heads: try int("heads"), headDim: try int("head_dim"), dState: try int("d_state"),
                        groups: try int("groups"), reverse: try flag("reverse"))
         }
-        switch name {
-        case "Gather": self = .gather
-        case "MatMul":
+        guard let kind = OpKind(rawValue: name) else { throw TRMError(.malformedFile, "unknown op '\(name)'") }
+        switch kind {
+        case .gather: self = .gather
+        case .matMul:
             guard case .string(let s)? = attributes["epilogue"], let e = MatMulEpilogue(rawValue: s) else {
                 throw fail("missing or unknown 'epilogue'")
             }
             self = .matMul(epilogue: e)
-        case "Add": self = .add
-        case "Mul": self = .mul
-        case "Scale": self = .scale(factor: try float("factor"))
-        case "RMSNorm": self = .rmsNorm(eps: try float("eps"))
-        case "RoPETable": self = .ropeTable(seqLen: try int("seq_len"), dim: try int("dim"), theta: try float("theta"))
-        case "RoPE": self = .rope(heads: try int("heads"), headDim: try int("head_dim"))
-        case "Attention": self = .attention(heads: try int("heads"), headDim: try int("head_dim"))
-        case "SwiGLU": self = .swiGLU
-        case "Transpose": self = .transpose(perm: try ints("perm"))
-        case "Concat": self = .concat(axis: try int("axis"))
-        case "Slice": self = .slice(axis: try int("axis"), start: try int("start"), end: try int("end"))
-        case "Reshape": self = .reshape(shape: try ints("shape"))
-        case "Pad": self = .pad(axis: try int("axis"), after: try int("after"))
-        case "Conv1dCausal": self = .conv1dCausal(reverse: try flag("reverse"))
-        case "SiLU": self = .silu
-        case "Softplus": self = .softplus
-        case "Exp": self = .exp
-        case "SSMScan": self = .ssmScan(try mamba())
-        case "GatedRMSNorm": self = .gatedRMSNorm(groupSize: try int("group_size"), eps: try float("eps"))
-        case "Argmax": self = .argmax
-        case "Sigmoid": self = .sigmoid
-        case "AddRMSNorm": self = .addRMSNorm(eps: try float("eps"))
-        case "FusedAttention": self = .fusedAttention(heads: try int("heads"), headDim: try int("head_dim"))
-        case "Mamba2ScanGate":
+        case .add: self = .add
+        case .mul: self = .mul
+        case .scale: self = .scale(factor: try float("factor"))
+        case .rmsNorm: self = .rmsNorm(eps: try float("eps"))
+        case .ropeTable: self = .ropeTable(seqLen: try int("seq_len"), dim: try int("dim"), theta: try float("theta"))
+        case .rope: self = .rope(heads: try int("heads"), headDim: try int("head_dim"))
+        case .attention: self = .attention(heads: try int("heads"), headDim: try int("head_dim"))
+        case .swiGLU: self = .swiGLU
+        case .transpose: self = .transpose(perm: try ints("perm"))
+        case .concat: self = .concat(axis: try int("axis"))
+        case .slice: self = .slice(axis: try int("axis"), start: try int("start"), end: try int("end"))
+        case .reshape: self = .reshape(shape: try ints("shape"))
+        case .pad: self = .pad(axis: try int("axis"), after: try int("after"))
+        case .conv1dCausal: self = .conv1dCausal(reverse: try flag("reverse"))
+        case .silu: self = .silu
+        case .softplus: self = .softplus
+        case .exp: self = .exp
+        case .ssmScan: self = .ssmScan(try mamba())
+        case .gatedRMSNorm: self = .gatedRMSNorm(groupSize: try int("group_size"), eps: try float("eps"))
+        case .argmax: self = .argmax
+        case .sigmoid: self = .sigmoid
+        case .addRMSNorm: self = .addRMSNorm(eps: try float("eps"))
+        case .fusedAttention: self = .fusedAttention(heads: try int("heads"), headDim: try int("head_dim"))
+        case .mamba2ScanGate:
             self = .mamba2ScanGate(try mamba(), convKernel: try int("conv_kernel"), eps: try float("eps"))
-        default:
-            throw TRMError(.malformedFile, "unknown op '\(name)'")
         }
         let expected = Set(self.attributes.map(\.name))
         if let extra = attributes.keys.first(where: { !expected.contains($0) }) {

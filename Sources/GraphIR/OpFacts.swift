@@ -15,6 +15,12 @@ public struct OpFacts: Sendable, Equatable {
         case scan(Mamba2Dims)
         /// One FLOP per output element (elementwise, norms, layout, lookups).
         case perElement
+
+        /// True for the Mamba-2 recurrence, whose time reports show apart from the matrix products.
+        public var isScan: Bool {
+            if case .scan = self { return true }
+            return false
+        }
     }
 
     /// Scratch memory a kernel needs beyond the arena (sized by the runtime's `KernelWorkspace`).
@@ -53,7 +59,8 @@ extension Op {
         case .gather, .ropeTable, .rope, .swiGLU, .transpose, .concat, .slice, .reshape, .pad, .gatedRMSNorm, .argmax:
             return OpFacts()
         case .matMul(let epilogue):
-            return OpFacts(isFused: epilogue != .none, cost: .matMul(epilogue: epilogue), workspace: .perThread)
+            // A plain product writes straight to its output; an epilogue stages row blocks in scratch.
+            return OpFacts(isFused: epilogue != .none, cost: .matMul(epilogue: epilogue), workspace: epilogue == .none ? .none : .perThread)
         case .attention(let heads, let headDim):
             return OpFacts(cost: .attention(heads: heads, headDim: headDim), workspace: .perThread)
         case .fusedAttention(let heads, let headDim):

@@ -105,7 +105,7 @@ runCommand("trm-bench") {
                 times.sort()
                 let best = times[0], median = times[times.count / 2]
                 let gemmRate = gemmFlops * Double(batch) / best / 1e9
-                let scanSeconds = perOp["Mamba2ScanGate"] ?? perOp["SSMScan"] ?? 0
+                let scanSeconds = runner.session.profiledSeconds { $0.facts.cost.isScan }
                 var row: [String: Any] = [
                     "model": path, "batch": batch, "threads": threads, "ms_best": best * 1e3, "ms_median": median * 1e3,
                     "gemm_gflops": gemmRate, "sgemm_peak_fraction": gemmRate / peaks["sgemm_gflops_t\(threads)"]!,

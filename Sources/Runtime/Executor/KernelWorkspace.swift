@@ -14,29 +14,36 @@ public struct KernelWorkspace: Equatable, Sendable {
     /// The needs of every node of `graph` (verified, with its `types`).
     public init(graph: Graph, types: [String: TensorType]) {
         var perThread = 0
-        func sample(_ name: String) -> [Int] { types[name]!.shape.sampleDims }
         for node in graph.nodes {
-            let x = node.inputs.first ?? ""
-            switch node.op {
-            case .matMul(let epilogue):
-                perThread = max(perThread, MatMulKernel.scratchFloats(n: sample(node.inputs[1])[0], swiGLU: epilogue == .swiGLU))
-            case .attention(_, let hd), .fusedAttention(_, let hd):
-                perThread = max(perThread, Attention.workspaceFloats(seq: sample(x)[0], headDim: hd))
-            case .conv1dCausal:
-                perThread = max(perThread, Mamba2.convWorkspaceFloats(channels: sample(x)[1], kernel: sample(node.inputs[1])[2]))
-            case .ssmScan(let m):
-                perThread = max(perThread, Mamba2.scanWorkspaceFloats(headDim: m.headDim, dState: m.dState))
-            case .mamba2ScanGate(let m, let k, let eps):
-                let seq = sample(x)[0]
-                sharedFloats = max(sharedFloats, Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim,
-                                                                             dState: m.dState, groups: m.groups))
-                perThread = max(perThread, Mamba2.scanGateWorkspaceFloats(KernelWorkspace.shape(m, seq: seq, kernel: k, eps: eps)))
-            case .gather, .add, .mul, .scale, .silu, .softplus, .exp, .sigmoid, .rmsNorm, .addRMSNorm, .ropeTable, .rope,
-                 .swiGLU, .transpose, .concat, .slice, .pad, .reshape, .gatedRMSNorm, .argmax:
-                break
-            }
+            let needs = KernelWorkspace.floats(node, types: types)
+            perThread = max(perThread, needs.perThread)
+            sharedFloats = max(sharedFloats, needs.shared)
         }
         floatsPerThread = (perThread + 15) / 16 * 16
+    }
+
+    /// The floats of scratch one node's kernel needs, per thread and shared. Nonzero exactly where
+    /// the op's `OpFacts.workspace` says the kernel takes a workspace (a test holds the two together).
+    public static func floats(_ node: Node, types: [String: TensorType]) -> (perThread: Int, shared: Int) {
+        func sample(_ name: String) -> [Int] { types[name]!.shape.sampleDims }
+        let x = node.inputs.first ?? ""
+        switch node.op {
+        case .matMul(let epilogue):
+            return (MatMulKernel.scratchFloats(n: sample(node.inputs[1])[0], swiGLU: epilogue == .swiGLU), 0)
+        case .attention(_, let hd), .fusedAttention(_, let hd):
+            return (Attention.workspaceFloats(seq: sample(x)[0], headDim: hd), 0)
+        case .conv1dCausal:
+            return (Mamba2.convWorkspaceFloats(channels: sample(x)[1], kernel: sample(node.inputs[1])[2]), 0)
+        case .ssmScan(let m):
+            return (Mamba2.scanWorkspaceFloats(headDim: m.headDim, dState: m.dState), 0)
+        case .mamba2ScanGate(let m, let k, let eps):
+            let seq = sample(x)[0]
+            let shared = Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups)
+            return (Mamba2.scanGateWorkspaceFloats(KernelWorkspace.shape(m, seq: seq, kernel: k, eps: eps)), shared)
+        case .gather, .add, .mul, .scale, .silu, .softplus, .exp, .sigmoid, .rmsNorm, .addRMSNorm, .ropeTable, .rope,
+             .swiGLU, .transpose, .concat, .slice, .pad, .reshape, .gatedRMSNorm, .argmax:
+            return (0, 0)
+        }
     }
 
     /// The per-thread workspace in bytes: the plan's `workspace_bytes`.

@@ -19,10 +19,14 @@ public final class Session {
 
     /// Largest batch a session accepts.
     public static let maxBatch = 1 << 16
+    /// Most worker threads a session may have.
+    public static let maxThreads = 1024
 
     public init(model: LoadedModel, batch: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         guard batch >= 1, batch <= Session.maxBatch else { throw TRMError(.invalidInput, "batch must be 1...\(Session.maxBatch), got \(batch)") }
-        guard threads >= 1, threads <= 1024 else { throw TRMError(.invalidInput, "threads must be 1...1024, got \(threads)") }
+        guard threads >= 1, threads <= Session.maxThreads else {
+            throw TRMError(.invalidInput, "threads must be 1...\(Session.maxThreads), got \(threads)")
+        }
         let bytes = try AlignedBuffer.checkedSize(batch, model.plan.arenaBytesPerSample, what: "the activations of batch \(batch)")
         self.model = model
         self.batch = batch
@@ -123,13 +127,16 @@ public final class Session {
         return out
     }
 
-    /// Profiled seconds summed per op name (MatMul with the SwiGLU epilogue counted as "MatMul+SwiGLU").
+    /// Profiled seconds summed per op name (a fused op by its `Op.fusedLabel`, e.g. "MatMul+SwiGLU").
     public var secondsPerOp: [String: Double] {
         var out: [String: Double] = [:]
-        for (node, t) in zip(model.graph.nodes, instructionSeconds) {
-            out[node.op == .matMul(epilogue: .swiGLU) ? "MatMul+SwiGLU" : node.op.name, default: 0] += t
-        }
+        for (node, t) in zip(model.graph.nodes, instructionSeconds) { out[node.op.fusedLabel, default: 0] += t }
         return out
+    }
+
+    /// Profiled seconds of the nodes whose op satisfies `include` (e.g. every op costed as a scan).
+    public func profiledSeconds(where include: (Op) -> Bool) -> Double {
+        zip(model.graph.nodes, instructionSeconds).reduce(0) { $0 + (include($1.0.op) ? $1.1 : 0) }
     }
 
     /// Workspace of thread `t`.
