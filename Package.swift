@@ -20,13 +20,16 @@ let package = Package(
     ],
     targets: [
         // C interop, confined to these shim modules.
-        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
-                       providers: [.apt(["libprotobuf-c-dev"])]),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
         // protoc-c output for Proto/trmg.proto (committed; `make proto` regenerates it).
-        .target(name: "TRMGProto", dependencies: ["CProtobufC"],
-                cSettings: [.unsafeFlags(["-Wno-everything"])]),
+        .target(
+            name: "TRMGProto", dependencies: ["CProtobufC"],
+            cSettings: [.unsafeFlags(["-Wno-everything"])]),
 
         // Under everything: errors, output files, .npy, seeded random, memory limits, interrupt deferral.
         .target(name: "TRMCore"),
@@ -49,7 +52,8 @@ let package = Package(
         .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport", "Tasks", "TRMCore"]),
         .executableTarget(name: "trm-data", dependencies: ["Tasks", "GraphIR", "CLISupport", "TRMCore"]),
         .target(name: "CMallocCounter"),
-        .executableTarget(name: "trm-bench", dependencies: ["Runtime", "GraphIR", "CLISupport", "CMallocCounter", "Trainer", "Tasks", "TRMCore"]),
+        .executableTarget(
+            name: "trm-bench", dependencies: ["Runtime", "GraphIR", "CLISupport", "CMallocCounter", "Trainer", "Tasks", "TRMCore"]),
 
         // Test-only code shared by the test targets: sample graphs, FIFO readers.
         .target(name: "TestSupport", dependencies: ["GraphIR", "TRMCore"], path: "Tests/TestSupport"),
@@ -71,6 +75,8 @@ let package = Package(
 // so it cannot link into an ordinary build.
 if ProcessInfo.processInfo.environment["TRM_FUZZ"] == "1" {
     package.products.append(.executable(name: "trm-fuzz", targets: ["trm-fuzz"]))
-    package.targets.append(.executableTarget(name: "trm-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Harness",
-                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    package.targets.append(
+        .executableTarget(
+            name: "trm-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Harness",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }

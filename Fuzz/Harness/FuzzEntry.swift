@@ -8,7 +8,9 @@ import Foundation
 nonisolated(unsafe) private var selected: FuzzTarget?
 
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
+public func fuzzerInitialize(
+    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> Int32 {
     let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
     guard let name = ProcessInfo.processInfo.environment["TRM_FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
         fputs("trm-fuzz: set TRM_FUZZ_TARGET to one of: \(names)\n", stderr)

@@ -82,9 +82,13 @@ public struct Arguments {
     }
 
     /// A floating-point option, or nil when absent.
-    public func double(_ name: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws -> Double? {
+    public func double(_ name: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude)
+        throws -> Double?
+    {
         guard let s = values[name] else { return nil }
-        guard let v = Double(s), v.isFinite, range.contains(v) else { throw UsageError("--\(name) must be a number in \(range), got '\(s)'") }
+        guard let v = Double(s), v.isFinite, range.contains(v) else {
+            throw UsageError("--\(name) must be a number in \(range), got '\(s)'")
+        }
         return v
     }
 

@@ -37,8 +37,10 @@ public enum TerminalText {
 /// `text` with every unsafe scalar (`TerminalText.isUnsafe`) replaced by a visible escape, except
 /// those in `keeping` (e.g. "\n" for a multi-line message we composed). Everything else, including
 /// non-ASCII letters and backslashes, is unchanged. Data fields (names, identifiers) keep nothing.
-public func terminalEscaped(_ text: String, keeping: Set<Unicode.Scalar> = [],
-                            style: TerminalText.Style = .visible) -> String {
+public func terminalEscaped(
+    _ text: String, keeping: Set<Unicode.Scalar> = [],
+    style: TerminalText.Style = .visible
+) -> String {
     // Fast path: most text has nothing to escape.
     guard text.unicodeScalars.contains(where: { TerminalText.isUnsafe($0) && !keeping.contains($0) }) else { return text }
     var out = String.UnicodeScalarView()
@@ -58,7 +60,8 @@ public enum ColorChoice: String, CaseIterable, Sendable {
 
     /// The option to add to an executable's option list.
     public static let option = Arguments.Option(
-        "color", "WHEN", help: "colour output: auto (default: only when stdout is a terminal and NO_COLOR is unset or empty), always or never")
+        "color", "WHEN",
+        help: "colour output: auto (default: only when stdout is a terminal and NO_COLOR is unset or empty), always or never")
 
     /// Whether to colour: `always` and `never` decide (a flag overrides NO_COLOR, as no-color.org
     /// asks); `auto` colours only a terminal, and only when `NO_COLOR` is absent or empty.

@@ -32,19 +32,28 @@ public enum TRMCompiler {
         plan.configJSON = config.jsonString()
         plan.taskJSON = checkpoint.taskJSON
         plan.haltMaxSteps = config.haltMaxSteps
-        plan.carry = [CarryBinding(from: StepGraphNames.zHNext, to: StepGraphNames.zH, initial: StepGraphNames.hInit),
-                      CarryBinding(from: StepGraphNames.zLNext, to: StepGraphNames.zL, initial: StepGraphNames.lInit)]
+        plan.carry = [
+            CarryBinding(from: StepGraphNames.zHNext, to: StepGraphNames.zH, initial: StepGraphNames.hInit),
+            CarryBinding(from: StepGraphNames.zLNext, to: StepGraphNames.zL, initial: StepGraphNames.lInit),
+        ]
         plan.identifiers = checkpoint.identifiers ?? []
-        let carryJSON = "[" + plan.carry.map { "{\"from\":\(JSONText.quote($0.from)),\"init\":\(JSONText.quote($0.initial)),\"to\":\(JSONText.quote($0.to))}" }
+        let carryJSON =
+            "["
+            + plan.carry.map {
+                "{\"from\":\(JSONText.quote($0.from)),\"init\":\(JSONText.quote($0.initial)),\"to\":\(JSONText.quote($0.to))}"
+            }
             .joined(separator: ",") + "]"
-        let metadata = ["trm.config": plan.configJSON, "trm.task": plan.taskJSON, "trm.carry": carryJSON,
-                        "trm.halt_max_steps": String(config.haltMaxSteps), "trm.fused": fuse ? "1" : "0"]
+        let metadata = [
+            "trm.config": plan.configJSON, "trm.task": plan.taskJSON, "trm.carry": carryJSON,
+            "trm.halt_max_steps": String(config.haltMaxSteps), "trm.fused": fuse ? "1" : "0",
+        ]
         let model = TrmgModel(graph: graph, plan: plan, metadata: metadata)
-        let report = CompileReport(config: config, nodesBefore: lowered.nodes.count, nodesAfter: graph.nodes.count,
-                                   opsAfter: graph.opHistogram, fusedOps: graph.fusedOpHistogram, flopsPerSample: try FlopCounter.flopsPerSample(graph),
-                                   arenaBytesPerSample: plan.arenaBytesPerSample, naiveBytesPerSample: plan.naiveBytesPerSample,
-                                   loweredNaiveBytesPerSample: try MemoryPlanner.naiveBytes(lowered),
-                                   weightBytes: graph.initializers.reduce(0) { $0 + $1.data.count * 4 })
+        let report = CompileReport(
+            config: config, nodesBefore: lowered.nodes.count, nodesAfter: graph.nodes.count,
+            opsAfter: graph.opHistogram, fusedOps: graph.fusedOpHistogram, flopsPerSample: try FlopCounter.flopsPerSample(graph),
+            arenaBytesPerSample: plan.arenaBytesPerSample, naiveBytesPerSample: plan.naiveBytesPerSample,
+            loweredNaiveBytesPerSample: try MemoryPlanner.naiveBytes(lowered),
+            weightBytes: graph.initializers.reduce(0) { $0 + $1.data.count * 4 })
         return (model, report)
     }
 }

@@ -51,7 +51,7 @@ public struct Lowering {
         let grid = try b.add(.slice(axis: 1, start: c.puzzleEmbLen, end: s), [zH])
         try b.add(.matMul(epilogue: .none), [grid, "lm_head.weight"], name: StepGraphNames.logits)
         let first = try b.add(.slice(axis: 1, start: 0, end: 1), [zH])
-        let q = try b.add(.matMul(epilogue: .none), [first, "q_head.weight", "q_head.bias"])   // [B, 1, 2]
+        let q = try b.add(.matMul(epilogue: .none), [first, "q_head.weight", "q_head.bias"])  // [B, 1, 2]
         let halt = try b.add(.slice(axis: 2, start: 0, end: 1), [q])
         try b.add(.reshape(shape: []), [halt], name: StepGraphNames.qHalt)
         for name in [StepGraphNames.zHNext, StepGraphNames.zLNext, StepGraphNames.logits, StepGraphNames.qHalt] {
@@ -91,8 +91,8 @@ public struct Lowering {
             case .attn: h = try postNorm(h, try attention(h, prefix))
             case .mlp: h = try postNorm(h, try swiGLU(h, prefix))
             case .mlpT:
-                let t = try b.add(.transpose(perm: [0, 2, 1]), [h])                 // [B, D, S]
-                let mixed = try postNorm(t, try swiGLU(t, prefix))                  // norm over S
+                let t = try b.add(.transpose(perm: [0, 2, 1]), [h])  // [B, D, S]
+                let mixed = try postNorm(t, try swiGLU(t, prefix))  // norm over S
                 h = try b.add(.transpose(perm: [0, 2, 1]), [mixed])
             case .mamba2: h = try postNorm(h, try mamba2(h, prefix))
             }

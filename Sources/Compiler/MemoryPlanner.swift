@@ -18,9 +18,10 @@ public enum MemoryPlanner {
     /// compiler's constant folding and the tests hand to the runtime for a graph run directly.
     public static func modelPlan(_ graph: Graph) throws -> ModelPlan {
         let memory = try plan(graph)
-        return ModelPlan(arenaBytesPerSample: memory.arenaBytesPerSample, naiveBytesPerSample: memory.naiveBytesPerSample,
-                         workspaceBytes: KernelWorkspace(graph: graph, types: try Verifier.verify(graph)).bytesPerThread,
-                         placements: memory.placements)
+        return ModelPlan(
+            arenaBytesPerSample: memory.arenaBytesPerSample, naiveBytesPerSample: memory.naiveBytesPerSample,
+            workspaceBytes: KernelWorkspace(graph: graph, types: try Verifier.verify(graph)).bytesPerThread,
+            placements: memory.placements)
     }
 
     /// A buffer: values that share memory (an in-place chain), with the union of their lifetimes.
@@ -58,7 +59,8 @@ public enum MemoryPlanner {
             for (k, out) in node.outputs.enumerated() {
                 let dies = lastUse[out] ?? i
                 if k == 0, let source = node.op.facts.inPlaceInput.map({ node.inputs[$0] }), let b = bufferOf[source], lastUse[source] == i,
-                   buffers[b].end == i, bytes(source) == bytes(out), graph.initializer(named: source) == nil {
+                    buffers[b].end == i, bytes(source) == bytes(out), graph.initializer(named: source) == nil
+                {
                     buffers[b].end = max(buffers[b].end, dies)
                     buffers[b].values.append(out)
                     bufferOf[out] = b

@@ -91,7 +91,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         var session: OpaquePointer?
         guard trm_session_create(model, 1, 1, &session) == 0, let session else { return false }
         defer { trm_session_free(session) }
-        guard let runnerModel = try? LoadedModel(bytes: bytes), runnerModel.plan.arenaBytesPerSample <= maxSteppedArenaBytes else { return true }
+        guard let runnerModel = try? LoadedModel(bytes: bytes), runnerModel.plan.arenaBytesPerSample <= maxSteppedArenaBytes else {
+            return true
+        }
         let tokens = [Int32](repeating: 0, count: Int(info[0]))
         let ids: [Int32] = [0]
         let status = tokens.withUnsafeBufferPointer { t in

@@ -84,14 +84,15 @@ enum Interesting {
     /// JSON texts: numbers at the limits in integer, exponent and fraction spellings, numbers no
     /// Int or Double holds, every other JSON type, the enum strings of ModelConfig, and text that is
     /// not JSON at all.
-    static let json: [String] = ints.map { String($0) } + [
-        "9223372036854775808", "-9223372036854775809", "18446744073709551616", "1e6", "1E3", "2e0", "1.0", "2.5", "-0",
-        "0.5", "1e-30", "1e300", "-1e300", "5e-324", "1e309", "0.0", "64.000001",
-        "\"NaN\"", "\"Infinity\"", "\"2\"", "\"\"", longString, hugeArray, "[]", "[2]", "{}", "null", "true", "false",
-        "\"attn\"", "\"mlp\"", "\"mlp_t\"", "\"mamba2\"", "\"rope\"", "\"learned\"", "\"none\"",
-        "\"causal\"", "\"reverse\"", "\"bidirectional\"", "\"ATTN\"",
-        "NaN", "Infinity", "", "01", "0x10", "{\"d_state\":1e6}",
-    ]
+    static let json: [String] =
+        ints.map { String($0) } + [
+            "9223372036854775808", "-9223372036854775809", "18446744073709551616", "1e6", "1E3", "2e0", "1.0", "2.5", "-0",
+            "0.5", "1e-30", "1e300", "-1e300", "5e-324", "1e309", "0.0", "64.000001",
+            "\"NaN\"", "\"Infinity\"", "\"2\"", "\"\"", longString, hugeArray, "[]", "[2]", "{}", "null", "true", "false",
+            "\"attn\"", "\"mlp\"", "\"mlp_t\"", "\"mamba2\"", "\"rope\"", "\"learned\"", "\"none\"",
+            "\"causal\"", "\"reverse\"", "\"bidirectional\"", "\"ATTN\"",
+            "NaN", "Infinity", "", "01", "0x10", "{\"d_state\":1e6}",
+        ]
 
     /// A value of `json`, or a raw varint or double from the input, as JSON text.
     static func jsonValue(_ p: inout FuzzProgram) -> String {
@@ -146,8 +147,13 @@ struct JSONDoc {
         entries = [
             ("H_cycles", i(c.hCycles)), ("L_cycles", i(c.lCycles)), ("expansion", d(c.expansion)),
             ("halt_max_steps", i(c.haltMaxSteps)), ("heads", i(c.heads)), ("hidden", i(c.hidden)),
-            ("mamba", .object([("d_conv", i(m.dConv)), ("d_state", i(m.dState)), ("direction", .raw(JSONText.quote(m.direction.rawValue))),
-                               ("expand", i(m.expand)), ("headdim", i(m.headdim)), ("ngroups", i(m.ngroups))])),
+            (
+                "mamba",
+                .object([
+                    ("d_conv", i(m.dConv)), ("d_state", i(m.dState)), ("direction", .raw(JSONText.quote(m.direction.rawValue))),
+                    ("expand", i(m.expand)), ("headdim", i(m.headdim)), ("ngroups", i(m.ngroups)),
+                ])
+            ),
             ("num_puzzle_ids", i(c.numPuzzleIds)), ("pos_encodings", .raw(JSONText.quote(c.posEncodings.rawValue))),
             ("puzzle_emb_len", i(c.puzzleEmbLen)), ("puzzle_emb_ndim", i(c.puzzleEmbNdim)), ("rms_eps", d(c.rmsEps)),
             ("rope_theta", d(c.ropeTheta)), ("seq_len", i(c.seqLen)),

@@ -43,7 +43,8 @@ struct BaseModel: Sendable {
             let config = try o.apply(to: preset.config(task: .sudoku, grid: 4))
             let tensors = deterministicTensors(config)!
             let taskJSON = TaskKind.sudoku.taskJSON(grid: 4)
-            let checkpoint = Checkpoint(config: config, taskJSON: taskJSON, tensors: Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0) }))
+            let checkpoint = Checkpoint(
+                config: config, taskJSON: taskJSON, tensors: Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0) }))
             let (trmg, _) = try TRMCompiler.compile(checkpoint)
             let g = trmg.graph
             var names: [String] = []
@@ -158,7 +159,9 @@ extension FuzzTarget {
         }
         // Within the caps a step may still be billions of FLOPs (seconds under ASan): bounded work,
         // but no use to a fuzzer that needs milliseconds per input, so only small steps are run.
-        guard model.plan.arenaBytesPerSample <= maxSteppedArenaBytes, checkpoint.config.stepFlopsPerSample <= maxSteppedFlops else { return true }
+        guard model.plan.arenaBytesPerSample <= maxSteppedArenaBytes, checkpoint.config.stepFlopsPerSample <= maxSteppedFlops else {
+            return true
+        }
         let runner = try ACTRunner(session: Session(model: model, batch: 1, threads: 1))
         let tokens = (0..<runner.seqLen).map { Int32($0 % max(1, runner.vocabIn)) }
         _ = try runner.run(tokens: tokens, puzzleIds: nil, count: 1, maxSteps: 1)
@@ -231,7 +234,9 @@ extension FuzzTarget {
                 default: plan.carry.remove(at: i)
                 }
                 let c = op == 13 ? nil : plan.carry[i]
-                p.note("carry \(old.from) -> \(old.to) (\(old.initial)) " + (c.map { "now \($0.from) -> \($0.to) (\($0.initial))" } ?? "removed"))
+                p.note(
+                    "carry \(old.from) -> \(old.to) (\(old.initial)) "
+                        + (c.map { "now \($0.from) -> \($0.to) (\($0.initial))" } ?? "removed"))
             case 14:
                 let c = CarryBinding(from: name(), to: name(), initial: name())
                 plan.carry.append(c)

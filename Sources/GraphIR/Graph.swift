@@ -78,8 +78,10 @@ public struct Graph: Hashable, Sendable {
     public var initializers: [Initializer]
     public var nodes: [Node]
 
-    public init(name: String, inputs: [ValueInfo], outputs: [ValueInfo],
-                initializers: [Initializer] = [], nodes: [Node] = []) {
+    public init(
+        name: String, inputs: [ValueInfo], outputs: [ValueInfo],
+        initializers: [Initializer] = [], nodes: [Node] = []
+    ) {
         self.name = name
         self.inputs = inputs
         self.outputs = outputs

@@ -36,8 +36,10 @@ extension Op {
     }
 
     private static func mambaAttributes(_ m: Mamba2Dims) -> [(name: String, value: AttributeValue)] {
-        [("heads", .int(m.heads)), ("head_dim", .int(m.headDim)), ("d_state", .int(m.dState)),
-         ("groups", .int(m.groups)), ("reverse", .int(m.reverse ? 1 : 0))]
+        [
+            ("heads", .int(m.heads)), ("head_dim", .int(m.headDim)), ("d_state", .int(m.dState)),
+            ("groups", .int(m.groups)), ("reverse", .int(m.reverse ? 1 : 0)),
+        ]
     }
 
     /// Rebuilds an op from its name and attributes; throws on an unknown op, a missing attribute or
@@ -62,8 +64,9 @@ extension Op {
             return v == 1
         }
         func mamba() throws -> Mamba2Dims {
-            Mamba2Dims(heads: try int("heads"), headDim: try int("head_dim"), dState: try int("d_state"),
-                       groups: try int("groups"), reverse: try flag("reverse"))
+            Mamba2Dims(
+                heads: try int("heads"), headDim: try int("head_dim"), dState: try int("d_state"),
+                groups: try int("groups"), reverse: try flag("reverse"))
         }
         guard let kind = OpKind(rawValue: name) else { throw TRMError(.malformedFile, "unknown op '\(name)'") }
         switch kind {

@@ -106,7 +106,8 @@ extension Op {
             try positive(heads, headDim)
             let s = try seqShape(0, width: heads * headDim)
             guard inputs[1].shape == inputs[0].shape, inputs[2].shape == inputs[0].shape,
-                  try float(1) == float(2) else { throw fail("q, k and v must have one shape") }
+                try float(1) == float(2)
+            else { throw fail("q, k and v must have one shape") }
             _ = s
             return f(inputs[0].shape)
 
@@ -196,7 +197,8 @@ extension Op {
             guard m.heads % m.groups == 0 else { throw fail("heads must be a multiple of groups") }
             let l = try seqShape(0, width: m.inner)
             guard try seqShape(1, width: m.heads) == l, try seqShape(3, width: m.groups * m.dState) == l,
-                  try seqShape(4, width: m.groups * m.dState) == l else { throw fail("sequence lengths differ") }
+                try seqShape(4, width: m.groups * m.dState) == l
+            else { throw fail("sequence lengths differ") }
             try weight(2, [m.heads])
             try weight(5, [m.heads])
             return f(inputs[0].shape)

@@ -33,14 +33,16 @@ public struct StepSignature: Hashable, Sendable {
     public init(graph: Graph, types: [String: TensorType]) throws {
         typealias N = StepGraphNames
         guard let tok = types[N.tokens], tok.dtype == .int32, tok.shape.isBatched, tok.shape.rank == 2,
-              graph.inputs.contains(where: { $0.name == N.tokens }),
-              let ids = types[N.puzzleIds], ids.dtype == .int32, ids.shape == Shape(batched: []),
-              graph.inputs.contains(where: { $0.name == N.puzzleIds }),
-              let logits = types[N.logits], logits.dtype == .float32, logits.shape.isBatched, logits.shape.rank == 3,
-              logits.shape.sampleDims[0] == tok.shape.sampleDims[0],
-              let q = types[N.qHalt], q.dtype == .float32, q.shape == Shape(batched: []),
-              graph.outputs.contains(where: { $0.name == N.logits }), graph.outputs.contains(where: { $0.name == N.qHalt }) else {
-            throw TRMError(.malformedFile, "not a TRM step graph (inputs tokens [B, L] and puzzle_ids [B], outputs logits [B, L, V] and q_halt [B])")
+            graph.inputs.contains(where: { $0.name == N.tokens }),
+            let ids = types[N.puzzleIds], ids.dtype == .int32, ids.shape == Shape(batched: []),
+            graph.inputs.contains(where: { $0.name == N.puzzleIds }),
+            let logits = types[N.logits], logits.dtype == .float32, logits.shape.isBatched, logits.shape.rank == 3,
+            logits.shape.sampleDims[0] == tok.shape.sampleDims[0],
+            let q = types[N.qHalt], q.dtype == .float32, q.shape == Shape(batched: []),
+            graph.outputs.contains(where: { $0.name == N.logits }), graph.outputs.contains(where: { $0.name == N.qHalt })
+        else {
+            throw TRMError(
+                .malformedFile, "not a TRM step graph (inputs tokens [B, L] and puzzle_ids [B], outputs logits [B, L, V] and q_halt [B])")
         }
         func tableRows(_ input: String) -> Int? {
             graph.nodes.first { $0.op == .gather && $0.inputs.count == 2 && $0.inputs[1] == input }

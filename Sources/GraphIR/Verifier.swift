@@ -23,7 +23,8 @@ public enum Verifier {
             }
             try define(initializer.name, initializer.type, "initializer")
             guard Shape(fixed: initializer.dims).elementsPerSample == initializer.data.count else {
-                throw TRMError(.invalidGraph, "initializer '\(initializer.name)' holds \(initializer.data.count) values for dims \(initializer.dims)")
+                throw TRMError(
+                    .invalidGraph, "initializer '\(initializer.name)' holds \(initializer.data.count) values for dims \(initializer.dims)")
             }
         }
         var nodeNames = Set<String>()
@@ -44,7 +45,9 @@ public enum Verifier {
                 throw TRMError(.invalidGraph, "node '\(node.name)': \(e.message)")
             }
             guard outputTypes.count == node.outputs.count else {
-                throw TRMError(.invalidGraph, "node '\(node.name)' (\(node.op.name)) has \(node.outputs.count) outputs, the op makes \(outputTypes.count)")
+                throw TRMError(
+                    .invalidGraph,
+                    "node '\(node.name)' (\(node.op.name)) has \(node.outputs.count) outputs, the op makes \(outputTypes.count)")
             }
             for (name, type) in zip(node.outputs, outputTypes) { try define(name, type, "node '\(node.name)'") }
         }

@@ -66,15 +66,20 @@ public enum Npy {
             return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
         }
         guard let descrField = field("descr"), descrField.hasPrefix("'"),
-              let descr = descrField.dropFirst().split(separator: "'").first.map(String.init) else { throw fail("no descr") }
+            let descr = descrField.dropFirst().split(separator: "'").first.map(String.init)
+        else { throw fail("no descr") }
         guard let fortran = field("fortran_order"), fortran.hasPrefix("False") else { throw fail("only C-order arrays are supported") }
-        guard let shapeField = field("shape"), shapeField.hasPrefix("("), let close = shapeField.firstIndex(of: ")") else { throw fail("no shape") }
+        guard let shapeField = field("shape"), shapeField.hasPrefix("("), let close = shapeField.firstIndex(of: ")") else {
+            throw fail("no shape")
+        }
         let shape = try shapeField[shapeField.index(after: shapeField.startIndex)..<close].split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { s -> Int in
                 guard let d = Int(s), d >= 0, d <= TensorLimits.maxDim else { throw fail("bad dimension '\(s)'") }
                 return d
             }
-        guard shape.count <= 8, let count = TensorLimits.product(shape), count <= TensorLimits.maxElements else { throw fail("shape too large") }
+        guard shape.count <= 8, let count = TensorLimits.product(shape), count <= TensorLimits.maxElements else {
+            throw fail("shape too large")
+        }
         let data = start + headerLen
         let size: Int
         switch descr {
@@ -86,9 +91,27 @@ public enum Npy {
         return try bytes.withUnsafeBytes { raw -> (Values, [Int]) in
             let p = raw.baseAddress! + data
             switch descr {
-            case "<f4": return (.float32((0..<count).map { Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }), shape)
-            case "<f8": return (.float32((0..<count).map { Float(Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }), shape)
-            case "<i4": return (.int32((0..<count).map { Int32(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }), shape)
+            case "<f4":
+                return (
+                    .float32(
+                        (0..<count).map {
+                            Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                        }), shape
+                )
+            case "<f8":
+                return (
+                    .float32(
+                        (0..<count).map {
+                            Float(Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))))
+                        }), shape
+                )
+            case "<i4":
+                return (
+                    .int32(
+                        (0..<count).map {
+                            Int32(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                        }), shape
+                )
             default:
                 let v = try (0..<count).map { i -> Int32 in
                     let x = Int64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))

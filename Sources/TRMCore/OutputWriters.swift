@@ -8,8 +8,10 @@ extension OutputFile {
     /// Temp file in the target's directory, fsync, rename over the target: an interrupted write
     /// never leaves a half-written file under the final name. `mode` is the replaced file's
     /// permission bits, kept so that replacing a file does not widen or narrow who may read it.
-    static func replaceAtomically(_ chunks: [UnsafeRawBufferPointer], target: String, mode: mode_t?,
-                                  _ fail: (String) -> TRMError) throws {
+    static func replaceAtomically(
+        _ chunks: [UnsafeRawBufferPointer], target: String, mode: mode_t?,
+        _ fail: (String) -> TRMError
+    ) throws {
         let dir = directory(of: target)
         let temp = dir + "/." + name(of: target) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -38,8 +40,10 @@ extension OutputFile {
     /// Opens a device or FIFO without O_CREAT or O_TRUNC and writes it in place. `fifoWait` (nil for
     /// a device) bounds the wait for a FIFO's reader: opening with O_NONBLOCK fails with ENXIO while
     /// nobody reads, so a FIFO without a reader is an error after the wait instead of a hang.
-    static func writeInPlace(_ chunks: [UnsafeRawBufferPointer], target: String, fifoWait: Double?,
-                             _ fail: (String) -> TRMError) throws {
+    static func writeInPlace(
+        _ chunks: [UnsafeRawBufferPointer], target: String, fifoWait: Double?,
+        _ fail: (String) -> TRMError
+    ) throws {
         // O_NOFOLLOW: the target was resolved to a non-link; a link swapped in since is not followed.
         let flags = O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW
         let fd: Int32

@@ -21,7 +21,11 @@ public enum SystemMemory {
     public static func require(_ bytes: Double, for what: String) throws {
         let available = availableBytes()
         guard bytes <= Double(available) else {
-            throw TRMError(.outOfMemory, String(format: "%@ needs about %.1f GB, more than the %.1f GB of memory available", what, bytes / 1e9, Double(available) / 1e9))
+            throw TRMError(
+                .outOfMemory,
+                String(
+                    format: "%@ needs about %.1f GB, more than the %.1f GB of memory available", what, bytes / 1e9, Double(available) / 1e9)
+            )
         }
     }
 
@@ -41,7 +45,8 @@ public enum SystemMemory {
     /// The number (in kB) on the line of `file` that starts with `key`.
     static func procField(_ file: String, _ key: String) -> Int? {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return nil }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) })
+        else { return nil }
         return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
     }
 }

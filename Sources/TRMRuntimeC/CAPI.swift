@@ -22,7 +22,8 @@ final class SessionHandle {
 }
 
 enum Status: Int32 {
-    case ok = 0, invalidArgument, malformedModel, io, invalidInput, outOfMemory, internalError
+    case ok = 0
+    case invalidArgument, malformedModel, io, invalidInput, outOfMemory, internalError
 }
 
 /// Runs `body`, recording the error message of a failure for `trm_last_error`.

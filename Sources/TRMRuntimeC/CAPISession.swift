@@ -34,15 +34,17 @@ public func trm_model_get_info(_ p: OpaquePointer?, _ out: UnsafeMutableRawPoint
         }
         let probe = try h.model.stepSignature()
         let c = h.model.config
-        let info = TRMModelInfo(seqLen: Int32(clamping: probe.seqLen), vocab: Int32(clamping: probe.vocabIn),
-                                numPuzzleIds: Int32(clamping: probe.numPuzzleIds), haltMaxSteps: Int32(clamping: h.model.plan.haltMaxSteps),
-                                hidden: Int32(clamping: c?.hidden ?? 0), fullSeqLen: Int32(clamping: c?.fullSeqLen ?? 0))
+        let info = TRMModelInfo(
+            seqLen: Int32(clamping: probe.seqLen), vocab: Int32(clamping: probe.vocabIn),
+            numPuzzleIds: Int32(clamping: probe.numPuzzleIds), haltMaxSteps: Int32(clamping: h.model.plan.haltMaxSteps),
+            hidden: Int32(clamping: c?.hidden ?? 0), fullSeqLen: Int32(clamping: c?.fullSeqLen ?? 0))
         out.storeBytes(of: info, as: TRMModelInfo.self)
     }
 }
 
 @_cdecl("trm_session_create")
-public func trm_session_create(_ p: OpaquePointer?, _ batch: Int32, _ threads: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+public func trm_session_create(_ p: OpaquePointer?, _ batch: Int32, _ threads: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+{
     guarded {
         let h = try model(p)
         guard let out else { throw CAPIError.argument("out is NULL") }
@@ -61,10 +63,12 @@ public func trm_session_free(_ p: OpaquePointer?) {
 }
 
 @_cdecl("trm_session_solve")
-public func trm_session_solve(_ p: OpaquePointer?, _ tokens: UnsafePointer<Int32>?, _ ids: UnsafePointer<Int32>?, _ count: Int,
-                              _ halting: Int32, _ maxSteps: Int32, _ logits: UnsafeMutablePointer<Float>?,
-                              _ preds: UnsafeMutablePointer<Int32>?, _ qHalt: UnsafeMutablePointer<Float>?,
-                              _ steps: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func trm_session_solve(
+    _ p: OpaquePointer?, _ tokens: UnsafePointer<Int32>?, _ ids: UnsafePointer<Int32>?, _ count: Int,
+    _ halting: Int32, _ maxSteps: Int32, _ logits: UnsafeMutablePointer<Float>?,
+    _ preds: UnsafeMutablePointer<Int32>?, _ qHalt: UnsafeMutablePointer<Float>?,
+    _ steps: UnsafeMutablePointer<Int32>?
+) -> Int32 {
     guarded {
         let r = try session(p).runner
         guard count >= 0, count <= 1 << 24 else { throw CAPIError.argument("count \(count) is out of range") }
@@ -75,8 +79,9 @@ public func trm_session_solve(_ p: OpaquePointer?, _ tokens: UnsafePointer<Int32
         }
         let tok = Array(UnsafeBufferPointer(start: tokens, count: count * r.seqLen))
         let idList = ids.map { Array(UnsafeBufferPointer(start: $0, count: count)) }
-        let result = try r.run(tokens: tok, puzzleIds: idList, count: count, halting: halting == 0 ? .fixed : .adaptive,
-                               maxSteps: maxSteps == 0 ? nil : Int(maxSteps))
+        let result = try r.run(
+            tokens: tok, puzzleIds: idList, count: count, halting: halting == 0 ? .fixed : .adaptive,
+            maxSteps: maxSteps == 0 ? nil : Int(maxSteps))
         if let logits { result.logits.withUnsafeBufferPointer { logits.update(from: $0.baseAddress!, count: $0.count) } }
         if let preds { result.preds.withUnsafeBufferPointer { preds.update(from: $0.baseAddress!, count: $0.count) } }
         if let qHalt { result.qHalt.withUnsafeBufferPointer { qHalt.update(from: $0.baseAddress!, count: $0.count) } }
@@ -90,8 +95,9 @@ public func trm_session_load(_ p: OpaquePointer?, _ tokens: UnsafePointer<Int32>
         let r = try session(p).runner
         guard let tokens else { throw CAPIError.argument("tokens is NULL") }
         let b = r.session.batch
-        try r.load(tokens: Array(UnsafeBufferPointer(start: tokens, count: b * r.seqLen)),
-                   puzzleIds: ids.map { Array(UnsafeBufferPointer(start: $0, count: b)) })
+        try r.load(
+            tokens: Array(UnsafeBufferPointer(start: tokens, count: b * r.seqLen)),
+            puzzleIds: ids.map { Array(UnsafeBufferPointer(start: $0, count: b)) })
     }
 }
 
@@ -101,7 +107,8 @@ public func trm_session_step(_ p: OpaquePointer?) -> Int32 {
 }
 
 @_cdecl("trm_session_read")
-public func trm_session_read(_ p: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Float>?, _ count: Int) -> Int32 {
+public func trm_session_read(_ p: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Float>?, _ count: Int) -> Int32
+{
     guarded {
         let s = try session(p).runner.session
         guard let name, let out else { throw CAPIError.argument("name and out must not be NULL") }

@@ -28,16 +28,21 @@ public struct EagerModel: Sendable {
     /// The initial carry: H_init and L_init on every position of every sample.
     public func initialCarry() -> (zH: [Float], zL: [Float]) {
         let n = batch * config.fullSeqLen
-        return (Array([[Float]](repeating: params[StepGraphNames.hInit], count: n).joined()),
-                Array([[Float]](repeating: params[StepGraphNames.lInit], count: n).joined()))
+        return (
+            Array([[Float]](repeating: params[StepGraphNames.hInit], count: n).joined()),
+            Array([[Float]](repeating: params[StepGraphNames.lInit], count: n).joined())
+        )
     }
 
     /// One ACT step: H_cycles × (L_cycles latent updates + one answer update), then the heads.
     /// tokens [B, L], puzzle ids [B] -> (z_H, z_L, logits [B, L, V], q_halt [B]).
-    public func step(zH: [Float], zL: [Float], tokens: [Int32], puzzleIds: [Int32]) -> (zH: [Float], zL: [Float], logits: [Float], qHalt: [Float]) {
+    public func step(zH: [Float], zL: [Float], tokens: [Int32], puzzleIds: [Int32]) -> (
+        zH: [Float], zL: [Float], logits: [Float], qHalt: [Float]
+    ) {
         let rows = config.puzzleEmbNdim > 0 ? embedding.gatherPuzzleRows(table: params["puzzle_emb.weights"], ids: puzzleIds) : []
-        let x = embedding.forward(tokens: tokens, puzzleRows: rows, tokenTable: params["embed_tokens.embedding_weight"],
-                                  positions: config.posEncodings == .learned ? params["embed_pos.embedding_weight"] : nil, batch: batch)
+        let x = embedding.forward(
+            tokens: tokens, puzzleRows: rows, tokenTable: params["embed_tokens.embedding_weight"],
+            positions: config.posEncodings == .learned ? params["embed_pos.embedding_weight"] : nil, batch: batch)
         var h = zH, l = zL
         network.cycles(h: &h, l: &l, x: x, hCycles: config.hCycles, params: params)
         let (logits, q, _) = heads.forward(h, params: params)

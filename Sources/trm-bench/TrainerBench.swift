@@ -21,7 +21,7 @@ enum TrainerBench {
             for t in threads {
                 try BlasThreads.set(t)
                 var run = TrainingRun(initial: initial, options: options, exampleCount: source.count)
-                _ = run.trainStep(source: source)                       // warm-up
+                _ = run.trainStep(source: source)  // warm-up
                 var times: [Double] = []
                 for _ in 0..<repeats {
                     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -32,11 +32,16 @@ enum TrainerBench {
                 let best = times[0], median = times[times.count / 2]
                 let gflops = Double(batch) * run.flopsPerSample / best / 1e9
                 let peak = peaks["sgemm_gflops_t\(t)"] ?? .nan
-                rows.append(["preset": preset.rawValue, "batch": batch, "threads": t, "params": config.parameterCount,
-                             "s_best": best, "s_median": median, "samples_per_s": Double(batch) / best,
-                             "gflop_per_sample": run.flopsPerSample / 1e9, "gflops": gflops, "sgemm_peak_fraction": gflops / peak])
-                print(String(format: "trainer %@ sudoku 9×9 hidden 512, batch %d, threads %d: %.2f s/step best (%.2f median), %.2f samples/s, %.1f GFLOP/s = %.0f%% of sgemm peak",
-                             preset.rawValue, batch, t, best, median, Double(batch) / best, gflops, 100 * gflops / peak))
+                rows.append([
+                    "preset": preset.rawValue, "batch": batch, "threads": t, "params": config.parameterCount,
+                    "s_best": best, "s_median": median, "samples_per_s": Double(batch) / best,
+                    "gflop_per_sample": run.flopsPerSample / 1e9, "gflops": gflops, "sgemm_peak_fraction": gflops / peak,
+                ])
+                print(
+                    String(
+                        format:
+                            "trainer %@ sudoku 9×9 hidden 512, batch %d, threads %d: %.2f s/step best (%.2f median), %.2f samples/s, %.1f GFLOP/s = %.0f%% of sgemm peak",
+                        preset.rawValue, batch, t, best, median, Double(batch) / best, gflops, 100 * gflops / peak))
             }
         }
         return rows

@@ -11,7 +11,9 @@ let options: [Arguments.Option] = [
     .init("threads", "LIST", help: "thread counts (default 1,2)"),
     .init("repeat", "N", help: "timed ACT steps per configuration after one warm-up step (default 3)"),
     .init("json", "FILE", help: "write the results as JSON"),
-    .init("trainer", "PRESETS", help: "also time trm-train steps of these presets at the Sudoku 9×9 reference size (e.g. trm-attn,tr-mamba2attn)"),
+    .init(
+        "trainer", "PRESETS",
+        help: "also time trm-train steps of these presets at the Sudoku 9×9 reference size (e.g. trm-attn,tr-mamba2attn)"),
     .init("train-batch", "B", help: "batch of the trainer timing (default 8)"),
     .init("help", short: "h", help: "show this help"),
 ]
@@ -41,12 +43,13 @@ func list(_ s: String?, default d: [Int]) throws -> [Int] {
 BlasBuffers.startWithoutOpenBLASThreads()
 runCommand("trm-bench") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
-    let trainerPresets = try args.string("trainer").map { list in
-        try list.split(separator: ",").map { name -> Preset in
-            guard let p = Preset(rawValue: String(name)) else { throw UsageError("--trainer: unknown preset '\(name)'") }
-            return p
-        }
-    } ?? []
+    let trainerPresets =
+        try args.string("trainer").map { list in
+            try list.split(separator: ",").map { name -> Preset in
+                guard let p = Preset(rawValue: String(name)) else { throw UsageError("--trainer: unknown preset '\(name)'") }
+                return p
+            }
+        } ?? []
     guard let modelList = args.string("models") ?? (trainerPresets.isEmpty ? nil : "") else {
         throw UsageError("--models (or --trainer) is required")
     }
@@ -68,12 +71,15 @@ runCommand("trm-bench") {
     for t in threadCounts {
         peaks["sgemm_gflops_t\(t)"] = Peaks.sgemm(m: 7328, n: 1536, k: 512, threads: t)
         peaks["fma_gflops_t\(t)"] = Peaks.fma(threads: t)
-        fputs(String(format: "peaks, %d thread(s): sgemm %.1f GFLOP/s, fma %.1f GFLOP/s\n", t,
-                     peaks["sgemm_gflops_t\(t)"]!, peaks["fma_gflops_t\(t)"]!), stderr)
+        fputs(
+            String(
+                format: "peaks, %d thread(s): sgemm %.1f GFLOP/s, fma %.1f GFLOP/s\n", t,
+                peaks["sgemm_gflops_t\(t)"]!, peaks["fma_gflops_t\(t)"]!), stderr)
     }
     var rows: [[String: Any]] = []
-    let trainerRows = try TrainerBench.run(presets: trainerPresets, batch: trainBatch,
-                                           threads: threadCounts, repeats: repeats, peaks: peaks)
+    let trainerRows = try TrainerBench.run(
+        presets: trainerPresets, batch: trainBatch,
+        threads: threadCounts, repeats: repeats, peaks: peaks)
     for (path, model) in models {
         let cost = OpCost.perSample(model.graph, types: model.types)
         let (gemmFlops, scanFlops) = (cost.gemm, cost.scan)
@@ -83,7 +89,7 @@ runCommand("trm-bench") {
                 var rng = SeededRandom(seed: 1)
                 let tokens = (0..<(batch * runner.seqLen)).map { _ in Int32(rng.next() % UInt64(runner.vocabIn)) }
                 try runner.load(tokens: tokens, puzzleIds: nil)
-                try runner.stepAll()                                   // warm-up
+                try runner.stepAll()  // warm-up
                 var times: [Double] = []
                 times.reserveCapacity(repeats)
                 let allocationsBefore = trm_allocation_count()
@@ -118,18 +124,24 @@ runCommand("trm-bench") {
                     row["scan_fma_peak_fraction"] = (row["scan_gflops"] as! Double) / peaks["fma_gflops_t\(threads)"]!
                 }
                 rows.append(row)
-                print(String(format: "%@  batch %d  threads %d: %.0f ms best, %.0f ms median, GEMM %.1f GFLOP/s (%.0f%% of sgemm peak), %.0f allocations/step",
-                             (path as NSString).lastPathComponent, batch, threads, best * 1e3, median * 1e3, gemmRate,
-                             100 * gemmRate / peaks["sgemm_gflops_t\(threads)"]!, allocations))
+                print(
+                    String(
+                        format:
+                            "%@  batch %d  threads %d: %.0f ms best, %.0f ms median, GEMM %.1f GFLOP/s (%.0f%% of sgemm peak), %.0f allocations/step",
+                        (path as NSString).lastPathComponent, batch, threads, best * 1e3, median * 1e3, gemmRate,
+                        100 * gemmRate / peaks["sgemm_gflops_t\(threads)"]!, allocations))
                 if let share = row["scan_share"] as? Double, let frac = row["scan_fma_peak_fraction"] as? Double {
-                    print(String(format: "    Mamba2ScanGate: %.0f%% of the step, scan %.1f GFLOP/s = %.0f%% of the FMA peak",
-                                 100 * share, row["scan_gflops"] as! Double, 100 * frac))
+                    print(
+                        String(
+                            format: "    Mamba2ScanGate: %.0f%% of the step, scan %.1f GFLOP/s = %.0f%% of the FMA peak",
+                            100 * share, row["scan_gflops"] as! Double, 100 * frac))
                 }
             }
         }
     }
     if let json = args.string("json") {
-        let data = try JSONSerialization.data(withJSONObject: ["peaks": peaks, "results": rows, "trainer": trainerRows], options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(
+            withJSONObject: ["peaks": peaks, "results": rows, "trainer": trainerRows], options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write([UInt8](data), to: json)
     }
 }

@@ -41,7 +41,8 @@ runCommand("trm-compile") {
     if args.has("quiet") { return }
     let c = r.config
     let fused = r.fusedOps.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }
-    print("""
+    print(
+        """
         wrote \(output)
           sub-layers   \(c.sublayers.map(\.rawValue).joined(separator: ", ")), H_cycles \(c.hCycles) × (L_cycles \(c.lCycles) + 1) unrolled
           params       \(c.parameterCount) (weights in file \(megabytes(r.weightBytes)))

@@ -55,24 +55,31 @@ enum GenerateCommand {
         case .sudoku:
             if args.string("min-path") != nil || args.string("loops") != nil { throw UsageError("--min-path and --loops are for mazes") }
             guard let shape = SudokuShape(size: size) else { throw UsageError("Sudoku boards are 4, 6 or 9 wide; got --size \(size)") }
-            let generator = SudokuGenerator(shape: shape, minRating: try args.int("min-rating", in: 0...Int.max) ?? 0,
-                                            maxAttempts: maxAttempts ?? SudokuGenerator.defaultMaxAttempts)
-            let puzzles = try parallelMap(count: count, threads: threads, progress: progress) { try generator.generate(index: $0, seed: seed) }
+            let generator = SudokuGenerator(
+                shape: shape, minRating: try args.int("min-rating", in: 0...Int.max) ?? 0,
+                maxAttempts: maxAttempts ?? SudokuGenerator.defaultMaxAttempts)
+            let puzzles = try parallelMap(count: count, threads: threads, progress: progress) {
+                try generator.generate(index: $0, seed: seed)
+            }
             bytes = SudokuCSV.encode(puzzles)
             stats = "rating \(summary(puzzles.map(\.rating))); clues \(summary(puzzles.map(\.clues)))"
         case .maze:
             if args.string("min-rating") != nil { throw UsageError("--min-rating is for Sudoku; mazes take --min-path") }
-            let generator = MazeGenerator(size: size, minPath: try args.int("min-path", in: 0...Int.max) ?? 1,
-                                          loops: try args.double("loops", in: 0...1) ?? 0, maxAttempts: maxAttempts ?? 1000)
-            let puzzles = try parallelMap(count: count, threads: threads, progress: progress) { try generator.generate(index: $0, seed: seed) }
+            let generator = MazeGenerator(
+                size: size, minPath: try args.int("min-path", in: 0...Int.max) ?? 1,
+                loops: try args.double("loops", in: 0...1) ?? 0, maxAttempts: maxAttempts ?? 1000)
+            let puzzles = try parallelMap(count: count, threads: threads, progress: progress) {
+                try generator.generate(index: $0, seed: seed)
+            }
             bytes = MazeCSV.encode(puzzles)
             stats = "path length \(summary(puzzles.map(\.rating)))"
         }
         progress.finish()
         try AtomicFile.write(bytes, to: output)
         if !quiet {
-            print("wrote \(output): \(count) \(task.rawValue) puzzles \(size)×\(size), seed \(seed), "
-                + String(format: "%.2f s", progress.elapsed))
+            print(
+                "wrote \(output): \(count) \(task.rawValue) puzzles \(size)×\(size), seed \(seed), "
+                    + String(format: "%.2f s", progress.elapsed))
             print("  \(stats)")
         }
     }

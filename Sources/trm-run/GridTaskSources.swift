@@ -14,7 +14,9 @@ enum GridTaskSources {
     static func make(_ task: String, _ args: Arguments, model: LoadedModel, seed: UInt64) throws -> TaskSource {
         let probe = try model.stepSignature()
         let side = Int(Double(probe.seqLen).squareRoot())
-        guard side * side == probe.seqLen else { throw TRMError(.invalidInput, "the model's \(probe.seqLen) grid tokens are not a square board") }
+        guard side * side == probe.seqLen else {
+            throw TRMError(.invalidInput, "the model's \(probe.seqLen) grid tokens are not a square board")
+        }
         let limit = try args.int("limit", in: 1...Int.max)
         let numAug = try args.int("num-aug", in: 0...100_000) ?? 0
         let data = args.string("data")
@@ -25,18 +27,22 @@ enum GridTaskSources {
                 throw TRMError(.invalidInput, "the model's \(side)×\(side) board is not a Sudoku size (4, 6 or 9)")
             }
             guard probe.vocabIn == shape.vocabSize else {
-                throw TRMError(.invalidInput, "the model's vocabulary (\(probe.vocabIn)) is not a \(side)×\(side) Sudoku's (\(shape.vocabSize))")
+                throw TRMError(
+                    .invalidInput, "the model's vocabulary (\(probe.vocabIn)) is not a \(side)×\(side) Sudoku's (\(shape.vocabSize))")
             }
-            let puzzles = try data.map { try SudokuCSV.read(path: $0, size: side, limit: limit ?? .max) }
+            let puzzles =
+                try data.map { try SudokuCSV.read(path: $0, size: side, limit: limit ?? .max) }
                 ?? (0..<count).map { try SudokuGenerator(shape: shape, source: "trm-run").generate(index: $0, seed: seed) }
             return SudokuSource(puzzles: puzzles, numAug: numAug, seed: seed)
         case "maze":
             guard probe.vocabIn == MazeEncoding.vocabSize else {
-                throw TRMError(.invalidInput, "the model's vocabulary (\(probe.vocabIn)) is not the maze vocabulary (\(MazeEncoding.vocabSize))")
+                throw TRMError(
+                    .invalidInput, "the model's vocabulary (\(probe.vocabIn)) is not the maze vocabulary (\(MazeEncoding.vocabSize))")
             }
             // "Hard" at 30×30 means a shortest path of at least 110; smaller boards scale with the area.
             let minPath = max(1, 110 * side * side / 900)
-            let puzzles = try data.map { try MazeCSV.read(path: $0, side: side, limit: limit ?? .max) }
+            let puzzles =
+                try data.map { try MazeCSV.read(path: $0, side: side, limit: limit ?? .max) }
                 ?? (0..<count).map { try MazeGenerator(size: side, minPath: minPath, source: "trm-run").generate(index: $0, seed: seed) }
             return MazeSource(puzzles: puzzles, numAug: numAug)
         default:

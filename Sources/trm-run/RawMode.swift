@@ -31,8 +31,9 @@ enum RawMode {
         let runner = try ACTRunner(session: Session(model: model, batch: min(common.batch, max(n, 1)), threads: common.threads))
         runner.session.profiling = common.profile
         let progress = ProgressLine(unit: "samples", quiet: common.quiet)
-        let result = try runner.run(tokens: tokens, puzzleIds: ids, count: n, halting: common.halting, maxSteps: common.steps,
-                                    progress: progress.update)
+        let result = try runner.run(
+            tokens: tokens, puzzleIds: ids, count: n, halting: common.halting, maxSteps: common.steps,
+            progress: progress.update)
         progress.finish()
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         try Npy.write(.float32(result.logits), shape: [n, runner.seqLen, runner.vocabOut], to: files[0])
@@ -41,9 +42,11 @@ enum RawMode {
         try Npy.write(.int32(result.steps), shape: [n], to: files[3])
         if common.profile { printProfile(runner.session) }
         if !common.quiet {
-            print(String(format: "%d samples, batch %d, %d threads, %@ halting: %d batch steps in %.2f s (%.2f samples/s); wrote %@",
-                         n, runner.session.batch, common.threads, common.halting.rawValue, result.batchSteps, progress.seconds,
-                         Double(n) / max(progress.seconds, 1e-9), files.joined(separator: ", ")))
+            print(
+                String(
+                    format: "%d samples, batch %d, %d threads, %@ halting: %d batch steps in %.2f s (%.2f samples/s); wrote %@",
+                    n, runner.session.batch, common.threads, common.halting.rawValue, result.batchSteps, progress.seconds,
+                    Double(n) / max(progress.seconds, 1e-9), files.joined(separator: ", ")))
         }
     }
 
@@ -51,7 +54,8 @@ enum RawMode {
         let perOp = session.secondsPerOp.sorted { $0.value > $1.value }
         let total = perOp.reduce(0) { $0 + $1.value }
         for (op, t) in perOp {
-            print(op.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%9.3f s  %5.1f%%", t, 100 * t / max(total, 1e-12)))
+            print(
+                op.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%9.3f s  %5.1f%%", t, 100 * t / max(total, 1e-12)))
         }
     }
 }

@@ -10,8 +10,9 @@ import TRMCore
 enum TaskMode {
     static func run(_ args: Arguments, model: LoadedModel, settings: RunSettings) throws {
         // Every option and output is checked before the first query runs.
-        try OutputFile.checkOutputs([args.string("json"), args.string("submission")].compactMap { $0 },
-                                    inputs: [args.positional[0]] + [args.string("data")].compactMap { $0 })
+        try OutputFile.checkOutputs(
+            [args.string("json"), args.string("submission")].compactMap { $0 },
+            inputs: [args.positional[0]] + [args.string("data")].compactMap { $0 })
         let ks = try parseKs(args.string("k"))
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
         let showCount = try args.int("show", in: 0...Int.max) ?? 0
@@ -37,14 +38,18 @@ enum TaskMode {
             estimatedTotal = max(estimatedTotal, done + chunk.count * (limit - next + 1) / max(1, next - (chunk.first?.puzzle ?? 0)))
             let tokens = chunk.flatMap(\.query.tokens), rows = chunk.map(\.row)
             let base = done
-            let result = try runner.run(tokens: tokens, puzzleIds: rows, count: chunk.count, halting: settings.halting,
-                                        maxSteps: settings.steps) { d, _ in progress.update(base + d, max(estimatedTotal, base + d)) }
+            let result = try runner.run(
+                tokens: tokens, puzzleIds: rows, count: chunk.count, halting: settings.halting,
+                maxSteps: settings.steps
+            ) { d, _ in progress.update(base + d, max(estimatedTotal, base + d)) }
             batchSteps += result.batchSteps
             let l = runner.seqLen
             for (i, item) in chunk.enumerated() {
                 let preds = Array(result.preds[(i * l)..<((i + 1) * l)])
-                evaluation.add(Prediction(puzzle: item.query.puzzle, testIndex: item.query.testIndex,
-                                          answer: item.query.decode(preds), qHalt: result.qHalt[i]))
+                evaluation.add(
+                    Prediction(
+                        puzzle: item.query.puzzle, testIndex: item.query.testIndex,
+                        answer: item.query.decode(preds), qHalt: result.qHalt[i]))
             }
             done += chunk.count
         }
@@ -52,8 +57,9 @@ enum TaskMode {
 
         let seconds = progress.seconds
         if let path = args.string("submission") { try evaluation.writeSubmission(to: path) }
-        let report = Report(task: source.title, puzzles: limit, unscored: evaluation.unscoredPuzzles, queries: done,
-                            batchSteps: batchSteps, seconds: seconds, pass: evaluation.passAtK(), halting: settings.halting)
+        let report = Report(
+            task: source.title, puzzles: limit, unscored: evaluation.unscoredPuzzles, queries: done,
+            batchSteps: batchSteps, seconds: seconds, pass: evaluation.passAtK(), halting: settings.halting)
         if !settings.quiet { report.print() }
         if showCount > 0 { show(source, evaluation, count: min(showCount, limit), colour: settings.colour) }
         if settings.profile { RawMode.printProfile(runner.session) }
@@ -73,7 +79,8 @@ enum TaskMode {
     static func makeSource(_ args: Arguments, model: LoadedModel, seed: UInt64) throws -> TaskSource {
         let task = args.string("task")!
         if let facts = try? JSONSerialization.jsonObject(with: Data(model.plan.taskJSON.utf8)) as? [String: Any],
-           let trainedFor = facts["task"] as? String, trainedFor != task {
+            let trainedFor = facts["task"] as? String, trainedFor != task
+        {
             throw TRMError(.invalidInput, "the model was built for --task \(trainedFor), not \(task)")
         }
         switch task {
@@ -88,8 +95,9 @@ enum TaskMode {
             if let names = args.string("puzzles") { puzzles = try ARCDataset.select(puzzles, names: names) }
             guard !puzzles.isEmpty else { throw TRMError(.invalidInput, "\(path) holds no \(split) puzzles") }
             let ids = model.plan.identifiers
-            return ARCSource(puzzles: puzzles, numAug: try args.int("num-aug", in: 0...100_000) ?? 7, seed: seed,
-                             table: ids.isEmpty ? nil : ARCIdentifierTable(ids))
+            return ARCSource(
+                puzzles: puzzles, numAug: try args.int("num-aug", in: 0...100_000) ?? 7, seed: seed,
+                table: ids.isEmpty ? nil : ARCIdentifierTable(ids))
         case let other:
             return try GridTaskSources.make(other, args, model: model, seed: seed)
         }
@@ -110,10 +118,11 @@ enum TaskMode {
                 let blocks = [render(input), top.map(render) ?? ["(none)"], expected.map(render) ?? ["(none)"]]
                 let widths = blocks.map { b in b.map(visibleWidth).max() ?? 0 }
                 for r in 0..<(blocks.map(\.count).max() ?? 0) {
-                    Swift.print(blocks.enumerated().map { k, b in
-                        let line = r < b.count ? b[r] : ""
-                        return line + String(repeating: " ", count: widths[k] - visibleWidth(line) + 3)
-                    }.joined())
+                    Swift.print(
+                        blocks.enumerated().map { k, b in
+                            let line = r < b.count ? b[r] : ""
+                            return line + String(repeating: " ", count: widths[k] - visibleWidth(line) + 3)
+                        }.joined())
                 }
             }
         }

@@ -59,11 +59,12 @@ BlasBuffers.startWithoutOpenBLASThreads()
 runCommand("trm-run") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one model path") }
-    let settings = RunSettings(batch: try args.int("batch", in: 1...Session.maxBatch) ?? 8,
-                               threads: try args.int("threads", in: 1...Session.maxThreads) ?? ProcessInfo.processInfo.activeProcessorCount,
-                               halting: try args.choice("halting", Halting.self) ?? .fixed,
-                               steps: try args.int("steps", in: 1...ModelLimits.maxHaltSteps), quiet: args.has("quiet"), profile: args.has("profile"),
-                               colour: try ColorChoice.forStandardOutput(args))
+    let settings = RunSettings(
+        batch: try args.int("batch", in: 1...Session.maxBatch) ?? 8,
+        threads: try args.int("threads", in: 1...Session.maxThreads) ?? ProcessInfo.processInfo.activeProcessorCount,
+        halting: try args.choice("halting", Halting.self) ?? .fixed,
+        steps: try args.int("steps", in: 1...ModelLimits.maxHaltSteps), quiet: args.has("quiet"), profile: args.has("profile"),
+        colour: try ColorChoice.forStandardOutput(args))
     if args.string("task") != nil, args.string("inputs") != nil { throw UsageError("use either --task or --inputs, not both") }
     let model = try LoadedModel(path: args.positional[0])
     if args.string("task") != nil {

@@ -17,7 +17,8 @@ enum EagerCommand {
         Subcommand.helpOption,
     ]
 
-    static let usage = Subcommand.usage("""
+    static let usage = Subcommand.usage(
+        """
         USAGE: trm-train eager model.ckpt --inputs tokens.npy [--puzzle-ids ids.npy] [--steps N] --out DIR
 
         Runs the checkpoint with the trainer's eager layers for a fixed number of ACT steps: the reference

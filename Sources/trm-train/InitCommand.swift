@@ -6,14 +6,16 @@ import TRMCore
 
 /// `trm-train init`: a freshly initialised checkpoint for a preset and task.
 enum InitCommand {
-    static let options: [Arguments.Option] = [
-        .init("preset", "P", help: "architecture: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (required)"),
-        .init("task", "T", help: "task the model is sized for: arc, sudoku, maze (required)"),
-        .init("output", "FILE", short: "o", help: "checkpoint to write (required)"),
-        .init("seed", "S", help: "random seed (default 0)"),
-    ] + ModelOptions.options + [Subcommand.helpOption]
+    static let options: [Arguments.Option] =
+        [
+            .init("preset", "P", help: "architecture: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (required)"),
+            .init("task", "T", help: "task the model is sized for: arc, sudoku, maze (required)"),
+            .init("output", "FILE", short: "o", help: "checkpoint to write (required)"),
+            .init("seed", "S", help: "random seed (default 0)"),
+        ] + ModelOptions.options + [Subcommand.helpOption]
 
-    static let usage = Subcommand.usage("""
+    static let usage = Subcommand.usage(
+        """
         USAGE: trm-train init --preset P --task T [--grid N] [--hidden N ...] [--seed S] -o model.ckpt
 
         Writes a checkpoint with the reference initialisation (docs/model.md §3.2, docs/mamba2.md §3) and
@@ -31,10 +33,12 @@ enum InitCommand {
         let seed = try args.int("seed", in: 0...Int.max) ?? 0
 
         let start = Date()
-        let checkpoint = try ModelOptions.initialCheckpoint(config: config, task: task, grid: grid, seed: UInt64(seed), mambaInit: mambaInit)
+        let checkpoint = try ModelOptions.initialCheckpoint(
+            config: config, task: task, grid: grid, seed: UInt64(seed), mambaInit: mambaInit)
         try checkpoint.write(to: output)
         let counted = config.parameterCount
-        print("""
+        print(
+            """
             wrote \(output)
               preset      \(preset.rawValue) (\(config.sublayers.map(\.rawValue).joined(separator: ", ")))
               task        \(task.rawValue), grid \(grid)×\(grid), vocab \(config.vocab), S = \(config.fullSeqLen)

@@ -70,8 +70,10 @@ enum ModelOptions {
     }
 
     /// The reference initialisation (docs/model.md §3.2, docs/mamba2.md §3) of `config` for `task`.
-    static func initialCheckpoint(config: ModelConfig, task: TaskKind, grid: Int, seed: UInt64,
-                                  mambaInit: MambaProjectionInit) throws -> Checkpoint {
+    static func initialCheckpoint(
+        config: ModelConfig, task: TaskKind, grid: Int, seed: UInt64,
+        mambaInit: MambaProjectionInit
+    ) throws -> Checkpoint {
         try ReferenceInitializer(seed: seed, mambaProjections: mambaInit).checkpoint(config: config, taskJSON: task.taskJSON(grid: grid))
     }
 }

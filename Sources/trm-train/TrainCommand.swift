@@ -6,33 +6,38 @@ import TRMCore
 
 /// `trm-train [train]`: trains a preset on a task and writes atomic checkpoints with a resumable state.
 enum TrainCommand {
-    static let options: [Arguments.Option] = [
-        .init("task", "T", help: "sudoku, maze or arc (required)"),
-        .init("preset", "P", help: "architecture: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (required)"),
-        .init("output", "FILE", short: "o", help: "checkpoint to write (required); also FILE.state, FILE.metrics.jsonl, FILE.curve.svg"),
-        .init("resume", help: "continue the run saved in FILE.state (same command, same result as an uninterrupted run; --steps may grow)"),
-        .init("steps", "N", help: "optimizer steps (default 1000)"),
-        .init("epochs", "E", help: "instead of --steps: E × training examples / batch steps (as the reference counts)"),
-        .init("batch", "B", help: "batch slots (default 64)"),
-        .init("lr", "X", help: "learning rate (default 1e-4)"),
-        .init("warmup", "N", help: "linear warm-up steps (default min(2000, steps/10))"),
-        .init("lr-min-ratio", "R", help: "cosine decay floor as a fraction of lr (default 1: constant after warm-up)"),
-        .init("weight-decay", "X", help: "AdamATan2 decoupled weight decay (default as the reference: ARC 0.1, Sudoku/Maze 1.0)"),
-        .init("puzzle-emb-lr", "X", help: "SignSGD learning rate of the puzzle embeddings (default: ARC 1e-2, Sudoku/Maze 1e-4)"),
-        .init("puzzle-emb-weight-decay", "X", help: "puzzle-embedding weight decay (default: ARC 0.1, Sudoku/Maze 1.0)"),
-        .init("ema", "RATE", help: "EMA rate of the saved weights (default 0.999)"),
-        .init("no-ema", help: "save the raw weights (no EMA)"),
-        .init("exploration", "P", help: "halting exploration probability (default 0.1)"),
-        .init("loss", "KIND", help: "stablemax (default) or softmax cross-entropy"),
-        .init("seed", "S", help: "seed of the initialisation, data order, augmentation and exploration (default 0)"),
-        .init("eval-every", "N", help: "evaluate the saved weights on the held-out set every N steps (default: 10 times per run)"),
-        .init("checkpoint-every", "N", help: "save checkpoint and state every N steps (default: as --eval-every)"),
-        .init("log-every", "N", help: "print and log averaged metrics every N steps (default 10)"),
-        .init("threads", "N", help: "BLAS threads (default: all cores)"),
-        .init("quiet", short: "q", help: "only errors and the final summary"),
-    ] + TrainData.options + ModelOptions.options + [Subcommand.helpOption]
+    static let options: [Arguments.Option] =
+        [
+            .init("task", "T", help: "sudoku, maze or arc (required)"),
+            .init("preset", "P", help: "architecture: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (required)"),
+            .init(
+                "output", "FILE", short: "o", help: "checkpoint to write (required); also FILE.state, FILE.metrics.jsonl, FILE.curve.svg"),
+            .init(
+                "resume", help: "continue the run saved in FILE.state (same command, same result as an uninterrupted run; --steps may grow)"
+            ),
+            .init("steps", "N", help: "optimizer steps (default 1000)"),
+            .init("epochs", "E", help: "instead of --steps: E × training examples / batch steps (as the reference counts)"),
+            .init("batch", "B", help: "batch slots (default 64)"),
+            .init("lr", "X", help: "learning rate (default 1e-4)"),
+            .init("warmup", "N", help: "linear warm-up steps (default min(2000, steps/10))"),
+            .init("lr-min-ratio", "R", help: "cosine decay floor as a fraction of lr (default 1: constant after warm-up)"),
+            .init("weight-decay", "X", help: "AdamATan2 decoupled weight decay (default as the reference: ARC 0.1, Sudoku/Maze 1.0)"),
+            .init("puzzle-emb-lr", "X", help: "SignSGD learning rate of the puzzle embeddings (default: ARC 1e-2, Sudoku/Maze 1e-4)"),
+            .init("puzzle-emb-weight-decay", "X", help: "puzzle-embedding weight decay (default: ARC 0.1, Sudoku/Maze 1.0)"),
+            .init("ema", "RATE", help: "EMA rate of the saved weights (default 0.999)"),
+            .init("no-ema", help: "save the raw weights (no EMA)"),
+            .init("exploration", "P", help: "halting exploration probability (default 0.1)"),
+            .init("loss", "KIND", help: "stablemax (default) or softmax cross-entropy"),
+            .init("seed", "S", help: "seed of the initialisation, data order, augmentation and exploration (default 0)"),
+            .init("eval-every", "N", help: "evaluate the saved weights on the held-out set every N steps (default: 10 times per run)"),
+            .init("checkpoint-every", "N", help: "save checkpoint and state every N steps (default: as --eval-every)"),
+            .init("log-every", "N", help: "print and log averaged metrics every N steps (default 10)"),
+            .init("threads", "N", help: "BLAS threads (default: all cores)"),
+            .init("quiet", short: "q", help: "only errors and the final summary"),
+        ] + TrainData.options + ModelOptions.options + [Subcommand.helpOption]
 
-    static let usage = Subcommand.usage("""
+    static let usage = Subcommand.usage(
+        """
         USAGE: trm-train --task T --preset P [--grid N --hidden N ...] [--steps N | --epochs E] [--batch B]
                          [--lr X] [--seed S] [--eval-every N] -o model.ckpt [--resume]
 
@@ -63,7 +68,9 @@ enum TrainCommand {
         // The sidecars go next to -o, so -o must be a file path: never /dev/null.state beside a device.
         let destination = try OutputFile.destination(of: output)
         guard destination.isFile else {
-            throw UsageError("-o \(output) is \(destination.kindDescription); trm-train also writes \(outputs.state) and other files next to it, so -o must be a file")
+            throw UsageError(
+                "-o \(output) is \(destination.kindDescription); trm-train also writes \(outputs.state) and other files next to it, so -o must be a file"
+            )
         }
         try OutputFile.checkOutputs(outputs.all, inputs: ["data", "eval-data"].compactMap { args.string($0) })
         // One trainer per output: the lock is taken before the saved state is looked at.
@@ -91,11 +98,13 @@ enum TrainCommand {
         var loop = try TrainingLoop(
             run: TrainingRun(initial: initial, options: options, exampleCount: data.source.count), source: data.source,
             heldOut: data.heldOut, outputs: outputs,
-            intervals: TrainingIntervals(steps: options.steps, log: logEvery, evaluation: evalEveryOption, checkpoint: checkpointEveryOption),
+            intervals: TrainingIntervals(
+                steps: options.steps, log: logEvery, evaluation: evalEveryOption, checkpoint: checkpointEveryOption),
             resume: resume, dataDescription: data.description, curveTitle: "\(preset.rawValue) · \(task.rawValue) \(grid)×\(grid)")
 
         if !quiet {
-            print("""
+            print(
+                """
                 trm-train \(preset.rawValue) on \(task.rawValue): \(formatCount(config.parameterCount)) params, hidden \(config.hidden), \
                 H_cycles \(config.hCycles), L_cycles \(config.lCycles), \(config.haltMaxSteps) ACT steps, S = \(config.fullSeqLen)
                   data     \(data.description)
@@ -114,13 +123,17 @@ enum TrainCommand {
                 printError("trm-train: interrupted at step \(summary.step) and could not save it; \(savedNote)")
                 exit(1)
             }
-            printError("trm-train: interrupted at step \(summary.step); saved \(outputs.all.joined(separator: ", ")) — rerun with --resume to continue")
+            printError(
+                "trm-train: interrupted at step \(summary.step); saved \(outputs.all.joined(separator: ", ")) — rerun with --resume to continue"
+            )
             exit(130)
         case .finalSaveFailed:
-            throw TRMError(.io, "could not save the end of the run (step \(summary.step)); \(savedNote): free some space and rerun with --resume")
+            throw TRMError(
+                .io, "could not save the end of the run (step \(summary.step)); \(savedNote): free some space and rerun with --resume")
         case .finished:
-            print("done: \(summary.step) steps in \(formatDuration(summary.seconds)); wrote \(outputs.all.joined(separator: ", "))"
-                + (summary.lastEvaluation.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
+            print(
+                "done: \(summary.step) steps in \(formatDuration(summary.seconds)); wrote \(outputs.all.joined(separator: ", "))"
+                    + (summary.lastEvaluation.map { String(format: "; held-out exact %.1f%% (%d)", 100 * $0.exact, $0.count) } ?? ""))
         }
     }
 
@@ -160,7 +173,8 @@ enum TrainCommand {
     static func formatDuration(_ s: Double) -> String {
         guard s.isFinite else { return "?" }
         let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t / 60 % 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+        return t >= 3600
+            ? "\(t / 3600)h\(String(format: "%02d", t / 60 % 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
     }
 }
 
@@ -175,20 +189,27 @@ struct TrainPrinter: TrainingLoopObserver {
 
     func progressed(_ p: TrainingProgress) {
         guard !quiet else { return }
-        print(String(format: "step %d/%d  loss %.4f (lm %.4f, halt %.4f)  exact %5.1f%%  tok %5.1f%%  halt@%.1f  lr %.1e  %.1f samples/s  %.2f GFLOP/s  ETA ",
-                     p.step, p.steps, p.loss, p.lmLoss, p.qHaltLoss, 100 * p.exact, 100 * p.tokenAccuracy, p.meanSteps, p.lr,
-                     p.samplesPerSecond, p.gflops) + TrainCommand.formatDuration(p.eta))
+        print(
+            String(
+                format:
+                    "step %d/%d  loss %.4f (lm %.4f, halt %.4f)  exact %5.1f%%  tok %5.1f%%  halt@%.1f  lr %.1e  %.1f samples/s  %.2f GFLOP/s  ETA ",
+                p.step, p.steps, p.loss, p.lmLoss, p.qHaltLoss, 100 * p.exact, 100 * p.tokenAccuracy, p.meanSteps, p.lr,
+                p.samplesPerSecond, p.gflops) + TrainCommand.formatDuration(p.eta))
         fflush(stdout)
     }
 
     func evaluated(step: Int, _ r: HeldOutEvaluation.Result) {
         guard !quiet else { return }
-        print(String(format: "eval  step %d  held-out exact %.1f%%  tok %.1f%%  (%d puzzles)", step, 100 * r.exact, 100 * r.tokenAccuracy, r.count))
+        print(
+            String(
+                format: "eval  step %d  held-out exact %.1f%%  tok %.1f%%  (%d puzzles)", step, 100 * r.exact, 100 * r.tokenAccuracy,
+                r.count))
     }
 
     func saveFailed(step: Int, error: any Error, savedStep: Int?, willRetry: Bool) {
-        printError("trm-train: warning: could not save step \(step): \(error); \(savedNote(savedStep))"
-            + (willRetry ? "; training goes on and tries again at the next checkpoint" : ""))
+        printError(
+            "trm-train: warning: could not save step \(step): \(error); \(savedNote(savedStep))"
+                + (willRetry ? "; training goes on and tries again at the next checkpoint" : ""))
     }
 
     func metricsWriteFailed(_ error: any Error) {

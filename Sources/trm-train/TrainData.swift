@@ -20,7 +20,11 @@ struct TrainData {
         .init("eval-seed", "S", help: "seed of the generated held-out puzzles (default 2; trm-run's test sets use 0)"),
         .init("min-path", "P", help: "Maze: shortest path of generated mazes at least P (default 110·n²/900, as trm-run)"),
         .init("augment", help: "Maze: random dihedral transform per example (Sudoku always augments)"),
-        .init("split", "S", help: "ARC: training, evaluation, or reference (training puzzles with their test pairs + evaluation demonstrations, the reference's ARC-1 set; default)"),
+        .init(
+            "split", "S",
+            help:
+                "ARC: training, evaluation, or reference (training puzzles with their test pairs + evaluation demonstrations, the reference's ARC-1 set; default)"
+        ),
         .init("limit", "N", help: "ARC: only the first N puzzles of each split (sorted by name)"),
         .init("puzzles", "LIST", help: "ARC: only these puzzles (comma-separated names; with --split training or evaluation)"),
         .init("num-aug", "N", help: "ARC: augmented versions per puzzle, each its own identifier (default 7)"),
@@ -32,33 +36,41 @@ struct TrainData {
         let evalSeed = UInt64(try args.int("eval-seed", in: 0...Int.max) ?? 2)
         let dataSeed = UInt64(try args.int("data-seed", in: 0...Int.max) ?? 1)
         let trainCount = try args.int("train-count", in: 1...10_000_000) ?? 10_000
-        for (name, ok) in [("split", task == .arc), ("limit", task == .arc), ("puzzles", task == .arc), ("num-aug", task == .arc), ("hold-out-tests", task == .arc),
-                           ("min-path", task == .maze), ("augment", task == .maze),
-                           ("train-count", task != .arc), ("data-seed", task != .arc), ("eval-data", task != .arc), ("eval-seed", task != .arc)]
-            where !ok && (args.string(name) != nil || args.has(name)) {
+        for (name, ok) in [
+            ("split", task == .arc), ("limit", task == .arc), ("puzzles", task == .arc), ("num-aug", task == .arc),
+            ("hold-out-tests", task == .arc),
+            ("min-path", task == .maze), ("augment", task == .maze),
+            ("train-count", task != .arc), ("data-seed", task != .arc), ("eval-data", task != .arc), ("eval-seed", task != .arc),
+        ]
+        where !ok && (args.string(name) != nil || args.has(name)) {
             throw UsageError("--\(name) does not apply to --task \(task.rawValue)")
         }
         switch task {
         case .sudoku:
             guard let shape = SudokuShape(size: grid) else { throw UsageError("Sudoku boards are 4, 6 or 9 wide; got --grid \(grid)") }
             let generator = SudokuGenerator(shape: shape, source: "trm-train")
-            let train = try args.string("data").map { try SudokuCSV.read(path: $0, size: grid) }
+            let train =
+                try args.string("data").map { try SudokuCSV.read(path: $0, size: grid) }
                 ?? (0..<trainCount).map { try generator.generate(index: $0, seed: dataSeed) }
-            let held = try args.string("eval-data").map { try SudokuCSV.read(path: $0, size: grid, limit: evalCount) }
+            let held =
+                try args.string("eval-data").map { try SudokuCSV.read(path: $0, size: grid, limit: evalCount) }
                 ?? (0..<evalCount).map { try generator.generate(index: $0, seed: evalSeed) }
             let examples = held.map { p in
                 let (input, label) = SudokuTask.example(p, transform: .identity(shape))
                 return TrainingExample(tokens: input, labels: trainingLabels(label), puzzleId: 0)
             }
             let what = args.string("data") ?? "\(trainCount) generated (seed \(dataSeed))"
-            return TrainData(source: SudokuTrainingSource(puzzles: train), heldOut: examples,
-                             description: "sudoku \(grid)×\(grid): \(what), augmented; held out: \(held.count)")
+            return TrainData(
+                source: SudokuTrainingSource(puzzles: train), heldOut: examples,
+                description: "sudoku \(grid)×\(grid): \(what), augmented; held out: \(held.count)")
         case .maze:
             let minPath = try args.int("min-path", in: 1...Int.max) ?? max(1, 110 * grid * grid / 900)
             let generator = MazeGenerator(size: grid, minPath: minPath, source: "trm-train")
-            let train = try args.string("data").map { try MazeCSV.read(path: $0, side: grid) }
+            let train =
+                try args.string("data").map { try MazeCSV.read(path: $0, side: grid) }
                 ?? (0..<trainCount).map { try generator.generate(index: $0, seed: dataSeed) }
-            let held = try args.string("eval-data").map { try MazeCSV.read(path: $0, side: grid, limit: evalCount) }
+            let held =
+                try args.string("eval-data").map { try MazeCSV.read(path: $0, side: grid, limit: evalCount) }
                 ?? (0..<evalCount).map { try generator.generate(index: $0, seed: evalSeed) }
             let examples = held.map { p in
                 let (input, label) = MazeTask.example(p, transform: 0)
@@ -66,8 +78,9 @@ struct TrainData {
             }
             let augment = args.has("augment")
             let what = args.string("data") ?? "\(trainCount) generated (seed \(dataSeed), path ≥ \(minPath))"
-            return TrainData(source: MazeTrainingSource(puzzles: train, augment: augment), heldOut: examples,
-                             description: "maze \(grid)×\(grid): \(what)\(augment ? ", dihedral augmentation" : ""); held out: \(held.count)")
+            return TrainData(
+                source: MazeTrainingSource(puzzles: train, augment: augment), heldOut: examples,
+                description: "maze \(grid)×\(grid): \(what)\(augment ? ", dihedral augmentation" : ""); held out: \(held.count)")
         case .arc:
             let path = args.string("data") ?? "data/arc/arc1.json"
             let splitName = args.string("split") ?? "reference"
@@ -100,13 +113,16 @@ struct TrainData {
                 guard let row = ids.firstIndex(of: ARCVersion.identity.name(of: p.name)) else { continue }
                 for pair in p.test {
                     guard let output = pair.output else { continue }
-                    heldOut.append(TrainingExample(tokens: ARCEncoding.encode(pair.input), labels: trainingLabels(ARCEncoding.encode(output)),
-                                                   puzzleId: Int32(row)))
+                    heldOut.append(
+                        TrainingExample(
+                            tokens: ARCEncoding.encode(pair.input), labels: trainingLabels(ARCEncoding.encode(output)),
+                            puzzleId: Int32(row)))
                 }
             }
-            return TrainData(source: source, heldOut: Array(heldOut.prefix(evalCount)),
-                             description: "arc \(splitName): \(trained.count) puzzles with test pairs + \(held.count) with demonstrations only, "
-                                + "× ≤\(numAug + 1) versions = \(source.count) pairs; held out: \(heldOut.count) test pairs")
+            return TrainData(
+                source: source, heldOut: Array(heldOut.prefix(evalCount)),
+                description: "arc \(splitName): \(trained.count) puzzles with test pairs + \(held.count) with demonstrations only, "
+                    + "× ≤\(numAug + 1) versions = \(source.count) pairs; held out: \(heldOut.count) test pairs")
         }
     }
 }

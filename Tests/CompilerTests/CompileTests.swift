@@ -7,8 +7,10 @@ import Trainer
 import TRMCore
 
 @Suite struct CompileTests {
-    static func solve(_ model: TrmgModel, tokens: [Int32], count: Int, batch: Int = 2, steps: Int = 3,
-                      halting: Halting = .fixed) throws -> ACTResult {
+    static func solve(
+        _ model: TrmgModel, tokens: [Int32], count: Int, batch: Int = 2, steps: Int = 3,
+        halting: Halting = .fixed
+    ) throws -> ACTResult {
         let runner = try ACTRunner(session: Session(model: LoadedModel(bytes: TrmgWriter.serialize(model)), batch: batch, threads: 2))
         return try runner.run(tokens: tokens, puzzleIds: nil, count: count, halting: halting, maxSteps: steps)
     }
@@ -19,8 +21,10 @@ import TRMCore
     }
 
     /// Fused and unfused graphs agree (≤ 1e-4) for every preset and scan direction over 3 ACT steps.
-    @Test(arguments: [(Preset.trmAttn, ScanDirection.causal), (.trMamba2Attn, .causal), (.trmMlpT, .causal),
-                      (.trMamba2MlpT, .causal), (.trMamba2Attn, .reverse), (.trMamba2Attn, .bidirectional)])
+    @Test(arguments: [
+        (Preset.trmAttn, ScanDirection.causal), (.trMamba2Attn, .causal), (.trmMlpT, .causal),
+        (.trMamba2MlpT, .causal), (.trMamba2Attn, .reverse), (.trMamba2Attn, .bidirectional),
+    ])
     func fusedMatchesUnfused(preset: Preset, direction: ScanDirection) throws {
         let ckpt = try Models.checkpoint(preset, direction: direction)
         let (fused, report) = try TRMCompiler.compile(ckpt, fuse: true)
@@ -79,7 +83,7 @@ import TRMCore
         let tok = Self.tokens(ckpt.config, count: 5)
         let adaptive = try Self.solve(model, tokens: tok, count: 5, halting: .adaptive)
         #expect(adaptive.steps == [1, 1, 1, 1, 1])
-        #expect(adaptive.batchSteps == 3)            // 5 samples through 2 slots
+        #expect(adaptive.batchSteps == 3)  // 5 samples through 2 slots
         let fixed = try Self.solve(model, tokens: tok, count: 5, halting: .fixed)
         #expect(fixed.steps == [3, 3, 3, 3, 3])
         let one = try Self.solve(model, tokens: tok, count: 5, steps: 1)
@@ -94,7 +98,9 @@ import TRMCore
         let runner = try ACTRunner(session: Session(model: LoadedModel(bytes: TrmgWriter.serialize(model)), batch: 2, threads: 1))
         let n = ckpt.config.seqLen
         #expect(throws: TRMError.self) { try runner.run(tokens: [Int32](repeating: 0, count: n + 1), puzzleIds: nil, count: 1) }
-        #expect(throws: TRMError.self) { try runner.run(tokens: [Int32](repeating: Int32(ckpt.config.vocab), count: n), puzzleIds: nil, count: 1) }
+        #expect(throws: TRMError.self) {
+            try runner.run(tokens: [Int32](repeating: Int32(ckpt.config.vocab), count: n), puzzleIds: nil, count: 1)
+        }
         #expect(throws: TRMError.self) { try runner.run(tokens: [Int32](repeating: -1, count: n), puzzleIds: nil, count: 1) }
         #expect(throws: TRMError.self) { try runner.run(tokens: [Int32](repeating: 0, count: n), puzzleIds: [1], count: 1) }
         #expect(throws: TRMError.self) { try Session(model: runner.session.model, batch: 0) }

@@ -6,8 +6,10 @@ import Trainer
 
 /// docs/model.md §10.2: the compiled graph run by the runtime reproduces the trainer's eager forward.
 @Suite struct EagerParityTests {
-    @Test(arguments: [(Preset.trmAttn, ScanDirection.causal), (.trMamba2Attn, .causal), (.trmMlpT, .causal),
-                      (.trMamba2MlpT, .causal), (.trMamba2Attn, .bidirectional), (.trMamba2Attn, .reverse)])
+    @Test(arguments: [
+        (Preset.trmAttn, ScanDirection.causal), (.trMamba2Attn, .causal), (.trmMlpT, .causal),
+        (.trMamba2MlpT, .causal), (.trMamba2Attn, .bidirectional), (.trMamba2Attn, .reverse),
+    ])
     func compiledMatchesEager(preset: Preset, direction: ScanDirection) throws {
         let ckpt = try Models.checkpoint(preset, direction: direction)
         // Random weights amplify rounding differences step by step (docs/model.md §10): 2 ACT steps of a

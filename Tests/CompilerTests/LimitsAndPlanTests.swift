@@ -19,16 +19,38 @@ import TRMCore
             for task in TaskKind.allCases { try preset.config(task: task).validate() }
         }
         // The largest allowed recursion for four sub-layers: 16 × (15 + 1) × 4 = 1024 applications.
-        try Self.config { $0.hCycles = 16; $0.lCycles = 15 }.validate()
+        try Self.config {
+            $0.hCycles = 16; $0.lCycles = 15
+        }.validate()
     }
 
     @Test func capsRefuseWhatWouldRunAway() {
         let cases: [(String, ModelConfig, String)] = [
-            ("1e6 cycles", Self.config { $0.hCycles = 1_000_000; $0.lCycles = 1_000_000 }, "at most 256"),
-            ("200 × 200", Self.config { $0.hCycles = 200; $0.lCycles = 200 }, "sub-layer applications"),
-            ("one past the applications cap", Self.config { $0.hCycles = 16; $0.lCycles = 16 }, "sub-layer applications"),
+            (
+                "1e6 cycles",
+                Self.config {
+                    $0.hCycles = 1_000_000; $0.lCycles = 1_000_000
+                }, "at most 256"
+            ),
+            (
+                "200 × 200",
+                Self.config {
+                    $0.hCycles = 200; $0.lCycles = 200
+                }, "sub-layer applications"
+            ),
+            (
+                "one past the applications cap",
+                Self.config {
+                    $0.hCycles = 16; $0.lCycles = 16
+                }, "sub-layer applications"
+            ),
             ("halt 1025", Self.config { $0.haltMaxSteps = 1025 }, "halt_max_steps"),
-            ("10 TFLOP step", Self.config { $0.hidden = 8192; $0.heads = 64; $0.seqLen = 4096 }, "FLOP"),
+            (
+                "10 TFLOP step",
+                Self.config {
+                    $0.hidden = 8192; $0.heads = 64; $0.seqLen = 4096
+                }, "FLOP"
+            ),
         ]
         for (what, config, mentions) in cases {
             #expect(throws: TRMError.self, "\(what)") { try config.validate() }
@@ -60,12 +82,18 @@ import TRMCore
         let types = try Verifier.verify(model.graph)
         _ = try model.plan.validate(graph: model.graph, types: types)
         _ = try LoadedModel(model)
-        #expect(model.plan.workspaceBytes > 0 && model.plan.workspaceBytes == KernelWorkspace(graph: model.graph, types: types).bytesPerThread)
+        #expect(
+            model.plan.workspaceBytes > 0 && model.plan.workspaceBytes == KernelWorkspace(graph: model.graph, types: types).bytesPerThread)
         let forgeries: [(String, (inout ModelPlan) -> Void, String)] = [
             ("10 GiB arena", { $0.arenaBytesPerSample = 10 << 30 }, "arena"),
             ("arena one alignment short", { $0.arenaBytesPerSample -= ModelPlan.alignment }, "arena"),
             ("inflated placement", { $0.placements[0].bytesPerSample += 64 }, "placed as"),
-            ("far placement", { $0.placements[0].offset = 1 << 33; $0.arenaBytesPerSample = (1 << 33) + $0.placements[0].bytesPerSample }, "arena"),
+            (
+                "far placement",
+                {
+                    $0.placements[0].offset = 1 << 33; $0.arenaBytesPerSample = (1 << 33) + $0.placements[0].bytesPerSample
+                }, "arena"
+            ),
             ("halt 1e6", { $0.haltMaxSteps = 1_000_000 }, "halt_max_steps"),
             ("halt unlike the config", { $0.haltMaxSteps = 7 }, "disagrees"),
             ("halt 0", { $0.haltMaxSteps = 0 }, "halt_max_steps"),
@@ -98,7 +126,9 @@ import TRMCore
         #expect(throws: TRMError.self) { try s.validate(tokens: [6] + [Int32](repeating: 0, count: 15), puzzleIds: nil, count: 1) }
         #expect(throws: TRMError.self) { try s.validate(tokens: [Int32](repeating: 0, count: 16), puzzleIds: [1], count: 1) }
         let runner = try ACTRunner(session: Session(model: model, batch: 1, threads: 1))
-        #expect(throws: TRMError.self) { _ = try runner.run(tokens: [Int32](repeating: 0, count: 16), puzzleIds: nil, count: 1, maxSteps: 1025) }
+        #expect(throws: TRMError.self) {
+            _ = try runner.run(tokens: [Int32](repeating: 0, count: 16), puzzleIds: nil, count: 1, maxSteps: 1025)
+        }
     }
 
     static func error(_ body: () throws -> Void) -> Error? {

@@ -110,7 +110,9 @@ import TestSupport
                 let what = "\(fusion) with \(node.op.name) '\(node.outputs[0])' \(blocker.rawValue)"
                 let g = try Self.blocked(before, node.outputs[0], blocker)
                 guard let after = try Self.runChecked(g, fusion.pass, what) else { continue }
-                #expect(after.nodes.filter(fusion.made).count == count - 1, "\(what): \(after.nodes.filter(fusion.made).count) of \(count) fused")
+                #expect(
+                    after.nodes.filter(fusion.made).count == count - 1,
+                    "\(what): \(after.nodes.filter(fusion.made).count) of \(count) fused")
                 #expect(after.nodes.contains { $0.name == node.name }, "\(what): the \(node.op.name) was removed")
                 #expect(after.nodes.first { $0.name == target }?.op == original.op, "\(what): \(target) was fused")
             }
@@ -146,7 +148,8 @@ import TestSupport
         let x = try b.input("x", TensorType(.float32, Shape(batched: [s, d])))
         let width = variant == .widerProjection ? 4 * w : 3 * w
         let qkv = try b.add(.matMul(epilogue: .none), [x, try b.constant("w_qkv", [width, d], SampleGraphs.values(width * d, seed: 3))])
-        let other = try b.add(.matMul(epilogue: .none), [x, try b.constant("w_other", [3 * w, d], SampleGraphs.values(3 * w * d, seed: 4))])
+        let other = try b.add(
+            .matMul(epilogue: .none), [x, try b.constant("w_other", [3 * w, d], SampleGraphs.values(3 * w * d, seed: 4))])
         let t1 = try b.addNode(.ropeTable(seqLen: s, dim: hd, theta: 10000), [])
         let t2 = try b.addNode(.ropeTable(seqLen: s, dim: hd, theta: 100), [])
         let (qs, ks) = variant == .swappedSlices ? (w, 0) : (0, w)
@@ -224,8 +227,13 @@ import TestSupport
         let z = try b.add(.slice(axis: 2, start: 0, end: e), [variant == .zFromAnotherProjection ? zx2 : zx])
         let xbc = try b.add(.slice(axis: 2, start: e, end: e + cd), [zx])
         let dtRaw = try b.add(.slice(axis: 2, start: e + cd, end: e + cd + m.heads), [zx])
-        let conv = try b.add(.silu, [try b.add(.conv1dCausal(reverse: variant == .convReversed),
-                                               [xbc, try w("conv_w", [cd, 1, k]), try w("conv_b", [cd])])])
+        let conv = try b.add(
+            .silu,
+            [
+                try b.add(
+                    .conv1dCausal(reverse: variant == .convReversed),
+                    [xbc, try w("conv_w", [cd, 1, k]), try w("conv_b", [cd])])
+            ])
         let x = try b.add(.slice(axis: 2, start: 0, end: e), [conv])
         let bm = try b.add(.slice(axis: 2, start: e, end: e + gn), [conv])
         let cm = try b.add(.slice(axis: 2, start: e + gn, end: cd), [conv])

@@ -17,7 +17,8 @@ enum GraphRunner {
             switch input.type.dtype {
             case .int32:
                 // Token-like inputs index the smallest table they feed.
-                let rows = graph.nodes.filter { $0.op == .gather && $0.inputs[1] == input.name }
+                let rows =
+                    graph.nodes.filter { $0.op == .gather && $0.inputs[1] == input.name }
                     .compactMap { graph.initializer(named: $0.inputs[0])?.dims[0] }.min() ?? 1
                 try session.setInput(input.name, int32: (0..<n).map { _ in Int32(rng.next() % UInt64(rows)) })
             case .float32:
@@ -42,8 +43,10 @@ enum GraphRunner {
 
 enum Models {
     /// A small random checkpoint of `preset` for `task`.
-    static func checkpoint(_ preset: Preset, task: TaskKind = .sudoku, grid: Int = 4, hidden: Int = 32,
-                           direction: ScanDirection = .causal, seed: UInt64 = 1) throws -> Checkpoint {
+    static func checkpoint(
+        _ preset: Preset, task: TaskKind = .sudoku, grid: Int = 4, hidden: Int = 32,
+        direction: ScanDirection = .causal, seed: UInt64 = 1
+    ) throws -> Checkpoint {
         var o = ConfigOverrides()
         o.hidden = hidden
         o.heads = 4

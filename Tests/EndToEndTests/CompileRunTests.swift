@@ -5,14 +5,17 @@ import TRMCore
 
 /// trm-compile and trm-run as a user runs them, including every kind of bad input.
 @Suite struct CompileRunTests {
-    static let small = ["--hidden", "32", "--heads", "4", "--h-cycles", "1", "--l-cycles", "1", "--halt-max-steps", "2",
-                        "--d-state", "8", "--headdim", "16", "--puzzle-emb-len", "2"]
+    static let small = [
+        "--hidden", "32", "--heads", "4", "--h-cycles", "1", "--l-cycles", "1", "--halt-max-steps", "2",
+        "--d-state", "8", "--headdim", "16", "--puzzle-emb-len", "2",
+    ]
 
     /// A compiled small sudoku 4×4 model in a fresh directory.
     static func model() throws -> (dir: String, model: String) {
         let dir = try Executables.temporaryDirectory()
         let ckpt = dir + "/m.ckpt", model = dir + "/m.trmg"
-        let r = try Executables.run("trm-train", ["init", "--preset", "tr-mamba2attn", "--task", "sudoku", "--grid", "4"] + small + ["-o", ckpt])
+        let r = try Executables.run(
+            "trm-train", ["init", "--preset", "tr-mamba2attn", "--task", "sudoku", "--grid", "4"] + small + ["-o", ckpt])
         precondition(r.status == 0, r.stderr)
         let c = try Executables.run("trm-compile", [ckpt, "-o", model])
         precondition(c.status == 0, c.stderr)
@@ -27,8 +30,12 @@ import TRMCore
         #expect(summary.contains("Mamba2ScanGate×4") && summary.contains("FusedAttention×2"))
         try Npy.write(.int32([Int32](repeating: 1, count: 3 * 16)), shape: [3, 16], to: dir + "/tok.npy")
         try Npy.write(.int32([0, 0, 0]), shape: [3], to: dir + "/ids.npy")
-        let r = try Executables.run("trm-run", [model, "--inputs", dir + "/tok.npy", "--puzzle-ids", dir + "/ids.npy", "--out", dir + "/out",
-                                                "--batch", "2", "--threads", "1", "--halting", "adaptive"])
+        let r = try Executables.run(
+            "trm-run",
+            [
+                model, "--inputs", dir + "/tok.npy", "--puzzle-ids", dir + "/ids.npy", "--out", dir + "/out",
+                "--batch", "2", "--threads", "1", "--halting", "adaptive",
+            ])
         #expect(r.status == 0, "\(r.stderr)")
         let (logits, shape) = try Npy.read(path: dir + "/out/logits.npy")
         #expect(shape == [3, 16, 6])

@@ -21,8 +21,10 @@ struct MeasuredRun {
 
     /// Runs `tool` (an executable built beside the tests) with `args` to the end, or kills it at
     /// `deadline` seconds; `shellPrefix`, when given, runs it through `/bin/sh -c "PREFIX; exec TOOL ARGS"`.
-    static func run(_ tool: String, _ args: [String], shellPrefix: String? = nil, environment: [String: String] = [:],
-                    deadline: Double = 60) throws -> MeasuredRun {
+    static func run(
+        _ tool: String, _ args: [String], shellPrefix: String? = nil, environment: [String: String] = [:],
+        deadline: Double = 60
+    ) throws -> MeasuredRun {
         try Child(tool, args, shellPrefix: shellPrefix, environment: environment).wait(deadline: deadline)
     }
 
@@ -134,10 +136,11 @@ struct MeasuredRun {
             let usage = ((try? String(contentsOfFile: dir + "/usage", encoding: .utf8)) ?? "").split(separator: " ").compactMap { Int($0) }
             let status = Int32(usage.count == 2 ? usage[1] : 0x7f00)
             let signaled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
-            return MeasuredRun(status: signaled ? -1 : (status >> 8) & 0xff, signal: signaled ? status & 0x7f : nil,
-                               stdout: (try? String(contentsOfFile: dir + "/stdout", encoding: .utf8)) ?? "",
-                               stderr: stderrSoFar, maxRSSBytes: (usage.first ?? Int.max / 1024) * 1024, seconds: seconds,
-                               timedOut: timedOut)
+            return MeasuredRun(
+                status: signaled ? -1 : (status >> 8) & 0xff, signal: signaled ? status & 0x7f : nil,
+                stdout: (try? String(contentsOfFile: dir + "/stdout", encoding: .utf8)) ?? "",
+                stderr: stderrSoFar, maxRSSBytes: (usage.first ?? Int.max / 1024) * 1024, seconds: seconds,
+                timedOut: timedOut)
         }
     }
 }

@@ -9,8 +9,10 @@ import Testing
     @Test func trmRunChecksOptionsBeforeRunning() throws {
         let (dir, model) = try CompileRunTests.model()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for (bad, mentions) in [(["--show", "-1"], "--show"), (["--submission", dir + "/s.json"], "--submission"),
-                                (["--k", "0"], "--k"), (["--limit", "0"], "--limit")] {
+        for (bad, mentions) in [
+            (["--show", "-1"], "--show"), (["--submission", dir + "/s.json"], "--submission"),
+            (["--k", "0"], "--k"), (["--limit", "0"], "--limit"),
+        ] {
             let r = try Executables.run("trm-run", [model, "--task", "sudoku", "--limit", "3"] + bad)
             #expect(r.status == 2, "\(bad): exit \(r.status): \(r.stderr)")
             #expect(r.stderr.contains(mentions), "\(bad): \(r.stderr)")
@@ -36,11 +38,14 @@ import Testing
     @Test func trmBenchOpensEveryModelBeforeTiming() throws {
         let (dir, model) = try CompileRunTests.model()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let missing = try Executables.run("trm-bench", ["--models", model + "," + dir + "/missing.trmg", "--batch", "1", "--threads", "1", "--repeat", "1"])
+        let missing = try Executables.run(
+            "trm-bench", ["--models", model + "," + dir + "/missing.trmg", "--batch", "1", "--threads", "1", "--repeat", "1"])
         #expect(missing.status == 1, "\(missing.stderr)")
         #expect(missing.stderr.contains("missing.trmg"), "\(missing.stderr)")
         #expect(!missing.stdout.contains("batch 1"), "timed a model before checking the others: \(missing.stdout)")
-        for bad in [["--models", ""], ["--models", model + ","], ["--models", model, "--batch", ""], ["--models", model, "--threads", "1,,2"]] {
+        for bad in [
+            ["--models", ""], ["--models", model + ","], ["--models", model, "--batch", ""], ["--models", model, "--threads", "1,,2"],
+        ] {
             let r = try Executables.run("trm-bench", bad + ["--repeat", "1"])
             #expect(r.status == 2, "\(bad): exit \(r.status): \(r.stdout) \(r.stderr)")
         }

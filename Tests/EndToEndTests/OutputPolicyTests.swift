@@ -8,7 +8,8 @@ import TestSupport
 /// written in place (nodes made in a temp directory, never the system's), links are followed,
 /// an output that is an input is refused before any work, and multi-file writers say what they wrote.
 @Suite struct OutputPolicyTests {
-    static let train = ["--task", "sudoku", "--grid", "4", "--preset", "tr-mamba2attn"] + CompileRunTests.small
+    static let train =
+        ["--task", "sudoku", "--grid", "4", "--preset", "tr-mamba2attn"] + CompileRunTests.small
         + ["--batch", "4", "--train-count", "16", "--eval-count", "4", "--threads", "1", "-q"]
 
     static func charDevice(_ path: String, minor: UInt32) throws {
@@ -147,8 +148,10 @@ import TestSupport
         #expect(Self.contents(dir + "/m.ckpt.curve.svg") == Data("keep".utf8))
 
         // `trm-train init` writes one file, by the general policy.
-        let initialised = try Executables.run("trm-train", ["init", "--preset", "tr-mamba2attn", "--task", "sudoku", "--grid", "4"]
-            + CompileRunTests.small + ["-o", dir + "/null"])
+        let initialised = try Executables.run(
+            "trm-train",
+            ["init", "--preset", "tr-mamba2attn", "--task", "sudoku", "--grid", "4"]
+                + CompileRunTests.small + ["-o", dir + "/null"])
         #expect(initialised.status == 0, "\(initialised.stderr)")
         #expect(Self.kind(dir + "/null") == S_IFCHR)
     }
@@ -170,7 +173,8 @@ import TestSupport
         let out = dir + "/m.ckpt"
         // MeasuredRun.Child starts the trainer with no signal blocked (Process children inherit the
         // test runner's blocked SIGINT and could never be interrupted).
-        let child = try MeasuredRun.Child("trm-train", Self.train + ["--steps", "100000", "--checkpoint-every", "1", "--eval-every", "0", "-o", out])
+        let child = try MeasuredRun.Child(
+            "trm-train", Self.train + ["--steps", "100000", "--checkpoint-every", "1", "--eval-every", "0", "-o", out])
         try #require(MeasuredRun.waitForFile(out + ".state", seconds: 120), "trm-train never saved: \(child.stderrSoFar)")
         kill(child.pid, SIGINT)
         let r = child.wait(deadline: 60)

@@ -47,8 +47,12 @@ import TRMCore
     @Test func peakMemoryIsTheToolsOwn() throws {
         let dir = try Executables.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let big = try MeasuredRun.run("trm-train", ["init", "--preset", "trm-attn", "--task", "arc", "--hidden", "1536", "--heads", "12",
-                                                    "-o", dir + "/big.ckpt"], deadline: 120)
+        let big = try MeasuredRun.run(
+            "trm-train",
+            [
+                "init", "--preset", "trm-attn", "--task", "arc", "--hidden", "1536", "--heads", "12",
+                "-o", dir + "/big.ckpt",
+            ], deadline: 120)
         #expect(big.status == 0, "\(big.stderr)")
         #expect(big.maxRSSBytes > Self.smallRSS, "a 245 MB model measured at \(big.maxRSSBytes >> 20) MiB")
         let small = try MeasuredRun.run("trm-info", [dir + "/missing.ckpt"], deadline: 30)
@@ -62,10 +66,14 @@ import TRMCore
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for (cycles, mentions) in [(1_000_000, "at most \(ModelLimits.maxCycles)"), (200, "sub-layer applications")] {
             let forged = dir + "/cycles\(cycles).ckpt"
-            try Self.forgeCheckpoint(ckpt, to: forged) { $0["H_cycles"] = cycles; $0["L_cycles"] = cycles }
-            Self.expectRefusedSmall(try MeasuredRun.run("trm-info", [forged], deadline: 30), "trm-info, \(cycles) cycles", mentions: mentions)
-            Self.expectRefusedSmall(try MeasuredRun.run("trm-compile", [forged, "-o", dir + "/out.trmg"], deadline: 30),
-                                    "trm-compile, \(cycles) cycles", mentions: mentions)
+            try Self.forgeCheckpoint(ckpt, to: forged) {
+                $0["H_cycles"] = cycles; $0["L_cycles"] = cycles
+            }
+            Self.expectRefusedSmall(
+                try MeasuredRun.run("trm-info", [forged], deadline: 30), "trm-info, \(cycles) cycles", mentions: mentions)
+            Self.expectRefusedSmall(
+                try MeasuredRun.run("trm-compile", [forged, "-o", dir + "/out.trmg"], deadline: 30),
+                "trm-compile, \(cycles) cycles", mentions: mentions)
             #expect(!FileManager.default.fileExists(atPath: dir + "/out.trmg"))
         }
     }
@@ -77,13 +85,17 @@ import TRMCore
         let forged = dir + "/arena.trmg"
         try Self.forgeModel(trmg, to: forged) { $0.arenaBytesPerSample = 10 << 30 }
         try Npy.write(.int32([Int32](repeating: 1, count: 16)), shape: [1, 16], to: dir + "/tok.npy")
-        Self.expectRefusedSmall(try MeasuredRun.run("trm-run", [forged, "--inputs", dir + "/tok.npy", "--out", dir + "/out"], deadline: 30),
-                                "trm-run, 10 GiB arena", mentions: "arena")
-        Self.expectRefusedSmall(try MeasuredRun.run("trm-run", [forged, "--task", "sudoku", "--limit", "2"], deadline: 30),
-                                "trm-run --task, 10 GiB arena", mentions: "arena")
+        Self.expectRefusedSmall(
+            try MeasuredRun.run("trm-run", [forged, "--inputs", dir + "/tok.npy", "--out", dir + "/out"], deadline: 30),
+            "trm-run, 10 GiB arena", mentions: "arena")
+        Self.expectRefusedSmall(
+            try MeasuredRun.run("trm-run", [forged, "--task", "sudoku", "--limit", "2"], deadline: 30),
+            "trm-run --task, 10 GiB arena", mentions: "arena")
         Self.expectRefusedSmall(try MeasuredRun.run("trm-info", [forged], deadline: 30), "trm-info, 10 GiB arena", mentions: "arena")
         // A placement that claims more than its value, and one pushed far out, are refused the same way.
-        try Self.forgeModel(trmg, to: forged) { $0.placements[0].offset = 8 << 30; $0.arenaBytesPerSample = (8 << 30) + $0.placements[0].bytesPerSample }
+        try Self.forgeModel(trmg, to: forged) {
+            $0.placements[0].offset = 8 << 30; $0.arenaBytesPerSample = (8 << 30) + $0.placements[0].bytesPerSample
+        }
         Self.expectRefusedSmall(try MeasuredRun.run("trm-info", [forged], deadline: 30), "trm-info, far placement", mentions: "arena")
     }
 
@@ -93,14 +105,16 @@ import TRMCore
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let forged = dir + "/halt.trmg"
         try Self.forgeModel(trmg, to: forged) { $0.haltMaxSteps = 1_000_000 }
-        Self.expectRefusedSmall(try MeasuredRun.run("trm-run", [forged, "--task", "sudoku", "--limit", "2"], deadline: 30),
-                                "trm-run, halt_max_steps 1e6", mentions: "halt_max_steps")
+        Self.expectRefusedSmall(
+            try MeasuredRun.run("trm-run", [forged, "--task", "sudoku", "--limit", "2"], deadline: 30),
+            "trm-run, halt_max_steps 1e6", mentions: "halt_max_steps")
         try Self.forgeModel(trmg, to: forged) { plan in
             plan.haltMaxSteps = 1_000_000
             plan.configJSON = plan.configJSON.replacingOccurrences(of: #""halt_max_steps":2"#, with: #""halt_max_steps":1000000"#)
         }
-        Self.expectRefusedSmall(try MeasuredRun.run("trm-info", [forged], deadline: 30), "trm-info, halt_max_steps 1e6 in both",
-                                mentions: "halt_max_steps")
+        Self.expectRefusedSmall(
+            try MeasuredRun.run("trm-info", [forged], deadline: 30), "trm-info, halt_max_steps 1e6 in both",
+            mentions: "halt_max_steps")
         let steps = try MeasuredRun.run("trm-run", [trmg, "--task", "sudoku", "--limit", "2", "--steps", "1025"], deadline: 30)
         #expect(steps.status == 2 && steps.stderr.contains("--steps"), "\(steps.stderr)")
     }
@@ -114,13 +128,16 @@ import TRMCore
     func addressSpaceLimitEndsInAnError(kilobytes: Int) throws {
         let (dir, _, trmg) = try Self.model()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try MeasuredRun.run("trm-run", [trmg, "--task", "sudoku", "--limit", "4", "--threads", "2"],
-                                    shellPrefix: "ulimit -v \(kilobytes)", deadline: 60)
+        let r = try MeasuredRun.run(
+            "trm-run", [trmg, "--task", "sudoku", "--limit", "4", "--threads", "2"],
+            shellPrefix: "ulimit -v \(kilobytes)", deadline: 60)
         #expect(!r.timedOut, "ulimit -v \(kilobytes): still running after 60 s (killed)")
         #expect(r.signal == nil, "ulimit -v \(kilobytes): killed by signal \(r.signal ?? 0)")
         #expect(r.status == 1, "ulimit -v \(kilobytes): exit \(r.status): \(r.stderr)")
         #expect(r.stderr.contains("address space"), "ulimit -v \(kilobytes): \(r.stderr)")
-        print("ulimit -v \(kilobytes): exit \(r.status) in \(String(format: "%.2f", r.seconds)) s: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        print(
+            "ulimit -v \(kilobytes): exit \(r.status) in \(String(format: "%.2f", r.seconds)) s: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+        )
     }
 
     /// With room enough, the same run under a limit completes (the buffers are taken up front).
@@ -128,8 +145,9 @@ import TRMCore
     func enoughAddressSpaceRuns() throws {
         let (dir, _, trmg) = try Self.model()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try MeasuredRun.run("trm-run", [trmg, "--task", "sudoku", "--limit", "4", "--threads", "2", "-q"],
-                                    shellPrefix: "ulimit -v 1000000", deadline: 60)
+        let r = try MeasuredRun.run(
+            "trm-run", [trmg, "--task", "sudoku", "--limit", "4", "--threads", "2", "-q"],
+            shellPrefix: "ulimit -v 1000000", deadline: 60)
         #expect(r.status == 0 && !r.timedOut, "\(r.stderr)")
     }
 }

@@ -17,9 +17,13 @@ import Testing
     static func arcModel() throws -> (dir: String, model: String) {
         let dir = try Executables.temporaryDirectory()
         let ckpt = dir + "/m.ckpt", model = dir + "/m.trmg"
-        let r = try Executables.run("trm-train", ["init", "--preset", "trm-attn", "--task", "arc", "--hidden", "32", "--heads", "4",
-                                                  "--h-cycles", "1", "--l-cycles", "1", "--halt-max-steps", "1", "--puzzle-emb-len", "2",
-                                                  "-o", ckpt])
+        let r = try Executables.run(
+            "trm-train",
+            [
+                "init", "--preset", "trm-attn", "--task", "arc", "--hidden", "32", "--heads", "4",
+                "--h-cycles", "1", "--l-cycles", "1", "--halt-max-steps", "1", "--puzzle-emb-len", "2",
+                "-o", ckpt,
+            ])
         precondition(r.status == 0, r.stderr)
         let c = try Executables.run("trm-compile", [ckpt, "-o", model])
         precondition(c.status == 0, c.stderr)

@@ -27,8 +27,10 @@ import GraphIR
     @Test func smallOverridesAndSeeds() throws {
         let dir = try Executables.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let args = ["init", "--preset", "tr-mamba2attn", "--task", "maze", "--grid", "9", "--hidden", "64", "--h-cycles", "2",
-                    "--l-cycles", "2", "--halt-max-steps", "3", "--direction", "bidirectional"]
+        let args = [
+            "init", "--preset", "tr-mamba2attn", "--task", "maze", "--grid", "9", "--hidden", "64", "--h-cycles", "2",
+            "--l-cycles", "2", "--halt-max-steps", "3", "--direction", "bidirectional",
+        ]
         #expect(try Executables.run("trm-train", args + ["-o", dir + "/a.ckpt"]).status == 0)
         #expect(try Executables.run("trm-train", args + ["-o", dir + "/b.ckpt"]).status == 0)
         #expect(try Executables.run("trm-train", args + ["--seed", "1", "-o", dir + "/c.ckpt"]).status == 0)

@@ -5,9 +5,11 @@ import Testing
 /// trm-train under contention and a full disk, and options checked before work (issue: hardening,
 /// second round, defects 7-9).
 @Suite(.serialized) struct TrainerHardeningTests {
-    static let tiny = ["--task", "sudoku", "--grid", "4", "--preset", "trm-attn", "--hidden", "32", "--heads", "4",
-                       "--h-cycles", "1", "--l-cycles", "1", "--halt-max-steps", "2", "--batch", "4", "--train-count", "64",
-                       "--eval-count", "0", "--threads", "1", "-q"]
+    static let tiny = [
+        "--task", "sudoku", "--grid", "4", "--preset", "trm-attn", "--hidden", "32", "--heads", "4",
+        "--h-cycles", "1", "--l-cycles", "1", "--halt-max-steps", "2", "--batch", "4", "--train-count", "64",
+        "--eval-count", "0", "--threads", "1", "-q",
+    ]
 
     /// Defect 7: a second trainer on the same output is refused, naming the first one's PID.
     @Test func secondTrainerOnTheSameOutputIsRefused() throws {
@@ -49,7 +51,8 @@ import Testing
         // needs the old files and the new temp files at once and meets ENOSPC.
         let probe = try Executables.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: probe) }
-        let p = try Executables.run("trm-train", Self.tiny + ["--steps", "5", "--checkpoint-every", "5", "--log-every", "100", "-o", probe + "/m.ckpt"])
+        let p = try Executables.run(
+            "trm-train", Self.tiny + ["--steps", "5", "--checkpoint-every", "5", "--log-every", "100", "-o", probe + "/m.ckpt"])
         #expect(p.status == 0, "\(p.stderr)")
         let saved = try FileManager.default.contentsOfDirectory(atPath: probe).reduce(0) { total, name in
             total + ((try? FileManager.default.attributesOfItem(atPath: probe + "/" + name)[.size] as? Int) ?? 0)
@@ -60,8 +63,9 @@ import Testing
         #expect(try Executables.runSystem("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mount]).status == 0)
         defer { _ = try? Executables.runSystem("/bin/umount", [mount]) }
         let out = mount + "/m.ckpt"
-        let r = try MeasuredRun.run("trm-train", Self.tiny + ["--steps", "15", "--checkpoint-every", "5", "--log-every", "100", "-o", out],
-                                    deadline: 120)
+        let r = try MeasuredRun.run(
+            "trm-train", Self.tiny + ["--steps", "15", "--checkpoint-every", "5", "--log-every", "100", "-o", out],
+            deadline: 120)
         #expect(!r.timedOut && r.signal == nil, "\(r.stderr)")
         // Saves at steps 10 and 15 fail; each says so; the run reaches its end and fails there,
         // naming the step that is on disk.
@@ -76,7 +80,8 @@ import Testing
         // With room again, --resume continues from step 5 and finishes.
         let roomy = probe + "/resumed.ckpt"
         for suffix in ["", ".state", ".metrics.jsonl"] { try FileManager.default.copyItem(atPath: out + suffix, toPath: roomy + suffix) }
-        let resumed = try Executables.run("trm-train", Self.tiny + ["--steps", "15", "--checkpoint-every", "5", "--log-every", "100", "-o", roomy, "--resume"])
+        let resumed = try Executables.run(
+            "trm-train", Self.tiny + ["--steps", "15", "--checkpoint-every", "5", "--log-every", "100", "-o", roomy, "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
     }
 

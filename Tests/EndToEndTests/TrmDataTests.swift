@@ -12,7 +12,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for size in [4, 6, 9] {
             let out = dir + "/s\(size).csv"
-            let r = try Executables.run("trm-data", ["generate", "--task", "sudoku", "--size", "\(size)", "--count", "12", "--seed", "3", "-o", out])
+            let r = try Executables.run(
+                "trm-data", ["generate", "--task", "sudoku", "--size", "\(size)", "--count", "12", "--seed", "3", "-o", out])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("wrote \(out): 12 sudoku puzzles \(size)×\(size)"))
             let rows = try lines(out)
@@ -34,7 +35,8 @@ import Testing
         let dir = try Executables.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/maze.csv"
-        let r = try Executables.run("trm-data", ["generate", "--task", "maze", "--size", "30", "--count", "4", "--min-path", "110", "--seed", "9", "-o", out])
+        let r = try Executables.run(
+            "trm-data", ["generate", "--task", "maze", "--size", "30", "--count", "4", "--min-path", "110", "--seed", "9", "-o", out])
         #expect(r.status == 0, "\(r.stderr)")
         let rows = try lines(out)
         #expect(rows.count == 5 && rows.dropFirst().allSatisfy { $0.split(separator: ",")[1].count == 900 })
@@ -51,7 +53,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func generate(_ task: String, _ seed: String, _ threads: String, _ name: String) throws -> Data {
             let path = dir + "/" + name
-            let r = try Executables.run("trm-data", ["generate", "--task", task, "--size", "9", "--count", "8", "--seed", seed, "--threads", threads, "-q", "-o", path])
+            let r = try Executables.run(
+                "trm-data",
+                ["generate", "--task", task, "--size", "9", "--count", "8", "--seed", seed, "--threads", threads, "-q", "-o", path])
             #expect(r.status == 0 && r.stdout.isEmpty, "\(r.stderr)")
             return try Data(contentsOf: URL(fileURLWithPath: path))
         }
@@ -72,7 +76,8 @@ import Testing
             ["generate", "--task", "sudoku", "--size", "5", "--count", "3", "-o", out],
             ["generate", "--task", "sudoku", "--count", "3", "--min-path", "10", "-o", out],
             ["generate", "--task", "maze", "--count", "3", "--min-rating", "10", "-o", out],
-            ["generate", "--task", "maze", "--count", "x", "-o", out], ["generate", "--task", "maze", "--count", "3", "--bogus", "-o", out],
+            ["generate", "--task", "maze", "--count", "x", "-o", out],
+            ["generate", "--task", "maze", "--count", "3", "--bogus", "-o", out],
             ["check", "--task", "maze"], ["check", out, "--task", "sudoku", "--size", "7"],
         ]
         for args in usage {
@@ -80,7 +85,9 @@ import Testing
             #expect(r.status == 2, "\(args): \(r.stderr)")
             #expect(r.stderr.contains("trm-data: "), "\(args)")
         }
-        let impossible = try Executables.run("trm-data", ["generate", "--task", "sudoku", "--size", "4", "--count", "2", "--min-rating", "1", "--max-attempts", "20", "-o", out])
+        let impossible = try Executables.run(
+            "trm-data",
+            ["generate", "--task", "sudoku", "--size", "4", "--count", "2", "--min-rating", "1", "--max-attempts", "20", "-o", out])
         #expect(impossible.status == 1 && impossible.stderr.contains("no 4×4 (boxes 2×2) Sudoku rated ≥ 1 in 20 draws"))
         #expect(!FileManager.default.fileExists(atPath: out))
         let noDir = try Executables.run("trm-data", ["generate", "--task", "maze", "--count", "2", "-o", dir + "/missing/m.csv"])

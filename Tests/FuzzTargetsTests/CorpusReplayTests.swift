@@ -45,7 +45,8 @@ struct CorpusReplayTests {
             if folder == "seeds" { #expect(Set(names) == targets, "Fuzz/seeds has \(names.sorted()), the targets are \(targets.sorted())") }
         }
         let makefile = try String(contentsOf: Self.root.deletingLastPathComponent().appendingPathComponent("Makefile"), encoding: .utf8)
-        let line = try #require(makefile.split(separator: "\n").first { $0.hasPrefix("FUZZ_TARGETS ?=") }, "no FUZZ_TARGETS in the Makefile")
+        let line = try #require(
+            makefile.split(separator: "\n").first { $0.hasPrefix("FUZZ_TARGETS ?=") }, "no FUZZ_TARGETS in the Makefile")
         let listed = line.dropFirst("FUZZ_TARGETS ?=".count).split(separator: " ").map(String.init)
         #expect(Set(listed) == targets && listed.count == targets.count, "FUZZ_TARGETS \(listed) vs targets \(targets.sorted())")
     }

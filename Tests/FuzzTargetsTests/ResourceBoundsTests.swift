@@ -31,7 +31,9 @@ struct ResourceBoundsTests {
 
     @Test func npyShapeLargerThanItsDataIsRefused() throws {
         #expect(try Npy.parse(Self.npy(descr: "<f4", shape: "(2, 3)", payload: 24)).shape == [2, 3])
-        #expect(message { _ = try Npy.parse(Self.npy(descr: "<f4", shape: "(2147483647, 2147483647)", payload: 8)) }.contains("shape too large"))
+        #expect(
+            message { _ = try Npy.parse(Self.npy(descr: "<f4", shape: "(2147483647, 2147483647)", payload: 8)) }.contains("shape too large")
+        )
         #expect(!message { _ = try Npy.parse(Self.npy(descr: "<f4", shape: "(1000000, 1000)", payload: 8)) }.isEmpty)
     }
 

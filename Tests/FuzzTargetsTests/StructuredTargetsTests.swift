@@ -36,8 +36,10 @@ struct StructuredTargetsTests {
 
     @Test func programsExplainThemselves() {
         let k = Self.key, i = Self.int
-        #expect(FuzzTarget.ckptConfig.explain([0, 0, k("H_cycles"), i(1_000_000), Self.refit])
-            == "base trm-attn\nconfig H_cycles = 1000000\nrefit tensors to the config\n(no refit: the config is refused or its tensors are too large)")
+        #expect(
+            FuzzTarget.ckptConfig.explain([0, 0, k("H_cycles"), i(1_000_000), Self.refit])
+                == "base trm-attn\nconfig H_cycles = 1000000\nrefit tensors to the config\n(no refit: the config is refused or its tensors are too large)"
+        )
         #expect(FuzzTarget.ckptConfig.explain([1, 4, k("mamba", "d_state")]) == "base tr-mamba2attn\nconfig delete mamba.d_state")
         #expect(FuzzTarget.trmgPlan.explain([4, 0, i(1_000_000)]) == "base trm-attn, 2 sample(s)\nhalt_max_steps = 1000000")
         #expect(FuzzTarget.trmgPlan.explain([0, 1, i(10 << 30)]) == "base trm-attn, 1 sample(s)\narena_bytes_per_sample = 10737418240")

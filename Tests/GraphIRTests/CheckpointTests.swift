@@ -16,8 +16,9 @@ import TRMCore
         for (i, s) in config.parameterSpecs.enumerated() {
             tensors[s.name] = NamedTensor(name: s.name, shape: s.shape, values: SampleGraphs.values(s.count, seed: UInt64(i)))
         }
-        return Checkpoint(config: config, taskJSON: TaskKind.sudoku.taskJSON(grid: 4), identifiers: ["x|||t0|||0123456789"],
-                          trainJSON: #"{"step":3}"#, tensors: tensors)
+        return Checkpoint(
+            config: config, taskJSON: TaskKind.sudoku.taskJSON(grid: 4), identifiers: ["x|||t0|||0123456789"],
+            trainJSON: #"{"step":3}"#, tensors: tensors)
     }
 
     @Test func roundTrip() throws {
@@ -42,8 +43,8 @@ import TRMCore
         // {"t":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]},"u":{"dtype":"F16",...}}
         let header = #"{"t":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]},"u":{"dtype":"F16","shape":[1],"data_offsets":[4,6]}}"#
         var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Array($0) } + Array(header.utf8)
-        bytes += [0x80, 0x3F, 0x00, 0xC0]   // bf16 1.0, -2.0
-        bytes += [0x00, 0x38]               // f16 0.5
+        bytes += [0x80, 0x3F, 0x00, 0xC0]  // bf16 1.0, -2.0
+        bytes += [0x00, 0x38]  // f16 0.5
         let (tensors, _) = try Safetensors.parse(bytes)
         #expect(tensors.map(\.values) == [[1, -2], [0.5]])
     }
@@ -55,18 +56,18 @@ import TRMCore
         }
         let cases: [[UInt8]] = [
             [], [1, 2, 3], Array(good[0..<8]),
-            [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F] + Array(good[8...]),   // huge header length
+            [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F] + Array(good[8...]),  // huge header length
             header("not json"), header("[1,2]"),
-            header(#"{"t":{"dtype":"F32","shape":[4],"data_offsets":[0,17]}}"#),    // past the end
-            header(#"{"t":{"dtype":"F32","shape":[4],"data_offsets":[8,4]}}"#),     // reversed
-            header(#"{"t":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}"#),    // shape/size mismatch
-            header(#"{"t":{"dtype":"X9","shape":[4],"data_offsets":[0,16]}}"#),     // unknown dtype
+            header(#"{"t":{"dtype":"F32","shape":[4],"data_offsets":[0,17]}}"#),  // past the end
+            header(#"{"t":{"dtype":"F32","shape":[4],"data_offsets":[8,4]}}"#),  // reversed
+            header(#"{"t":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}"#),  // shape/size mismatch
+            header(#"{"t":{"dtype":"X9","shape":[4],"data_offsets":[0,16]}}"#),  // unknown dtype
             header(#"{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"u":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#),
             header(#"{"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,16]}}"#),
             header(#"{"t":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}}"#),
             header(#"{"__metadata__":{"trm.format":"trm-ckpt/1"},"t":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#),
             header(#"{"__metadata__":{"trm.format":"other"}}"#),
-            header(#"{"t":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#),   // no trm metadata
+            header(#"{"t":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#),  // no trm metadata
         ]
         for bytes in cases {
             #expect(throws: TRMError.self) { try Checkpoint.parse(bytes) }
@@ -77,7 +78,7 @@ import TRMCore
             var flipped = good
             let i = Int(rng.next() % UInt64(min(good.count, 8 + 2000)))
             flipped[i] ^= UInt8(1 << (rng.next() % 8))
-            _ = try? Checkpoint.parse(flipped)   // must not crash; may parse if the flip hit data
+            _ = try? Checkpoint.parse(flipped)  // must not crash; may parse if the flip hit data
         }
     }
 
@@ -85,7 +86,11 @@ import TRMCore
         let c = try Self.smallCheckpoint()
         var missing = c
         missing.tensors.removeValue(forKey: "lm_head.weight")
-        #expect(throws: TRMError.self) { try Checkpoint.parse(Safetensors.serialize(Array(missing.tensors.values), metadata: ["trm.format": "trm-ckpt/1", "trm.config": c.config.jsonString()])) }
+        #expect(throws: TRMError.self) {
+            try Checkpoint.parse(
+                Safetensors.serialize(
+                    Array(missing.tensors.values), metadata: ["trm.format": "trm-ckpt/1", "trm.config": c.config.jsonString()]))
+        }
         var wrong = c
         wrong.tensors["lm_head.weight"]!.shape = [c.config.hidden, c.config.vocab]
         #expect(throws: TRMError.self) { try wrong.serialize() }

@@ -21,11 +21,17 @@ import TRMCore
         #expect(ModelConfig.swiGLUWidth(97, 4) == 512)
         #expect(ModelConfig.swiGLUWidth(916, 4) == 2560)
         let c = Preset.trMamba2Attn.config(task: .arc)
-        #expect(c.sublayerPrefixes.map(\.prefix) == ["L_level.layers.0.mamba2.0", "L_level.layers.0.mamba2.1",
-                                                     "L_level.layers.0.self_attn", "L_level.layers.0.mlp"])
+        #expect(
+            c.sublayerPrefixes.map(\.prefix) == [
+                "L_level.layers.0.mamba2.0", "L_level.layers.0.mamba2.1",
+                "L_level.layers.0.self_attn", "L_level.layers.0.mlp",
+            ])
         let t = Preset.trmAttn.config(task: .arc)
-        #expect(t.sublayerPrefixes.map(\.prefix) == ["L_level.layers.0.self_attn", "L_level.layers.0.mlp",
-                                                     "L_level.layers.1.self_attn", "L_level.layers.1.mlp"])
+        #expect(
+            t.sublayerPrefixes.map(\.prefix) == [
+                "L_level.layers.0.self_attn", "L_level.layers.0.mlp",
+                "L_level.layers.1.self_attn", "L_level.layers.1.mlp",
+            ])
         let specs = Dictionary(uniqueKeysWithValues: c.parameterSpecs.map { ($0.name, $0.shape) })
         #expect(specs["L_level.layers.0.mamba2.1.in_proj.weight"] == [2320, 512])
         #expect(specs["L_level.layers.0.mamba2.0.conv1d.weight"] == [1280, 1, 4])
@@ -50,11 +56,17 @@ import TRMCore
         let good = Preset.trmAttn.config(task: .arc).jsonString()
         #expect(throws: TRMError.self) { try ModelConfig.parse(json: "") }
         #expect(throws: TRMError.self) { try ModelConfig.parse(json: "[1]") }
-        #expect(throws: TRMError.self) { try ModelConfig.parse(json: good.replacingOccurrences(of: "\"hidden\":512", with: "\"hidden\":-1")) }
+        #expect(throws: TRMError.self) {
+            try ModelConfig.parse(json: good.replacingOccurrences(of: "\"hidden\":512", with: "\"hidden\":-1"))
+        }
         #expect(throws: TRMError.self) { try ModelConfig.parse(json: good.replacingOccurrences(of: "\"heads\":8", with: "\"heads\":7")) }
         #expect(throws: TRMError.self) { try ModelConfig.parse(json: good.replacingOccurrences(of: "\"attn\"", with: "\"conv\"")) }
-        #expect(throws: TRMError.self) { try ModelConfig.parse(json: good.replacingOccurrences(of: "\"vocab\":12", with: "\"vocabulary\":12")) }
-        #expect(throws: TRMError.self) { try ModelConfig.parse(json: good.replacingOccurrences(of: "\"puzzle_emb_ndim\":512", with: "\"puzzle_emb_ndim\":9000")) }
+        #expect(throws: TRMError.self) {
+            try ModelConfig.parse(json: good.replacingOccurrences(of: "\"vocab\":12", with: "\"vocabulary\":12"))
+        }
+        #expect(throws: TRMError.self) {
+            try ModelConfig.parse(json: good.replacingOccurrences(of: "\"puzzle_emb_ndim\":512", with: "\"puzzle_emb_ndim\":9000"))
+        }
     }
 
     @Test func overridesMakeSmallModels() throws {

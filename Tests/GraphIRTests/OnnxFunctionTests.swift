@@ -102,7 +102,7 @@ import TRMCore
             return try b.constant(name, dims, SampleGraphs.values(dims.reduce(1, *), seed: seed, scale: scale))
         }
         let u = try b.input("u", TensorType(.float32, Shape(batched: [7, 40])))
-        let dims = Mamba2Dims(heads: 4, headDim: 2, dState: 3, groups: 2)         // E = 8, Cd = 20
+        let dims = Mamba2Dims(heads: 4, headDim: 2, dState: 3, groups: 2)  // E = 8, Cd = 20
         var reverse = dims
         reverse.reverse = true
         let zx = try b.add(.matMul(epilogue: .none), [u, try w("w_in", [32, 40]), try w("b_in", [32])])
@@ -110,9 +110,13 @@ import TRMCore
         let d = try w("d_skip", [4])
         var gates: [String] = []
         for (i, m) in [dims, reverse].enumerated() {
-            gates.append(try b.add(.mamba2ScanGate(m, convKernel: 4, eps: 1e-5),
-                                   [zx, try w("conv_w\(i)", [20, 1, 4]), try w("conv_b\(i)", [20]),
-                                    try w("dt_bias\(i)", [4]), a, d, try w("norm_w\(i)", [8])]))
+            gates.append(
+                try b.add(
+                    .mamba2ScanGate(m, convKernel: 4, eps: 1e-5),
+                    [
+                        zx, try w("conv_w\(i)", [20, 1, 4]), try w("conv_b\(i)", [20]),
+                        try w("dt_bias\(i)", [4]), a, d, try w("norm_w\(i)", [8]),
+                    ]))
         }
         let x = try b.add(.slice(axis: 2, start: 0, end: 8), [u])
         let dt = try b.add(.softplus, [try b.add(.slice(axis: 2, start: 8, end: 12), [u])])
@@ -122,9 +126,9 @@ import TRMCore
         let y2 = try b.add(.ssmScan(reverse), [x, dt, a, bm, cm, d])
         let conv = try b.add(.conv1dCausal(reverse: true), [x, try w("c_w", [8, 1, 4]), try w("c_b", [8])])
         let norm = try b.add(.gatedRMSNorm(groupSize: 2, eps: 1e-5), [y1, y2, try w("n_w", [8])])
-        let cat = try b.add(.concat(axis: 2), gates + [conv, norm])                  // [B, 7, 32]
+        let cat = try b.add(.concat(axis: 2), gates + [conv, norm])  // [B, 7, 32]
         let glu = try b.add(.matMul(epilogue: .swiGLU), [cat, try w("w_glu", [16, 32]), try w("b_glu", [16])])
-        let table = try b.add(.reshape(shape: [2, 4]), [try w("r", [8])])           // unbatched
+        let table = try b.add(.reshape(shape: [2, 4]), [try w("r", [8])])  // unbatched
         let sum = try b.add(.add, [try b.add(.reshape(shape: [7, 2, 4]), [glu]), table])
         _ = try b.add(.reshape(shape: [7, 8]), [sum], name: "out")
         try b.output("out")

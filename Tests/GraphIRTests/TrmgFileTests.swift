@@ -6,11 +6,12 @@ import TRMCore
 
 @Suite struct TrmgFileTests {
     static func sampleModel() throws -> TrmgModel {
-        let plan = ModelPlan(configJSON: #"{"hidden":8}"#, taskJSON: #"{"task":"arc"}"#, haltMaxSteps: 16,
-                             carry: [CarryBinding(from: "y", to: "z", initial: "gain")],
-                             arenaBytesPerSample: 4096, naiveBytesPerSample: 65536, workspaceBytes: 128,
-                             placements: [ValuePlacement(name: "y", offset: 64, bytesPerSample: 192)],
-                             identifiers: ["a|||t0|||0123456789", "b"])
+        let plan = ModelPlan(
+            configJSON: #"{"hidden":8}"#, taskJSON: #"{"task":"arc"}"#, haltMaxSteps: 16,
+            carry: [CarryBinding(from: "y", to: "z", initial: "gain")],
+            arenaBytesPerSample: 4096, naiveBytesPerSample: 65536, workspaceBytes: 128,
+            placements: [ValuePlacement(name: "y", offset: 64, bytesPerSample: 192)],
+            identifiers: ["a|||t0|||0123456789", "b"])
         return TrmgModel(graph: try SampleGraphs.everyOp(), plan: plan, metadata: ["trm.preset": "test", "a": "b"])
     }
 

@@ -46,20 +46,29 @@ import GraphIR
         let batch = 2, heads = 2, w = heads * d
         let qkv = SampleGraphs.values(batch * seq * 3 * w, seed: UInt64(d * 1000 + seq))
         var cos = [Float](repeating: 0, count: seq * d), sin = cos
-        cos.withUnsafeMutableBufferPointer { c in sin.withUnsafeMutableBufferPointer { s in
-            Rope.table(cos: c.baseAddress!, sin: s.baseAddress!, seqLen: seq, dim: d, theta: 10000)
-        } }
+        cos.withUnsafeMutableBufferPointer { c in
+            sin.withUnsafeMutableBufferPointer { s in
+                Rope.table(cos: c.baseAddress!, sin: s.baseAddress!, seqLen: seq, dim: d, theta: 10000)
+            }
+        }
         var out = [Float](repeating: .nan, count: batch * seq * w)
         var workspace = [Float](repeating: .nan, count: Attention.workspaceFloats(seq: seq, headDim: d))
-        qkv.withUnsafeBufferPointer { qp in cos.withUnsafeBufferPointer { cp in sin.withUnsafeBufferPointer { sp in
-            out.withUnsafeMutableBufferPointer { op in workspace.withUnsafeMutableBufferPointer { ws in
-                for item in 0..<(batch * heads) {
-                    guard rope else { continue }
-                    Attention.fusedItem(item, qkv: qp.baseAddress!, cos: cp.baseAddress!, sin: sp.baseAddress!, out: op.baseAddress!,
-                                        seq: seq, heads: heads, headDim: d, workspace: ws.baseAddress!)
+        qkv.withUnsafeBufferPointer { qp in
+            cos.withUnsafeBufferPointer { cp in
+                sin.withUnsafeBufferPointer { sp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        workspace.withUnsafeMutableBufferPointer { ws in
+                            for item in 0..<(batch * heads) {
+                                guard rope else { continue }
+                                Attention.fusedItem(
+                                    item, qkv: qp.baseAddress!, cos: cp.baseAddress!, sin: sp.baseAddress!, out: op.baseAddress!,
+                                    seq: seq, heads: heads, headDim: d, workspace: ws.baseAddress!)
+                            }
+                        }
+                    }
                 }
-            } }
-        } } }
+            }
+        }
         if !rope {
             // Unfused op: separate q, k, v [batch, seq, w].
             var q = [Float](), k = [Float](), v = [Float]()
@@ -69,14 +78,21 @@ import GraphIR
                 k.append(contentsOf: qkv[(row + w)..<(row + 2 * w)])
                 v.append(contentsOf: qkv[(row + 2 * w)..<(row + 3 * w)])
             }
-            q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
-                out.withUnsafeMutableBufferPointer { op in workspace.withUnsafeMutableBufferPointer { ws in
-                    for item in 0..<(batch * heads) {
-                        Attention.unfusedItem(item, q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!, out: op.baseAddress!,
-                                              seq: seq, heads: heads, headDim: d, workspace: ws.baseAddress!)
+            q.withUnsafeBufferPointer { qp in
+                k.withUnsafeBufferPointer { kp in
+                    v.withUnsafeBufferPointer { vp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            workspace.withUnsafeMutableBufferPointer { ws in
+                                for item in 0..<(batch * heads) {
+                                    Attention.unfusedItem(
+                                        item, q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!, out: op.baseAddress!,
+                                        seq: seq, heads: heads, headDim: d, workspace: ws.baseAddress!)
+                                }
+                            }
+                        }
                     }
-                } }
-            } } }
+                }
+            }
         }
         let expected = Self.reference(qkv: qkv, cos: rope ? cos : nil, sin: rope ? sin : nil, batch: batch, seq: seq, heads: heads, d: d)
         KernelCheck.expectClose(out, expected.map(Double.init), "d \(d) seq \(seq) rope \(rope)")

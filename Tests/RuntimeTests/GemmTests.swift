@@ -8,9 +8,13 @@ import GraphIR
     func matchesNaive(m: Int, n: Int, k: Int) throws {
         let x = SampleGraphs.values(m * k, seed: 1), w = SampleGraphs.values(n * k, seed: 2)
         var out = [Float](repeating: 9, count: m * n)
-        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
-            Gemm.xwt(xp, wp, op, m: m, n: n, k: k)
-        } } }
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    Gemm.xwt(xp, wp, op, m: m, n: n, k: k)
+                }
+            }
+        }
         var maxErr: Float = 0
         for i in 0..<m {
             for j in 0..<n {

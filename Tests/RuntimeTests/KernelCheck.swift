@@ -20,8 +20,10 @@ enum KernelCheck {
     }
 
     /// Expects `got` finite and within `limit` NMSE of the reference.
-    static func expectClose(_ got: [Float], _ want: [Double], _ what: String, nmse limit: Double = 1e-10,
-                            sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectClose(
+        _ got: [Float], _ want: [Double], _ what: String, nmse limit: Double = 1e-10,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         guard got.count == want.count else {
             Issue.record("\(what): \(got.count) values, the reference has \(want.count)", sourceLocation: sourceLocation)
             return
@@ -37,13 +39,16 @@ enum KernelCheck {
 
     /// Runs `body` on an output of `count` floats followed by a guard tail, all set to `unwritten`
     /// first; expects every output element written and the guard untouched, and returns the output.
-    static func output(_ count: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
-                       _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    static func output(
+        _ count: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: (UnsafeMutablePointer<Float>) -> Void
+    ) -> [Float] {
         var buffer = [Float](repeating: unwritten, count: count + guardFloats)
         buffer.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
         let out = Array(buffer[0..<count]), tail = buffer[count...]
-        #expect(tail.allSatisfy { $0.bitPattern == unwritten.bitPattern }, "\(what): wrote past the end of the output",
-                sourceLocation: sourceLocation)
+        #expect(
+            tail.allSatisfy { $0.bitPattern == unwritten.bitPattern }, "\(what): wrote past the end of the output",
+            sourceLocation: sourceLocation)
         let missed = out.filter { $0.bitPattern == unwritten.bitPattern }.count
         #expect(missed == 0, "\(what): \(missed) of \(count) outputs never written", sourceLocation: sourceLocation)
         return out

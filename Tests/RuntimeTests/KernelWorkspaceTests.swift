@@ -11,8 +11,12 @@ struct KernelWorkspaceTests {
         for node in graph.nodes {
             let needs = KernelWorkspace.floats(node, types: types)
             let kind = node.op.facts.workspace
-            #expect((needs.perThread > 0) == (kind != .none), "\(node.name) (\(node.op.name)): \(needs.perThread) floats per thread, facts say \(kind)")
-            #expect((needs.shared > 0) == (kind == .perThreadAndShared), "\(node.name) (\(node.op.name)): \(needs.shared) shared floats, facts say \(kind)")
+            #expect(
+                (needs.perThread > 0) == (kind != .none),
+                "\(node.name) (\(node.op.name)): \(needs.perThread) floats per thread, facts say \(kind)")
+            #expect(
+                (needs.shared > 0) == (kind == .perThreadAndShared),
+                "\(node.name) (\(node.op.name)): \(needs.shared) shared floats, facts say \(kind)")
         }
         let total = KernelWorkspace(graph: graph, types: types)
         #expect(total.floatsPerThread % 16 == 0 && total.floatsPerThread > 0)

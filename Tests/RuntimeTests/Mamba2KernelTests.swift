@@ -13,8 +13,10 @@ import TestSupport
 @Suite struct Mamba2KernelTests {
     /// Depthwise conv of one [seq, channels] sequence with row stride `stride`: tap k reads token
     /// t-(K-1)+k (causal) or t+(K-1)-k (reversed); w is [channels, K].
-    static func convReference(_ x: [Double], stride: Int, offset: Int = 0, w: [Float], bias: [Float], seq: Int,
-                              channels: Int, kernel: Int, reverse: Bool) -> [Double] {
+    static func convReference(
+        _ x: [Double], stride: Int, offset: Int = 0, w: [Float], bias: [Float], seq: Int,
+        channels: Int, kernel: Int, reverse: Bool
+    ) -> [Double] {
         var out = [Double](repeating: 0, count: seq * channels)
         for t in 0..<seq {
             for c in 0..<channels {
@@ -37,14 +39,16 @@ import TestSupport
         var expected = [Double]()
         for b in 0..<batch {
             let xs = x[(b * seq * channels)..<((b + 1) * seq * channels)].map(Double.init)
-            expected += Self.convReference(xs, stride: channels, w: w, bias: bias, seq: seq, channels: channels, kernel: kernel, reverse: reverse)
+            expected += Self.convReference(
+                xs, stride: channels, w: w, bias: bias, seq: seq, channels: channels, kernel: kernel, reverse: reverse)
         }
         var workspace = [Float](repeating: .nan, count: Mamba2.convWorkspaceFloats(channels: channels, kernel: kernel))
         let what = "conv seq \(seq) C \(channels) K \(kernel) reverse \(reverse)"
         let out = KernelCheck.output(x.count, what) { o in
             workspace.withUnsafeMutableBufferPointer { ws in
-                Mamba2.conv1dCausal(x, w, bias, o, batch: batch, seq: seq, channels: channels, kernel: kernel, reverse: reverse,
-                                    workspace: ws.baseAddress!)
+                Mamba2.conv1dCausal(
+                    x, w, bias, o, batch: batch, seq: seq, channels: channels, kernel: kernel, reverse: reverse,
+                    workspace: ws.baseAddress!)
             }
         }
         KernelCheck.expectClose(out, expected, what)
@@ -52,9 +56,11 @@ import TestSupport
 
     /// One head's scan in double: x [seq] rows of P at stride xs, dt at stride dts, B and C rows
     /// of N at stride bcs; y rows of P written at stride ys into `y`.
-    static func scanReference(x: [Double], xOffset: Int, xs: Int, dt: [Double], dtOffset: Int, dts: Int,
-                              bc: (b: [Double], c: [Double]), bcOffset: Int, bcs: Int, a: Float, d: Float,
-                              y: inout [Double], yOffset: Int, ys: Int, seq: Int, p: Int, n: Int, reverse: Bool) {
+    static func scanReference(
+        x: [Double], xOffset: Int, xs: Int, dt: [Double], dtOffset: Int, dts: Int,
+        bc: (b: [Double], c: [Double]), bcOffset: Int, bcs: Int, a: Float, d: Float,
+        y: inout [Double], yOffset: Int, ys: Int, seq: Int, p: Int, n: Int, reverse: Bool
+    ) {
         var state = [Double](repeating: 0, count: n * p)
         for step in 0..<seq {
             let t = reverse ? seq - 1 - step : step
@@ -74,8 +80,10 @@ import TestSupport
 
     /// (P, N, seq, reverse): P and N multiples of 8 take the tiled path (64-token chunks), others
     /// the scalar one.
-    @Test(arguments: [(8, 8, 1, false), (8, 16, 63, false), (16, 8, 64, true), (24, 16, 65, false), (8, 8, 130, true),
-                      (16, 16, 150, false), (5, 8, 70, false), (8, 3, 70, true), (12, 16, 33, false), (1, 1, 9, true)])
+    @Test(arguments: [
+        (8, 8, 1, false), (8, 16, 63, false), (16, 8, 64, true), (24, 16, 65, false), (8, 8, 130, true),
+        (16, 16, 150, false), (5, 8, 70, false), (8, 3, 70, true), (12, 16, 33, false), (1, 1, 9, true),
+    ])
     func scan(p: Int, n: Int, seq: Int, reverse: Bool) {
         let batch = 2, heads = 4, groups = 2, e = heads * p, gn = groups * n
         let x = SampleGraphs.values(batch * seq * e, seed: 61, scale: 1)
@@ -87,9 +95,10 @@ import TestSupport
         for b in 0..<batch {
             for h in 0..<heads {
                 let g = h / (heads / groups)
-                Self.scanReference(x: xd, xOffset: b * seq * e + h * p, xs: e, dt: dtd, dtOffset: b * seq * heads + h, dts: heads,
-                                   bc: bcd, bcOffset: b * seq * gn + g * n, bcs: gn, a: a[h], d: d[h],
-                                   y: &expected, yOffset: b * seq * e + h * p, ys: e, seq: seq, p: p, n: n, reverse: reverse)
+                Self.scanReference(
+                    x: xd, xOffset: b * seq * e + h * p, xs: e, dt: dtd, dtOffset: b * seq * heads + h, dts: heads,
+                    bc: bcd, bcOffset: b * seq * gn + g * n, bcs: gn, a: a[h], d: d[h],
+                    y: &expected, yOffset: b * seq * e + h * p, ys: e, seq: seq, p: p, n: n, reverse: reverse)
             }
         }
         // NaN workspace: the kernel must start from a zero state of its own.
@@ -97,19 +106,26 @@ import TestSupport
         let what = "scan P \(p) N \(n) seq \(seq) reverse \(reverse)"
         let out = KernelCheck.output(x.count, what) { o in
             state.withUnsafeMutableBufferPointer { s in
-                x.withUnsafeBufferPointer { xp in dt.withUnsafeBufferPointer { dtp in
-                    bm.withUnsafeBufferPointer { bp in cm.withUnsafeBufferPointer { cp in
-                        for b in 0..<batch {
-                            for h in 0..<heads {
-                                let g = h / (heads / groups)
-                                Mamba2.scanHead(x: xp.baseAddress! + b * seq * e + h * p, xStride: e, dt: dtp.baseAddress! + b * seq * heads + h,
-                                                dtStride: heads, b: bp.baseAddress! + b * seq * gn + g * n, c: cp.baseAddress! + b * seq * gn + g * n,
-                                                bcStride: gn, a: a[h], d: d[h], y: o + b * seq * e + h * p, yStride: e, seq: seq, headDim: p,
-                                                dState: n, reverse: reverse, state: s.baseAddress!)
+                x.withUnsafeBufferPointer { xp in
+                    dt.withUnsafeBufferPointer { dtp in
+                        bm.withUnsafeBufferPointer { bp in
+                            cm.withUnsafeBufferPointer { cp in
+                                for b in 0..<batch {
+                                    for h in 0..<heads {
+                                        let g = h / (heads / groups)
+                                        Mamba2.scanHead(
+                                            x: xp.baseAddress! + b * seq * e + h * p, xStride: e,
+                                            dt: dtp.baseAddress! + b * seq * heads + h,
+                                            dtStride: heads, b: bp.baseAddress! + b * seq * gn + g * n,
+                                            c: cp.baseAddress! + b * seq * gn + g * n,
+                                            bcStride: gn, a: a[h], d: d[h], y: o + b * seq * e + h * p, yStride: e, seq: seq, headDim: p,
+                                            dState: n, reverse: reverse, state: s.baseAddress!)
+                                    }
+                                }
                             }
                         }
-                    } }
-                } }
+                    }
+                }
             }
         }
         KernelCheck.expectClose(out, expected, what)
@@ -117,11 +133,15 @@ import TestSupport
 
     /// The fused Mamba2ScanGate of one sample in double: conv + SiLU of xBC, dt = softplus(dt_raw +
     /// dt_bias), the scan with the D skip, then y ⊙ silu(z) normalised per group, times w.
-    static func scanGateReference(zx: [Float], _ s: Mamba2.ScanGateShape, convW: [Float], convB: [Float], dtBias: [Float],
-                                  a: [Float], d: [Float], normW: [Float]) -> [Double] {
+    static func scanGateReference(
+        zx: [Float], _ s: Mamba2.ScanGateShape, convW: [Float], convB: [Float], dtBias: [Float],
+        a: [Float], d: [Float], normW: [Float]
+    ) -> [Double] {
         let e = s.inner, cd = s.convChannels, width = s.width
-        let conv = convReference(zx.map(Double.init), stride: width, offset: e, w: convW, bias: convB, seq: s.seq,
-                                 channels: cd, kernel: s.kernel, reverse: s.reverse).map(KernelCheck.silu)
+        let conv = convReference(
+            zx.map(Double.init), stride: width, offset: e, w: convW, bias: convB, seq: s.seq,
+            channels: cd, kernel: s.kernel, reverse: s.reverse
+        ).map(KernelCheck.silu)
         let dt = (0..<(s.seq * s.heads)).map { i -> Double in
             let v = Double(zx[(i / s.heads) * width + e + cd + i % s.heads]) + Double(dtBias[i % s.heads])
             return v > 20 ? v : log1p(Foundation.exp(v))
@@ -130,9 +150,11 @@ import TestSupport
         var y = [Double](repeating: 0, count: s.seq * e)
         for h in 0..<s.heads {
             let g = h / (s.heads / s.groups)
-            scanReference(x: conv, xOffset: h * s.headDim, xs: cd, dt: dt, dtOffset: h, dts: s.heads,
-                          bc: (conv, Array(conv.dropFirst(s.gn))), bcOffset: e + g * s.dState, bcs: cd, a: a[h], d: d[h], y: &y, yOffset: h * s.headDim, ys: e,
-                          seq: s.seq, p: s.headDim, n: s.dState, reverse: s.reverse)
+            scanReference(
+                x: conv, xOffset: h * s.headDim, xs: cd, dt: dt, dtOffset: h, dts: s.heads,
+                bc: (conv, Array(conv.dropFirst(s.gn))), bcOffset: e + g * s.dState, bcs: cd, a: a[h], d: d[h], y: &y,
+                yOffset: h * s.headDim, ys: e,
+                seq: s.seq, p: s.headDim, n: s.dState, reverse: s.reverse)
         }
         var out = [Double](repeating: 0, count: s.seq * e)
         let groupSize = e / s.groups
@@ -148,8 +170,10 @@ import TestSupport
 
     /// (heads, P, N, groups, seq, reverse, parts): `parts` threads each take a share of the rows
     /// (phases 0 and 2) and of the heads (phase 1), as Execute.swift splits them.
-    @Test(arguments: [(4, 8, 8, 2, 70, false, 1), (4, 8, 8, 2, 70, true, 3), (3, 6, 5, 1, 19, false, 2), (2, 16, 16, 1, 64, true, 2),
-                      (6, 8, 5, 3, 65, false, 4)])
+    @Test(arguments: [
+        (4, 8, 8, 2, 70, false, 1), (4, 8, 8, 2, 70, true, 3), (3, 6, 5, 1, 19, false, 2), (2, 16, 16, 1, 64, true, 2),
+        (6, 8, 5, 3, 65, false, 4),
+    ])
     func scanGate(heads: Int, p: Int, n: Int, groups: Int, seq: Int, reverse: Bool, parts: Int) {
         let s = Mamba2.ScanGateShape(seq: seq, heads: heads, headDim: p, dState: n, groups: groups, kernel: 4, eps: 1e-5, reverse: reverse)
         let batch = 2
@@ -159,31 +183,37 @@ import TestSupport
         let d = SampleGraphs.values(heads, seed: 76, scale: 1), normW = KernelCheck.uniform(s.inner, 0.5, 1.5, seed: 77)
         var expected = [Double]()
         for b in 0..<batch {
-            expected += Self.scanGateReference(zx: Array(zx[(b * seq * s.width)..<((b + 1) * seq * s.width)]), s, convW: convW, convB: convB,
-                                               dtBias: dtBias, a: a, d: d, normW: normW)
+            expected += Self.scanGateReference(
+                zx: Array(zx[(b * seq * s.width)..<((b + 1) * seq * s.width)]), s, convW: convW, convB: convB,
+                dtBias: dtBias, a: a, d: d, normW: normW)
         }
-        var shared = [Float](repeating: .nan, count: Mamba2.scanGateSharedFloats(seq: seq, heads: heads, headDim: p, dState: n, groups: groups))
+        var shared = [Float](
+            repeating: .nan, count: Mamba2.scanGateSharedFloats(seq: seq, heads: heads, headDim: p, dState: n, groups: groups))
         var workspaces = [[Float]](repeating: [Float](repeating: .nan, count: Mamba2.scanGateWorkspaceFloats(s)), count: parts)
         func range(_ items: Int, _ part: Int) -> Range<Int> { (items * part / parts)..<(items * (part + 1) / parts) }
         let what = "scanGate H \(heads) P \(p) N \(n) G \(groups) seq \(seq) reverse \(reverse) parts \(parts)"
         let out = KernelCheck.output(batch * seq * s.inner, what) { o in
-            zx.withUnsafeBufferPointer { zp in shared.withUnsafeMutableBufferPointer { sh in
-                for b in 0..<batch {
-                    let zxs = zp.baseAddress! + b * seq * s.width, outs = o + b * seq * s.inner
-                    for part in 0..<parts {
-                        workspaces[part].withUnsafeMutableBufferPointer { ws in
-                            Mamba2.scanGateConv(zx: zxs, convW: convW, convB: convB, dtBias: dtBias, shared: sh.baseAddress!, s,
-                                                rows: range(seq, part), workspace: ws.baseAddress!)
+            zx.withUnsafeBufferPointer { zp in
+                shared.withUnsafeMutableBufferPointer { sh in
+                    for b in 0..<batch {
+                        let zxs = zp.baseAddress! + b * seq * s.width, outs = o + b * seq * s.inner
+                        for part in 0..<parts {
+                            workspaces[part].withUnsafeMutableBufferPointer { ws in
+                                Mamba2.scanGateConv(
+                                    zx: zxs, convW: convW, convB: convB, dtBias: dtBias, shared: sh.baseAddress!, s,
+                                    rows: range(seq, part), workspace: ws.baseAddress!)
+                            }
                         }
-                    }
-                    for part in 0..<parts {
-                        workspaces[part].withUnsafeMutableBufferPointer { ws in
-                            Mamba2.scanGateScan(a: a, d: d, shared: sh.baseAddress!, out: outs, s, heads: range(heads, part), state: ws.baseAddress!)
+                        for part in 0..<parts {
+                            workspaces[part].withUnsafeMutableBufferPointer { ws in
+                                Mamba2.scanGateScan(
+                                    a: a, d: d, shared: sh.baseAddress!, out: outs, s, heads: range(heads, part), state: ws.baseAddress!)
+                            }
                         }
+                        for part in 0..<parts { Mamba2.scanGateNorm(zx: zxs, normW: normW, out: outs, s, rows: range(seq, part)) }
                     }
-                    for part in 0..<parts { Mamba2.scanGateNorm(zx: zxs, normW: normW, out: outs, s, rows: range(seq, part)) }
                 }
-            } }
+            }
         }
         KernelCheck.expectClose(out, expected, what)
     }

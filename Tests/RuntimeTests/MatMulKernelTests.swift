@@ -25,7 +25,8 @@ import TestSupport
     func swiGLUEpilogue(rows: Int, n: Int, k: Int) {
         let block = MatMulKernel.epilogueBlockRows
         #expect(block == 768, "the row counts here are chosen around a 768-row block")
-        let x = SampleGraphs.values(rows * k, seed: UInt64(rows + 1), scale: 1), w = SampleGraphs.values(n * k, seed: UInt64(n + 2), scale: 1)
+        let x = SampleGraphs.values(rows * k, seed: UInt64(rows + 1), scale: 1),
+            w = SampleGraphs.values(n * k, seed: UInt64(n + 2), scale: 1)
         let bias = SampleGraphs.values(n, seed: 3)
         for withBias in [false, true] {
             let b = withBias ? bias : nil

@@ -46,8 +46,9 @@ import TestSupport
                 a.withUnsafeBufferPointer { ap in
                     var first = 0
                     for n in chunks {
-                        Norms.addRMSNorm(ap.baseAddress! + first * cols, b, o + first * cols,
-                                         rows: n, cols: cols, bCount: bCount, firstRow: first, eps: Self.eps)
+                        Norms.addRMSNorm(
+                            ap.baseAddress! + first * cols, b, o + first * cols,
+                            rows: n, cols: cols, bCount: bCount, firstRow: first, eps: Self.eps)
                         first += n
                     }
                 }

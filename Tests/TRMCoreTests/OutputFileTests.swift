@@ -111,7 +111,7 @@ struct OutputScratch {
         defer { s.remove() }
         try FileManager.default.createDirectory(atPath: s.path("sub"), withIntermediateDirectories: true)
         let target = try s.file("final.bin", "old")
-        _ = try s.symlink("sub/hop2", to: "../final.bin")   // relative to sub/, not to the first link
+        _ = try s.symlink("sub/hop2", to: "../final.bin")  // relative to sub/, not to the first link
         let first = try s.symlink("hop1", to: "sub/hop2")
         try AtomicFile.write(bytes, to: first)
         #expect(OutputScratch.kind(first) == S_IFLNK && OutputScratch.kind(s.path("sub/hop2")) == S_IFLNK)
@@ -169,7 +169,7 @@ struct OutputScratch {
         let s = try OutputScratch()
         defer { s.remove() }
         let full = try s.charDevice("full", major: 1, minor: 7)
-        try OutputFile.checkWritable(full)   // writable until written: the failure is the write's
+        try OutputFile.checkWritable(full)  // writable until written: the failure is the write's
         let error = try #require(throws: TRMError.self) { try AtomicFile.write(bytes, to: full) }
         #expect(error.message.contains("cannot write \(full)") && error.message.contains("No space left on device"), "\(error)")
         #expect(OutputScratch.kind(full) == S_IFCHR)
@@ -180,8 +180,8 @@ struct OutputScratch {
         let s = try OutputScratch()
         defer { s.remove() }
         let fifo = try s.fifo("pipe")
-        try OutputFile.checkWritable(fifo)   // does not open it: no reader is needed yet
-        let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }   // several pipe buffers
+        try OutputFile.checkWritable(fifo)  // does not open it: no reader is needed yet
+        let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }  // several pipe buffers
         let reader = FIFOReader(fifo)
         try AtomicFile.write(payload, to: fifo)
         #expect(reader.finish() == payload)
@@ -217,8 +217,10 @@ struct OutputScratch {
         _ = reader.finish()
         var after = sigaction()
         sigaction(SIGPIPE, nil, &after)
-        #expect(unsafeBitCast(after.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(before.__sigaction_handler.sa_handler, to: Int.self),
-                "SIGPIPE's action is restored")
+        #expect(
+            unsafeBitCast(after.__sigaction_handler.sa_handler, to: Int.self)
+                == unsafeBitCast(before.__sigaction_handler.sa_handler, to: Int.self),
+            "SIGPIPE's action is restored")
     }
 
     @Test func socketAndDirectoryAreRefused() throws {

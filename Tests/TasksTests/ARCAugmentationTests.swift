@@ -9,14 +9,16 @@ import Testing
         #expect(v.name(of: "8be77c9e") == "8be77c9e|||t7|||0612397845")
         let parsed = try #require(ARCVersion.parse("8be77c9e|||t7|||0612397845"))
         #expect(parsed.puzzle == "8be77c9e" && parsed.version == v)
-        #expect(ARCVersion.identity.name(of: "8be77c9e") == "8be77c9e")        // the original keeps its name
+        #expect(ARCVersion.identity.name(of: "8be77c9e") == "8be77c9e")  // the original keeps its name
         #expect(ARCVersion.parse("8be77c9e")?.version == .identity)
         #expect(ARCVersion.parse("8be77c9e|||t0|||0123456789")?.version == .identity)
-        for bad in ["p|||t8|||0123456789", "p|||t1|||012345678", "p|||t1|||0123456788", "p|||x1|||0123456789",
-                    "p|||t1", "|||t1|||0123456789", "p|||t1|||01234567٨9", "p|||t1|||0123456789|||x"] {
+        for bad in [
+            "p|||t8|||0123456789", "p|||t1|||012345678", "p|||t1|||0123456788", "p|||x1|||0123456789",
+            "p|||t1", "|||t1|||0123456789", "p|||t1|||01234567٨9", "p|||t1|||0123456789|||x",
+        ] {
             #expect(ARCVersion.parse(bad) == nil, "\(bad)")
         }
-        #expect(v.inverseColourMap == [0, 2, 3, 4, 8, 9, 1, 6, 7, 5])          // argsort of the map
+        #expect(v.inverseColourMap == [0, 2, 3, 4, 8, 9, 1, 6, 7, 5])  // argsort of the map
     }
 
     @Test func versionsInvertOnNonSquareGrids() {
@@ -26,21 +28,27 @@ import Testing
             let v = ARCVersion(transform: t, colourMap: map)
             let shown = v.apply(nonSquare)
             #expect(v.invert(shown) == nonSquare)
-            #expect(shown == Dihedral.apply(t, nonSquare.mapped(map)))     // colours first, then the transform
+            #expect(shown == Dihedral.apply(t, nonSquare.mapped(map)))  // colours first, then the transform
             let parsed = ARCVersion.parse(v.name(of: "p"))!
             #expect(parsed.version.invert(shown) == nonSquare)
         }
     }
 
     @Test func augmentationIsDeterministicDistinctAndKeepsBlack() {
-        let puzzle = ARCFixtures.puzzle("abc", train: [([[1, 2, 0], [3, 4, 5]], [[5, 4, 3], [0, 2, 1]])],
-                                        test: [([[6, 7, 8]], [[8, 7, 6]])])
+        let puzzle = ARCFixtures.puzzle(
+            "abc", train: [([[1, 2, 0], [3, 4, 5]], [[5, 4, 3], [0, 2, 1]])],
+            test: [([[6, 7, 8]], [[8, 7, 6]])])
         let a = ARCAugmentation.versions(of: puzzle, count: 50, seed: 7)
         #expect(a.count == 50 && a[0] == .identity)
         #expect(a == ARCAugmentation.versions(of: puzzle, count: 50, seed: 7))
         #expect(a != ARCAugmentation.versions(of: puzzle, count: 50, seed: 8))
         #expect(Set(a).count == 50 && a.allSatisfy { $0.colourMap[0] == 0 })
-        #expect(Set(a.map { v -> [ARCPair] in let p = v.apply(to: puzzle); return p.train + p.test }).count == 50)
+        #expect(
+            Set(
+                a.map { v -> [ARCPair] in
+                    let p = v.apply(to: puzzle); return p.train + p.test
+                }
+            ).count == 50)
         #expect(a[1].apply(to: puzzle).name == a[1].name(of: "abc"))
         // Another puzzle name gives another stream.
         var renamed = puzzle

@@ -8,7 +8,7 @@ import TRMCore
         let dir = try ARCFixtures.directory(["arc1.json": ARCFixtures.realSample])
         defer { ARCFixtures.remove(dir) }
         let training = try ARCDataset.load(path: dir + "/arc1.json", split: .training)
-        #expect(training.map(\.name) == ["25ff71a9", "6150a2bd"])          // sorted by name
+        #expect(training.map(\.name) == ["25ff71a9", "6150a2bd"])  // sorted by name
         let shift = training[0]
         #expect(shift.train.count == 4 && shift.test.count == 2 && shift.hasSolutions)
         #expect(shift.test[1].output == Grid([[0, 0, 0], [0, 0, 0], [0, 1, 0]]))
@@ -31,7 +31,7 @@ import TRMCore
             #expect(try ARCDataset.load(path: path, split: .training).map(\.name) == ["aaaa0001"])
             #expect(try ARCDataset.load(path: path, split: .evaluation).map(\.name) == ["aaaa0003", "bbbb0002"])
         }
-        let flat = try ARCDataset.load(path: dir + "/data/evaluation", split: .training)     // split ignored
+        let flat = try ARCDataset.load(path: dir + "/data/evaluation", split: .training)  // split ignored
         #expect(flat.map(\.name) == ["aaaa0003", "bbbb0002"])
         #expect(flat[0].test[0].output == nil && !flat[0].hasSolutions && flat[0].taskPuzzle == nil)
         #expect(flat[1].test[0].output == Grid([[2, 2, 0], [0, 0, 2]]))
@@ -109,12 +109,21 @@ import TRMCore
     }
 
     @Test func jsonReaderHandlesStringsNumbersAndNesting() throws {
-        let doc = try ARCJSON.parse(Array(#" {"a\"b\u00e9\ud83d\ude00": [-0, 12, 1e2, 2.5, true, false, null, {}, []], "c": "\n/\/"} "#.utf8))
+        let doc = try ARCJSON.parse(
+            Array(#" {"a\"b\u00e9\ud83d\ude00": [-0, 12, 1e2, 2.5, true, false, null, {}, []], "c": "\n/\/"} "#.utf8))
         guard case .object(let members) = doc, members.count == 2 else { Issue.record("not an object"); return }
         #expect(members[0].key == "a\"b\u{e9}\u{1F600}" && members[1].key == "c")
         guard case .array(let list) = members[0].value, list.count == 9 else { Issue.record("not an array"); return }
-        if case .int(let zero) = list[0], case .int(let twelve) = list[1] { #expect(zero == 0 && twelve == 12) } else { Issue.record("ints") }
-        if case .number(let e) = list[2], case .number(let f) = list[3] { #expect(e == "1e2" && f == "2.5") } else { Issue.record("numbers") }
+        if case .int(let zero) = list[0], case .int(let twelve) = list[1] {
+            #expect(zero == 0 && twelve == 12)
+        } else {
+            Issue.record("ints")
+        }
+        if case .number(let e) = list[2], case .number(let f) = list[3] {
+            #expect(e == "1e2" && f == "2.5")
+        } else {
+            Issue.record("numbers")
+        }
         if case .string(let c) = members[1].value { #expect(c == "\n//") } else { Issue.record("string") }
         #expect(doc["c"]?.kind == "a string" && doc["x"] == nil)
         for bad in ["", "01", "[1 2]", "{\"a\" 1}", #"["\u12"]"#, "tru", "[1]]", "-", "1.", "\"\\x\"", String(repeating: "[", count: 100)] {

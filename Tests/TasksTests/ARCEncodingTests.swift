@@ -22,7 +22,7 @@ import Testing
     @Test func offsetsAndCanvasEdges() {
         let t = ARCEncoding.encode(grid, offset: (row: 4, col: 27))
         #expect(at(t, 4, 27) == 2 && at(t, 5, 29) == 11)
-        #expect(at(t, 6, 27) == 1 && at(t, 6, 29) == 1)     // bottom EOS row; no EOS column (col 30 is off-canvas)
+        #expect(at(t, 6, 27) == 1 && at(t, 6, 29) == 1)  // bottom EOS row; no EOS column (col 30 is off-canvas)
         #expect(t.filter { $0 == 1 }.count == 3)
         let full = Grid(rows: 30, cols: 30, cells: (0..<900).map { UInt8($0 % 10) })
         let f = ARCEncoding.encode(full)
@@ -36,10 +36,10 @@ import Testing
 
     @Test func cropFollowsTheReferenceScan() {
         var t = [Int32](repeating: 0, count: 900)
-        #expect(ARCEncoding.crop(t) == Grid(rows: 0, cols: 0, cells: []))   // PAD at (0, 0): empty
+        #expect(ARCEncoding.crop(t) == Grid(rows: 0, cols: 0, cells: []))  // PAD at (0, 0): empty
         #expect(ARCEncoding.decode(t) == nil)
         t[0] = 1
-        #expect(ARCEncoding.decode(t) == nil)                              // EOS at (0, 0): empty
+        #expect(ARCEncoding.decode(t) == nil)  // EOS at (0, 0): empty
         #expect(ARCEncoding.decode([Int32](repeating: 2, count: 899)) == nil)  // wrong length
         // Row 0 has 4 colours, row 1 has 2, row 2 has 3 (but the width only shrinks), row 3 none:
         // areas 4, 4, 6, 0 -> the 3×2 block (strictly larger wins, so 2×2 never replaces 1×4 early).

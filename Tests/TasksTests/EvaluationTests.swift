@@ -29,8 +29,10 @@ import Testing
     }
 
     @Test func tiesGoToConfidenceThenToTheFirstSeenAnswer() {
-        let stream = [prediction("p", 0, three, 0), prediction("p", 0, one, -1), prediction("p", 0, two, 1),
-                      prediction("p", 0, one, -1), prediction("p", 0, three, 0), prediction("p", 0, two, 1)]
+        let stream = [
+            prediction("p", 0, three, 0), prediction("p", 0, one, -1), prediction("p", 0, two, 1),
+            prediction("p", 0, one, -1), prediction("p", 0, three, 0), prediction("p", 0, two, 1),
+        ]
         var e = Evaluation(puzzles: [puzzle("p", [one])])
         e.add(contentsOf: stream)
         // Two votes each: two is the most confident; three and one tie on count, three is more confident.
@@ -47,8 +49,8 @@ import Testing
         #expect(e.ks == [1, 2, 1000])
         e.add(contentsOf: [
             prediction("a", 0, one), prediction("a", 1, three), prediction("a", 1, three), prediction("a", 1, two),
-            prediction("b", 0, one, 5), prediction("b", 0, three, -5),                      // right answer at rank 2
-        ])                                                                                    // c: no candidate
+            prediction("b", 0, one, 5), prediction("b", 0, three, -5),  // right answer at rank 2
+        ])  // c: no candidate
         let p = e.passAtK()
         #expect(p.puzzles == 3 && e.unscoredPuzzles == 0)
         #expect(abs(p.rate(1) - 0.5 / 3) < 1e-12)
@@ -64,14 +66,14 @@ import Testing
         #expect(e.passAtK().puzzles == 1 && e.passAtK().rate(1) == 1)
         #expect(e.ranked(puzzle: "hidden").map { $0.map(\.answer) } == [[], [two]])
         #expect(e.attempts()["hidden"]!.map { [$0.0, $0.1] } == [[Evaluation.placeholder, Evaluation.placeholder], [two, two]])
-        #expect(e.unmatched == 1)                                                           // test pair 2 does not exist
+        #expect(e.unmatched == 1)  // test pair 2 does not exist
     }
 
     @Test func unknownPuzzlesAreCountedNotScored() {
         var e = Evaluation(puzzles: [puzzle("a", [one])], ks: [1])
         e.add(contentsOf: [prediction("zzz", 0, one), prediction("a", -1, one), prediction("a", 1, one)])
         #expect(e.unmatched == 3 && e.ranked(puzzle: "zzz").isEmpty && e.ranked(puzzle: "a", testIndex: 1).isEmpty)
-        #expect(e.ranked(puzzle: "a").map(\.count) == [0])                                // one test pair, no votes
+        #expect(e.ranked(puzzle: "a").map(\.count) == [0])  // one test pair, no votes
         #expect(e.passAtK().rate(1) == 0)
     }
 
@@ -84,9 +86,12 @@ import Testing
 
     @Test func submissionBytesAreCompactWithSortedKeys() throws {
         var e = Evaluation(puzzles: [puzzle("b", [one, two]), puzzle("a", nil, tests: 1)])
-        e.add(contentsOf: [prediction("b", 0, three), prediction("b", 0, two), prediction("b", 0, two),
-                           prediction("a", 0, Grid([[1, 2], [3, 4]])!)])
-        let expected = #"{"a":[{"attempt_1":[[1,2],[3,4]],"attempt_2":[[1,2],[3,4]]}],"#
+        e.add(contentsOf: [
+            prediction("b", 0, three), prediction("b", 0, two), prediction("b", 0, two),
+            prediction("a", 0, Grid([[1, 2], [3, 4]])!),
+        ])
+        let expected =
+            #"{"a":[{"attempt_1":[[1,2],[3,4]],"attempt_2":[[1,2],[3,4]]}],"#
             + #""b":[{"attempt_1":[[2]],"attempt_2":[[3]]},{"attempt_1":[[0]],"attempt_2":[[0]]}]}"#
         #expect(String(decoding: try e.submissionJSON(), as: UTF8.self) == expected)
         let dir = try ARCFixtures.directory([:])

@@ -53,7 +53,10 @@ enum MazeFixtures {
         #expect(String(decoding: MazeCSV.encode(p), as: UTF8.self) == text)
         #expect(MazeEncoding.lines(p[0].answer) == MazeFixtures.answer)
         // A fractional rating is rounded (the published maze ratings are not used downstream).
-        #expect(try MazeCSV.parse(bytes: Array((Self.header + MazeFixtures.row(MazeFixtures.question, MazeFixtures.answer, rating: "11.6")).utf8))[0].rating == 12)
+        #expect(
+            try MazeCSV.parse(
+                bytes: Array((Self.header + MazeFixtures.row(MazeFixtures.question, MazeFixtures.answer, rating: "11.6")).utf8))[0].rating
+                == 12)
     }
 
     @Test func malformedRowsNameTheirLine() {
@@ -68,10 +71,19 @@ enum MazeFixtures {
         let good = MazeFixtures.row(q, a)
         let cases: [(String, String)] = [
             (Self.header + "m,\(q.joined()),\(a.joined())\n", "m.csv:2: expected 4 fields"),
-            (Self.header + "m,\(q.joined().dropLast()),\(a.joined()),12\n", "m.csv:2: question has 24 characters, not the cells of a square maze"),
-            (Self.header + good + "m,\(q.joined()),\(a.joined().dropLast()),12\n", "m.csv:3: answer has 24 characters, expected 25 for a 5×5 maze"),
+            (
+                Self.header + "m,\(q.joined().dropLast()),\(a.joined()),12\n",
+                "m.csv:2: question has 24 characters, not the cells of a square maze"
+            ),
+            (
+                Self.header + good + "m,\(q.joined()),\(a.joined().dropLast()),12\n",
+                "m.csv:3: answer has 24 characters, expected 25 for a 5×5 maze"
+            ),
             (Self.header + MazeFixtures.row(edit(q, 0, 1, "x"), a), "question character 2 (row 1, column 2) is 'x'; expected one of"),
-            (Self.header + MazeFixtures.row(edit(q, 2, 2, "S"), edit(a, 2, 2, "S")), "question has 2 start cells ('S'), expected exactly one"),
+            (
+                Self.header + MazeFixtures.row(edit(q, 2, 2, "S"), edit(a, 2, 2, "S")),
+                "question has 2 start cells ('S'), expected exactly one"
+            ),
             (Self.header + MazeFixtures.row(edit(q, 4, 4, " "), edit(a, 4, 4, " ")), "question has 0 goal cells ('G')"),
             (Self.header + MazeFixtures.row(edit(q, 0, 1, "o"), a), "question marks a path cell at row 1, column 2"),
             (Self.header + MazeFixtures.row(q, edit(a, 0, 4, " ")), "answer has ' ' at row 1, column 5 where the question has '#'"),

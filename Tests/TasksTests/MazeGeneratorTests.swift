@@ -76,7 +76,9 @@ import Testing
                 return "\(error)"
             }
         }
-        #expect(message(MazeGenerator(size: 30, minPath: 400, maxAttempts: 3)).contains("no 30×30 maze with a unique shortest path of ≥ 400 moves in 3 draws"))
+        #expect(
+            message(MazeGenerator(size: 30, minPath: 400, maxAttempts: 3)).contains(
+                "no 30×30 maze with a unique shortest path of ≥ 400 moves in 3 draws"))
         #expect(message(MazeGenerator(size: 4, minPath: 16)).contains("a 4×4 maze cannot hold a path of 16 moves"))
         #expect(message(MazeGenerator(size: 1)).contains("too small"))
     }

@@ -5,14 +5,14 @@ import Testing
 @Suite struct MazeTaskTests {
     @Test func encodingMatchesTheReference() {
         let q = MazeFixtures.grid(MazeFixtures.question), a = MazeFixtures.grid(MazeFixtures.answer)
-        #expect(MazeEncoding.encode(q).prefix(5) == [3, 2, 2, 2, 1])                  // S, ' ', ' ', ' ', '#'
+        #expect(MazeEncoding.encode(q).prefix(5) == [3, 2, 2, 2, 1])  // S, ' ', ' ', ' ', '#'
         #expect(MazeEncoding.encode(a).contains(5) && !MazeEncoding.encode(q).contains(5))
         #expect(MazeEncoding.decode(MazeEncoding.encode(a), side: 5) == a)
         var bad = MazeEncoding.encode(a)
         bad[3] = 0
-        #expect(MazeEncoding.decode(bad, side: 5) == nil)                               // PAD
+        #expect(MazeEncoding.decode(bad, side: 5) == nil)  // PAD
         bad[3] = 6
-        #expect(MazeEncoding.decode(bad, side: 5) == nil)                               // past the vocabulary
+        #expect(MazeEncoding.decode(bad, side: 5) == nil)  // past the vocabulary
         #expect(MazeEncoding.decode(Array(MazeEncoding.encode(a).prefix(24)), side: 5) == nil)
         #expect(MazeCell.allCases.map(\.character) == ["#", " ", "S", "G", "o"])
     }
@@ -20,8 +20,13 @@ import Testing
     /// Every dihedral transform maps a maze to a maze with the same shortest-path length, the
     /// transformed answer is the transformed maze's answer, and the inverse restores both.
     @Test func everyDihedralTransformRoundTrips() throws {
-        let puzzles = try (0..<3).map { try MazeGenerator(size: 11, minPath: 12).generate(index: $0, seed: 6) }
-            + [MazePuzzle(source: "", question: MazeFixtures.grid(MazeFixtures.question), answer: MazeFixtures.grid(MazeFixtures.answer), rating: 12)]
+        let puzzles =
+            try (0..<3).map { try MazeGenerator(size: 11, minPath: 12).generate(index: $0, seed: 6) }
+            + [
+                MazePuzzle(
+                    source: "", question: MazeFixtures.grid(MazeFixtures.question), answer: MazeFixtures.grid(MazeFixtures.answer),
+                    rating: 12)
+            ]
         for p in puzzles {
             var seen: Set<Grid> = []
             for t in 0..<8 {

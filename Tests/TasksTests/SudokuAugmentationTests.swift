@@ -62,7 +62,7 @@ import TRMCore
         let truth = SudokuTask.taskPuzzles(puzzles)
         #expect(queries.count == 24 && truth.map(\.name) == ["sudoku-0", "sudoku-1", "sudoku-2"])
         #expect(queries.allSatisfy { $0.identifier == "" && $0.testIndex == 0 && $0.tokens.count == size * size })
-        #expect(queries[0].tokens == SudokuEncoding.encode(puzzles[0].question))     // version 0 = identity
+        #expect(queries[0].tokens == SudokuEncoding.encode(puzzles[0].question))  // version 0 = identity
         let transforms = SudokuTask.transforms(shape: SudokuShape(size: size)!, index: 1, numAug: 7, seed: 5)
         var passAtK = PassAtK(ks: [1, 2])
         for (i, p) in puzzles.enumerated() {
@@ -74,7 +74,7 @@ import TRMCore
                 return Prediction(puzzle: q.puzzle, testIndex: 0, answer: q.decode(SudokuTask.example(p, transform: t).label), qHalt: 1)
             }
             #expect(predictions.allSatisfy { $0.answer == p.answer })
-            #expect(mine.allSatisfy { $0.decode($0.tokens) == nil })                     // blanks never decode
+            #expect(mine.allSatisfy { $0.decode($0.tokens) == nil })  // blanks never decode
             passAtK.add(pairs: [(Voting.rank(predictions), truth[i].testOutputs[0])])
         }
         #expect(passAtK.rate(1) == 1)

@@ -45,7 +45,8 @@ import TRMCore
         // '0' blanks, CRLF line ends, a byte-order mark, a quoted source, blank lines and a last line
         // without a newline are all accepted.
         let zeros = SudokuFixtures.question.replacingOccurrences(of: ".", with: "0")
-        let messy = "\u{FEFF}source,question,answer,rating\r\n\"a,b\",\(zeros),\(SudokuFixtures.answer),12\r\n\r\n"
+        let messy =
+            "\u{FEFF}source,question,answer,rating\r\n\"a,b\",\(zeros),\(SudokuFixtures.answer),12\r\n\r\n"
             + "x,\(SudokuFixtures.question),\(SudokuFixtures.answer),3.0"
         let q = try parse(messy)
         #expect(q.map(\.source) == ["a,b", "x"] && q.map(\.rating) == [12, 3] && q[0].question == q[1].question)
@@ -56,8 +57,8 @@ import TRMCore
         let q = SudokuFixtures.question, a = SudokuFixtures.answer
         func row(_ question: String, _ answer: String, _ rating: String = "1") -> String { "s,\(question),\(answer),\(rating)\n" }
         var wrongGiven = Array(q)
-        wrongGiven[2] = "1"                                      // the answer has 4 there
-        let dupAnswer = "3" + a.dropFirst()                      // two 3s in row 1
+        wrongGiven[2] = "1"  // the answer has 4 there
+        let dupAnswer = "3" + a.dropFirst()  // two 3s in row 1
         let cases: [(String, String)] = [
             ("", "t.csv: empty file"),
             ("src,q,a,r\n", "t.csv:1: expected the header"),
@@ -73,7 +74,10 @@ import TRMCore
             (Self.header + row(q, dupAnswer), "t.csv:2: answer is not a solved board: digit 3 twice in row 1"),
             (Self.header + "\"s,\(q),\(a),1\n", "t.csv:2: unterminated quoted field"),
             (Self.header + Self.knownRow + row("1234341221434321", "1234341221434321"), "t.csv:3: question has 16 characters, expected 81"),
-            (Self.header + row("5" + String(repeating: ".", count: 15), "1234341221434321"), "question character 1 (row 1, column 1) is '5'; expected '.', '0' or digits 1...4"),
+            (
+                Self.header + row("5" + String(repeating: ".", count: 15), "1234341221434321"),
+                "question character 1 (row 1, column 1) is '5'; expected '.', '0' or digits 1...4"
+            ),
         ]
         for (text, expected) in cases {
             let message = failure(text)
@@ -81,7 +85,7 @@ import TRMCore
         }
         #expect(failure(Self.header + Self.knownRow, size: 4).contains("question has 81 characters, expected 16 for a 4×4 board"))
         #expect(failure(Self.header, size: 5).contains("Sudoku side 5 is not 4, 6 or 9"))
-        #expect(failure(Self.header).contains("t.csv: no puzzles after the header"))   // a set with no puzzle is a mistake
+        #expect(failure(Self.header).contains("t.csv: no puzzles after the header"))  // a set with no puzzle is a mistake
     }
 
     @Test func overlongLinesAndMissingFilesFail() {

@@ -67,7 +67,7 @@ enum SudokuFixtures {
         #expect(nine.isSolved(a))
         let r = SudokuSolver(shape: nine).solve(q)
         #expect(r.solutionCount == 1 && r.solution == a)
-        #expect(r.nodes == 0)                                         // singles alone solve this easy one
+        #expect(r.nodes == 0)  // singles alone solve this easy one
         #expect(SudokuFixtures.naiveCount(q, shape: nine) == 1)
     }
 
@@ -119,10 +119,10 @@ enum SudokuFixtures {
     @Test func encodingMatchesTheReference() {
         let q = SudokuFixtures.board(SudokuFixtures.question)
         let tokens = SudokuEncoding.encode(q)
-        #expect(tokens.count == 81 && tokens[0] == 6 && tokens[2] == 1 && tokens.max()! == 10)   // '5' -> 6, blank -> 1
+        #expect(tokens.count == 81 && tokens[0] == 6 && tokens[2] == 1 && tokens.max()! == 10)  // '5' -> 6, blank -> 1
         let a = SudokuFixtures.board(SudokuFixtures.answer)
         #expect(SudokuEncoding.decode(SudokuEncoding.encode(a), shape: nine) == a)
-        #expect(SudokuEncoding.decode(tokens, shape: nine) == nil)                  // blanks are not an answer
+        #expect(SudokuEncoding.decode(tokens, shape: nine) == nil)  // blanks are not an answer
         var bad = SudokuEncoding.encode(a)
         bad[40] = 11
         #expect(SudokuEncoding.decode(bad, shape: nine) == nil)
@@ -130,6 +130,6 @@ enum SudokuFixtures {
         #expect(SudokuEncoding.decode(bad, shape: nine) == nil)
         #expect(SudokuEncoding.decode(Array(bad.prefix(80)), shape: nine) == nil)
         let four = SudokuShape(size: 4)!
-        #expect(SudokuEncoding.decode([Int32](repeating: 6, count: 16), shape: four) == nil)      // digit 5 on 4×4
+        #expect(SudokuEncoding.decode([Int32](repeating: 6, count: 16), shape: four) == nil)  // digit 5 on 4×4
     }
 }

@@ -19,8 +19,8 @@ public enum SampleGraphs {
         }
         let tokens = try b.input("tokens", TensorType(.int32, Shape(batched: [4])))
         let z = try b.input("z", TensorType(.float32, Shape(batched: [6, 8])))
-        let emb = try b.add(.gather, [try w("table", [5, 8]), tokens])              // [B,4,8]
-        let padded = try b.add(.pad(axis: 1, after: 2), [emb])                      // [B,6,8]
+        let emb = try b.add(.gather, [try w("table", [5, 8]), tokens])  // [B,4,8]
+        let padded = try b.add(.pad(axis: 1, after: 2), [emb])  // [B,6,8]
         let x0 = try b.add(.add, [padded, z])
         let x1 = try b.add(.mul, [x0, try w("gain", [8])])
         let x2 = try b.add(.rmsNorm(eps: 1e-5), [try b.add(.scale(factor: 0.5), [x1])])
@@ -30,10 +30,10 @@ public enum SampleGraphs {
         let proj = try b.add(.matMul(epilogue: .none), [att, try w("w_o", [8, 8]), try w("b_o", [8])])
         let glu = try b.add(.matMul(epilogue: .swiGLU), [proj, try w("w_gu", [16, 8])])
         let glu2 = try b.add(.swiGLU, [try b.add(.matMul(epilogue: .none), [glu, try w("w_gu2", [16, 8])])])
-        let t = try b.add(.transpose(perm: [0, 2, 1]), [glu2])                      // [B,8,6]
-        let cat = try b.add(.concat(axis: 2), [t, t])                               // [B,8,12]
-        let sl = try b.add(.slice(axis: 2, start: 3, end: 9), [cat])                // [B,8,6]
-        let back = try b.add(.reshape(shape: [6, 8]), [sl])                         // [B,6,8]
+        let t = try b.add(.transpose(perm: [0, 2, 1]), [glu2])  // [B,8,6]
+        let cat = try b.add(.concat(axis: 2), [t, t])  // [B,8,12]
+        let sl = try b.add(.slice(axis: 2, start: 3, end: 9), [cat])  // [B,8,6]
+        let back = try b.add(.reshape(shape: [6, 8]), [sl])  // [B,6,8]
         let conv = try b.add(.conv1dCausal(reverse: false), [back, try w("conv_w", [8, 1, 3]), try w("conv_b", [8])])
         let xs = try b.add(.silu, [conv])
         let dt = try b.add(.softplus, [try b.add(.matMul(epilogue: .none), [xs, try w("w_dt", [2, 8])])])
@@ -49,9 +49,12 @@ public enum SampleGraphs {
         let zx = try b.add(.matMul(epilogue: .none), [fa, try w("w_in", [26, 8])])  // 2E+2GN+H = 26
         var reverse = dims
         reverse.reverse = true
-        let gate = try b.add(.mamba2ScanGate(reverse, convKernel: 3, eps: 1e-5),
-                             [zx, try w("m_conv_w", [16, 1, 3]), try w("m_conv_b", [16]), try w("m_dt_bias", [2]),
-                              a, try w("m_d", [2]), try w("m_norm", [8])], name: "gate")
+        let gate = try b.add(
+            .mamba2ScanGate(reverse, convKernel: 3, eps: 1e-5),
+            [
+                zx, try w("m_conv_w", [16, 1, 3]), try w("m_conv_b", [16]), try w("m_dt_bias", [2]),
+                a, try w("m_d", [2]), try w("m_norm", [8]),
+            ], name: "gate")
         let out = try b.add(.sigmoid, [try b.add(.add, [gate, res])], name: "y")
         _ = try b.add(.argmax, [out], name: "pred")
         try b.output("y")

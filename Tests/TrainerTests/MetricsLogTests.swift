@@ -25,8 +25,15 @@ import GraphIR
     }
 
     @Test func curveDrawsEverySeries() {
-        let records = (1...5).map { MetricsRecord(kind: .train, step: $0 * 10, values: [("loss", 2 / Double($0)), ("lm_loss", 1.5 / Double($0)),
-                                                                                      ("exact", Double($0) / 5), ("token_acc", 0.5)]) }
+        let records =
+            (1...5).map {
+                MetricsRecord(
+                    kind: .train, step: $0 * 10,
+                    values: [
+                        ("loss", 2 / Double($0)), ("lm_loss", 1.5 / Double($0)),
+                        ("exact", Double($0) / 5), ("token_acc", 0.5),
+                    ])
+            }
             + [MetricsRecord(kind: .eval, step: 50, values: [("exact", 0.75)])]
         let svg = TrainingCurve.svg(records, title: "a < b")
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))

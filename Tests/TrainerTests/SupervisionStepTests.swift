@@ -46,19 +46,22 @@ import TRMCore
         // finite differences must see the same truncated graph.
         let frozen = ParameterSet(all)
         func run(_ a: [String: [Float]], scale: Double) -> SupervisionStep.Result {
-            step.run(zH: zH, zL: zL, tokens: tokens, labels: labels, puzzleIds: ids, params: ParameterSet(a), gradScale: scale,
-                     noGradParams: frozen)
+            step.run(
+                zH: zH, zL: zL, tokens: tokens, labels: labels, puzzleIds: ids, params: ParameterSet(a), gradScale: scale,
+                noGradParams: frozen)
         }
-        var check = GradientCheck(args: all, forward: { a in [run(a, scale: 1).loss.total] }, backward: { a, d in
-            let r = run(a, scale: Double(d[0]))
-            var g = r.grads.tensors
-            var table = [Float](repeating: 0, count: a["puzzle_emb.weights"]!.count)
-            for (id, row) in r.puzzleGrads {
-                for i in 0..<row.count { table[Int(id) * config.puzzleEmbNdim + i] += row[i] }
-            }
-            g["puzzle_emb.weights"] = table
-            return g
-        })
+        var check = GradientCheck(
+            args: all, forward: { a in [run(a, scale: 1).loss.total] },
+            backward: { a, d in
+                let r = run(a, scale: Double(d[0]))
+                var g = r.grads.tensors
+                var table = [Float](repeating: 0, count: a["puzzle_emb.weights"]!.count)
+                for (id, row) in r.puzzleGrads {
+                    for i in 0..<row.count { table[Int(id) * config.puzzleEmbNdim + i] += row[i] }
+                }
+                g["puzzle_emb.weights"] = table
+                return g
+            })
         // A larger first step lifts dt_bias above the fp32 noise of 21 stacked applications.
         check.steps = [1e-1] + TrainerLayerMambaGradientTests.steps
         check.directions = 2
@@ -79,8 +82,9 @@ import TRMCore
         let (tokens, labels, ids) = Self.data(config, batch: batch, seed: 6)
         let zH = randomArray(n, seed: 7), zL = randomArray(n, seed: 8)
         let eager = EagerModel(checkpoint: ckpt, batch: batch).step(zH: zH, zL: zL, tokens: tokens, puzzleIds: ids)
-        let r = SupervisionStep(config: config, batch: batch).run(zH: zH, zL: zL, tokens: tokens, labels: labels, puzzleIds: ids,
-                                                                   params: ParameterSet(checkpoint: ckpt), gradScale: 1)
+        let r = SupervisionStep(config: config, batch: batch).run(
+            zH: zH, zL: zL, tokens: tokens, labels: labels, puzzleIds: ids,
+            params: ParameterSet(checkpoint: ckpt), gradScale: 1)
         #expect(r.zH == eager.zH && r.zL == eager.zL && r.qHalt == eager.qHalt)
     }
 }

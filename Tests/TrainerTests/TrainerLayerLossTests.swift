@@ -21,11 +21,14 @@ import GraphIR
     func tokenLossGradient(kind: TokenLoss) {
         let rows = 6, vocab = 5
         let labels: [Int32] = [2, TokenLoss.ignoreLabel, 0, 4, TokenLoss.ignoreLabel, 1]
-        let check = GradientCheck(args: ["z": randomArray(rows * vocab, std: 2, seed: 50)], forward: { a in
-            kind.forward(logits: a["z"]!, labels: labels, vocab: vocab)
-        }, backward: { a, d in
-            ["z": kind.backward(logits: a["z"]!, labels: labels, vocab: vocab, dLoss: d.map(Double.init))]
-        })
+        let check = GradientCheck(
+            args: ["z": randomArray(rows * vocab, std: 2, seed: 50)],
+            forward: { a in
+                kind.forward(logits: a["z"]!, labels: labels, vocab: vocab)
+            },
+            backward: { a, d in
+                ["z": kind.backward(logits: a["z"]!, labels: labels, vocab: vocab, dLoss: d.map(Double.init))]
+            })
         let errors = check.run()
         report("loss-\(kind)", errors)
         #expect(errors["z"]! <= Self.tolerance)
@@ -39,10 +42,13 @@ import GraphIR
         for x: Float in [-30, -5, -0.3, 0, 0.7, 4, 30] {
             for y: Float in [0, 1] {
                 let h: Float = 1e-2
-                let numeric = (BinaryCrossEntropy.loss(logit: x + h, target: y) - BinaryCrossEntropy.loss(logit: x - h, target: y)) / Double(2 * h)
+                let numeric =
+                    (BinaryCrossEntropy.loss(logit: x + h, target: y) - BinaryCrossEntropy.loss(logit: x - h, target: y)) / Double(2 * h)
                 #expect(abs(numeric - BinaryCrossEntropy.gradient(logit: x, target: y)) < 1e-4)
                 let p = 1 / (1 + exp(-Double(x)))
-                if abs(x) < 10 { #expect(abs(BinaryCrossEntropy.loss(logit: x, target: y) + (Double(y) * log(p) + Double(1 - y) * log(1 - p))) < 1e-12) }
+                if abs(x) < 10 {
+                    #expect(abs(BinaryCrossEntropy.loss(logit: x, target: y) + (Double(y) * log(p) + Double(1 - y) * log(1 - p))) < 1e-12)
+                }
             }
         }
     }
@@ -65,19 +71,24 @@ import GraphIR
         #expect(r.exact == [true, false, true] && r.validTokens == [3, 4, 0] && r.correctTokens == [3, 3, 0])
         let perToken = TokenLoss.stablemax.forward(logits: logits, labels: labels, vocab: vocab)
         let lm = perToken[0..<4].reduce(0, +) / 3 + perToken[4..<8].reduce(0, +) / 4
-        let halt = BinaryCrossEntropy.loss(logit: -1.5, target: 1) + BinaryCrossEntropy.loss(logit: 2, target: 0)
+        let halt =
+            BinaryCrossEntropy.loss(logit: -1.5, target: 1) + BinaryCrossEntropy.loss(logit: 2, target: 0)
             + BinaryCrossEntropy.loss(logit: 0.1, target: 1)
         #expect(abs(r.lmLoss - lm) < 1e-12 && abs(r.qHaltLoss - halt) < 1e-12 && abs(r.total - (lm + 0.5 * halt)) < 1e-12)
         let scale = 1.0 / 768
-        let check = GradientCheck(args: ["logits": logits, "q": q], forward: { a in
-            [scale * loss.evaluate(logits: a["logits"]!, q: a["q"]!, labels: labels, batch: batch, seqLen: seqLen, vocab: vocab).total]
-        }, backward: { a, d in
-            let g = loss.evaluate(logits: a["logits"]!, q: a["q"]!, labels: labels, batch: batch, seqLen: seqLen, vocab: vocab, gradScale: scale)
-            return ["logits": g.dLogits.map { $0 * d[0] }, "q": g.dQ.map { $0 * d[0] }]
-        }, steps: [1e-3, 1e-4])
+        let check = GradientCheck(
+            args: ["logits": logits, "q": q],
+            forward: { a in
+                [scale * loss.evaluate(logits: a["logits"]!, q: a["q"]!, labels: labels, batch: batch, seqLen: seqLen, vocab: vocab).total]
+            },
+            backward: { a, d in
+                let g = loss.evaluate(
+                    logits: a["logits"]!, q: a["q"]!, labels: labels, batch: batch, seqLen: seqLen, vocab: vocab, gradScale: scale)
+                return ["logits": g.dLogits.map { $0 * d[0] }, "q": g.dQ.map { $0 * d[0] }]
+            }, steps: [1e-3, 1e-4])
         let errors = check.run()
         report("act-loss", errors)
         for (name, e) in errors { #expect(e <= Self.tolerance, "\(name): \(e)") }
-        #expect(r.dQ[1] == 0 && r.dQ[3] == 0 && r.dQ[5] == 0)   // q_continue gets no gradient
+        #expect(r.dQ[1] == 0 && r.dQ[3] == 0 && r.dQ[5] == 0)  // q_continue gets no gradient
     }
 }

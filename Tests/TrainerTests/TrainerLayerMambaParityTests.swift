@@ -18,7 +18,8 @@ import GraphIR
         var workspace = [Float](repeating: 0, count: Mamba2.convWorkspaceFloats(channels: c, kernel: k))
         let theirs = parity.run(x.count) { o in
             workspace.withUnsafeMutableBufferPointer { ws in
-                Mamba2.conv1dCausal(x, w, b, o, batch: batch, seq: seq, channels: c, kernel: k, reverse: reverse, workspace: ws.baseAddress!)
+                Mamba2.conv1dCausal(
+                    x, w, b, o, batch: batch, seq: seq, channels: c, kernel: k, reverse: reverse, workspace: ws.baseAddress!)
             }
         }
         parity.expectClose("conv-reverse=\(reverse)", mine, theirs)
@@ -26,7 +27,8 @@ import GraphIR
 
     @Test func gatedNorm() {
         let rows = 6, cols = 32, gs = 16
-        let y = randomArray(rows * cols, seed: 94), z = randomArray(rows * cols, std: 2, seed: 95), w = randomArray(cols, std: 0.3, mean: 1, seed: 96)
+        let y = randomArray(rows * cols, seed: 94), z = randomArray(rows * cols, std: 2, seed: 95),
+            w = randomArray(cols, std: 0.3, mean: 1, seed: 96)
         let mine = GatedRMSNorm(rows: rows, cols: cols, groupSize: gs, eps: 1e-5).forward(y, z, weight: w).out
         let theirs = parity.run(y.count) { o in Norms.gatedRMSNorm(y, z, w, o, rows: rows, cols: cols, groupSize: gs, eps: 1e-5) }
         parity.expectClose("gated-rmsnorm", mine, theirs)
@@ -45,17 +47,26 @@ import GraphIR
         var state = [Float](repeating: 0, count: Mamba2.scanWorkspaceFloats(headDim: p, dState: dState))
         let theirs = parity.run(x.count) { o in
             state.withUnsafeMutableBufferPointer { s in
-                x.withUnsafeBufferPointer { xp in dt.withUnsafeBufferPointer { dtp in bm.withUnsafeBufferPointer { bp in cm.withUnsafeBufferPointer { cp in
-                    for b in 0..<batch {
-                        for h in 0..<heads {
-                            let g = h / (heads / groups)
-                            Mamba2.scanHead(x: xp.baseAddress! + b * seq * e + h * p, xStride: e, dt: dtp.baseAddress! + b * seq * heads + h,
-                                            dtStride: heads, b: bp.baseAddress! + b * seq * gn + g * dState, c: cp.baseAddress! + b * seq * gn + g * dState,
+                x.withUnsafeBufferPointer { xp in
+                    dt.withUnsafeBufferPointer { dtp in
+                        bm.withUnsafeBufferPointer { bp in
+                            cm.withUnsafeBufferPointer { cp in
+                                for b in 0..<batch {
+                                    for h in 0..<heads {
+                                        let g = h / (heads / groups)
+                                        Mamba2.scanHead(
+                                            x: xp.baseAddress! + b * seq * e + h * p, xStride: e,
+                                            dt: dtp.baseAddress! + b * seq * heads + h,
+                                            dtStride: heads, b: bp.baseAddress! + b * seq * gn + g * dState,
+                                            c: cp.baseAddress! + b * seq * gn + g * dState,
                                             bcStride: gn, a: a[h], d: d[h], y: o + b * seq * e + h * p, yStride: e, seq: seq, headDim: p,
                                             dState: dState, reverse: reverse, state: s.baseAddress!)
+                                    }
+                                }
+                            }
                         }
                     }
-                }}}}
+                }
             }
         }
         parity.expectClose("scan-N\(dState)-P\(p)-reverse=\(reverse)", mine, theirs)
@@ -73,23 +84,34 @@ import GraphIR
         let u = randomArray(batch * seq * config.hidden, seed: 104)
         let mine = Mamba2Mixer(config: config).forward(u, params: p, prefix: prefix, batch: batch).out
 
-        let zx = Linear(inFeatures: config.hidden, outFeatures: m.inProjWidth).forward(u, rows: batch * seq, weight: p[prefix + ".in_proj.weight"])
+        let zx = Linear(inFeatures: config.hidden, outFeatures: m.inProjWidth).forward(
+            u, rows: batch * seq, weight: p[prefix + ".in_proj.weight"])
         let negA = p[prefix + ".A_log"].map { -exp($0) }
         func scanGate(reverse: Bool) -> [Float] {
-            let s = Mamba2.ScanGateShape(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups,
-                                         kernel: config.mamba.dConv, eps: Float(config.rmsEps), reverse: reverse)
-            var shared = [Float](repeating: 0, count: Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups))
+            let s = Mamba2.ScanGateShape(
+                seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups,
+                kernel: config.mamba.dConv, eps: Float(config.rmsEps), reverse: reverse)
+            var shared = [Float](
+                repeating: 0,
+                count: Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups))
             var state = [Float](repeating: 0, count: Mamba2.scanGateWorkspaceFloats(s))
             return parity.run(batch * seq * m.inner) { out in
-                shared.withUnsafeMutableBufferPointer { sh in state.withUnsafeMutableBufferPointer { st in zx.withUnsafeBufferPointer { zp in
-                    for b in 0..<batch {
-                        let zxs = zp.baseAddress! + b * seq * s.width, outs = out + b * seq * s.inner
-                        Mamba2.scanGateConv(zx: zxs, convW: p[prefix + ".conv1d.weight"], convB: p[prefix + ".conv1d.bias"],
-                                            dtBias: p[prefix + ".dt_bias"], shared: sh.baseAddress!, s, rows: 0..<seq, workspace: st.baseAddress!)
-                        Mamba2.scanGateScan(a: negA, d: p[prefix + ".D"], shared: sh.baseAddress!, out: outs, s, heads: 0..<m.heads, state: st.baseAddress!)
-                        Mamba2.scanGateNorm(zx: zxs, normW: p[prefix + ".norm.weight"], out: outs, s, rows: 0..<seq)
+                shared.withUnsafeMutableBufferPointer { sh in
+                    state.withUnsafeMutableBufferPointer { st in
+                        zx.withUnsafeBufferPointer { zp in
+                            for b in 0..<batch {
+                                let zxs = zp.baseAddress! + b * seq * s.width, outs = out + b * seq * s.inner
+                                Mamba2.scanGateConv(
+                                    zx: zxs, convW: p[prefix + ".conv1d.weight"], convB: p[prefix + ".conv1d.bias"],
+                                    dtBias: p[prefix + ".dt_bias"], shared: sh.baseAddress!, s, rows: 0..<seq, workspace: st.baseAddress!)
+                                Mamba2.scanGateScan(
+                                    a: negA, d: p[prefix + ".D"], shared: sh.baseAddress!, out: outs, s, heads: 0..<m.heads,
+                                    state: st.baseAddress!)
+                                Mamba2.scanGateNorm(zx: zxs, normW: p[prefix + ".norm.weight"], out: outs, s, rows: 0..<seq)
+                            }
+                        }
                     }
-                }}}
+                }
             }
         }
         var gated: [Float]
@@ -101,8 +123,9 @@ import GraphIR
             gated = zip(f, r).map { ($0 + $1) * 0.5 }
         }
         let theirs = parity.run(batch * seq * config.hidden) { out in
-            MatMulKernel.run(x: gated, w: p[prefix + ".out_proj.weight"], bias: nil, out: out, rows: batch * seq, n: config.hidden,
-                             k: m.inner, swiGLU: false, scratch: nil)
+            MatMulKernel.run(
+                x: gated, w: p[prefix + ".out_proj.weight"], bias: nil, out: out, rows: batch * seq, n: config.hidden,
+                k: m.inner, swiGLU: false, scratch: nil)
         }
         parity.expectClose("mamba2-\(direction)", mine, theirs)
     }

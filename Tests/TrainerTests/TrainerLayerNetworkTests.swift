@@ -24,17 +24,20 @@ import GraphIR
         #expect(args.count == config.parameterSpecs.filter { $0.name.hasPrefix("L_level.") }.count)
         args["h"] = randomArray(n, seed: 61)
         args["injection"] = randomArray(n, std: 0.5, seed: 62)
-        var check = GradientCheck(args: args, forward: { a in
-            net.forward(a["h"]!, injection: a["injection"]!, params: ParameterSet(a)).out.doubles
-        }, backward: { a, d in
-            let p = ParameterSet(a)
-            var g = p.zeros()
-            let (_, saved) = net.forward(a["h"]!, injection: a["injection"]!, params: p)
-            let dh = net.backward(d, saved, params: p, grads: &g)
-            g["h"] = dh
-            g["injection"] = dh
-            return g.tensors
-        })
+        var check = GradientCheck(
+            args: args,
+            forward: { a in
+                net.forward(a["h"]!, injection: a["injection"]!, params: ParameterSet(a)).out.doubles
+            },
+            backward: { a, d in
+                let p = ParameterSet(a)
+                var g = p.zeros()
+                let (_, saved) = net.forward(a["h"]!, injection: a["injection"]!, params: p)
+                let dh = net.backward(d, saved, params: p, grads: &g)
+                g["h"] = dh
+                g["injection"] = dh
+                return g.tensors
+            })
         check.steps = TrainerLayerMambaGradientTests.steps
         let errors = check.run()
         report("network-\(preset.rawValue)-\(direction)", errors)

@@ -67,7 +67,9 @@ import GraphIR
         let batch = 2, seq = 20, d = 16, heads = 2, hd = 8
         let rope = RotaryEmbedding(seq: seq, heads: heads, headDim: hd, theta: 10000)
         let layer = AttentionSublayer(seq: seq, hidden: d, heads: heads, rope: rope)
-        let p = ParameterSet(["a.qkv_proj.weight": randomArray(3 * d * d, std: 0.25, seed: 79), "a.o_proj.weight": randomArray(d * d, std: 0.25, seed: 80)])
+        let p = ParameterSet([
+            "a.qkv_proj.weight": randomArray(3 * d * d, std: 0.25, seed: 79), "a.o_proj.weight": randomArray(d * d, std: 0.25, seed: 80),
+        ])
         let h = randomArray(batch * seq * d, seed: 81)
         let mine = layer.forward(h, params: p, prefix: "a", batch: batch).out
         let qkv = Linear(inFeatures: d, outFeatures: 3 * d).forward(h, rows: batch * seq, weight: p["a.qkv_proj.weight"])
@@ -75,7 +77,9 @@ import GraphIR
         let att = run(batch * seq * d) { o in
             ws.withUnsafeMutableBufferPointer { wp in
                 for item in 0..<(batch * heads) {
-                    Attention.fusedItem(item, qkv: qkv, cos: rope.cos, sin: rope.sin, out: o, seq: seq, heads: heads, headDim: hd, workspace: wp.baseAddress!)
+                    Attention.fusedItem(
+                        item, qkv: qkv, cos: rope.cos, sin: rope.sin, out: o, seq: seq, heads: heads, headDim: hd,
+                        workspace: wp.baseAddress!)
                 }
             }
         }
@@ -88,16 +92,21 @@ import GraphIR
     @Test func swiGLUAndMLP() {
         let rows = 10, n = 16, width = 24
         let gu = randomArray(rows * 2 * width, std: 2, seed: 82)
-        expectClose("swiglu", SwiGLUActivation(rows: rows, width: width).forward(gu),
-                    run(rows * width) { o in SwiGLU.run(gu, o, rows: rows, width: width) })
-        let p = ParameterSet(["m.gate_up_proj.weight": randomArray(2 * width * n, std: 0.25, seed: 83),
-                              "m.down_proj.weight": randomArray(n * width, std: 0.2, seed: 84)])
+        expectClose(
+            "swiglu", SwiGLUActivation(rows: rows, width: width).forward(gu),
+            run(rows * width) { o in SwiGLU.run(gu, o, rows: rows, width: width) })
+        let p = ParameterSet([
+            "m.gate_up_proj.weight": randomArray(2 * width * n, std: 0.25, seed: 83),
+            "m.down_proj.weight": randomArray(n * width, std: 0.2, seed: 84),
+        ])
         let x = randomArray(rows * n, seed: 85)
         let mine = SwiGLUMLP(rows: rows, features: n, width: width).forward(x, params: p, prefix: "m").out
         var scratch = [Float](repeating: 0, count: MatMulKernel.scratchFloats(n: 2 * width, swiGLU: true))
         let act = run(rows * width) { o in
             scratch.withUnsafeMutableBufferPointer { s in
-                MatMulKernel.run(x: x, w: p["m.gate_up_proj.weight"], bias: nil, out: o, rows: rows, n: 2 * width, k: n, swiGLU: true, scratch: s.baseAddress!)
+                MatMulKernel.run(
+                    x: x, w: p["m.gate_up_proj.weight"], bias: nil, out: o, rows: rows, n: 2 * width, k: n, swiGLU: true,
+                    scratch: s.baseAddress!)
             }
         }
         let theirs = run(rows * n) { o in
@@ -109,20 +118,24 @@ import GraphIR
     /// mlp_t as the lowering builds it: transpose, SwiGLU over S, add + RMSNorm over S, transpose back.
     @Test func sequenceMLP() {
         let batch = 2, seq = 11, d = 8, width = 16
-        let p = ParameterSet(["t.gate_up_proj.weight": randomArray(2 * width * seq, std: 0.3, seed: 86),
-                              "t.down_proj.weight": randomArray(seq * width, std: 0.25, seed: 87)])
+        let p = ParameterSet([
+            "t.gate_up_proj.weight": randomArray(2 * width * seq, std: 0.3, seed: 86),
+            "t.down_proj.weight": randomArray(seq * width, std: 0.25, seed: 87),
+        ])
         let h = randomArray(batch * seq * d, seed: 88)
         let mine = SequenceMLP(batch: batch, seq: seq, hidden: d, width: width, eps: 1e-5).forward(h, params: p, prefix: "t").out
         let t = run(h.count) { o in Layout.transposeLast2(h, o, batch: batch, rows: seq, cols: d) }
         let rows = batch * d
         let act = run(rows * width) { o in
             let gu = run(rows * 2 * width) { g in
-                MatMulKernel.run(x: t, w: p["t.gate_up_proj.weight"], bias: nil, out: g, rows: rows, n: 2 * width, k: seq, swiGLU: false, scratch: nil)
+                MatMulKernel.run(
+                    x: t, w: p["t.gate_up_proj.weight"], bias: nil, out: g, rows: rows, n: 2 * width, k: seq, swiGLU: false, scratch: nil)
             }
             SwiGLU.run(gu, o, rows: rows, width: width)
         }
         let f = run(rows * seq) { o in
-            MatMulKernel.run(x: act, w: p["t.down_proj.weight"], bias: nil, out: o, rows: rows, n: seq, k: width, swiGLU: false, scratch: nil)
+            MatMulKernel.run(
+                x: act, w: p["t.down_proj.weight"], bias: nil, out: o, rows: rows, n: seq, k: width, swiGLU: false, scratch: nil)
         }
         let normed = run(rows * seq) { o in Norms.addRMSNorm(t, f, o, rows: rows, cols: seq, bCount: rows * seq, eps: 1e-5) }
         let theirs = run(h.count) { o in Layout.transposeLast2(normed, o, batch: batch, rows: d, cols: seq) }
@@ -149,9 +162,11 @@ import GraphIR
             Layout.pad(scaled, out, outer: batch, axis: 20, inner: 1, after: 2 * d - 20)
         }
         let theirs = run(mine.count) { out in
-            pe.withUnsafeBufferPointer { a in tok.withUnsafeBufferPointer { b in
-                Layout.concat([a.baseAddress!, b.baseAddress!], axisSizes: [2, 9], out, outer: batch, inner: d)
-            }}
+            pe.withUnsafeBufferPointer { a in
+                tok.withUnsafeBufferPointer { b in
+                    Layout.concat([a.baseAddress!, b.baseAddress!], axisSizes: [2, 9], out, outer: batch, inner: d)
+                }
+            }
         }
         expectClose("embedding", mine, theirs)
     }

@@ -51,7 +51,8 @@ import TRMCore
         let d = config.hidden
         carry.refill(hInit: [Float](repeating: 1, count: d), lInit: [Float](repeating: 2, count: d)) {
             loaded += 1
-            return TrainingExample(tokens: [Int32](repeating: 1, count: config.seqLen), labels: [Int32](repeating: 2, count: config.seqLen), puzzleId: 1)
+            return TrainingExample(
+                tokens: [Int32](repeating: 1, count: config.seqLen), labels: [Int32](repeating: 2, count: config.seqLen), puzzleId: 1)
         }
         #expect(loaded == 2 && carry.zH.allSatisfy { $0 == 1 } && carry.zL.allSatisfy { $0 == 2 } && carry.puzzleIds == [1, 1])
         var rng = SeededRandom(seed: 1)
@@ -130,8 +131,12 @@ import TRMCore
         for _ in 0..<2 { _ = run.trainStep(source: source) }
         let bytes = TrainingState.serialize(run)
         let (base, _) = try Self.tinyRun()
-        var longer = TrainingRun(initial: base.checkpoint(trainJSON: nil), options: { var o = base.options; o.steps = 20; return o }(),
-                                 exampleCount: source.count)
+        var longer = TrainingRun(
+            initial: base.checkpoint(trainJSON: nil),
+            options: {
+                var o = base.options; o.steps = 20; return o
+            }(),
+            exampleCount: source.count)
         try TrainingState.restore(bytes: bytes, into: &longer)
         #expect(longer.step == 2 && longer.options.steps == 20)
         // With a cosine decay the schedule depends on --steps, so changing it is refused.

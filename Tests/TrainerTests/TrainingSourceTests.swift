@@ -6,10 +6,12 @@ import Tasks
 import TRMCore
 
 @Suite struct TrainingSourceTests {
-    static let puzzle = ARCPuzzle(name: "abc", train: [
-        ARCPair(input: Grid([[1, 2], [3, 0]])!, output: Grid([[2, 1], [0, 3]])!),
-        ARCPair(input: Grid([[4, 5, 6]])!, output: Grid([[6, 5, 4]])!),
-    ], test: [ARCPair(input: Grid([[7, 8]])!, output: Grid([[8, 7]])!)])
+    static let puzzle = ARCPuzzle(
+        name: "abc",
+        train: [
+            ARCPair(input: Grid([[1, 2], [3, 0]])!, output: Grid([[2, 1], [0, 3]])!),
+            ARCPair(input: Grid([[4, 5, 6]])!, output: Grid([[6, 5, 4]])!),
+        ], test: [ARCPair(input: Grid([[7, 8]])!, output: Grid([[8, 7]])!)])
 
     @Test func arcVersionsAreIdentifiersAndPairsStayOnTheCanvas() throws {
         let held = ARCTrainingSource(puzzles: [Self.puzzle], withTestPairs: [], numAug: 3, seed: 0)

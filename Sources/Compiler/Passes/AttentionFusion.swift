@@ -26,19 +26,22 @@ public struct AttentionFusion: GraphPass {
                     v = rope.inputs[0]
                 }
                 guard let slice = index.soleProducer(v, "Slice"), case .slice(2, let start, let end) = slice.op,
-                      end - start == width else { break }
+                    end - start == width
+                else { break }
                 consumed.append(slice.name)
                 parts.append((slice.inputs[0], start, consumed))
             }
             let ropeCount = parts.prefix(2).filter { $0.consumed.count == 2 }.count
             guard parts.count == 3, Set(parts.map(\.qkv)).count == 1, parts.map(\.start) == [0, width, 2 * width],
-                  ropeCount == 0 || ropeCount == 2,
-                  let qkvShape = types[parts[0].qkv]?.shape, qkvShape.isBatched, qkvShape.rank == 3,
-                  qkvShape.sampleDims.last == 3 * width else { continue }
+                ropeCount == 0 || ropeCount == 2,
+                let qkvShape = types[parts[0].qkv]?.shape, qkvShape.isBatched, qkvShape.rank == 3,
+                qkvShape.sampleDims.last == 3 * width
+            else { continue }
             if tables == nil { tables = identityTables(&g, seq: qkvShape.sampleDims[0], headDim: hd) }
             for p in parts { rewrite.removed.formUnion(p.consumed) }
-            rewrite.replacements[node.name] = Node(node.name, .fusedAttention(heads: heads, headDim: hd),
-                                                   inputs: [parts[0].qkv, tables!.0, tables!.1], outputs: node.outputs)
+            rewrite.replacements[node.name] = Node(
+                node.name, .fusedAttention(heads: heads, headDim: hd),
+                inputs: [parts[0].qkv, tables!.0, tables!.1], outputs: node.outputs)
         }
         return rewrite.apply(to: g)
     }

@@ -50,7 +50,8 @@ public struct ConstantFolding: GraphPass {
         var rewrite = Rewrite()
         for node in graph.nodes {
             guard case .scale(let factor) = node.op, let gather = index.soleProducer(node.inputs[0], "Gather"),
-                  let table = graph.initializer(named: gather.inputs[0]), let values = table.data.floats else { continue }
+                let table = graph.initializer(named: gather.inputs[0]), let values = table.data.floats
+            else { continue }
             let name = "\(table.name)*\(factor)"
             if g.initializer(named: name) == nil {
                 g.initializers.append(Initializer(name: name, dims: table.dims, floats: values.map { $0 * factor }))

@@ -13,17 +13,21 @@ public struct Mamba2ScanGateFusion: GraphPass {
         var rewrite = Rewrite()
         for node in graph.nodes {
             guard case .gatedRMSNorm(let groupSize, let eps) = node.op,
-                  let fused = match(node, groupSize: groupSize, eps: eps, index, types) else { continue }
+                let fused = match(node, groupSize: groupSize, eps: eps, index, types)
+            else { continue }
             rewrite.removed.formUnion(fused.consumed)
             rewrite.replacements[node.name] = fused.node
         }
         return rewrite.apply(to: graph)
     }
 
-    private func match(_ norm: Node, groupSize: Int, eps: Float, _ ix: GraphIndex,
-                       _ types: [String: TensorType]) -> (node: Node, consumed: [String])? {
+    private func match(
+        _ norm: Node, groupSize: Int, eps: Float, _ ix: GraphIndex,
+        _ types: [String: TensorType]
+    ) -> (node: Node, consumed: [String])? {
         guard let scan = ix.soleProducer(norm.inputs[0], "SSMScan"), case .ssmScan(let m) = scan.op,
-              groupSize == m.inner / m.groups else { return nil }
+            groupSize == m.inner / m.groups
+        else { return nil }
         let e = m.inner, gn = m.groups * m.dState, cd = m.convChannels
         func slice(_ v: String, _ start: Int, _ end: Int, shared: Bool = false) -> Node? {
             guard let i = ix.producer[v] else { return nil }
@@ -32,22 +36,24 @@ public struct Mamba2ScanGateFusion: GraphPass {
             return n
         }
         guard let xs = slice(scan.inputs[0], 0, e), let bs = slice(scan.inputs[3], e, e + gn), let cs = slice(scan.inputs[4], e + gn, cd),
-              xs.inputs[0] == bs.inputs[0], bs.inputs[0] == cs.inputs[0], ix.uses[xs.inputs[0]] == 3, !ix.outputs.contains(xs.inputs[0]),
-              let silu = ix.graph.nodes.first(where: { $0.outputs == [xs.inputs[0]] && $0.op == .silu }),
-              let conv = ix.soleProducer(silu.inputs[0], "Conv1dCausal"), conv.op == .conv1dCausal(reverse: m.reverse),
-              let softplus = ix.soleProducer(scan.inputs[1], "Softplus"),
-              let addBias = ix.soleProducer(softplus.inputs[0], "Add"), ix.graph.initializer(named: addBias.inputs[1])?.dims == [m.heads],
-              let dtSlice = slice(addBias.inputs[0], e + cd, e + cd + m.heads),
-              let xbcSlice = slice(conv.inputs[0], e, e + cd),
-              let zSlice = slice(norm.inputs[1], 0, e),
-              dtSlice.inputs[0] == xbcSlice.inputs[0], zSlice.inputs[0] == xbcSlice.inputs[0],
-              types[zSlice.inputs[0]]?.shape.sampleDims.last == m.inProjWidth,
-              [scan.inputs[2], scan.inputs[5], norm.inputs[2], conv.inputs[1], conv.inputs[2]].allSatisfy(ix.isConstant),
-              let convW = ix.graph.initializer(named: conv.inputs[1]) else { return nil }
+            xs.inputs[0] == bs.inputs[0], bs.inputs[0] == cs.inputs[0], ix.uses[xs.inputs[0]] == 3, !ix.outputs.contains(xs.inputs[0]),
+            let silu = ix.graph.nodes.first(where: { $0.outputs == [xs.inputs[0]] && $0.op == .silu }),
+            let conv = ix.soleProducer(silu.inputs[0], "Conv1dCausal"), conv.op == .conv1dCausal(reverse: m.reverse),
+            let softplus = ix.soleProducer(scan.inputs[1], "Softplus"),
+            let addBias = ix.soleProducer(softplus.inputs[0], "Add"), ix.graph.initializer(named: addBias.inputs[1])?.dims == [m.heads],
+            let dtSlice = slice(addBias.inputs[0], e + cd, e + cd + m.heads),
+            let xbcSlice = slice(conv.inputs[0], e, e + cd),
+            let zSlice = slice(norm.inputs[1], 0, e),
+            dtSlice.inputs[0] == xbcSlice.inputs[0], zSlice.inputs[0] == xbcSlice.inputs[0],
+            types[zSlice.inputs[0]]?.shape.sampleDims.last == m.inProjWidth,
+            [scan.inputs[2], scan.inputs[5], norm.inputs[2], conv.inputs[1], conv.inputs[2]].allSatisfy(ix.isConstant),
+            let convW = ix.graph.initializer(named: conv.inputs[1])
+        else { return nil }
         let zx = zSlice.inputs[0]
         let op = Op.mamba2ScanGate(m, convKernel: convW.dims[2], eps: eps)
-        let fused = Node(norm.name, op, inputs: [zx, conv.inputs[1], conv.inputs[2], addBias.inputs[1], scan.inputs[2], scan.inputs[5], norm.inputs[2]],
-                         outputs: norm.outputs)
+        let fused = Node(
+            norm.name, op, inputs: [zx, conv.inputs[1], conv.inputs[2], addBias.inputs[1], scan.inputs[2], scan.inputs[5], norm.inputs[2]],
+            outputs: norm.outputs)
         let consumed = [scan, xs, bs, cs, silu, conv, softplus, addBias, dtSlice, xbcSlice, zSlice].map(\.name)
         return (fused, consumed)
     }

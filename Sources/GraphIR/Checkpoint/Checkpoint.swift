@@ -19,8 +19,10 @@ public struct Checkpoint: Hashable, Sendable {
     /// Every tensor of `config.parameterSpecs`, by name.
     public var tensors: [String: NamedTensor]
 
-    public init(config: ModelConfig, taskJSON: String, identifiers: [String]? = nil, trainJSON: String? = nil,
-                tensors: [String: NamedTensor]) {
+    public init(
+        config: ModelConfig, taskJSON: String, identifiers: [String]? = nil, trainJSON: String? = nil,
+        tensors: [String: NamedTensor]
+    ) {
         self.config = config
         self.taskJSON = taskJSON
         self.identifiers = identifiers
@@ -45,7 +47,9 @@ public struct Checkpoint: Hashable, Sendable {
         }
         let expected = Set(specs.map(\.name))
         if let extra = tensors.keys.sorted().first(where: { !expected.contains($0) }) {
-            throw TRMError(.malformedFile, "checkpoint: tensor '\(extra)' is not part of a \(config.sublayers.map(\.rawValue).joined(separator: ",")) model")
+            throw TRMError(
+                .malformedFile,
+                "checkpoint: tensor '\(extra)' is not part of a \(config.sublayers.map(\.rawValue).joined(separator: ",")) model")
         }
         if let ids = identifiers, ids.count > config.numPuzzleIds {
             throw TRMError(.malformedFile, "checkpoint: \(ids.count) identifiers for \(config.numPuzzleIds) puzzle ids")
@@ -88,7 +92,9 @@ public struct Checkpoint: Hashable, Sendable {
         guard let format = metadata["trm.format"] else {
             throw TRMError(.malformedFile, "not a trm checkpoint: no 'trm.format' metadata")
         }
-        guard format == formatTag else { throw TRMError(.malformedFile, "unsupported checkpoint format '\(format)' (expected \(formatTag))") }
+        guard format == formatTag else {
+            throw TRMError(.malformedFile, "unsupported checkpoint format '\(format)' (expected \(formatTag))")
+        }
         guard let configJSON = metadata["trm.config"] else { throw TRMError(.malformedFile, "checkpoint has no 'trm.config' metadata") }
         let config = try ModelConfig.parse(json: configJSON)
         var identifiers: [String]?
@@ -104,8 +110,9 @@ public struct Checkpoint: Hashable, Sendable {
             guard tensors[t.name] == nil else { throw TRMError(.malformedFile, "checkpoint: tensor '\(t.name)' appears twice") }
             tensors[t.name] = t
         }
-        let checkpoint = Checkpoint(config: config, taskJSON: metadata["trm.task"] ?? "{}", identifiers: identifiers,
-                                    trainJSON: metadata["trm.train"], tensors: tensors)
+        let checkpoint = Checkpoint(
+            config: config, taskJSON: metadata["trm.task"] ?? "{}", identifiers: identifiers,
+            trainJSON: metadata["trm.train"], tensors: tensors)
         try checkpoint.validate()
         return checkpoint
     }

@@ -30,7 +30,9 @@ public enum Safetensors {
         var offset = 0
         for t in tensors {
             let end = offset + t.values.count * 4
-            entries.append("\(JSONText.quote(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            entries.append(
+                "\(JSONText.quote(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            )
             offset = end
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -82,12 +84,14 @@ public enum Safetensors {
                 return d
             }
             guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
-                  let begin = JSONText.int(offsets[0]), let end = JSONText.int(offsets[1]),
-                  begin >= 0, begin <= end, end <= dataCount else {
+                let begin = JSONText.int(offsets[0]), let end = JSONText.int(offsets[1]),
+                begin >= 0, begin <= end, end <= dataCount
+            else {
                 throw fail("tensor '\(name)' has data offsets outside the \(dataCount)-byte data section")
             }
             guard let count = Shape(fixed: shape).elementsPerSample, count <= Verifier.maxElements,
-                  count * elementSize == end - begin else {
+                count * elementSize == end - begin
+            else {
                 throw fail("tensor '\(name)' of shape \(shape) and dtype \(dtype) does not match its \(end - begin) data bytes")
             }
             let values = convert(bytes, from: headerEnd + begin, count: count, dtype: dtype)
@@ -110,13 +114,23 @@ public enum Safetensors {
             return [Float](unsafeUninitializedCapacity: count) { out, n in
                 switch dtype {
                 case "F32":
-                    for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                    for i in 0..<count {
+                        out[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    }
                 case "F64":
-                    for i in 0..<count { out[i] = Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+                    for i in 0..<count {
+                        out[i] = Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                    }
                 case "BF16":
-                    for i in 0..<count { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
-                default: // F16
-                    for i in 0..<count { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+                    for i in 0..<count {
+                        out[i] = Float(
+                            bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                    }
+                default:  // F16
+                    for i in 0..<count {
+                        out[i] = Float(
+                            Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                    }
                 }
                 n = count
             }

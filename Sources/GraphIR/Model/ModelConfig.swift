@@ -37,7 +37,9 @@ public struct MambaConfig: Codable, Hashable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case dState = "d_state", dConv = "d_conv", expand, headdim, ngroups, direction
+        case dState = "d_state"
+        case dConv = "d_conv"
+        case expand, headdim, ngroups, direction
     }
 
     public init(from decoder: Decoder) throws {
@@ -75,16 +77,26 @@ public struct ModelConfig: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case hidden, heads, expansion, sublayers
-        case hCycles = "H_cycles", lCycles = "L_cycles", haltMaxSteps = "halt_max_steps"
-        case vocab, seqLen = "seq_len", puzzleEmbLen = "puzzle_emb_len", puzzleEmbNdim = "puzzle_emb_ndim"
-        case numPuzzleIds = "num_puzzle_ids", posEncodings = "pos_encodings", ropeTheta = "rope_theta"
-        case rmsEps = "rms_eps", mamba
+        case hCycles = "H_cycles"
+        case lCycles = "L_cycles"
+        case haltMaxSteps = "halt_max_steps"
+        case vocab
+        case seqLen = "seq_len"
+        case puzzleEmbLen = "puzzle_emb_len"
+        case puzzleEmbNdim = "puzzle_emb_ndim"
+        case numPuzzleIds = "num_puzzle_ids"
+        case posEncodings = "pos_encodings"
+        case ropeTheta = "rope_theta"
+        case rmsEps = "rms_eps"
+        case mamba
     }
 
-    public init(hidden: Int, heads: Int, expansion: Double, sublayers: [SublayerKind], hCycles: Int,
-                lCycles: Int, haltMaxSteps: Int, vocab: Int, seqLen: Int, puzzleEmbLen: Int,
-                puzzleEmbNdim: Int, numPuzzleIds: Int, posEncodings: PosEncoding,
-                ropeTheta: Double = 10000, rmsEps: Double = 1e-5, mamba: MambaConfig = MambaConfig()) {
+    public init(
+        hidden: Int, heads: Int, expansion: Double, sublayers: [SublayerKind], hCycles: Int,
+        lCycles: Int, haltMaxSteps: Int, vocab: Int, seqLen: Int, puzzleEmbLen: Int,
+        puzzleEmbNdim: Int, numPuzzleIds: Int, posEncodings: PosEncoding,
+        ropeTheta: Double = 10000, rmsEps: Double = 1e-5, mamba: MambaConfig = MambaConfig()
+    ) {
         self.hidden = hidden
         self.heads = heads
         self.expansion = expansion
@@ -151,12 +163,18 @@ public struct ModelConfig: Codable, Hashable, Sendable {
     /// Checks every field for range and internal consistency.
     public func validate() throws {
         func fail(_ why: String) -> TRMError { TRMError(.invalidConfig, "model config: \(why)") }
-        for (name, v) in [("hidden", hidden), ("heads", heads), ("H_cycles", hCycles), ("L_cycles", lCycles),
-                          ("halt_max_steps", haltMaxSteps), ("vocab", vocab), ("seq_len", seqLen),
-                          ("num_puzzle_ids", numPuzzleIds)] {
-            guard v >= 1, v <= (name == "num_puzzle_ids" ? ModelLimits.maxPuzzleIds : ModelLimits.maxSizeField) else { throw fail("\(name) = \(v) is out of range") }
+        for (name, v) in [
+            ("hidden", hidden), ("heads", heads), ("H_cycles", hCycles), ("L_cycles", lCycles),
+            ("halt_max_steps", haltMaxSteps), ("vocab", vocab), ("seq_len", seqLen),
+            ("num_puzzle_ids", numPuzzleIds),
+        ] {
+            guard v >= 1, v <= (name == "num_puzzle_ids" ? ModelLimits.maxPuzzleIds : ModelLimits.maxSizeField) else {
+                throw fail("\(name) = \(v) is out of range")
+            }
         }
-        guard puzzleEmbLen >= 0, puzzleEmbLen <= ModelLimits.maxPuzzleEmbLen, puzzleEmbNdim >= 0 else { throw fail("puzzle embedding sizes are out of range") }
+        guard puzzleEmbLen >= 0, puzzleEmbLen <= ModelLimits.maxPuzzleEmbLen, puzzleEmbNdim >= 0 else {
+            throw fail("puzzle embedding sizes are out of range")
+        }
         guard puzzleEmbNdim <= puzzleEmbLen * hidden else {
             throw fail("puzzle_emb_ndim \(puzzleEmbNdim) does not fit in puzzle_emb_len × hidden = \(puzzleEmbLen * hidden)")
         }
@@ -175,9 +193,12 @@ public struct ModelConfig: Codable, Hashable, Sendable {
         if sublayers.contains(.mamba2) {
             let m = mamba
             guard m.dState >= 1, m.dState <= ModelLimits.maxMambaDState, m.dConv >= 1, m.dConv <= ModelLimits.maxMambaDConv,
-                  m.expand >= 1, m.expand <= ModelLimits.maxMambaExpand,
-                  m.headdim >= 1, m.ngroups >= 1 else { throw fail("mamba sizes are out of range") }
-            guard mambaInner % m.headdim == 0 else { throw fail("expand × hidden = \(mambaInner) is not a multiple of headdim \(m.headdim)") }
+                m.expand >= 1, m.expand <= ModelLimits.maxMambaExpand,
+                m.headdim >= 1, m.ngroups >= 1
+            else { throw fail("mamba sizes are out of range") }
+            guard mambaInner % m.headdim == 0 else {
+                throw fail("expand × hidden = \(mambaInner) is not a multiple of headdim \(m.headdim)")
+            }
             guard mambaHeads % m.ngroups == 0 else { throw fail("mamba heads \(mambaHeads) are not a multiple of ngroups \(m.ngroups)") }
         }
         try validateCost()

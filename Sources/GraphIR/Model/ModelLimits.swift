@@ -85,12 +85,14 @@ extension ModelConfig {
         }
         let applications = networkApplications * sublayers.count
         guard applications <= ModelLimits.maxSublayerApplications else {
-            throw fail("H_cycles \(hCycles) × (L_cycles \(lCycles) + 1) × \(sublayers.count) sub-layers = \(applications) "
-                + "sub-layer applications per ACT step, over the limit of \(ModelLimits.maxSublayerApplications)")
+            throw fail(
+                "H_cycles \(hCycles) × (L_cycles \(lCycles) + 1) × \(sublayers.count) sub-layers = \(applications) "
+                    + "sub-layer applications per ACT step, over the limit of \(ModelLimits.maxSublayerApplications)")
         }
         let flops = stepFlopsPerSample
         guard flops <= ModelLimits.maxStepFlopsPerSample else {
-            throw fail(String(format: "one ACT step needs %.3g FLOP per sample, over the limit of %.3g", flops, ModelLimits.maxStepFlopsPerSample))
+            throw fail(
+                String(format: "one ACT step needs %.3g FLOP per sample, over the limit of %.3g", flops, ModelLimits.maxStepFlopsPerSample))
         }
     }
 }

@@ -43,7 +43,7 @@ extension ModelConfig {
     public var parameterSpecs: [ParameterSpec] {
         let d = hidden, v = vocab
         var specs: [ParameterSpec] = [
-            ParameterSpec(name: "embed_tokens.embedding_weight", shape: [v, d], counted: true),
+            ParameterSpec(name: "embed_tokens.embedding_weight", shape: [v, d], counted: true)
         ]
         if posEncodings == .learned {
             specs.append(ParameterSpec(name: "embed_pos.embedding_weight", shape: [fullSeqLen, d], counted: true))

@@ -47,10 +47,11 @@ public enum Preset: String, Sendable, CaseIterable {
     public func config(task: TaskKind, grid: Int? = nil) -> ModelConfig {
         let n = grid ?? task.defaultGrid
         let usesAttention = sublayers.contains(.attn)
-        return ModelConfig(hidden: 512, heads: 8, expansion: 4, sublayers: sublayers, hCycles: 3,
-                           lCycles: task.referenceLCycles, haltMaxSteps: 16, vocab: task.vocab(grid: n),
-                           seqLen: n * n, puzzleEmbLen: 16, puzzleEmbNdim: 512, numPuzzleIds: 1,
-                           posEncodings: usesAttention ? .rope : .none)
+        return ModelConfig(
+            hidden: 512, heads: 8, expansion: 4, sublayers: sublayers, hCycles: 3,
+            lCycles: task.referenceLCycles, haltMaxSteps: 16, vocab: task.vocab(grid: n),
+            seqLen: n * n, puzzleEmbLen: 16, puzzleEmbNdim: 512, numPuzzleIds: 1,
+            posEncodings: usesAttention ? .rope : .none)
     }
 }
 

@@ -32,7 +32,13 @@ public struct OnnxTensor: Hashable, Sendable {
 
 /// The ONNX `AttributeProto.AttributeType` of an attribute.
 public enum OnnxAttributeKind: Int32, Hashable, Sendable {
-    case float = 1, int = 2, string = 3, tensor = 4, graph = 5, floats = 6, ints = 7
+    case float = 1
+    case int = 2
+    case string = 3
+    case tensor = 4
+    case graph = 5
+    case floats = 6
+    case ints = 7
 }
 
 /// An attribute value of a body node.
@@ -87,8 +93,10 @@ public struct OnnxNode: Hashable, Sendable {
     public var outputs: [String]
     public var attributes: [OnnxAttribute]
 
-    public init(_ opType: String, inputs: [String], outputs: [String], attributes: [OnnxAttribute] = [],
-                domain: String = "") {
+    public init(
+        _ opType: String, inputs: [String], outputs: [String], attributes: [OnnxAttribute] = [],
+        domain: String = ""
+    ) {
         self.opType = opType
         self.domain = domain
         self.inputs = inputs
@@ -139,8 +147,10 @@ public struct OnnxFunction: Hashable, Sendable {
     /// (domain, version) pairs the body's nodes use.
     public var opsetImports: [OnnxOpset]
 
-    public init(name: String, domain: String, overload: String?, inputs: [String], outputs: [String],
-                attributes: [String], nodes: [OnnxNode], opsetImports: [OnnxOpset]) {
+    public init(
+        name: String, domain: String, overload: String?, inputs: [String], outputs: [String],
+        attributes: [String], nodes: [OnnxNode], opsetImports: [OnnxOpset]
+    ) {
         self.name = name
         self.domain = domain
         self.overload = overload

@@ -73,7 +73,7 @@ struct Specialisation {
             guard w.count == 3 else { throw TRMError(.invalidGraph, "node '\(node.name)': conv weight must be [C, 1, K]") }
             facts = [("channels", w[0]), ("kernel", w[2])]
         case .gather, .add, .mul, .scale, .rmsNorm, .ropeTable, .rope, .attention, .swiGLU, .transpose, .slice, .pad,
-             .silu, .softplus, .exp, .ssmScan, .gatedRMSNorm, .argmax, .sigmoid, .addRMSNorm, .fusedAttention, .mamba2ScanGate:
+            .silu, .softplus, .exp, .ssmScan, .gatedRMSNorm, .argmax, .sigmoid, .addRMSNorm, .fusedAttention, .mamba2ScanGate:
             facts = []
         }
     }
@@ -99,9 +99,10 @@ struct Specialisation {
     /// The function proto for this specialisation.
     func function() -> OnnxFunction {
         let (inputs, outputs, nodes) = body()
-        return OnnxFunction(name: op.name, domain: TrmgFormat.domain, overload: overload, inputs: inputs,
-                            outputs: outputs, attributes: op.attributes.map(\.name), nodes: nodes,
-                            opsetImports: [OnnxFunctions.opset])
+        return OnnxFunction(
+            name: op.name, domain: TrmgFormat.domain, overload: overload, inputs: inputs,
+            outputs: outputs, attributes: op.attributes.map(\.name), nodes: nodes,
+            opsetImports: [OnnxFunctions.opset])
     }
 
     /// (inputs, outputs, nodes) of the body. Inputs are named after the op's documented operands.
@@ -139,11 +140,14 @@ struct Specialisation {
             out = b.attention(q: "q", k: "k", v: "v", heads: h, headDim: d)
         case .fusedAttention(let h, let d):
             inputs = ["qkv", "cos", "sin"]
-            let (q, k, v) = (b.slice("qkv", axis: 2, start: 0, end: h * d),
-                             b.slice("qkv", axis: 2, start: h * d, end: 2 * h * d),
-                             b.slice("qkv", axis: 2, start: 2 * h * d, end: 3 * h * d))
-            out = b.attention(q: b.rope(q, cos: "cos", sin: "sin", heads: h, headDim: d),
-                              k: b.rope(k, cos: "cos", sin: "sin", heads: h, headDim: d), v: v, heads: h, headDim: d)
+            let (q, k, v) = (
+                b.slice("qkv", axis: 2, start: 0, end: h * d),
+                b.slice("qkv", axis: 2, start: h * d, end: 2 * h * d),
+                b.slice("qkv", axis: 2, start: 2 * h * d, end: 3 * h * d)
+            )
+            out = b.attention(
+                q: b.rope(q, cos: "cos", sin: "sin", heads: h, headDim: d),
+                k: b.rope(k, cos: "cos", sin: "sin", heads: h, headDim: d), v: v, heads: h, headDim: d)
         case .swiGLU: out = b.swiGLU("x")
         case .transpose(let perm): out = b.transpose("x", perm)
         case .concat(let axis):
@@ -152,7 +156,8 @@ struct Specialisation {
         case .slice(let axis, let start, let end): out = b.slice("x", axis: axis, start: start, end: end)
         case .reshape(let shape):
             // A batched value keeps its run-time batch size in front of the per-sample shape.
-            let target = fact("batched") == 1
+            let target =
+                fact("batched") == 1
                 ? b.one("Concat", [b.one("Shape", ["x"], [.int("start", 0), .int("end", 1)]), b.ints(shape)], [.int("axis", 0)])
                 : b.ints(shape)
             out = b.one("Reshape", ["x", target])
@@ -161,8 +166,9 @@ struct Specialisation {
             out = b.one("Pad", ["x", b.ints([0, after]), "", b.ints([axis])])
         case .conv1dCausal(let reverse):
             inputs = ["x", "w", "bias"]
-            out = b.conv1dCausal("x", weight: "w", bias: "bias", channels: fact("channels"), kernel: fact("kernel"),
-                                 reverse: reverse)
+            out = b.conv1dCausal(
+                "x", weight: "w", bias: "bias", channels: fact("channels"), kernel: fact("kernel"),
+                reverse: reverse)
         case .silu: out = b.silu("x")
         case .softplus: out = b.one("Softplus", ["x"])
         case .exp: out = b.one("Exp", ["x"])
@@ -178,8 +184,9 @@ struct Specialisation {
             out = b.gatedRMSNorm(y: "y", z: "z", weight: "w", groupSize: groupSize, eps: eps)
         case .mamba2ScanGate(let m, let kernel, let eps):
             inputs = ["zxbcdt", "conv_w", "conv_b", "dt_bias", "A", "D", "norm_w"]
-            out = b.mamba2ScanGate(zxbcdt: "zxbcdt", convW: "conv_w", convB: "conv_b", dtBias: "dt_bias", a: "A",
-                                   d: "D", normW: "norm_w", dims: m, kernel: kernel, eps: eps)
+            out = b.mamba2ScanGate(
+                zxbcdt: "zxbcdt", convW: "conv_w", convB: "conv_b", dtBias: "dt_bias", a: "A",
+                d: "D", normW: "norm_w", dims: m, kernel: kernel, eps: eps)
         }
         // Not "y": GatedRMSNorm has an input of that name.
         b.rename(out, to: "out")

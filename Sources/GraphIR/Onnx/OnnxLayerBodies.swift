@@ -10,7 +10,7 @@ extension OnnxBodyBuilder {
         let exponent = one("Div", [mul(i, double(-2)), double(Double(dim))])
         let invFreq = one("Cast", [one("Pow", [double(Double(theta)), exponent])], [.int("to", 1)])
         let position = one("Range", [scalar(0), scalar(Float(seqLen)), scalar(1)])
-        let angle = mul(unsqueeze(position, [1]), invFreq)                 // [S, d/2]
+        let angle = mul(unsqueeze(position, [1]), invFreq)  // [S, d/2]
         let table = one("Concat", [angle, angle], [.int("axis", 1)])
         return (one("Cos", [table]), one("Sin", [table]))
     }
@@ -47,12 +47,15 @@ extension OnnxBodyBuilder {
 
     /// Depthwise causal cross-correlation over `x [B, L, C]` with `w [C, 1, K]` and `bias [C]`:
     /// w[c, 0, K-1] multiplies the current token. `reverse` runs it from the last token.
-    mutating func conv1dCausal(_ x: String, weight: String, bias: String, channels: Int, kernel: Int,
-                               reverse: Bool) -> String {
+    mutating func conv1dCausal(
+        _ x: String, weight: String, bias: String, channels: Int, kernel: Int,
+        reverse: Bool
+    ) -> String {
         let input = reverse ? flip(x, axis: 1) : x
         // Conv wants channels first; K-1 zeros on the left make it causal.
-        let y = one("Conv", [transpose(input, [0, 2, 1]), weight, bias],
-                    [.int("group", channels), .ints("kernel_shape", [kernel]), .ints("pads", [kernel - 1, 0])])
+        let y = one(
+            "Conv", [transpose(input, [0, 2, 1]), weight, bias],
+            [.int("group", channels), .ints("kernel_shape", [kernel]), .ints("pads", [kernel - 1, 0])])
         let out = transpose(y, [0, 2, 1])
         return reverse ? flip(out, axis: 1) : out
     }
@@ -60,27 +63,32 @@ extension OnnxBodyBuilder {
     /// The selective-state-space recurrence. Everything that does not depend on the state (dt·A,
     /// dt·x, the group-to-head expansion, the D skip) is computed outside the Scan, so its body is
     /// four elementwise ops and a reduction and reads no outer-scope names.
-    mutating func ssmScan(x: String, dt: String, a: String, bm: String, cm: String, d: String,
-                          dims m: Mamba2Dims) -> String {
+    mutating func ssmScan(
+        x: String, dt: String, a: String, bm: String, cm: String, d: String,
+        dims m: Mamba2Dims
+    ) -> String {
         let (h, p, n, g) = (m.heads, m.headDim, m.dState, m.groups)
         func forward(_ v: String) -> String { m.reverse ? flip(v, axis: 1) : v }
-        let x4 = reshape(forward(x), [0, 0, h, p])                       // [B, L, H, P]
-        let dtf = forward(dt)                                            // [B, L, H]
-        let decay = one("Exp", [mul(dtf, a)])                            // [B, L, H]
-        let drive = mul(x4, unsqueeze(dtf, [3]))                         // [B, L, H, P]
+        let x4 = reshape(forward(x), [0, 0, h, p])  // [B, L, H, P]
+        let dtf = forward(dt)  // [B, L, H]
+        let decay = one("Exp", [mul(dtf, a)])  // [B, L, H]
+        let drive = mul(x4, unsqueeze(dtf, [3]))  // [B, L, H, P]
         // Head h reads group h / (H/G): repeat each group's [N] vector H/G times.
         func perHead(_ v: String) -> String {
             let grouped = reshape(forward(v), [0, 0, g, 1, n])
             return reshape(one("Expand", [grouped, ints([1, 1, g, h / g, n])]), [0, 0, h, n])
         }
-        let bh = perHead(bm), ch = perHead(cm)                           // [B, L, H, N]
+        let bh = perHead(bm), ch = perHead(cm)  // [B, L, H, N]
 
         let batch = one("Shape", [x], [.int("start", 0), .int("end", 1)])
         let state0 = one("ConstantOfShape", [one("Concat", [batch, ints([h, p, n])], [.int("axis", 0)])])
-        let scan = op("Scan", [state0, drive, decay, bh, ch],
-                      [OnnxAttribute("body", .graph(Self.ssmStep())), .int("num_scan_inputs", 4),
-                       .ints("scan_input_axes", [1, 1, 1, 1]), .ints("scan_output_axes", [1])], outputs: 2)
-        let skip = mul(x4, unsqueeze(d, [1]))                            // D[h] · x[t, h, :]
+        let scan = op(
+            "Scan", [state0, drive, decay, bh, ch],
+            [
+                OnnxAttribute("body", .graph(Self.ssmStep())), .int("num_scan_inputs", 4),
+                .ints("scan_input_axes", [1, 1, 1, 1]), .ints("scan_output_axes", [1]),
+            ], outputs: 2)
+        let skip = mul(x4, unsqueeze(d, [1]))  // D[h] · x[t, h, :]
         return forward(reshape(add(scan[1], skip), [0, 0, h * p]))
     }
 
@@ -93,9 +101,10 @@ extension OnnxBodyBuilder {
         let y = s.one("ReduceSum", [s.mul(next, s.unsqueeze("c", [2])), s.ints([3])], [.int("keepdims", 0)])
         s.rename(next, to: "state_next")
         s.rename(y, to: "y")
-        return OnnxGraph(name: "ssm_step", nodes: s.nodes,
-                         inputs: ["state", "drive", "decay", "b", "c"].map { OnnxValueInfo($0) },
-                         outputs: ["state_next", "y"].map { OnnxValueInfo($0) })
+        return OnnxGraph(
+            name: "ssm_step", nodes: s.nodes,
+            inputs: ["state", "drive", "decay", "b", "c"].map { OnnxValueInfo($0) },
+            outputs: ["state_next", "y"].map { OnnxValueInfo($0) })
     }
 
     /// `v = y ⊙ silu(z)`, RMS-normalised over consecutive groups of `groupSize` channels, times w.
@@ -106,8 +115,10 @@ extension OnnxBodyBuilder {
     }
 
     /// Mamba2ScanGate: split the in_proj output, conv + SiLU, dt softplus, scan, gate and norm.
-    mutating func mamba2ScanGate(zxbcdt: String, convW: String, convB: String, dtBias: String, a: String,
-                                 d: String, normW: String, dims m: Mamba2Dims, kernel: Int, eps: Float) -> String {
+    mutating func mamba2ScanGate(
+        zxbcdt: String, convW: String, convB: String, dtBias: String, a: String,
+        d: String, normW: String, dims m: Mamba2Dims, kernel: Int, eps: Float
+    ) -> String {
         let e = m.inner, cd = m.convChannels, gn = m.groups * m.dState
         let z = slice(zxbcdt, axis: 2, start: 0, end: e)
         let xbc = slice(zxbcdt, axis: 2, start: e, end: e + cd)

@@ -88,7 +88,9 @@ enum CRead {
     }
 
     /// The non-nil message pointers of a repeated message field; a nil entry is a malformed file.
-    static func messages<T>(_ p: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?, _ n: Int, _ what: String) throws -> [UnsafeMutablePointer<T>] {
+    static func messages<T>(_ p: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?, _ n: Int, _ what: String) throws -> [UnsafeMutablePointer<
+        T
+    >] {
         try array(p, n).map {
             guard let m = $0 else { throw TRMError(.malformedFile, "\(what): missing entry") }
             return m

@@ -38,8 +38,11 @@ extension ModelPlan {
             }
             let needed = Self.placedBytes(t)
             guard p.bytesPerSample == needed, p.offset >= 0, p.offset % Self.alignment == 0,
-                  p.offset <= arenaBytesPerSample - needed else {
-                throw fail("value '\(p.name)' (\(needed) bytes) is placed as \(p.bytesPerSample) bytes at offset \(p.offset) of a \(arenaBytesPerSample)-byte arena")
+                p.offset <= arenaBytesPerSample - needed
+            else {
+                throw fail(
+                    "value '\(p.name)' (\(needed) bytes) is placed as \(p.bytesPerSample) bytes at offset \(p.offset) of a \(arenaBytesPerSample)-byte arena"
+                )
             }
             reach = max(reach, p.offset + needed)
             byName[p.name] = p
@@ -48,16 +51,19 @@ extension ModelPlan {
         if let missing = computed.first(where: { byName[$0] == nil }) { throw fail("value '\(missing)' has no place in the arena") }
         let unplanned = Set(computed).reduce(0) { $0 + Self.placedBytes(types[$1]!) }
         guard arenaBytesPerSample == max(reach, Self.alignment), arenaBytesPerSample <= max(unplanned, Self.alignment) else {
-            throw fail("the arena is declared as \(arenaBytesPerSample) bytes per sample; its placements need \(max(reach, Self.alignment))"
-                + " (every value in its own buffer: \(unplanned))")
+            throw fail(
+                "the arena is declared as \(arenaBytesPerSample) bytes per sample; its placements need \(max(reach, Self.alignment))"
+                    + " (every value in its own buffer: \(unplanned))")
         }
         for c in carry {
             guard let from = types[c.from], let to = types[c.to], from == to,
-                  graph.outputs.contains(where: { $0.name == c.from }), graph.inputs.contains(where: { $0.name == c.to }) else {
+                graph.outputs.contains(where: { $0.name == c.from }), graph.inputs.contains(where: { $0.name == c.to })
+            else {
                 throw fail("carry \(c.from) -> \(c.to) does not bind an output to an input of the same type")
             }
             guard let initial = graph.initializer(named: c.initial), let last = to.shape.sampleDims.last,
-                  initial.dims == [last], initial.data.dtype == .float32 else {
+                initial.dims == [last], initial.data.dtype == .float32
+            else {
                 throw fail("carry initial value '\(c.initial)' must be a [\(to.shape.sampleDims.last ?? 0)] initializer")
             }
         }

@@ -17,15 +17,19 @@ struct ProtoPacker {
     }
 
     /// Sets repeated string field `field` of message `m`, and its count, to `values`.
-    func set<M>(_ m: UnsafeMutablePointer<M>, _ count: WritableKeyPath<M, Int>,
-                _ field: WritableKeyPath<M, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>, _ values: [String]) throws {
+    func set<M>(
+        _ m: UnsafeMutablePointer<M>, _ count: WritableKeyPath<M, Int>,
+        _ field: WritableKeyPath<M, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>, _ values: [String]
+    ) throws {
         m.pointee[keyPath: count] = values.count
         m.pointee[keyPath: field] = try arena.cStrings(values)
     }
 
     /// Sets repeated message field `field` of message `m`, and its count, to `items`.
-    func set<M, T>(_ m: UnsafeMutablePointer<M>, _ count: WritableKeyPath<M, Int>,
-                   _ field: WritableKeyPath<M, UnsafeMutablePointer<UnsafeMutablePointer<T>?>?>, _ items: [UnsafeMutablePointer<T>]) throws {
+    func set<M, T>(
+        _ m: UnsafeMutablePointer<M>, _ count: WritableKeyPath<M, Int>,
+        _ field: WritableKeyPath<M, UnsafeMutablePointer<UnsafeMutablePointer<T>?>?>, _ items: [UnsafeMutablePointer<T>]
+    ) throws {
         m.pointee[keyPath: count] = items.count
         m.pointee[keyPath: field] = try arena.pointers(items)
     }
@@ -48,8 +52,10 @@ struct ProtoPacker {
     }
 
     /// A `NodeProto`. An empty `domain` (the standard one) leaves the field unset, as onnx.helper does.
-    func node(name: String? = nil, opType: String, domain: String, overload: String? = nil, inputs: [String], outputs: [String],
-              attributes: [OnnxAttribute]) throws -> UnsafeMutablePointer<Trmg__NodeProto> {
+    func node(
+        name: String? = nil, opType: String, domain: String, overload: String? = nil, inputs: [String], outputs: [String],
+        attributes: [OnnxAttribute]
+    ) throws -> UnsafeMutablePointer<Trmg__NodeProto> {
         let p = try arena.message(trmg__node_proto__init)
         if let name { p.pointee.name = try arena.cString(name) }
         p.pointee.op_type = try arena.cString(opType)
@@ -95,7 +101,9 @@ struct ProtoPacker {
 
     /// A `TensorProto` of ONNX type `dataType` whose `raw_data` is `raw`: little-endian, which is
     /// the in-memory layout on every platform we build for. A nil `name` leaves the field unset.
-    func tensor(name: String? = nil, dims: [Int], dataType: Int32, raw: UnsafeRawBufferPointer) throws -> UnsafeMutablePointer<Trmg__TensorProto> {
+    func tensor(name: String? = nil, dims: [Int], dataType: Int32, raw: UnsafeRawBufferPointer) throws -> UnsafeMutablePointer<
+        Trmg__TensorProto
+    > {
         let p = try arena.message(trmg__tensor_proto__init)
         p.pointee.n_dims = dims.count
         p.pointee.dims = try arena.array(dims.map(Int64.init))
@@ -140,9 +148,12 @@ struct ProtoPacker {
     }
 
     /// A `GraphProto` of already built messages.
-    func graph(name: String, nodes: [UnsafeMutablePointer<Trmg__NodeProto>], initializers: [UnsafeMutablePointer<Trmg__TensorProto>] = [],
-               inputs: [UnsafeMutablePointer<Trmg__ValueInfoProto>], outputs: [UnsafeMutablePointer<Trmg__ValueInfoProto>]) throws
-        -> UnsafeMutablePointer<Trmg__GraphProto> {
+    func graph(
+        name: String, nodes: [UnsafeMutablePointer<Trmg__NodeProto>], initializers: [UnsafeMutablePointer<Trmg__TensorProto>] = [],
+        inputs: [UnsafeMutablePointer<Trmg__ValueInfoProto>], outputs: [UnsafeMutablePointer<Trmg__ValueInfoProto>]
+    ) throws
+        -> UnsafeMutablePointer<Trmg__GraphProto>
+    {
         let p = try arena.message(trmg__graph_proto__init)
         p.pointee.name = try arena.cString(name)
         try set(p, \.n_node, \.node, nodes)

@@ -40,9 +40,11 @@ public struct ModelPlan: Hashable, Sendable {
     public var placements: [ValuePlacement]
     public var identifiers: [String]
 
-    public init(configJSON: String = "{}", taskJSON: String = "{}", haltMaxSteps: Int = 1,
-                carry: [CarryBinding] = [], arenaBytesPerSample: Int = 0, naiveBytesPerSample: Int = 0,
-                workspaceBytes: Int = 0, placements: [ValuePlacement] = [], identifiers: [String] = []) {
+    public init(
+        configJSON: String = "{}", taskJSON: String = "{}", haltMaxSteps: Int = 1,
+        carry: [CarryBinding] = [], arenaBytesPerSample: Int = 0, naiveBytesPerSample: Int = 0,
+        workspaceBytes: Int = 0, placements: [ValuePlacement] = [], identifiers: [String] = []
+    ) {
         self.configJSON = configJSON
         self.taskJSON = taskJSON
         self.haltMaxSteps = haltMaxSteps
@@ -63,8 +65,10 @@ public struct TrmgModel: Hashable, Sendable {
     public var metadata: [String: String]
     public var producerVersion: String
 
-    public init(graph: Graph, plan: ModelPlan = ModelPlan(), metadata: [String: String] = [:],
-                producerVersion: String = TrmgFormat.producerVersion) {
+    public init(
+        graph: Graph, plan: ModelPlan = ModelPlan(), metadata: [String: String] = [:],
+        producerVersion: String = TrmgFormat.producerVersion
+    ) {
         self.graph = graph
         self.plan = plan
         self.metadata = metadata

@@ -47,8 +47,9 @@ public enum TrmgReader {
         let graph = try graph(g.pointee)
         try Verifier.verify(graph)
         let plan = try plan(planProto.pointee)
-        return TrmgModel(graph: graph, plan: plan, metadata: metadata,
-                         producerVersion: try CRead.string(m.producer_version) ?? "")
+        return TrmgModel(
+            graph: graph, plan: plan, metadata: metadata,
+            producerVersion: try CRead.string(m.producer_version) ?? "")
     }
 
     static func graph(_ g: Trmg__GraphProto) throws -> Graph {
@@ -59,15 +60,17 @@ public enum TrmgReader {
             throw TRMError(.malformedFile, "the graph has \(g.n_node) nodes, over the limit of \(ModelLimits.maxStepNodes)")
         }
         let nodes = try CRead.messages(g.node, g.n_node, "node").enumerated().map { try node($1.pointee, index: $0) }
-        return Graph(name: try CRead.string(g.name) ?? "", inputs: inputs, outputs: outputs,
-                     initializers: initializers, nodes: nodes)
+        return Graph(
+            name: try CRead.string(g.name) ?? "", inputs: inputs, outputs: outputs,
+            initializers: initializers, nodes: nodes)
     }
 
     static func valueInfo(_ v: Trmg__ValueInfoProto) throws -> ValueInfo {
         let name = try CRead.string(v.name) ?? ""
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "value '\(name)': \(why)") }
         guard let type = v.type, type.pointee.value_case == TRMG__TYPE_PROTO__VALUE_TENSOR_TYPE,
-              let tensor = type.pointee.tensor_type else { throw fail("not a tensor type") }
+            let tensor = type.pointee.tensor_type
+        else { throw fail("not a tensor type") }
         guard tensor.pointee.has_elem_type != 0, let dtype = DType(onnxCode: tensor.pointee.elem_type) else {
             throw fail("unsupported element type \(tensor.pointee.elem_type)")
         }
@@ -107,10 +110,16 @@ public enum TrmgReader {
         let bytes = UnsafeRawBufferPointer(start: raw.data, count: raw.len)
         let data: TensorData
         switch dtype {
-        case .float32: data = .float32([Float](unsafeUninitializedCapacity: count) { b, n in
-            UnsafeMutableRawBufferPointer(b).copyMemory(from: bytes); n = count })
-        case .int32: data = .int32([Int32](unsafeUninitializedCapacity: count) { b, n in
-            UnsafeMutableRawBufferPointer(b).copyMemory(from: bytes); n = count })
+        case .float32:
+            data = .float32(
+                [Float](unsafeUninitializedCapacity: count) { b, n in
+                    UnsafeMutableRawBufferPointer(b).copyMemory(from: bytes); n = count
+                })
+        case .int32:
+            data = .int32(
+                [Int32](unsafeUninitializedCapacity: count) { b, n in
+                    UnsafeMutableRawBufferPointer(b).copyMemory(from: bytes); n = count
+                })
         }
         return Initializer(name: name, dims: dims.map { Int($0) }, data: data)
     }
@@ -126,9 +135,12 @@ public enum TrmgReader {
             attributes[key] = try attribute(a.pointee, fail)
         }
         let op: Op
-        do { op = try Op(name: try CRead.string(n.op_type) ?? "", attributes: attributes) } catch let e as TRMError { throw fail(e.message) }
-        return Node(name, op, inputs: try CRead.strings(n.input, n.n_input, "node inputs"),
-                    outputs: try CRead.strings(n.output, n.n_output, "node outputs"))
+        do { op = try Op(name: try CRead.string(n.op_type) ?? "", attributes: attributes) } catch let e as TRMError {
+            throw fail(e.message)
+        }
+        return Node(
+            name, op, inputs: try CRead.strings(n.input, n.n_input, "node inputs"),
+            outputs: try CRead.strings(n.output, n.n_output, "node outputs"))
     }
 
     static func attribute(_ a: Trmg__AttributeProto, _ fail: (String) -> TRMError) throws -> AttributeValue {
@@ -162,21 +174,24 @@ public enum TrmgReader {
             return Int(v)
         }
         let carry = try CRead.messages(p.carry, p.n_carry, "carry").map {
-            CarryBinding(from: try CRead.string($0.pointee.from) ?? "", to: try CRead.string($0.pointee.to) ?? "",
-                         initial: try CRead.string($0.pointee.initial) ?? "")
+            CarryBinding(
+                from: try CRead.string($0.pointee.from) ?? "", to: try CRead.string($0.pointee.to) ?? "",
+                initial: try CRead.string($0.pointee.initial) ?? "")
         }
         let placements = try CRead.messages(p.placement, p.n_placement, "placement").map {
-            ValuePlacement(name: try CRead.string($0.pointee.name) ?? "",
-                           offset: try count($0.pointee.has_offset, $0.pointee.offset, "offset"),
-                           bytesPerSample: try count($0.pointee.has_bytes_per_sample, $0.pointee.bytes_per_sample, "value size"))
+            ValuePlacement(
+                name: try CRead.string($0.pointee.name) ?? "",
+                offset: try count($0.pointee.has_offset, $0.pointee.offset, "offset"),
+                bytesPerSample: try count($0.pointee.has_bytes_per_sample, $0.pointee.bytes_per_sample, "value size"))
         }
-        return ModelPlan(configJSON: try CRead.string(p.config_json) ?? "{}", taskJSON: try CRead.string(p.task_json) ?? "{}",
-                         haltMaxSteps: try count(p.has_halt_max_steps, p.halt_max_steps, "halt_max_steps"),
-                         carry: carry,
-                         arenaBytesPerSample: try count(p.has_arena_bytes_per_sample, p.arena_bytes_per_sample, "arena size"),
-                         naiveBytesPerSample: try count(p.has_naive_bytes_per_sample, p.naive_bytes_per_sample, "naive size"),
-                         workspaceBytes: try count(p.has_workspace_bytes, p.workspace_bytes, "workspace size"),
-                         placements: placements,
-                         identifiers: try CRead.strings(p.identifiers, p.n_identifiers, "identifiers"))
+        return ModelPlan(
+            configJSON: try CRead.string(p.config_json) ?? "{}", taskJSON: try CRead.string(p.task_json) ?? "{}",
+            haltMaxSteps: try count(p.has_halt_max_steps, p.halt_max_steps, "halt_max_steps"),
+            carry: carry,
+            arenaBytesPerSample: try count(p.has_arena_bytes_per_sample, p.arena_bytes_per_sample, "arena size"),
+            naiveBytesPerSample: try count(p.has_naive_bytes_per_sample, p.naive_bytes_per_sample, "naive size"),
+            workspaceBytes: try count(p.has_workspace_bytes, p.workspace_bytes, "workspace size"),
+            placements: placements,
+            identifiers: try CRead.strings(p.identifiers, p.n_identifiers, "identifiers"))
     }
 }

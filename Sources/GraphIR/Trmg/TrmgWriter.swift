@@ -19,14 +19,18 @@ public enum TrmgWriter {
         proto.pointee.ir_version = TrmgFormat.irVersion
         proto.pointee.producer_name = try arena.cString(TrmgFormat.producerName)
         proto.pointee.producer_version = try arena.cString(model.producerVersion)
-        try packer.set(proto, \.n_opset_import, \.opset_import,
-                       [packer.opset("", TrmgFormat.onnxOpset), packer.opset(TrmgFormat.domain, TrmgFormat.domainVersion)])
+        try packer.set(
+            proto, \.n_opset_import, \.opset_import,
+            [packer.opset("", TrmgFormat.onnxOpset), packer.opset(TrmgFormat.domain, TrmgFormat.domainVersion)])
         // A malformed graph (tests only) may defeat specialisation; it is then written without bodies.
-        let functions = verify ? try OnnxFunctions.generate(for: model.graph)
-                               : (try? OnnxFunctions.generate(for: model.graph)) ?? .empty
+        let functions =
+            verify
+            ? try OnnxFunctions.generate(for: model.graph)
+            : (try? OnnxFunctions.generate(for: model.graph)) ?? .empty
         proto.pointee.graph = try graphProto(model.graph, overloads: functions.nodeOverloads, packer)
-        try packer.set(proto, \.n_metadata_props, \.metadata_props,
-                       model.metadata.sorted { $0.key < $1.key }.map { try packer.entry($0.key, $0.value) })
+        try packer.set(
+            proto, \.n_metadata_props, \.metadata_props,
+            model.metadata.sorted { $0.key < $1.key }.map { try packer.entry($0.key, $0.value) })
         try packer.set(proto, \.n_functions, \.functions, functions.functions.map(packer.function))
         proto.pointee.trm_plan = try planProto(model.plan, packer)
 
@@ -51,25 +55,31 @@ public enum TrmgWriter {
     /// order (empty: none).
     static func graphProto(_ g: Graph, overloads: [String?], _ packer: ProtoPacker) throws -> UnsafeMutablePointer<Trmg__GraphProto> {
         let nodes = try g.nodes.enumerated().map { i, n in
-            try packer.node(name: n.name, opType: n.op.name, domain: TrmgFormat.domain, overload: i < overloads.count ? overloads[i] : nil,
-                            inputs: n.inputs, outputs: n.outputs, attributes: n.op.attributes.map { OnnxAttribute($0.name, $0.value.onnx) })
+            try packer.node(
+                name: n.name, opType: n.op.name, domain: TrmgFormat.domain, overload: i < overloads.count ? overloads[i] : nil,
+                inputs: n.inputs, outputs: n.outputs, attributes: n.op.attributes.map { OnnxAttribute($0.name, $0.value.onnx) })
         }
         let initializers = try g.initializers.map { t in
-            let tensor = { (raw: UnsafeRawBufferPointer) in try packer.tensor(name: t.name, dims: t.dims, dataType: t.data.dtype.onnxCode, raw: raw) }
+            let tensor = { (raw: UnsafeRawBufferPointer) in
+                try packer.tensor(name: t.name, dims: t.dims, dataType: t.data.dtype.onnxCode, raw: raw)
+            }
             switch t.data {
             case .float32(let v): return try v.withUnsafeBytes(tensor)
             case .int32(let v): return try v.withUnsafeBytes(tensor)
             }
         }
         let info = { (v: ValueInfo) in
-            try packer.valueInfo(v.name, elemType: v.type.dtype.onnxCode, shape: v.type.shape.dims.map { d -> ProtoPacker.Dimension in
-                switch d {
-                case .batch: return .param(TrmgFormat.batchDimName)
-                case .fixed(let n): return .value(n)
-                }
-            })
+            try packer.valueInfo(
+                v.name, elemType: v.type.dtype.onnxCode,
+                shape: v.type.shape.dims.map { d -> ProtoPacker.Dimension in
+                    switch d {
+                    case .batch: return .param(TrmgFormat.batchDimName)
+                    case .fixed(let n): return .value(n)
+                    }
+                })
         }
-        return try packer.graph(name: g.name, nodes: nodes, initializers: initializers, inputs: g.inputs.map(info), outputs: g.outputs.map(info))
+        return try packer.graph(
+            name: g.name, nodes: nodes, initializers: initializers, inputs: g.inputs.map(info), outputs: g.outputs.map(info))
     }
 
     static func planProto(_ plan: ModelPlan, _ packer: ProtoPacker) throws -> UnsafeMutablePointer<Trmg__TrmPlan> {

@@ -36,21 +36,28 @@ public final class ACTRunner {
     public var vocabIn: Int { signature.vocabIn }
     public var numPuzzleIds: Int { signature.numPuzzleIds }
     /// Carry bindings resolved to pointers once, so a step allocates nothing.
-    let carries: [(from: UnsafeMutablePointer<Float>, to: UnsafeMutablePointer<Float>, initial: UnsafeMutablePointer<Float>,
-                   perSample: Int, width: Int)]
+    let carries:
+        [(
+            from: UnsafeMutablePointer<Float>, to: UnsafeMutablePointer<Float>, initial: UnsafeMutablePointer<Float>,
+            perSample: Int, width: Int
+        )]
 
     public init(session: Session) throws {
         self.session = session
         signature = try session.model.stepSignature()
         carries = session.model.plan.carry.map { c in
-            (session.pointer(c.from), session.pointer(c.to), session.pointer(c.initial), session.count(c.to)! / session.batch,
-             session.model.types[c.initial]!.shape.sampleDims[0])
+            (
+                session.pointer(c.from), session.pointer(c.to), session.pointer(c.initial), session.count(c.to)! / session.batch,
+                session.model.types[c.initial]!.shape.sampleDims[0]
+            )
         }
     }
 
     /// Solves `count` samples: tokens [count, L], puzzleIds [count] (nil: all 0).
-    public func run(tokens: [Int32], puzzleIds: [Int32]?, count: Int, halting: Halting = .fixed, maxSteps: Int? = nil,
-                    progress: ((Int, Int) -> Void)? = nil) throws -> ACTResult {
+    public func run(
+        tokens: [Int32], puzzleIds: [Int32]?, count: Int, halting: Halting = .fixed, maxSteps: Int? = nil,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> ACTResult {
         let l = seqLen, b = session.batch
         try signature.validate(tokens: tokens, puzzleIds: puzzleIds, count: count)
         let ids = puzzleIds ?? [Int32](repeating: 0, count: count)
@@ -60,8 +67,9 @@ public final class ACTRunner {
         }
 
         _ = try AlignedBuffer.checkedSize(count, (l * vocabOut + l + 2) * 4, what: "the results of \(count) samples")
-        var result = ACTResult(logits: [Float](repeating: 0, count: count * l * vocabOut), preds: [Int32](repeating: 0, count: count * l),
-                               qHalt: [Float](repeating: 0, count: count), steps: [Int32](repeating: 0, count: count), batchSteps: 0)
+        var result = ACTResult(
+            logits: [Float](repeating: 0, count: count * l * vocabOut), preds: [Int32](repeating: 0, count: count * l),
+            qHalt: [Float](repeating: 0, count: count), steps: [Int32](repeating: 0, count: count), batchSteps: 0)
         var slots = [Int?](repeating: nil, count: b)
         var slotSteps = [Int](repeating: 0, count: b)
         var next = 0, done = 0

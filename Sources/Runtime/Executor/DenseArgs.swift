@@ -17,8 +17,9 @@ struct MatMulArgs: Instruction {
 
     func run(phase: Int, items: Range<Int>, _ context: PartContext) {
         let lo = items.lowerBound
-        MatMulKernel.run(x: x + lo * k, w: w, bias: bias, out: out + lo * (swiGLU ? n / 2 : n), rows: items.count, n: n, k: k,
-                         swiGLU: swiGLU, scratch: context.scratch)
+        MatMulKernel.run(
+            x: x + lo * k, w: w, bias: bias, out: out + lo * (swiGLU ? n / 2 : n), rows: items.count, n: n, k: k,
+            swiGLU: swiGLU, scratch: context.scratch)
     }
 }
 

@@ -41,7 +41,7 @@ public struct KernelWorkspace: Equatable, Sendable {
             let shared = Mamba2.scanGateSharedFloats(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups)
             return (Mamba2.scanGateWorkspaceFloats(KernelWorkspace.shape(m, seq: seq, kernel: k, eps: eps)), shared)
         case .gather, .add, .mul, .scale, .silu, .softplus, .exp, .sigmoid, .rmsNorm, .addRMSNorm, .ropeTable, .rope,
-             .swiGLU, .transpose, .concat, .slice, .pad, .reshape, .gatedRMSNorm, .argmax:
+            .swiGLU, .transpose, .concat, .slice, .pad, .reshape, .gatedRMSNorm, .argmax:
             return (0, 0)
         }
     }
@@ -51,7 +51,8 @@ public struct KernelWorkspace: Equatable, Sendable {
 
     /// The fused Mamba-2 kernel's shape for one layer of `seq` tokens.
     static func shape(_ m: Mamba2Dims, seq: Int, kernel: Int, eps: Float) -> Mamba2.ScanGateShape {
-        Mamba2.ScanGateShape(seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups,
-                             kernel: kernel, eps: eps, reverse: m.reverse)
+        Mamba2.ScanGateShape(
+            seq: seq, heads: m.heads, headDim: m.headDim, dState: m.dState, groups: m.groups,
+            kernel: kernel, eps: eps, reverse: m.reverse)
     }
 }

@@ -43,10 +43,12 @@ struct AttentionArgs: Instruction {
         for item in items {
             switch inputs {
             case let .separate(q, k, v):
-                Attention.unfusedItem(item, q: q, k: k, v: v, out: out, seq: seq, heads: heads, headDim: headDim, workspace: context.scratch)
+                Attention.unfusedItem(
+                    item, q: q, k: k, v: v, out: out, seq: seq, heads: heads, headDim: headDim, workspace: context.scratch)
             case let .fused(qkv, cos, sin):
-                Attention.fusedItem(item, qkv: qkv, cos: cos, sin: sin, out: out, seq: seq, heads: heads, headDim: headDim,
-                                    workspace: context.scratch)
+                Attention.fusedItem(
+                    item, qkv: qkv, cos: cos, sin: sin, out: out, seq: seq, heads: heads, headDim: headDim,
+                    workspace: context.scratch)
             }
         }
     }
@@ -62,8 +64,9 @@ struct ConvArgs: Instruction {
 
     func run(phase: Int, items: Range<Int>, _ context: PartContext) {
         let offset = items.lowerBound * seq * channels
-        Mamba2.conv1dCausal(x + offset, w, bias, out + offset, batch: items.count, seq: seq, channels: channels, kernel: kernel,
-                            reverse: reverse, workspace: context.scratch)
+        Mamba2.conv1dCausal(
+            x + offset, w, bias, out + offset, batch: items.count, seq: seq, channels: channels, kernel: kernel,
+            reverse: reverse, workspace: context.scratch)
     }
 }
 
@@ -80,10 +83,11 @@ struct SSMScanArgs: Instruction {
         let e = heads * headDim, gn = groups * dState
         for item in items {
             let b = item / heads, h = item % heads, g = h / (heads / groups)
-            Mamba2.scanHead(x: x + b * seq * e + h * headDim, xStride: e, dt: dt + b * seq * heads + h, dtStride: heads,
-                            b: bm + b * seq * gn + g * dState, c: cm + b * seq * gn + g * dState, bcStride: gn,
-                            a: a[h], d: d[h], y: out + b * seq * e + h * headDim, yStride: e, seq: seq,
-                            headDim: headDim, dState: dState, reverse: reverse, state: context.scratch)
+            Mamba2.scanHead(
+                x: x + b * seq * e + h * headDim, xStride: e, dt: dt + b * seq * heads + h, dtStride: heads,
+                b: bm + b * seq * gn + g * dState, c: cm + b * seq * gn + g * dState, bcStride: gn,
+                a: a[h], d: d[h], y: out + b * seq * e + h * headDim, yStride: e, seq: seq,
+                headDim: headDim, dState: dState, reverse: reverse, state: context.scratch)
         }
     }
 }
@@ -107,8 +111,10 @@ struct ScanGateArgs: Instruction {
         let sample = phase / Self.stagesPerSample, s = shape
         let zxs = zx + sample * s.seq * s.width, outs = out + sample * s.seq * s.inner
         switch phase % Self.stagesPerSample {
-        case 0: Mamba2.scanGateConv(zx: zxs, convW: convW, convB: convB, dtBias: dtBias, shared: context.shared, s, rows: items,
-                                   workspace: context.scratch)
+        case 0:
+            Mamba2.scanGateConv(
+                zx: zxs, convW: convW, convB: convB, dtBias: dtBias, shared: context.shared, s, rows: items,
+                workspace: context.scratch)
         case 1: Mamba2.scanGateScan(a: a, d: d, shared: context.shared, out: outs, s, heads: items, state: context.scratch)
         default: Mamba2.scanGateNorm(zx: zxs, normW: normW, out: outs, s, rows: items)
         }

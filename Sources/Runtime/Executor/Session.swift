@@ -23,7 +23,9 @@ public final class Session {
     public static let maxThreads = 1024
 
     public init(model: LoadedModel, batch: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
-        guard batch >= 1, batch <= Session.maxBatch else { throw TRMError(.invalidInput, "batch must be 1...\(Session.maxBatch), got \(batch)") }
+        guard batch >= 1, batch <= Session.maxBatch else {
+            throw TRMError(.invalidInput, "batch must be 1...\(Session.maxBatch), got \(batch)")
+        }
         guard threads >= 1, threads <= Session.maxThreads else {
             throw TRMError(.invalidInput, "threads must be 1...\(Session.maxThreads), got \(threads)")
         }
@@ -34,7 +36,8 @@ public final class Session {
         arena = try AlignedBuffer(bytes: bytes)
         program = ProgramBuilder(model: model, batch: batch, arena: arena).build()
         workspaceFloatsPerThread = model.workspace.floatsPerThread
-        workspace = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))
+        workspace = try AlignedBuffer(
+            bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))
         shared = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(model.workspace.sharedFloats, 4, what: "the shared kernel buffers"))
         try BlasBuffers.checkRoom(threads: threads)
         pool = try ThreadPool(size: threads)
@@ -74,7 +77,8 @@ public final class Session {
             throw TRMError(.invalidInput, "'\(name)' is not an input of the model")
         }
         guard t.dtype == dtype, n == count(name) else {
-            throw TRMError(.invalidInput, "input '\(name)' needs \(count(name) ?? 0) \(t.dtype.rawValue) values, got \(n) \(dtype.rawValue)")
+            throw TRMError(
+                .invalidInput, "input '\(name)' needs \(count(name) ?? 0) \(t.dtype.rawValue) values, got \(n) \(dtype.rawValue)")
         }
     }
 

@@ -32,15 +32,20 @@ final class ThreadPool: @unchecked Sendable {
         for index in 1..<self.size {
             let box = Unmanaged.passRetained(WorkerStart(state: state, index: index))
             var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { raw in
-                let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
-                start.state.workerLoop(start.index)
-                return nil
-            }, box.toOpaque())
+            let rc = pthread_create(
+                &thread, nil,
+                { raw in
+                    let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
+                    start.state.workerLoop(start.index)
+                    return nil
+                }, box.toOpaque())
             guard rc == 0 else {
                 box.release()
                 shutdown()
-                throw TRMError(.outOfMemory, "cannot start worker thread \(index + 1) of \(self.size): \(String(cString: strerror(rc))) (memory or thread limits; try fewer --threads)")
+                throw TRMError(
+                    .outOfMemory,
+                    "cannot start worker thread \(index + 1) of \(self.size): \(String(cString: strerror(rc))) (memory or thread limits; try fewer --threads)"
+                )
             }
             threads.append(thread)
         }

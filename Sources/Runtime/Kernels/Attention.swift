@@ -16,24 +16,30 @@ public enum Attention {
     }
 
     /// Item `item` = (sample, head) of the unfused op: q, k, v, out are [batch, seq, heads·headDim].
-    public static func unfusedItem(_ item: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                   out: UnsafeMutablePointer<Float>, seq: Int, heads: Int, headDim: Int,
-                                   workspace: UnsafeMutablePointer<Float>) {
+    public static func unfusedItem(
+        _ item: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>, seq: Int, heads: Int, headDim: Int,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
         let w = heads * headDim, b = item / heads, h = item % heads
         let base = b * seq * w + h * headDim
-        head(q: q + base, k: k + base, v: v + base, stride: w, rope: nil, out: out + base, outStride: w,
-             seq: seq, headDim: headDim, workspace: workspace)
+        head(
+            q: q + base, k: k + base, v: v + base, stride: w, rope: nil, out: out + base, outStride: w,
+            seq: seq, headDim: headDim, workspace: workspace)
     }
 
     /// Item (sample, head) of the fused op: qkv [batch, seq, 3·heads·headDim] (q | k | v, head-major),
     /// out [batch, seq, heads·headDim].
-    public static func fusedItem(_ item: Int, qkv: UnsafePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
-                                 out: UnsafeMutablePointer<Float>, seq: Int, heads: Int, headDim: Int,
-                                 workspace: UnsafeMutablePointer<Float>) {
+    public static func fusedItem(
+        _ item: Int, qkv: UnsafePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>, seq: Int, heads: Int, headDim: Int,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
         let w = heads * headDim, b = item / heads, h = item % heads
         let base = b * seq * 3 * w + h * headDim
-        head(q: qkv + base, k: qkv + base + w, v: qkv + base + 2 * w, stride: 3 * w, rope: (cos, sin),
-             out: out + b * seq * w + h * headDim, outStride: w, seq: seq, headDim: headDim, workspace: workspace)
+        head(
+            q: qkv + base, k: qkv + base + w, v: qkv + base + 2 * w, stride: 3 * w, rope: (cos, sin),
+            out: out + b * seq * w + h * headDim, outStride: w, seq: seq, headDim: headDim, workspace: workspace)
     }
 
     /// In-place softmax of one row (vectorised C loop).
@@ -41,9 +47,11 @@ public enum Attention {
     static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) { trm_softmax_row(s, n) }
 
     /// One head: rows of q/k/v are `stride` floats apart.
-    static func head(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int,
-                     rope: (UnsafePointer<Float>, UnsafePointer<Float>)?, out: UnsafeMutablePointer<Float>, outStride: Int,
-                     seq: Int, headDim: Int, workspace: UnsafeMutablePointer<Float>) {
+    static func head(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int,
+        rope: (UnsafePointer<Float>, UnsafePointer<Float>)?, out: UnsafeMutablePointer<Float>, outStride: Int,
+        seq: Int, headDim: Int, workspace: UnsafeMutablePointer<Float>
+    ) {
         let d = headDim
         if trm_attention_head(q, k, v, stride, rope?.0, rope?.1, out, outStride, seq, d, workspace) != 0 { return }
         let qh = workspace, kh = workspace + seq * d, vh = workspace + 2 * seq * d
@@ -65,12 +73,14 @@ public enum Attention {
             let rows = min(tile, seq - t0)
             let p = UnsafeMutableBufferPointer(start: scores, count: rows * seq)
             // scores[rows, seq] = scale · Q_tile · Kᵀ
-            Gemm.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, UnsafeBufferPointer(start: qh + t0 * d, count: rows * d), lda: d,
-                      keys, ldb: d, beta: 0, p, ldc: seq)
+            Gemm.gemm(
+                transB: true, m: rows, n: seq, k: d, alpha: scale, UnsafeBufferPointer(start: qh + t0 * d, count: rows * d), lda: d,
+                keys, ldb: d, beta: 0, p, ldc: seq)
             for r in 0..<rows { softmaxRow(scores + r * seq, count: seq) }
             // out_tile[rows, d] = P · V, written with the output's row stride.
-            Gemm.gemm(m: rows, n: d, k: seq, UnsafeBufferPointer(p), lda: seq, values, ldb: d, beta: 0,
-                      UnsafeMutableBufferPointer(start: out + t0 * outStride, count: (rows - 1) * outStride + d), ldc: outStride)
+            Gemm.gemm(
+                m: rows, n: d, k: seq, UnsafeBufferPointer(p), lda: seq, values, ldb: d, beta: 0,
+                UnsafeMutableBufferPointer(start: out + t0 * outStride, count: (rows - 1) * outStride + d), ldc: outStride)
             t0 += rows
         }
     }

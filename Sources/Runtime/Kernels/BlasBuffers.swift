@@ -36,7 +36,9 @@ public enum BlasBuffers {
         let p = mmap(nil, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let p, p != MAP_FAILED else {
             let room = SystemMemory.limitHeadroom().map { ", and the address-space limit (ulimit -v) leaves \($0 >> 20) MiB" } ?? ""
-            throw TRMErrorBridge.outOfMemory("not enough address space for OpenBLAS: \(threads) thread(s) need \(bytes >> 20) MiB for their GEMM buffers\(room); raise the limit or use fewer --threads")
+            throw TRMErrorBridge.outOfMemory(
+                "not enough address space for OpenBLAS: \(threads) thread(s) need \(bytes >> 20) MiB for their GEMM buffers\(room); raise the limit or use fewer --threads"
+            )
         }
         munmap(p, bytes)
     }

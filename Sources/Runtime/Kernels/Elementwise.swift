@@ -4,8 +4,10 @@ import Foundation
 /// Elementwise kernels. `out` may alias the first input (the memory planner reuses buffers in place).
 public enum Elementwise {
     /// out[i] = a[i] + b[i mod bCount]; `count` is a multiple of `bCount`.
-    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                           count: Int, bCount: Int) {
+    public static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        count: Int, bCount: Int
+    ) {
         precondition(bCount > 0 && count % bCount == 0, "add: \(count) is not a multiple of \(bCount)")
         var base = 0
         while base < count {
@@ -15,8 +17,10 @@ public enum Elementwise {
     }
 
     /// out[i] = a[i] · b[i mod bCount].
-    public static func mul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                           count: Int, bCount: Int) {
+    public static func mul(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        count: Int, bCount: Int
+    ) {
         precondition(bCount > 0 && count % bCount == 0, "mul: \(count) is not a multiple of \(bCount)")
         var base = 0
         while base < count {

@@ -10,9 +10,11 @@ public enum Gemm {
     /// With `transA`, a is stored [k, m]; with `transB`, b is stored [n, k]. Rows of a, b and c are
     /// `lda`, `ldb` and `ldc` floats apart. For k = 0 the product is zero, so c becomes `beta · c`
     /// (exactly 0 when `beta` is 0).
-    public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
-                            _ a: UnsafeBufferPointer<Float>, lda: Int, _ b: UnsafeBufferPointer<Float>, ldb: Int,
-                            beta: Float, _ c: UnsafeMutableBufferPointer<Float>, ldc: Int) {
+    public static func gemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        _ a: UnsafeBufferPointer<Float>, lda: Int, _ b: UnsafeBufferPointer<Float>, ldb: Int,
+        beta: Float, _ c: UnsafeMutableBufferPointer<Float>, ldc: Int
+    ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "Gemm.gemm: negative size [\(m), \(k)] · [\(k), \(n)]")
         guard m > 0, n > 0 else { return }
         precondition(fits(c.count, rows: m, cols: n, ld: ldc), "Gemm.gemm: c [\(m), \(n)] (ldc \(ldc)) needs more than \(c.count) floats")
@@ -20,20 +22,25 @@ public enum Gemm {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
-        precondition(fits(a.count, rows: transA ? k : m, cols: transA ? m : k, ld: lda),
-                     "Gemm.gemm: a (\(transA ? "[\(k), \(m)]" : "[\(m), \(k)]"), lda \(lda)) needs more than \(a.count) floats")
-        precondition(fits(b.count, rows: transB ? n : k, cols: transB ? k : n, ld: ldb),
-                     "Gemm.gemm: b (\(transB ? "[\(n), \(k)]" : "[\(k), \(n)]"), ldb \(ldb)) needs more than \(b.count) floats")
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a.baseAddress, Int32(lda), b.baseAddress, Int32(ldb),
-                    beta, c.baseAddress, Int32(ldc))
+        precondition(
+            fits(a.count, rows: transA ? k : m, cols: transA ? m : k, ld: lda),
+            "Gemm.gemm: a (\(transA ? "[\(k), \(m)]" : "[\(m), \(k)]"), lda \(lda)) needs more than \(a.count) floats")
+        precondition(
+            fits(b.count, rows: transB ? n : k, cols: transB ? k : n, ld: ldb),
+            "Gemm.gemm: b (\(transB ? "[\(n), \(k)]" : "[\(k), \(n)]"), ldb \(ldb)) needs more than \(b.count) floats")
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a.baseAddress, Int32(lda), b.baseAddress, Int32(ldb),
+            beta, c.baseAddress, Int32(ldc))
     }
 
     /// `out[m, n] (+)= x[m, k] · w[n, k]ᵀ`: the graph's MatMul and a Linear's forward (weights
     /// stored [out, in], as PyTorch). With `accumulate`, adds to `out` instead of overwriting it.
-    public static func xwt(_ x: UnsafeBufferPointer<Float>, _ w: UnsafeBufferPointer<Float>,
-                           _ out: UnsafeMutableBufferPointer<Float>, m: Int, n: Int, k: Int,
-                           accumulate: Bool = false) {
+    public static func xwt(
+        _ x: UnsafeBufferPointer<Float>, _ w: UnsafeBufferPointer<Float>,
+        _ out: UnsafeMutableBufferPointer<Float>, m: Int, n: Int, k: Int,
+        accumulate: Bool = false
+    ) {
         gemm(transB: true, m: m, n: n, k: k, x, lda: k, w, ldb: k, beta: accumulate ? 1 : 0, out, ldc: n)
     }
 

@@ -4,8 +4,10 @@
 public enum Layout {
     /// out[i, :] = table[indices[i], :]. Returns the first out-of-range index, if any (nothing is
     /// written for it).
-    public static func gather(_ table: UnsafePointer<Float>, rows: Int, cols: Int, _ indices: UnsafePointer<Int32>,
-                              count: Int, _ out: UnsafeMutablePointer<Float>) -> Int32? {
+    public static func gather(
+        _ table: UnsafePointer<Float>, rows: Int, cols: Int, _ indices: UnsafePointer<Int32>,
+        count: Int, _ out: UnsafeMutablePointer<Float>
+    ) -> Int32? {
         for i in 0..<count {
             let r = Int(indices[i])
             guard r >= 0 && r < rows else { return indices[i] }
@@ -60,7 +62,8 @@ public enum Layout {
     }
 
     /// Concatenation along an axis: part j has extent `axisSizes[j]`.
-    public static func concat(_ parts: [UnsafePointer<Float>], axisSizes: [Int], _ out: UnsafeMutablePointer<Float>, outer: Int, inner: Int) {
+    public static func concat(_ parts: [UnsafePointer<Float>], axisSizes: [Int], _ out: UnsafeMutablePointer<Float>, outer: Int, inner: Int)
+    {
         let total = axisSizes.reduce(0, +)
         for o in 0..<outer {
             var offset = 0
@@ -72,7 +75,9 @@ public enum Layout {
     }
 
     /// out = x[..., start ..< end, ...] along an axis of extent `axis`.
-    public static func slice(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, outer: Int, axis: Int, inner: Int, start: Int, end: Int) {
+    public static func slice(
+        _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, outer: Int, axis: Int, inner: Int, start: Int, end: Int
+    ) {
         let n = (end - start) * inner
         for o in 0..<outer { (out + o * n).update(from: x + (o * axis + start) * inner, count: n) }
     }

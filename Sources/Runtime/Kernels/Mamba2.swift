@@ -12,12 +12,15 @@ public enum Mamba2 {
     /// Depthwise causal cross-correlation: x, out: [batch, seq, channels]; w: [channels, 1, kernel]
     /// (w[c, kernel-1] multiplies the current token); bias: [channels]; `workspace` holds
     /// `convWorkspaceFloats` floats.
-    public static func conv1dCausal(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                                    _ out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, channels: Int, kernel: Int, reverse: Bool,
-                                    workspace: UnsafeMutablePointer<Float>) {
+    public static func conv1dCausal(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, batch: Int, seq: Int, channels: Int, kernel: Int, reverse: Bool,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
         for b in 0..<batch {
-            trm_conv_rows(x + b * seq * channels, channels, w, bias, out + b * seq * channels, channels, seq, 0, seq,
-                          channels, kernel, reverse ? 1 : 0, workspace)
+            trm_conv_rows(
+                x + b * seq * channels, channels, w, bias, out + b * seq * channels, channels, seq, 0, seq,
+                channels, kernel, reverse ? 1 : 0, workspace)
         }
     }
 
@@ -25,10 +28,12 @@ public enum Mamba2 {
     /// `state` holds `scanWorkspaceFloats` floats. The C kernel keeps 8×8 tiles of the state in
     /// registers while it walks chunks of tokens, vectorised over the head dim.
     @inline(__always)
-    static func scanHead(x: UnsafePointer<Float>, xStride: Int, dt: UnsafePointer<Float>, dtStride: Int,
-                         b: UnsafePointer<Float>, c: UnsafePointer<Float>, bcStride: Int, a: Float, d: Float,
-                         y: UnsafeMutablePointer<Float>, yStride: Int, seq: Int, headDim p: Int, dState n: Int,
-                         reverse: Bool, state: UnsafeMutablePointer<Float>) {
+    static func scanHead(
+        x: UnsafePointer<Float>, xStride: Int, dt: UnsafePointer<Float>, dtStride: Int,
+        b: UnsafePointer<Float>, c: UnsafePointer<Float>, bcStride: Int, a: Float, d: Float,
+        y: UnsafeMutablePointer<Float>, yStride: Int, seq: Int, headDim p: Int, dState n: Int,
+        reverse: Bool, state: UnsafeMutablePointer<Float>
+    ) {
         trm_ssm_scan(x, xStride, dt, dtStride, b, c, bcStride, a, d, y, yStride, seq, p, n, reverse ? 1 : 0, state)
     }
 
@@ -58,12 +63,15 @@ public enum Mamba2 {
 
     /// Phase 1 of the fused kernel for rows `rows` of one sample: xBC' = SiLU(conv(xBC)) and
     /// dt = softplus(dt_raw + dt_bias) into `shared`.
-    public static func scanGateConv(zx: UnsafePointer<Float>, convW: UnsafePointer<Float>, convB: UnsafePointer<Float>,
-                                    dtBias: UnsafePointer<Float>, shared: UnsafeMutablePointer<Float>, _ s: ScanGateShape, rows: Range<Int>,
-                                    workspace: UnsafeMutablePointer<Float>) {
+    public static func scanGateConv(
+        zx: UnsafePointer<Float>, convW: UnsafePointer<Float>, convB: UnsafePointer<Float>,
+        dtBias: UnsafePointer<Float>, shared: UnsafeMutablePointer<Float>, _ s: ScanGateShape, rows: Range<Int>,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
         let cd = s.convChannels, e = s.inner, width = s.width
         let xbc = shared, dt = shared + s.seq * cd
-        trm_conv_rows(zx + e, width, convW, convB, xbc, cd, s.seq, rows.lowerBound, rows.upperBound, cd, s.kernel, s.reverse ? 1 : 0, workspace)
+        trm_conv_rows(
+            zx + e, width, convW, convB, xbc, cd, s.seq, rows.lowerBound, rows.upperBound, cd, s.kernel, s.reverse ? 1 : 0, workspace)
         for t in rows {
             let o = xbc + t * cd
             trm_vsilu(o, o, cd)
@@ -73,23 +81,28 @@ public enum Mamba2 {
     }
 
     /// Phase 2: the scan of heads `heads` into out (y), from the shared conv output.
-    public static func scanGateScan(a: UnsafePointer<Float>, d: UnsafePointer<Float>, shared: UnsafeMutablePointer<Float>,
-                                    out: UnsafeMutablePointer<Float>, _ s: ScanGateShape, heads: Range<Int>,
-                                    state: UnsafeMutablePointer<Float>) {
+    public static func scanGateScan(
+        a: UnsafePointer<Float>, d: UnsafePointer<Float>, shared: UnsafeMutablePointer<Float>,
+        out: UnsafeMutablePointer<Float>, _ s: ScanGateShape, heads: Range<Int>,
+        state: UnsafeMutablePointer<Float>
+    ) {
         let cd = s.convChannels, e = s.inner, gn = s.gn
         let xbc = shared, dt = shared + s.seq * cd
         let perGroup = s.heads / s.groups
         for h in heads {
             let g = h / perGroup
-            scanHead(x: xbc + h * s.headDim, xStride: cd, dt: dt + h, dtStride: s.heads, b: xbc + e + g * s.dState,
-                     c: xbc + e + gn + g * s.dState, bcStride: cd, a: a[h], d: d[h], y: out + h * s.headDim, yStride: e,
-                     seq: s.seq, headDim: s.headDim, dState: s.dState, reverse: s.reverse, state: state)
+            scanHead(
+                x: xbc + h * s.headDim, xStride: cd, dt: dt + h, dtStride: s.heads, b: xbc + e + g * s.dState,
+                c: xbc + e + gn + g * s.dState, bcStride: cd, a: a[h], d: d[h], y: out + h * s.headDim, yStride: e,
+                seq: s.seq, headDim: s.headDim, dState: s.dState, reverse: s.reverse, state: state)
         }
     }
 
     /// Phase 3: y (in out) ⊙ silu(z), grouped RMSNorm, × w, in place, for rows `rows`.
-    public static func scanGateNorm(zx: UnsafePointer<Float>, normW: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-                                    _ s: ScanGateShape, rows: Range<Int>) {
+    public static func scanGateNorm(
+        zx: UnsafePointer<Float>, normW: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        _ s: ScanGateShape, rows: Range<Int>
+    ) {
         let e = s.inner
         for t in rows {
             Norms.gatedRow(out + t * e, zx + t * s.width, normW, out + t * e, cols: e, groupSize: e / s.groups, eps: s.eps)

@@ -13,9 +13,11 @@ public enum MatMulKernel {
 
     /// x [rows, k], w [n, k], bias [n]?, out [rows, n] (or [rows, n/2] with SwiGLU, through `scratch`
     /// of `scratchFloats` floats).
-    public static func run(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                           out: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int, swiGLU: Bool,
-                           scratch: UnsafeMutablePointer<Float>?) {
+    public static func run(
+        x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int, swiGLU: Bool,
+        scratch: UnsafeMutablePointer<Float>?
+    ) {
         guard swiGLU, let scratch else {
             product(x: x, w: w, bias: bias, out: out, rows: rows, n: n, k: k)
             return
@@ -29,10 +31,13 @@ public enum MatMulKernel {
         }
     }
 
-    static func product(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        out: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int) {
-        Gemm.xwt(UnsafeBufferPointer(start: x, count: rows * k), UnsafeBufferPointer(start: w, count: n * k),
-                 UnsafeMutableBufferPointer(start: out, count: rows * n), m: rows, n: n, k: k)
+    static func product(
+        x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int
+    ) {
+        Gemm.xwt(
+            UnsafeBufferPointer(start: x, count: rows * k), UnsafeBufferPointer(start: w, count: n * k),
+            UnsafeMutableBufferPointer(start: out, count: rows * n), m: rows, n: n, k: k)
         if let bias {
             for r in 0..<rows {
                 let o = out + r * n

@@ -17,8 +17,10 @@ public enum Norms {
 
     /// out[r] = rmsNorm(a[r] + b[((firstRow + r)·cols + i) mod bCount]): the post-norm residual in
     /// one pass. `firstRow` places a chunk of rows within the whole tensor (for the broadcast of b).
-    public static func addRMSNorm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                  rows: Int, cols: Int, bCount: Int, firstRow: Int = 0, eps: Float) {
+    public static func addRMSNorm(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        rows: Int, cols: Int, bCount: Int, firstRow: Int = 0, eps: Float
+    ) {
         precondition(bCount > 0 && (bCount % cols == 0 || cols % bCount == 0))
         for r in 0..<rows {
             let ar = a + r * cols, o = out + r * cols
@@ -43,8 +45,10 @@ public enum Norms {
     }
 
     /// v = y ⊙ silu(z); each group of `groupSize` channels of a row is RMS-normalised; times w.
-    public static func gatedRMSNorm(_ y: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                    _ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, groupSize: Int, eps: Float) {
+    public static func gatedRMSNorm(
+        _ y: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, groupSize: Int, eps: Float
+    ) {
         precondition(groupSize > 0 && cols % groupSize == 0)
         for r in 0..<rows {
             gatedRow(y + r * cols, z + r * cols, w, out + r * cols, cols: cols, groupSize: groupSize, eps: eps)
@@ -54,8 +58,10 @@ public enum Norms {
     /// One row of the gated norm (shared with the fused Mamba-2 kernel). `y` may alias `o`: each
     /// block of 8 is read before it is written.
     @inline(__always)
-    static func gatedRow(_ y: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                         _ o: UnsafeMutablePointer<Float>, cols: Int, groupSize: Int, eps: Float) {
+    static func gatedRow(
+        _ y: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+        _ o: UnsafeMutablePointer<Float>, cols: Int, groupSize: Int, eps: Float
+    ) {
         typealias V = FastMath.V
         let wr = UnsafeRawPointer(w), orw = UnsafeMutableRawPointer(o)
         var g = 0

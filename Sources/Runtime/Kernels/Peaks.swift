@@ -12,9 +12,13 @@ public enum Peaks {
         var best = Double.infinity
         for _ in 0..<repeats {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                Gemm.xwt(ap, bp, cp, m: m, n: n, k: k)
-            } } }
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        Gemm.xwt(ap, bp, cp, m: m, n: n, k: k)
+                    }
+                }
+            }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
         }
         return 2 * Double(m) * Double(n) * Double(k) / best / 1e9

@@ -22,8 +22,10 @@ public enum Rope {
 
     /// Rotates one head vector: out = v·cos + rot(v)·sin, rot(v) = (-v[d/2:], v[:d/2]).
     @inline(__always)
-    static func rotate(_ v: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>,
-                       sin: UnsafePointer<Float>, dim: Int) {
+    static func rotate(
+        _ v: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>,
+        sin: UnsafePointer<Float>, dim: Int
+    ) {
         let half = dim / 2
         for i in 0..<half {
             let a = v[i], b = v[i + half]
@@ -34,8 +36,10 @@ public enum Rope {
 
     /// x [rows = batch·seq, heads·headDim]: every head of every token rotated by its position.
     /// `out` may not alias `x`.
-    public static func apply(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>,
-                             sin: UnsafePointer<Float>, batch: Int, seq: Int, heads: Int, headDim: Int) {
+    public static func apply(
+        _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>,
+        sin: UnsafePointer<Float>, batch: Int, seq: Int, heads: Int, headDim: Int
+    ) {
         let width = heads * headDim
         for b in 0..<batch {
             for p in 0..<seq {

@@ -11,7 +11,8 @@ public final class AlignedBuffer {
     public init(bytes: Int) throws {
         guard bytes >= 0 else { throw TRMErrorBridge.outOfRange("a negative allocation size (\(bytes) bytes)") }
         guard bytes <= AlignedBuffer.maxBytes else {
-            throw TRMErrorBridge.outOfMemory("an allocation of \(bytes) bytes is over the \(AlignedBuffer.maxBytes)-byte limit (available memory)")
+            throw TRMErrorBridge.outOfMemory(
+                "an allocation of \(bytes) bytes is over the \(AlignedBuffer.maxBytes)-byte limit (available memory)")
         }
         self.bytes = bytes
         var p: UnsafeMutableRawPointer?
@@ -38,7 +39,8 @@ public final class AlignedBuffer {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: elementBytes)
         guard count >= 0 else { throw TRMErrorBridge.outOfRange("\(what) has a negative element count (\(count))") }
         guard !overflow, bytes <= maxBytes else {
-            throw TRMErrorBridge.outOfMemory("\(what) needs \(count) × \(elementBytes) bytes, over the \(maxBytes)-byte limit of this machine's available memory")
+            throw TRMErrorBridge.outOfMemory(
+                "\(what) needs \(count) × \(elementBytes) bytes, over the \(maxBytes)-byte limit of this machine's available memory")
         }
         return bytes
     }

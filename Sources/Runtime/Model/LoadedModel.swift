@@ -30,7 +30,8 @@ public final class LoadedModel: @unchecked Sendable {
     /// allocates anything for it, then copies the weights into the arena.
     public init(_ model: TrmgModel) throws {
         guard model.graph.nodes.count <= ModelLimits.maxStepNodes else {
-            throw TRMErrorBridge.badModel("the step graph has \(model.graph.nodes.count) nodes, over the limit of \(ModelLimits.maxStepNodes)")
+            throw TRMErrorBridge.badModel(
+                "the step graph has \(model.graph.nodes.count) nodes, over the limit of \(ModelLimits.maxStepNodes)")
         }
         graph = model.graph
         plan = model.plan
@@ -41,7 +42,9 @@ public final class LoadedModel: @unchecked Sendable {
         workspace = KernelWorkspace(graph: graph, types: types)
         signature = Result { [graph, types] in try StepSignature(graph: graph, types: types) }
         guard plan.workspaceBytes == workspace.bytesPerThread else {
-            throw TRMErrorBridge.badModel("plan: the workspace is declared as \(plan.workspaceBytes) bytes per thread; this runtime's kernels need \(workspace.bytesPerThread) (recompile the model with this trm-compile)")
+            throw TRMErrorBridge.badModel(
+                "plan: the workspace is declared as \(plan.workspaceBytes) bytes per thread; this runtime's kernels need \(workspace.bytesPerThread) (recompile the model with this trm-compile)"
+            )
         }
         var offset = 0
         var offsets: [String: Int] = [:]

@@ -88,7 +88,8 @@ public enum ARCDataset {
 
     /// The puzzles of one file, and whether it is a Kaggle challenges set (`{id: puzzle}`), whose
     /// test solutions may sit in a sibling file.
-    private static func puzzles(in root: ARCJSON, file path: String, split: ARCSplit) throws -> (puzzles: [ARCPuzzle], isChallengeSet: Bool) {
+    private static func puzzles(in root: ARCJSON, file path: String, split: ARCSplit) throws -> (puzzles: [ARCPuzzle], isChallengeSet: Bool)
+    {
         let reader = Reader(file: path)
         let members = try reader.members(root, "top level", nil)
         let keys = Set(members.map(\.key))
@@ -182,20 +183,30 @@ public enum ARCDataset {
 
         func grid(_ v: ARCJSON, _ place: String, _ puzzle: String?) throws -> Grid {
             let rows = try elements(v, place, puzzle)
-            guard (1...30).contains(rows.count) else { throw fail(puzzle, place, "has \(rows.count) rows; ARC grids are 1 to 30 on each side") }
+            guard (1...30).contains(rows.count) else {
+                throw fail(puzzle, place, "has \(rows.count) rows; ARC grids are 1 to 30 on each side")
+            }
             var cells: [UInt8] = []
             var cols = 0
             for (r, rowValue) in rows.enumerated() {
                 let row = try elements(rowValue, "\(place)[\(r)]", puzzle)
                 if r == 0 {
                     cols = row.count
-                    guard (1...30).contains(cols) else { throw fail(puzzle, place, "has \(cols) columns; ARC grids are 1 to 30 on each side") }
+                    guard (1...30).contains(cols) else {
+                        throw fail(puzzle, place, "has \(cols) columns; ARC grids are 1 to 30 on each side")
+                    }
                     cells.reserveCapacity(rows.count * cols)
                 }
-                guard row.count == cols else { throw fail(puzzle, place, "is not rectangular: row \(r) has \(row.count) cells, row 0 has \(cols)") }
+                guard row.count == cols else {
+                    throw fail(puzzle, place, "is not rectangular: row \(r) has \(row.count) cells, row 0 has \(cols)")
+                }
                 for (c, cell) in row.enumerated() {
-                    guard case .int(let colour) = cell else { throw fail(puzzle, "\(place)[\(r)][\(c)]", "is \(cell.kind), expected a colour 0 to 9") }
-                    guard (0...9).contains(colour) else { throw fail(puzzle, place, "has colour \(colour) at row \(r), column \(c); colours are 0 to 9") }
+                    guard case .int(let colour) = cell else {
+                        throw fail(puzzle, "\(place)[\(r)][\(c)]", "is \(cell.kind), expected a colour 0 to 9")
+                    }
+                    guard (0...9).contains(colour) else {
+                        throw fail(puzzle, place, "has colour \(colour) at row \(r), column \(c); colours are 0 to 9")
+                    }
                     cells.append(UInt8(colour))
                 }
             }

@@ -19,8 +19,9 @@ public enum ARCEncoding {
     /// the trainer may translate demonstrations (same offset for input and output).
     public static func encode(_ grid: Grid, offset: (row: Int, col: Int) = (0, 0)) -> [Int32] {
         let (pr, pc) = offset
-        precondition(pr >= 0 && pc >= 0 && pr + grid.rows <= side && pc + grid.cols <= side,
-                     "ARCEncoding: \(grid.rows)×\(grid.cols) grid at (\(pr), \(pc)) does not fit the 30×30 canvas")
+        precondition(
+            pr >= 0 && pc >= 0 && pr + grid.rows <= side && pc + grid.cols <= side,
+            "ARCEncoding: \(grid.rows)×\(grid.cols) grid at (\(pr), \(pc)) does not fit the 30×30 canvas")
         var tokens = [Int32](repeating: pad, count: seqLen)
         for r in 0..<grid.rows {
             for c in 0..<grid.cols {

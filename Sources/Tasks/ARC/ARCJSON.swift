@@ -174,7 +174,7 @@ enum ARCJSON {
         }
 
         mutating func string() throws -> String {
-            i += 1    // opening quote
+            i += 1  // opening quote
             var out: [UInt8] = []
             while true {
                 guard i < bytes.count else { throw fail("unterminated string") }
@@ -196,7 +196,7 @@ enum ARCJSON {
                     case UInt8(ascii: "t"): out.append(9)
                     case UInt8(ascii: "u"):
                         var scalar = try hex4()
-                        if (0xD800..<0xDC00).contains(scalar), bytes[i...].starts(with: [92, 117]) {    // \u low surrogate
+                        if (0xD800..<0xDC00).contains(scalar), bytes[i...].starts(with: [92, 117]) {  // \u low surrogate
                             i += 2
                             let low = try hex4()
                             if (0xDC00..<0xE000).contains(low) { scalar = 0x10000 + (scalar - 0xD800) << 10 + (low - 0xDC00) }

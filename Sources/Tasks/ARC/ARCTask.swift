@@ -59,8 +59,9 @@ public enum ARCTask {
         for (testIndex, pair) in puzzle.test.enumerated() {
             for (index, version) in plan {
                 let tokens = ARCEncoding.encode(version.apply(pair.input))
-                let query = TaskQuery(puzzle: puzzle.name, testIndex: testIndex, identifier: version.name(of: puzzle.name),
-                                      tokens: tokens, decode: { ARCEncoding.decode($0).map(version.invert) })
+                let query = TaskQuery(
+                    puzzle: puzzle.name, testIndex: testIndex, identifier: version.name(of: puzzle.name),
+                    tokens: tokens, decode: { ARCEncoding.decode($0).map(version.invert) })
                 out.append(ARCQuery(query: query, identifierIndex: index, version: version))
             }
         }
@@ -68,7 +69,9 @@ public enum ARCTask {
     }
 
     /// The (identifier row, version) list a puzzle is queried with.
-    public static func versions(for puzzle: ARCPuzzle, numAug: Int, seed: UInt64, table: ARCIdentifierTable?) -> [(index: Int32, version: ARCVersion)] {
+    public static func versions(for puzzle: ARCPuzzle, numAug: Int, seed: UInt64, table: ARCIdentifierTable?) -> [(
+        index: Int32, version: ARCVersion
+    )] {
         let wanted = max(numAug, 0) + 1
         if let known = table?.versions(of: puzzle.name), !known.isEmpty {
             return Array(known.prefix(wanted))

@@ -64,8 +64,9 @@ public struct ARCVersion: Hashable, Sendable, CustomStringConvertible {
         let parts = name.components(separatedBy: separator)
         if parts.count == 1 { return (name, .identity) }
         guard parts.count == 3, parts[0].isEmpty == false,
-              parts[1].hasPrefix("t"), let t = Int(parts[1].dropFirst()), (0..<8).contains(t),
-              parts[2].count == 10 else { return nil }
+            parts[1].hasPrefix("t"), let t = Int(parts[1].dropFirst()), (0..<8).contains(t),
+            parts[2].count == 10
+        else { return nil }
         // ASCII digits only: `wholeNumberValue` would also accept other scripts' digits.
         let digits = parts[2].utf8.compactMap { (48...57).contains($0) ? $0 - 48 : nil }
         guard digits.count == 10, digits.sorted() == Array(0...9) else { return nil }

@@ -16,8 +16,9 @@ extension ARCTask {
     public static func render(_ grid: Grid, colour: Bool) -> [String] {
         (0..<grid.rows).map { r in
             let cells = (0..<grid.cols).map { Int(grid[r, $0]) }
-            return colour ? cells.map { background(palette[$0 % 10], "  ") }.joined() + reset
-                          : cells.map { $0 < 10 ? String($0) : "?" }.joined()
+            return colour
+                ? cells.map { background(palette[$0 % 10], "  ") }.joined() + reset
+                : cells.map { $0 < 10 ? String($0) : "?" }.joined()
         }
     }
 }
@@ -41,8 +42,9 @@ extension MazeTask {
     public static func render(_ grid: Grid, colour: Bool) -> [String] {
         (0..<grid.rows).map { r in
             let cells = (0..<grid.cols).map { Int(grid[r, $0]) }
-            return colour ? cells.map { background(palette[$0 % palette.count], " ") }.joined() + reset
-                          : String(cells.map { $0 < plainCharacters.count ? plainCharacters[$0] : "?" })
+            return colour
+                ? cells.map { background(palette[$0 % palette.count], " ") }.joined() + reset
+                : String(cells.map { $0 < plainCharacters.count ? plainCharacters[$0] : "?" })
         }
     }
 }

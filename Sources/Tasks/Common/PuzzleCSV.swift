@@ -124,8 +124,9 @@ public enum PuzzleCSV {
             guard fields.count == 4 else {
                 throw TRMError(.invalidInput, "\(file):\(line): expected 4 fields (\(PuzzleCSV.header)), found \(fields.count)")
             }
-            let row = Row(file: file, line: line, source: String(decoding: fields[0], as: UTF8.self), question: fields[1],
-                          answer: fields[2], rating: String(decoding: fields[3], as: UTF8.self))
+            let row = Row(
+                file: file, line: line, source: String(decoding: fields[0], as: UTF8.self), question: fields[1],
+                answer: fields[2], rating: String(decoding: fields[3], as: UTF8.self))
             rows += 1
             return try body(row)
         }

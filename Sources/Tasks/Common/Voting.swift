@@ -54,7 +54,9 @@ public struct VoteTally: Sendable {
 
     /// The candidates ranked as `Voting.rank` ranks them.
     public var ranked: [Candidate] {
-        let candidates = order.map { a in Candidate(answer: a, count: votes[a]!.count, meanConfidence: votes[a]!.qsum / Double(votes[a]!.count)) }
+        let candidates = order.map { a in
+            Candidate(answer: a, count: votes[a]!.count, meanConfidence: votes[a]!.qsum / Double(votes[a]!.count))
+        }
         return candidates.enumerated().sorted { x, y in
             if x.element.count != y.element.count { return x.element.count > y.element.count }
             if x.element.meanConfidence != y.element.meanConfidence { return x.element.meanConfidence > y.element.meanConfidence }

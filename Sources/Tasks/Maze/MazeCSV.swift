@@ -24,7 +24,9 @@ public struct MazePuzzle: Hashable, Sendable {
     /// (`MazeSolver.answerProblem`). A unique shortest path is not required here.
     public func problem() -> String? {
         guard question.rows == question.cols else { return "maze is \(question.rows)×\(question.cols), not square" }
-        if let bad = (question.cells + answer.cells).first(where: { $0 > MazeCell.path.rawValue }) { return "cell code \(bad) is not a maze cell" }
+        if let bad = (question.cells + answer.cells).first(where: { $0 > MazeCell.path.rawValue }) {
+            return "cell code \(bad) is not a maze cell"
+        }
         return MazeSolver.answerProblem(question: question, answer: answer)
     }
 }
@@ -44,7 +46,9 @@ public enum MazeCSV {
     /// Every maze of the file (at most `limit`), validated.
     public static func read(path: String, side: Int? = nil, limit: Int = .max) throws -> [MazePuzzle] {
         var out: [MazePuzzle] = []
-        try forEach(path: path, side: side) { out.append($0); return out.count < limit }
+        try forEach(path: path, side: side) {
+            out.append($0); return out.count < limit
+        }
         return out
     }
 
@@ -52,7 +56,9 @@ public enum MazeCSV {
     public static func parse(bytes: [UInt8], name: String = "<csv>", side: Int? = nil) throws -> [MazePuzzle] {
         var side = side
         var out: [MazePuzzle] = []
-        try PuzzleCSV.forEachRow(bytes: bytes, name: name) { out.append(try puzzle(from: $0, side: &side)); return true }
+        try PuzzleCSV.forEachRow(bytes: bytes, name: name) {
+            out.append(try puzzle(from: $0, side: &side)); return true
+        }
         return out
     }
 

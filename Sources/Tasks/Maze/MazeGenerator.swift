@@ -48,8 +48,10 @@ public struct MazeGenerator: Sendable {
             case .longest(let n): longest = max(longest, n)
             }
         }
-        throw TRMError(.invalidInput, "no \(size)×\(size) maze with a unique shortest path of ≥ \(minPath) moves in "
-            + "\(maxAttempts) draws (longest drawn: \(longest)); lower the minimum path or allow more attempts")
+        throw TRMError(
+            .invalidInput,
+            "no \(size)×\(size) maze with a unique shortest path of ≥ \(minPath) moves in "
+                + "\(maxAttempts) draws (longest drawn: \(longest)); lower the minimum path or allow more attempts")
     }
 
     /// The result of one draw: a puzzle, or the longest unique path seen when none was long enough.

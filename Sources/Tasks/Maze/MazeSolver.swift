@@ -51,8 +51,9 @@ public enum MazeSolver {
     /// The shortest S-G path, or nil when the maze lacks exactly one S and one G or G is unreachable.
     public static func shortestPath(_ maze: Grid) -> MazePath? {
         guard endpointProblem(maze) == nil,
-              let start = maze.cells.firstIndex(of: MazeCell.start.rawValue),
-              let goal = maze.cells.firstIndex(of: MazeCell.goal.rawValue) else { return nil }
+            let start = maze.cells.firstIndex(of: MazeCell.start.rawValue),
+            let goal = maze.cells.firstIndex(of: MazeCell.goal.rawValue)
+        else { return nil }
         let (distance, paths) = distances(maze, from: start)
         guard distance[goal] >= 0 else { return nil }
         // Walk back from G through cells one move closer to S.
@@ -80,10 +81,13 @@ public enum MazeSolver {
     public static func answerProblem(question: Grid, answer: Grid) -> String? {
         guard question.rows == answer.rows, question.cols == answer.cols else { return "answer and question differ in size" }
         if let p = endpointProblem(question) { return "question has \(p)" }
-        if let i = question.cells.firstIndex(of: MazeCell.path.rawValue) { return "question marks a path cell at \(cellName(i, question.cols))" }
+        if let i = question.cells.firstIndex(of: MazeCell.path.rawValue) {
+            return "question marks a path cell at \(cellName(i, question.cols))"
+        }
         for i in question.cells.indices where answer.cells[i] != question.cells[i] {
             if question.cells[i] == MazeCell.open.rawValue && answer.cells[i] == MazeCell.path.rawValue { continue }
-            return "answer has '\(MazeCell(rawValue: answer.cells[i])!.character)' at \(cellName(i, question.cols)) where the question has '\(MazeCell(rawValue: question.cells[i])!.character)'"
+            return
+                "answer has '\(MazeCell(rawValue: answer.cells[i])!.character)' at \(cellName(i, question.cols)) where the question has '\(MazeCell(rawValue: question.cells[i])!.character)'"
         }
         let start = question.cells.firstIndex(of: MazeCell.start.rawValue)!
         let goal = question.cells.firstIndex(of: MazeCell.goal.rawValue)!
@@ -95,7 +99,11 @@ public enum MazeSolver {
         // With one mark per distance the marks form a path iff every step finds the next one adjacent.
         var cell = start
         for step in 1..<length {
-            guard let next = neighbours(of: cell, in: answer).first(where: { answer.cells[$0] == MazeCell.path.rawValue && distance[$0] == step }) else {
+            guard
+                let next = neighbours(of: cell, in: answer).first(where: {
+                    answer.cells[$0] == MazeCell.path.rawValue && distance[$0] == step
+                })
+            else {
                 return "answer's path is not a shortest path: no marked cell \(step) moves from S next to \(cellName(cell, question.cols))"
             }
             cell = next

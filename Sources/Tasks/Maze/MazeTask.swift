@@ -3,7 +3,8 @@
 /// The cells of a maze. A maze `Grid` holds these codes, which are the positions of the cell's
 /// character in the published alphabet `# SGo`.
 public enum MazeCell: UInt8, CaseIterable, Sendable {
-    case wall = 0, open, start, goal, path
+    case wall = 0
+    case open, start, goal, path
 
     /// The character of this cell in the CSV layout.
     public var character: Character { Character(Unicode.Scalar(MazeEncoding.alphabet[Int(rawValue)])) }
@@ -75,8 +76,9 @@ public enum MazeTask {
     public static func queries(for puzzle: MazePuzzle, index: Int, numAug: Int) -> [TaskQuery] {
         let name = puzzleName(index), side = puzzle.side
         return transforms(numAug: numAug).map { t in
-            TaskQuery(puzzle: name, testIndex: 0, identifier: "", tokens: MazeEncoding.encode(Dihedral.apply(t, puzzle.question)),
-                      decode: { MazeEncoding.decode($0, side: side).map { Dihedral.invert(t, $0) } })
+            TaskQuery(
+                puzzle: name, testIndex: 0, identifier: "", tokens: MazeEncoding.encode(Dihedral.apply(t, puzzle.question)),
+                decode: { MazeEncoding.decode($0, side: side).map { Dihedral.invert(t, $0) } })
         }
     }
 

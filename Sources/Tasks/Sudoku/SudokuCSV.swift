@@ -57,7 +57,9 @@ public enum SudokuCSV {
     /// Every puzzle of the file (at most `limit`), validated.
     public static func read(path: String, size: Int? = nil, limit: Int = .max) throws -> [SudokuPuzzle] {
         var out: [SudokuPuzzle] = []
-        try forEach(path: path, size: size) { out.append($0); return out.count < limit }
+        try forEach(path: path, size: size) {
+            out.append($0); return out.count < limit
+        }
         return out
     }
 
@@ -65,16 +67,21 @@ public enum SudokuCSV {
     public static func parse(bytes: [UInt8], name: String = "<csv>", size: Int? = nil) throws -> [SudokuPuzzle] {
         var shape = try size.map(shapeOf)
         var out: [SudokuPuzzle] = []
-        try PuzzleCSV.forEachRow(bytes: bytes, name: name) { out.append(try puzzle(from: $0, shape: &shape)); return true }
+        try PuzzleCSV.forEachRow(bytes: bytes, name: name) {
+            out.append(try puzzle(from: $0, shape: &shape)); return true
+        }
         return out
     }
 
     /// CSV text of `puzzles` (header included).
     public static func encode(_ puzzles: [SudokuPuzzle]) -> [UInt8] {
-        PuzzleCSV.encode(puzzles.map { p in
-            (p.source, p.question.cells.map { $0 == 0 ? UInt8(ascii: ".") : UInt8(ascii: "0") + $0 },
-             p.answer.cells.map { UInt8(ascii: "0") + $0 }, String(p.rating))
-        })
+        PuzzleCSV.encode(
+            puzzles.map { p in
+                (
+                    p.source, p.question.cells.map { $0 == 0 ? UInt8(ascii: ".") : UInt8(ascii: "0") + $0 },
+                    p.answer.cells.map { UInt8(ascii: "0") + $0 }, String(p.rating)
+                )
+            })
     }
 
     /// Writes `puzzles` to `path` atomically.

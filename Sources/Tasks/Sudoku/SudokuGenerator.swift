@@ -19,8 +19,10 @@ public struct SudokuGenerator: Sendable {
     /// 1 in 5000 ≥ 100 (measured over 10,000 draws), so the default reaches 100 almost always.
     public static let defaultMaxAttempts = 20_000
 
-    public init(shape: SudokuShape, minRating: Int = 0, maxAttempts: Int = SudokuGenerator.defaultMaxAttempts,
-                source: String = "trm-data") {
+    public init(
+        shape: SudokuShape, minRating: Int = 0, maxAttempts: Int = SudokuGenerator.defaultMaxAttempts,
+        source: String = "trm-data"
+    ) {
         self.shape = shape
         self.minRating = minRating
         self.maxAttempts = maxAttempts
@@ -39,8 +41,10 @@ public struct SudokuGenerator: Sendable {
             if puzzle.rating >= minRating { return puzzle }
             highest = max(highest, puzzle.rating)
         }
-        throw TRMError(.invalidInput, "no \(shape) Sudoku rated ≥ \(minRating) in \(maxAttempts) draws "
-            + "(highest rating drawn: \(highest)); lower the minimum rating or allow more attempts")
+        throw TRMError(
+            .invalidInput,
+            "no \(shape) Sudoku rated ≥ \(minRating) in \(maxAttempts) draws "
+                + "(highest rating drawn: \(highest)); lower the minimum rating or allow more attempts")
     }
 
     /// One minimal puzzle with a unique solution, rated.

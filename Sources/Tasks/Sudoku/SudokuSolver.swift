@@ -67,7 +67,9 @@ public struct SudokuSolver: Sendable {
     /// because the search stops at the first solution and starts on a narrower board.
     public func hasSolution(_ board: Grid, cell: Int, otherThan digit: UInt8) -> Bool {
         precondition(shape.shapeProblem(board) == nil, "SudokuSolver: \(shape.shapeProblem(board)!)")
-        precondition(board.cells[cell] == 0 && (1...shape.size).contains(Int(digit)), "SudokuSolver: cell \(cell) is not blank or digit \(digit) out of range")
+        precondition(
+            board.cells[cell] == 0 && (1...shape.size).contains(Int(digit)),
+            "SudokuSolver: cell \(cell) is not blank or digit \(digit) out of range")
         guard shape.conflict(board) == nil else { return false }
         var state = State(size: shape.size)
         for (i, d) in board.cells.enumerated() where d != 0 { place(&state, i, d) }
@@ -179,7 +181,7 @@ public struct SudokuSolver: Sendable {
                 for cell in unit where s.cells[cell] == 0 {
                     let m = candidates(s, cell) & singles
                     if m == 0 { continue }
-                    if m & (m - 1) != 0 { return .contradiction }   // one cell would need two digits
+                    if m & (m - 1) != 0 { return .contradiction }  // one cell would need two digits
                     place(&s, cell, UInt8(m.trailingZeroBitCount + 1))
                 }
                 progress = true

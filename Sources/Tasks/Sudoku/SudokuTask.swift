@@ -18,10 +18,12 @@ public struct SudokuTransform: Hashable, Sendable {
 
     public init(transpose: Bool, rowOrder: [Int], colOrder: [Int], digitMap: [UInt8]) {
         let n = rowOrder.count
-        precondition(colOrder.count == n && rowOrder.sorted() == Array(0..<n) && colOrder.sorted() == Array(0..<n),
-                     "SudokuTransform: row and column orders must be permutations of 0..<\(n)")
-        precondition(digitMap.count == n + 1 && digitMap[0] == 0 && digitMap.sorted() == (0...n).map(UInt8.init),
-                     "SudokuTransform: digit map must fix 0 and permute 1...\(n)")
+        precondition(
+            colOrder.count == n && rowOrder.sorted() == Array(0..<n) && colOrder.sorted() == Array(0..<n),
+            "SudokuTransform: row and column orders must be permutations of 0..<\(n)")
+        precondition(
+            digitMap.count == n + 1 && digitMap[0] == 0 && digitMap.sorted() == (0...n).map(UInt8.init),
+            "SudokuTransform: digit map must fix 0 and permute 1...\(n)")
         self.transpose = transpose
         self.rowOrder = rowOrder
         self.colOrder = colOrder
@@ -30,8 +32,9 @@ public struct SudokuTransform: Hashable, Sendable {
 
     /// The transform that changes nothing.
     public static func identity(_ shape: SudokuShape) -> SudokuTransform {
-        SudokuTransform(transpose: false, rowOrder: Array(0..<shape.size), colOrder: Array(0..<shape.size),
-                        digitMap: (0...shape.size).map(UInt8.init))
+        SudokuTransform(
+            transpose: false, rowOrder: Array(0..<shape.size), colOrder: Array(0..<shape.size),
+            digitMap: (0...shape.size).map(UInt8.init))
     }
 
     public var isIdentity: Bool {
@@ -83,7 +86,6 @@ public struct SudokuTransform: Hashable, Sendable {
     }
 }
 
-
 // MARK: Queries
 
 /// Builds Sudoku model inputs for inference (docs/tasks.md §5): every puzzle under its identity and
@@ -104,8 +106,9 @@ public enum SudokuTask {
         let shape = puzzle.shape
         let name = puzzleName(index)
         return transforms(shape: shape, index: index, numAug: numAug, seed: seed).map { t in
-            TaskQuery(puzzle: name, testIndex: 0, identifier: "", tokens: SudokuEncoding.encode(t.apply(puzzle.question)),
-                      decode: { SudokuEncoding.decode($0, shape: shape).map(t.invert) })
+            TaskQuery(
+                puzzle: name, testIndex: 0, identifier: "", tokens: SudokuEncoding.encode(t.apply(puzzle.question)),
+                decode: { SudokuEncoding.decode($0, shape: shape).map(t.invert) })
         }
     }
 

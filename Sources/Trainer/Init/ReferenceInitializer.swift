@@ -65,7 +65,7 @@ public struct ReferenceInitializer: Sendable {
             }
         }
         if name.hasSuffix("A_log") { return (0..<n).map { _ in Float(log(1 + 15 * rng.nextUnit())) } }
-        return constant(1, n) // D and norm.weight
+        return constant(1, n)  // D and norm.weight
     }
 
     private func constant(_ v: Float, _ n: Int) -> [Float] { [Float](repeating: v, count: n) }

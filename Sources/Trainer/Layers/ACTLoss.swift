@@ -30,10 +30,13 @@ public struct ACTLoss: Sendable, Hashable {
 
     /// logits [B, L, V], q [B, 2] (q_halt, q_continue), labels [B, L] -> loss, metrics and the
     /// gradients of gradScale·total (the reference back-propagates total / global_batch_size).
-    public func evaluate(logits: [Float], q: [Float], labels: [Int32], batch: Int, seqLen: Int, vocab: Int,
-                         gradScale: Double = 1) -> Result {
-        precondition(logits.count == batch * seqLen * vocab && labels.count == batch * seqLen && q.count == batch * 2,
-                     "ACTLoss: logits [B, L, V], q [B, 2], labels [B, L] expected")
+    public func evaluate(
+        logits: [Float], q: [Float], labels: [Int32], batch: Int, seqLen: Int, vocab: Int,
+        gradScale: Double = 1
+    ) -> Result {
+        precondition(
+            logits.count == batch * seqLen * vocab && labels.count == batch * seqLen && q.count == batch * 2,
+            "ACTLoss: logits [B, L, V], q [B, 2], labels [B, L] expected")
         let perToken = tokenLoss.forward(logits: logits, labels: labels, vocab: vocab)
         var valid = [Int](repeating: 0, count: batch), right = valid
         var dLoss = [Double](repeating: 0, count: labels.count)
@@ -63,7 +66,8 @@ public struct ACTLoss: Sendable, Hashable {
             dQ[2 * b] = Float(gradScale * haltWeight * BinaryCrossEntropy.gradient(logit: q[2 * b], target: target))
         }
         let dLogits = tokenLoss.backward(logits: logits, labels: labels, vocab: vocab, dLoss: dLoss)
-        return Result(total: lm + haltWeight * halt, lmLoss: lm, qHaltLoss: halt, validTokens: valid,
-                      correctTokens: right, exact: exact, dLogits: dLogits, dQ: dQ)
+        return Result(
+            total: lm + haltWeight * halt, lmLoss: lm, qHaltLoss: halt, validTokens: valid,
+            correctTokens: right, exact: exact, dLogits: dLogits, dQ: dQ)
     }
 }

@@ -46,8 +46,10 @@ public struct AttentionSublayer: Sendable {
     }
 
     /// dOut [B, S, D] -> dh [B, S, D]; accumulates ∂W_qkv and ∂W_o into `grads`.
-    public func backward(_ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
-                         prefix: String, batch: Int) -> [Float] {
+    public func backward(
+        _ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
+        prefix: String, batch: Int
+    ) -> [Float] {
         let rows = batch * seq, d = hidden
         let oName = prefix + ".o_proj.weight", qkvName = prefix + ".qkv_proj.weight"
         let dA = grads.modify(oName) { oProj.backward(dOut, x: saved.attention.out, rows: rows, weight: params[oName], dWeight: &$0) }

@@ -31,27 +31,33 @@ public struct CausalConv1d: Sendable, Hashable {
         checkCount(weight, c * kernel, "CausalConv1d weight")
         checkCount(bias, c, "CausalConv1d bias")
         var out = [Float](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { xp in weight.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
-            for b in 0..<batch {
-                for t in 0..<seq {
-                    let o = (b * seq + t) * c
-                    for ch in 0..<c { op[o + ch] = bias[ch] }
-                    // Same tap order as the runtime's kernel, so the sums round identically.
-                    for k in 0..<kernel {
-                        guard let s = source(t, k) else { continue }
-                        let xs = (b * seq + s) * c
-                        for ch in 0..<c { op[o + ch] += wp[ch * kernel + k] * xp[xs + ch] }
+        x.withUnsafeBufferPointer { xp in
+            weight.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for b in 0..<batch {
+                        for t in 0..<seq {
+                            let o = (b * seq + t) * c
+                            for ch in 0..<c { op[o + ch] = bias[ch] }
+                            // Same tap order as the runtime's kernel, so the sums round identically.
+                            for k in 0..<kernel {
+                                guard let s = source(t, k) else { continue }
+                                let xs = (b * seq + s) * c
+                                for ch in 0..<c { op[o + ch] += wp[ch * kernel + k] * xp[xs + ch] }
+                            }
+                        }
                     }
                 }
             }
-        }}}
+        }
         return out
     }
 
     /// dPre [B, L, C] -> dx [B, L, C]; accumulates dWeight [C, K] and dBias [C].
     /// ∂w[c, k] = Σ_t dPre[t, c]·x[src(t, k), c];  ∂x[src(t, k), c] += w[c, k]·dPre[t, c].
-    public func backward(_ dPre: [Float], input x: [Float], weight: [Float], batch: Int,
-                         dWeight: inout [Float], dBias: inout [Float]) -> [Float] {
+    public func backward(
+        _ dPre: [Float], input x: [Float], weight: [Float], batch: Int,
+        dWeight: inout [Float], dBias: inout [Float]
+    ) -> [Float] {
         let c = channels
         checkCount(dPre, batch * seq * c, "CausalConv1d dPre")
         checkCount(x, batch * seq * c, "CausalConv1d input")
@@ -59,23 +65,30 @@ public struct CausalConv1d: Sendable, Hashable {
         checkCount(dWeight, c * kernel, "CausalConv1d dWeight")
         checkCount(dBias, c, "CausalConv1d dBias")
         var dx = [Float](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { xp in weight.withUnsafeBufferPointer { wp in dPre.withUnsafeBufferPointer { gp in
-        dx.withUnsafeMutableBufferPointer { dxp in dWeight.withUnsafeMutableBufferPointer { dwp in
-            for b in 0..<batch {
-                for t in 0..<seq {
-                    let o = (b * seq + t) * c
-                    for ch in 0..<c { dBias[ch] += gp[o + ch] }
-                    for k in 0..<kernel {
-                        guard let s = source(t, k) else { continue }
-                        let xs = (b * seq + s) * c
-                        for ch in 0..<c {
-                            dwp[ch * kernel + k] += gp[o + ch] * xp[xs + ch]
-                            dxp[xs + ch] += wp[ch * kernel + k] * gp[o + ch]
+        x.withUnsafeBufferPointer { xp in
+            weight.withUnsafeBufferPointer { wp in
+                dPre.withUnsafeBufferPointer { gp in
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        dWeight.withUnsafeMutableBufferPointer { dwp in
+                            for b in 0..<batch {
+                                for t in 0..<seq {
+                                    let o = (b * seq + t) * c
+                                    for ch in 0..<c { dBias[ch] += gp[o + ch] }
+                                    for k in 0..<kernel {
+                                        guard let s = source(t, k) else { continue }
+                                        let xs = (b * seq + s) * c
+                                        for ch in 0..<c {
+                                            dwp[ch * kernel + k] += gp[o + ch] * xp[xs + ch]
+                                            dxp[xs + ch] += wp[ch * kernel + k] * gp[o + ch]
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
-        }}}}}
+        }
         return dx
     }
 }

@@ -46,58 +46,73 @@ public struct GatedRMSNorm: Sendable, Hashable {
         var out = [Float](repeating: 0, count: rows * cols)
         var inv = [Float](repeating: 0, count: rows * groups)
         let siluZ = Self.silu(z)
-        y.withUnsafeBufferPointer { yp in siluZ.withUnsafeBufferPointer { zp in out.withUnsafeMutableBufferPointer { op in
-            for r in 0..<rows {
-                for g in 0..<groups {
-                    let lo = r * cols + g * groupSize, hi = lo + groupSize
-                    var ss: Float = 0
-                    for i in lo..<hi {
-                        let v = yp[i] * zp[i]
-                        op[i] = v
-                        ss += v * v
+        y.withUnsafeBufferPointer { yp in
+            siluZ.withUnsafeBufferPointer { zp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for r in 0..<rows {
+                        for g in 0..<groups {
+                            let lo = r * cols + g * groupSize, hi = lo + groupSize
+                            var ss: Float = 0
+                            for i in lo..<hi {
+                                let v = yp[i] * zp[i]
+                                op[i] = v
+                                ss += v * v
+                            }
+                            let ir = 1 / (ss / Float(groupSize) + eps).squareRoot()
+                            inv[r * groups + g] = ir
+                            for i in lo..<hi { op[i] = op[i] * ir * weight[i - r * cols] }
+                        }
                     }
-                    let ir = 1 / (ss / Float(groupSize) + eps).squareRoot()
-                    inv[r * groups + g] = ir
-                    for i in lo..<hi { op[i] = op[i] * ir * weight[i - r * cols] }
                 }
             }
-        }}}
+        }
         return (out, inv)
     }
 
     /// dOut [rows, cols] -> (dy, dz) [rows, cols]; accumulates dWeight [cols].
     /// With gw = dOut ⊙ w: ∂v = r·(gw − v·r²·mean(gw ⊙ v)), ∂w += dOut ⊙ v·r, ∂y = ∂v ⊙ silu(z),
     /// ∂z = ∂v ⊙ y ⊙ silu′(z).
-    public func backward(_ dOut: [Float], y: [Float], z: [Float], weight: [Float], invRMS: [Float],
-                         dWeight: inout [Float]) -> (dy: [Float], dz: [Float]) {
+    public func backward(
+        _ dOut: [Float], y: [Float], z: [Float], weight: [Float], invRMS: [Float],
+        dWeight: inout [Float]
+    ) -> (dy: [Float], dz: [Float]) {
         checkCount(dOut, rows * cols, "GatedRMSNorm dOut")
         checkCount(y, rows * cols, "GatedRMSNorm y"); checkCount(z, rows * cols, "GatedRMSNorm z")
         checkCount(weight, cols, "GatedRMSNorm weight"); checkCount(dWeight, cols, "GatedRMSNorm dWeight")
         checkCount(invRMS, rows * groups, "GatedRMSNorm saved 1/rms")
         var dy = [Float](repeating: 0, count: rows * cols), dz = dy
         let sig = Self.sigmoid(z)
-        y.withUnsafeBufferPointer { yp in z.withUnsafeBufferPointer { zp in dOut.withUnsafeBufferPointer { gp in sig.withUnsafeBufferPointer { sp in
-        dy.withUnsafeMutableBufferPointer { dyp in dz.withUnsafeMutableBufferPointer { dzp in
-            for r in 0..<rows {
-                for g in 0..<groups {
-                    let lo = r * cols + g * groupSize, hi = lo + groupSize, ir = invRMS[r * groups + g]
-                    var dot: Double = 0
-                    for i in lo..<hi {
-                        let v = yp[i] * zp[i] * sp[i]
-                        dot += Double(gp[i] * weight[i - r * cols]) * Double(v)
-                    }
-                    let k = ir * ir * Float(dot / Double(groupSize))
-                    for i in lo..<hi {
-                        // silu(z) = z·σ, silu′(z) = σ·(1 + z·(1 − σ)).
-                        let c = i - r * cols, sg = sp[i], sz = zp[i] * sg, v = yp[i] * sz
-                        dWeight[c] += gp[i] * v * ir
-                        let dv = ir * (gp[i] * weight[c] - v * k)
-                        dyp[i] = dv * sz
-                        dzp[i] = dv * yp[i] * sg * (1 + zp[i] * (1 - sg))
+        y.withUnsafeBufferPointer { yp in
+            z.withUnsafeBufferPointer { zp in
+                dOut.withUnsafeBufferPointer { gp in
+                    sig.withUnsafeBufferPointer { sp in
+                        dy.withUnsafeMutableBufferPointer { dyp in
+                            dz.withUnsafeMutableBufferPointer { dzp in
+                                for r in 0..<rows {
+                                    for g in 0..<groups {
+                                        let lo = r * cols + g * groupSize, hi = lo + groupSize, ir = invRMS[r * groups + g]
+                                        var dot: Double = 0
+                                        for i in lo..<hi {
+                                            let v = yp[i] * zp[i] * sp[i]
+                                            dot += Double(gp[i] * weight[i - r * cols]) * Double(v)
+                                        }
+                                        let k = ir * ir * Float(dot / Double(groupSize))
+                                        for i in lo..<hi {
+                                            // silu(z) = z·σ, silu′(z) = σ·(1 + z·(1 − σ)).
+                                            let c = i - r * cols, sg = sp[i], sz = zp[i] * sg, v = yp[i] * sz
+                                            dWeight[c] += gp[i] * v * ir
+                                            let dv = ir * (gp[i] * weight[c] - v * k)
+                                            dyp[i] = dv * sz
+                                            dzp[i] = dv * yp[i] * sg * (1 + zp[i] * (1 - sg))
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
-        }}}}}}
+        }
         return (dy, dz)
     }
 }

@@ -38,8 +38,10 @@ public struct InputEmbedding: Sendable, Hashable {
     /// tokens [B, L] (ids < vocab), puzzleRows [B, puzzleDim] (the sample's puzzle-table rows: the
     /// trainer's per-batch local copy), tokenTable [vocab, D], positions [S, D] when learned
     /// -> x [B, S, D].
-    public func forward(tokens: [Int32], puzzleRows: [Float], tokenTable: [Float], positions: [Float]? = nil,
-                        batch: Int) -> [Float] {
+    public func forward(
+        tokens: [Int32], puzzleRows: [Float], tokenTable: [Float], positions: [Float]? = nil,
+        batch: Int
+    ) -> [Float] {
         precondition(tokens.count == batch * seqLen, "InputEmbedding: tokens must be [\(batch), \(seqLen)]")
         checkCount(puzzleRows, batch * puzzleDim, "InputEmbedding puzzle rows")
         checkCount(tokenTable, vocab * hidden, "InputEmbedding token table")
@@ -67,8 +69,10 @@ public struct InputEmbedding: Sendable, Hashable {
     /// Gradients of `forward` for dX [B, S, D]: accumulates dTokenTable [vocab, D] (rows of the ids
     /// used) and returns the gradient of each sample's puzzle row [B, puzzleDim] (what the sparse
     /// SignSGD of docs/model.md §9.3 consumes) and, when learned, of the position table [S, D].
-    public func backward(_ dX: [Float], tokens: [Int32], batch: Int,
-                         dTokenTable: inout [Float]) -> (puzzleRows: [Float], positions: [Float]?) {
+    public func backward(
+        _ dX: [Float], tokens: [Int32], batch: Int,
+        dTokenTable: inout [Float]
+    ) -> (puzzleRows: [Float], positions: [Float]?) {
         let s = fullSeqLen, d = hidden, c = scale
         checkCount(dX, batch * s * d, "InputEmbedding dX")
         checkCount(dTokenTable, vocab * d, "InputEmbedding dTokenTable")

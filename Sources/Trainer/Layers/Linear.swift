@@ -32,16 +32,23 @@ public struct Linear: Sendable, Hashable {
         checkCount(weight, outFeatures * inFeatures, "Linear weight")
         checkCount(dWeight, outFeatures * inFeatures, "Linear dWeight")
         // dW[out, in] += dYᵀ · x, summed over the rows.
-        dY.withUnsafeBufferPointer { dp in x.withUnsafeBufferPointer { xp in dWeight.withUnsafeMutableBufferPointer { wp in
-            Gemm.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, dp, lda: outFeatures, xp, ldb: inFeatures,
-                      beta: 1, wp, ldc: inFeatures)
-        } } }
+        dY.withUnsafeBufferPointer { dp in
+            x.withUnsafeBufferPointer { xp in
+                dWeight.withUnsafeMutableBufferPointer { wp in
+                    Gemm.gemm(
+                        transA: true, m: outFeatures, n: inFeatures, k: rows, dp, lda: outFeatures, xp, ldb: inFeatures,
+                        beta: 1, wp, ldc: inFeatures)
+                }
+            }
+        }
         return product(dY, weight, rows: rows, cols: inFeatures, inner: outFeatures, transB: false)
     }
 
     /// As `backward(_:x:rows:weight:dWeight:)`, also accumulating dB [out] += Σ_rows dY.
-    public func backward(_ dY: [Float], x: [Float], rows: Int, weight: [Float], dWeight: inout [Float],
-                         dBias: inout [Float]) -> [Float] {
+    public func backward(
+        _ dY: [Float], x: [Float], rows: Int, weight: [Float], dWeight: inout [Float],
+        dBias: inout [Float]
+    ) -> [Float] {
         checkCount(dBias, outFeatures, "Linear dBias")
         let dx = backward(dY, x: x, rows: rows, weight: weight, dWeight: &dWeight)
         for r in 0..<rows { for j in 0..<outFeatures { dBias[j] += dY[r * outFeatures + j] } }
@@ -53,10 +60,13 @@ public struct Linear: Sendable, Hashable {
         checkCount(a, rows * inner, "Linear input [\(rows), \(inner)]")
         // beta = 0 writes every element, so the result needs no zero fill first.
         return [Float](unsafeUninitializedCapacity: rows * cols) { out, initialized in
-            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
-                Gemm.gemm(transB: transB, m: rows, n: cols, k: inner, ap, lda: inner, bp, ldb: transB ? inner : cols,
-                          beta: 0, out, ldc: cols)
-            } }
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    Gemm.gemm(
+                        transB: transB, m: rows, n: cols, k: inner, ap, lda: inner, bp, ldb: transB ? inner : cols,
+                        beta: 0, out, ldc: cols)
+                }
+            }
             initialized = rows * cols
         }
     }

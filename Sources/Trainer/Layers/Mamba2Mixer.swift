@@ -64,10 +64,11 @@ public struct Mamba2Mixer: Sendable, Hashable {
         var dtPre = sliceColumns(zx, rows: rows, cols: width, start: e + cd, width: dims.heads)
         let bias = params[prefix + ".dt_bias"]
         for r in 0..<rows { for h in 0..<dims.heads { dtPre[r * dims.heads + h] += bias[h] } }
-        return ScanInputs(xbc: xbc, pre: pre, x: sliceColumns(act, rows: rows, cols: cd, start: 0, width: e),
-                          b: sliceColumns(act, rows: rows, cols: cd, start: e, width: gn),
-                          c: sliceColumns(act, rows: rows, cols: cd, start: e + gn, width: gn),
-                          dtPre: dtPre, dt: dtPre.map(Act.softplus))
+        return ScanInputs(
+            xbc: xbc, pre: pre, x: sliceColumns(act, rows: rows, cols: cd, start: 0, width: e),
+            b: sliceColumns(act, rows: rows, cols: cd, start: e, width: gn),
+            c: sliceColumns(act, rows: rows, cols: cd, start: e + gn, width: gn),
+            dtPre: dtPre, dt: dtPre.map(Act.softplus))
     }
 
     private func negA(_ params: ParameterSet, _ prefix: String) -> [Float] { params[prefix + ".A_log"].map { -Foundation.exp($0) } }
@@ -95,8 +96,10 @@ public struct Mamba2Mixer: Sendable, Hashable {
     }
 
     /// dOut [B, L, D] -> du [B, L, D]; accumulates the gradients of all eight tensors into `grads`.
-    public func backward(_ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
-                         prefix: String, batch: Int) -> [Float] {
+    public func backward(
+        _ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
+        prefix: String, batch: Int
+    ) -> [Float] {
         let rows = batch * seq, gn = dims.groups * dims.dState, p = prefix + "."
         checkCount(dOut, rows * hidden, "Mamba2Mixer dOut")
         let z = sliceColumns(saved.zx, rows: rows, cols: width, start: 0, width: e)
@@ -126,8 +129,9 @@ public struct Mamba2Mixer: Sendable, Hashable {
             let sig = GatedRMSNorm.sigmoid(inp.pre)
             for i in 0..<dAct.count { dAct[i] *= sig[i] * (1 + inp.pre[i] * (1 - sig[i])) }
             var dConvW = grads[p + "conv1d.weight"], dConvB = grads[p + "conv1d.bias"]
-            let dxbc = conv(reverse).backward(dAct, input: xbc, weight: params[p + "conv1d.weight"], batch: batch,
-                                              dWeight: &dConvW, dBias: &dConvB)
+            let dxbc = conv(reverse).backward(
+                dAct, input: xbc, weight: params[p + "conv1d.weight"], batch: batch,
+                dWeight: &dConvW, dBias: &dConvB)
             grads[p + "conv1d.weight"] = dConvW
             grads[p + "conv1d.bias"] = dConvB
             addColumns(dxbc, into: &dzx, rows: rows, cols: width, start: e, width: cd)

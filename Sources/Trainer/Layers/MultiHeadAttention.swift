@@ -40,28 +40,39 @@ public struct MultiHeadAttention: Sendable, Hashable {
         var lse = [Float](repeating: 0, count: batch * heads * seq)
         let tileRows = min(Self.tile, seq)
         var scores = [Float](repeating: 0, count: tileRows * seq)
-        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
-        out.withUnsafeMutableBufferPointer { op in lse.withUnsafeMutableBufferPointer { lp in
-        scores.withUnsafeMutableBufferPointer { sp in
-            let s = sp.baseAddress!, w = width, d = headDim
-            for b in 0..<batch {
-                for h in 0..<heads {
-                    let base = b * seq * w + h * d
-                    var t0 = 0
-                    while t0 < seq {
-                        let rows = min(tileRows, seq - t0)
-                        Gemm.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, tail(qp, base + t0 * w), lda: w, tail(kp, base),
-                                  ldb: w, beta: 0, sp, ldc: seq)
-                        for r in 0..<rows {
-                            lp[(b * heads + h) * seq + t0 + r] = Self.softmaxRow(s + r * seq, count: seq)
+        q.withUnsafeBufferPointer { qp in
+            k.withUnsafeBufferPointer { kp in
+                v.withUnsafeBufferPointer { vp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        lse.withUnsafeMutableBufferPointer { lp in
+                            scores.withUnsafeMutableBufferPointer { sp in
+                                let s = sp.baseAddress!, w = width, d = headDim
+                                for b in 0..<batch {
+                                    for h in 0..<heads {
+                                        let base = b * seq * w + h * d
+                                        var t0 = 0
+                                        while t0 < seq {
+                                            let rows = min(tileRows, seq - t0)
+                                            Gemm.gemm(
+                                                transB: true, m: rows, n: seq, k: d, alpha: scale, tail(qp, base + t0 * w), lda: w,
+                                                tail(kp, base),
+                                                ldb: w, beta: 0, sp, ldc: seq)
+                                            for r in 0..<rows {
+                                                lp[(b * heads + h) * seq + t0 + r] = Self.softmaxRow(s + r * seq, count: seq)
+                                            }
+                                            Gemm.gemm(
+                                                m: rows, n: d, k: seq, UnsafeBufferPointer(sp), lda: seq, tail(vp, base), ldb: w, beta: 0,
+                                                tail(op, base + t0 * w), ldc: w)
+                                            t0 += rows
+                                        }
+                                    }
+                                }
+                            }
                         }
-                        Gemm.gemm(m: rows, n: d, k: seq, UnsafeBufferPointer(sp), lda: seq, tail(vp, base), ldb: w, beta: 0,
-                                  tail(op, base + t0 * w), ldc: w)
-                        t0 += rows
                     }
                 }
             }
-        }}}}}}
+        }
         return (out, Saved(q: q, k: k, v: v, out: out, logSumExp: lse))
     }
 
@@ -78,47 +89,76 @@ public struct MultiHeadAttention: Sendable, Hashable {
         let tileRows = min(Self.tile, seq)
         var probs = [Float](repeating: 0, count: tileRows * seq), dScores = probs
         var delta = [Float](repeating: 0, count: tileRows)
-        saved.q.withUnsafeBufferPointer { qp in saved.k.withUnsafeBufferPointer { kp in saved.v.withUnsafeBufferPointer { vp in
-        saved.out.withUnsafeBufferPointer { op in saved.logSumExp.withUnsafeBufferPointer { lp in dOut.withUnsafeBufferPointer { gp in
-        dq.withUnsafeMutableBufferPointer { dqp in dk.withUnsafeMutableBufferPointer { dkp in dv.withUnsafeMutableBufferPointer { dvp in
-        probs.withUnsafeMutableBufferPointer { pp in dScores.withUnsafeMutableBufferPointer { dsp in
-            let p = pp.baseAddress!, ds = dsp.baseAddress!, w = width, d = headDim
-            for b in 0..<batch {
-                for h in 0..<heads {
-                    let base = b * seq * w + h * d
-                    let oh = op.baseAddress! + base, gh = gp.baseAddress! + base
-                    var t0 = 0
-                    while t0 < seq {
-                        let rows = min(tileRows, seq - t0)
-                        // Recompute the tile's probabilities from the saved log-sum-exp.
-                        Gemm.gemm(transB: true, m: rows, n: seq, k: d, alpha: scale, tail(qp, base + t0 * w), lda: w, tail(kp, base),
-                                  ldb: w, beta: 0, pp, ldc: seq)
-                        for r in 0..<rows {
-                            let l = lp[(b * heads + h) * seq + t0 + r], row = p + r * seq
-                            for j in 0..<seq { row[j] -= l }
-                            trm_vexp(row, seq)
-                            var acc: Float = 0
-                            for c in 0..<d { acc += gh[(t0 + r) * w + c] * oh[(t0 + r) * w + c] }
-                            delta[r] = acc
+        saved.q.withUnsafeBufferPointer { qp in
+            saved.k.withUnsafeBufferPointer { kp in
+                saved.v.withUnsafeBufferPointer { vp in
+                    saved.out.withUnsafeBufferPointer { op in
+                        saved.logSumExp.withUnsafeBufferPointer { lp in
+                            dOut.withUnsafeBufferPointer { gp in
+                                dq.withUnsafeMutableBufferPointer { dqp in
+                                    dk.withUnsafeMutableBufferPointer { dkp in
+                                        dv.withUnsafeMutableBufferPointer { dvp in
+                                            probs.withUnsafeMutableBufferPointer { pp in
+                                                dScores.withUnsafeMutableBufferPointer { dsp in
+                                                    let p = pp.baseAddress!, ds = dsp.baseAddress!, w = width, d = headDim
+                                                    for b in 0..<batch {
+                                                        for h in 0..<heads {
+                                                            let base = b * seq * w + h * d
+                                                            let oh = op.baseAddress! + base, gh = gp.baseAddress! + base
+                                                            var t0 = 0
+                                                            while t0 < seq {
+                                                                let rows = min(tileRows, seq - t0)
+                                                                // Recompute the tile's probabilities from the saved log-sum-exp.
+                                                                Gemm.gemm(
+                                                                    transB: true, m: rows, n: seq, k: d, alpha: scale,
+                                                                    tail(qp, base + t0 * w), lda: w, tail(kp, base),
+                                                                    ldb: w, beta: 0, pp, ldc: seq)
+                                                                for r in 0..<rows {
+                                                                    let l = lp[(b * heads + h) * seq + t0 + r], row = p + r * seq
+                                                                    for j in 0..<seq { row[j] -= l }
+                                                                    trm_vexp(row, seq)
+                                                                    var acc: Float = 0
+                                                                    for c in 0..<d { acc += gh[(t0 + r) * w + c] * oh[(t0 + r) * w + c] }
+                                                                    delta[r] = acc
+                                                                }
+                                                                // dP = dO_tile · Vᵀ, then dScore = P ⊙ (dP − Δ).
+                                                                Gemm.gemm(
+                                                                    transB: true, m: rows, n: seq, k: d, tail(gp, base + t0 * w), lda: w,
+                                                                    tail(vp, base), ldb: w,
+                                                                    beta: 0, dsp, ldc: seq)
+                                                                for r in 0..<rows {
+                                                                    for j in 0..<seq {
+                                                                        ds[r * seq + j] = p[r * seq + j] * (ds[r * seq + j] - delta[r])
+                                                                    }
+                                                                }
+                                                                // dV += Pᵀ·dO_tile; dQ_tile = scale·dScore·K; dK += scale·dScoreᵀ·Q_tile.
+                                                                Gemm.gemm(
+                                                                    transA: true, m: seq, n: d, k: rows, UnsafeBufferPointer(pp), lda: seq,
+                                                                    tail(gp, base + t0 * w),
+                                                                    ldb: w, beta: 1, tail(dvp, base), ldc: w)
+                                                                Gemm.gemm(
+                                                                    m: rows, n: d, k: seq, alpha: scale, UnsafeBufferPointer(dsp), lda: seq,
+                                                                    tail(kp, base), ldb: w,
+                                                                    beta: 0, tail(dqp, base + t0 * w), ldc: w)
+                                                                Gemm.gemm(
+                                                                    transA: true, m: seq, n: d, k: rows, alpha: scale,
+                                                                    UnsafeBufferPointer(dsp), lda: seq,
+                                                                    tail(qp, base + t0 * w), ldb: w, beta: 1, tail(dkp, base), ldc: w)
+                                                                t0 += rows
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                         }
-                        // dP = dO_tile · Vᵀ, then dScore = P ⊙ (dP − Δ).
-                        Gemm.gemm(transB: true, m: rows, n: seq, k: d, tail(gp, base + t0 * w), lda: w, tail(vp, base), ldb: w,
-                                  beta: 0, dsp, ldc: seq)
-                        for r in 0..<rows {
-                            for j in 0..<seq { ds[r * seq + j] = p[r * seq + j] * (ds[r * seq + j] - delta[r]) }
-                        }
-                        // dV += Pᵀ·dO_tile; dQ_tile = scale·dScore·K; dK += scale·dScoreᵀ·Q_tile.
-                        Gemm.gemm(transA: true, m: seq, n: d, k: rows, UnsafeBufferPointer(pp), lda: seq, tail(gp, base + t0 * w),
-                                  ldb: w, beta: 1, tail(dvp, base), ldc: w)
-                        Gemm.gemm(m: rows, n: d, k: seq, alpha: scale, UnsafeBufferPointer(dsp), lda: seq, tail(kp, base), ldb: w,
-                                  beta: 0, tail(dqp, base + t0 * w), ldc: w)
-                        Gemm.gemm(transA: true, m: seq, n: d, k: rows, alpha: scale, UnsafeBufferPointer(dsp), lda: seq,
-                                  tail(qp, base + t0 * w), ldb: w, beta: 1, tail(dkp, base), ldc: w)
-                        t0 += rows
                     }
                 }
             }
-        }}}}}}}}}}}
+        }
         return (dq, dk, dv)
     }
 

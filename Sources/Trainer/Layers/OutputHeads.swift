@@ -45,8 +45,10 @@ public struct OutputHeads: Sendable, Hashable {
     }
 
     /// dLogits [B, L, V], dQ [B, 2] -> dzH [B, S, D]; accumulates the three head tensors' gradients.
-    public func backward(dLogits: [Float], dQ: [Float], _ saved: Saved, params: ParameterSet,
-                         grads: inout ParameterSet) -> [Float] {
+    public func backward(
+        dLogits: [Float], dQ: [Float], _ saved: Saved, params: ParameterSet,
+        grads: inout ParameterSet
+    ) -> [Float] {
         let s = fullSeqLen, d = hidden
         checkCount(dLogits, batch * seqLen * vocab, "OutputHeads dLogits")
         checkCount(dQ, batch * 2, "OutputHeads dQ")

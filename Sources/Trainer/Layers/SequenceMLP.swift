@@ -36,8 +36,10 @@ public struct SequenceMLP: Sendable, Hashable {
     }
 
     /// dOut [B, S, D] -> dh [B, S, D]; the residual path and the MLP path both carry ∂s.
-    public func backward(_ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
-                         prefix: String) -> [Float] {
+    public func backward(
+        _ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
+        prefix: String
+    ) -> [Float] {
         checkCount(dOut, batch * seq * hidden, "SequenceMLP dOut")
         let dO = transposeLast2(dOut, batch: batch, rows: seq, cols: hidden)
         var ds = norm.backward(dO, saved.norm)

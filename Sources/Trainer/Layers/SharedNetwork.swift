@@ -16,7 +16,8 @@ public struct SharedNetwork: Sendable {
         precondition(batch > 0, "SharedNetwork: batch must be positive")
         self.config = config
         self.batch = batch
-        rope = config.posEncodings == .rope
+        rope =
+            config.posEncodings == .rope
             ? RotaryEmbedding(seq: config.fullSeqLen, heads: config.heads, headDim: config.headDim, theta: Float(config.ropeTheta))
             : nil
     }

@@ -35,8 +35,10 @@ public struct SwiGLUMLP: Sendable, Hashable {
     }
 
     /// dOut [rows, n] -> dx [rows, n]; accumulates both weight gradients into `grads`.
-    public func backward(_ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
-                         prefix: String) -> [Float] {
+    public func backward(
+        _ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
+        prefix: String
+    ) -> [Float] {
         let down = prefix + ".down_proj.weight", gateUp = prefix + ".gate_up_proj.weight"
         let act = activation.forward(saved.gateUp)
         let dAct = grads.modify(down) { downProj.backward(dOut, x: act, rows: rows, weight: params[down], dWeight: &$0) }

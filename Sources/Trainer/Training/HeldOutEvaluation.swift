@@ -15,8 +15,9 @@ public enum HeldOutEvaluation {
         let model = EagerModel(config: config, params: params, batch: batch)
         let l = config.seqLen, v = config.vocab
         var exact = 0, tokenAcc = 0.0, counted = 0
-        let (logits, _) = model.solveAll(tokens: examples.flatMap(\.tokens), puzzleIds: examples.map(\.puzzleId),
-                                         count: examples.count, steps: config.haltMaxSteps)
+        let (logits, _) = model.solveAll(
+            tokens: examples.flatMap(\.tokens), puzzleIds: examples.map(\.puzzleId),
+            count: examples.count, steps: config.haltMaxSteps)
         for (b, example) in examples.enumerated() {
             var valid = 0, right = 0
             for t in 0..<l {

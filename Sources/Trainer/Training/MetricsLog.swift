@@ -31,7 +31,8 @@ public struct MetricsRecord: Sendable, Equatable {
     /// Parses a line written by `jsonLine`; nil for anything else.
     public static func parse(_ line: String) -> MetricsRecord? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let kind = (object["kind"] as? String).flatMap(Kind.init), let step = object["step"] as? Int else { return nil }
+            let kind = (object["kind"] as? String).flatMap(Kind.init), let step = object["step"] as? Int
+        else { return nil }
         let values = object.keys.filter { $0 != "kind" && $0 != "step" }.sorted().compactMap { k -> (String, Double)? in
             (object[k] as? NSNumber).map { (k, $0.doubleValue) }
         }

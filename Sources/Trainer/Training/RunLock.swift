@@ -21,8 +21,10 @@ public final class RunLock {
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 let owner = Self.owner(fd)
                 close(fd)
-                throw TRMError(.io, "\(output) is being written by another trm-train run (\(owner.map { "PID \($0)" } ?? "PID unknown"), lock \(path)): "
-                    + "wait for it to finish or stop it first")
+                throw TRMError(
+                    .io,
+                    "\(output) is being written by another trm-train run (\(owner.map { "PID \($0)" } ?? "PID unknown"), lock \(path)): "
+                        + "wait for it to finish or stop it first")
             }
             // A run that finished between our open and flock removed the file we locked: only a lock
             // on the file still at `path` counts, so try again with the new one.

@@ -42,17 +42,22 @@ public struct SupervisionStep: Sendable {
 
     /// zH, zL [B, S, D], tokens and labels [B, L] (−100 = ignored), puzzle ids [B] -> next carry,
     /// loss and the gradients of loss.total × gradScale (the reference uses 1 / global batch).
-    public func run(zH: [Float], zL: [Float], tokens: [Int32], labels: [Int32], puzzleIds: [Int32],
-                    params: ParameterSet, gradScale: Double) -> Result {
-        run(zH: zH, zL: zL, tokens: tokens, labels: labels, puzzleIds: puzzleIds, params: params, gradScale: gradScale,
+    public func run(
+        zH: [Float], zL: [Float], tokens: [Int32], labels: [Int32], puzzleIds: [Int32],
+        params: ParameterSet, gradScale: Double
+    ) -> Result {
+        run(
+            zH: zH, zL: zL, tokens: tokens, labels: labels, puzzleIds: puzzleIds, params: params, gradScale: gradScale,
             noGradParams: nil)
     }
 
     /// `run` with the no-gradient cycles (and the embedding they read) computed from `noGradParams`
     /// (nil: `params`); the gradient check passes the unperturbed weights, so that its finite
     /// differences see the truncated graph the backward differentiates.
-    func run(zH: [Float], zL: [Float], tokens: [Int32], labels: [Int32], puzzleIds: [Int32],
-             params: ParameterSet, gradScale: Double, noGradParams: ParameterSet?) -> Result {
+    func run(
+        zH: [Float], zL: [Float], tokens: [Int32], labels: [Int32], puzzleIds: [Int32],
+        params: ParameterSet, gradScale: Double, noGradParams: ParameterSet?
+    ) -> Result {
         let n = batch * config.fullSeqLen * config.hidden
         checkCount(zH, n, "SupervisionStep z_H")
         checkCount(zL, n, "SupervisionStep z_L")
@@ -61,8 +66,9 @@ public struct SupervisionStep: Sendable {
         func embed(_ p: ParameterSet) -> [Float] {
             let rows = hasPuzzle ? embedding.gatherPuzzleRows(table: p["puzzle_emb.weights"], ids: puzzleIds) : []
             let positions = config.posEncodings == .learned ? p["embed_pos.embedding_weight"] : nil
-            return embedding.forward(tokens: tokens, puzzleRows: rows, tokenTable: p["embed_tokens.embedding_weight"],
-                                     positions: positions, batch: batch)
+            return embedding.forward(
+                tokens: tokens, puzzleRows: rows, tokenTable: p["embed_tokens.embedding_weight"],
+                positions: positions, batch: batch)
         }
         let x = embed(params)
         var h = zH, l = zL
@@ -79,12 +85,15 @@ public struct SupervisionStep: Sendable {
         }
         let (hOut, savedH) = network.forward(hIn, injection: l, params: params)
         let (logits, q, savedHeads) = heads.forward(hOut, params: params)
-        let lossResult = loss.evaluate(logits: logits, q: q, labels: labels, batch: batch, seqLen: config.seqLen,
-                                       vocab: config.vocab, gradScale: gradScale)
+        let lossResult = loss.evaluate(
+            logits: logits, q: q, labels: labels, batch: batch, seqLen: config.seqLen,
+            vocab: config.vocab, gradScale: gradScale)
 
-        var grads = ParameterSet(Dictionary(uniqueKeysWithValues: Self.denseNames(config).map {
-            ($0, [Float](repeating: 0, count: params[$0].count))
-        }))
+        var grads = ParameterSet(
+            Dictionary(
+                uniqueKeysWithValues: Self.denseNames(config).map {
+                    ($0, [Float](repeating: 0, count: params[$0].count))
+                }))
         let dH = heads.backward(dLogits: lossResult.dLogits, dQ: lossResult.dQ, savedHeads, params: params, grads: &grads)
         // net(h, inj) reads h + inj, so one gradient serves both; z_H entering the cycle is detached.
         var dL = network.backward(dH, savedH, params: params, grads: &grads)
@@ -98,8 +107,9 @@ public struct SupervisionStep: Sendable {
         grads["embed_tokens.embedding_weight"] = dTokens
         if let dPositions { grads.modify("embed_pos.embedding_weight") { addInPlace(&$0, dPositions) } }
         let puzzleGrads = hasPuzzle ? embedding.gradientByID(dRows, ids: puzzleIds) : []
-        return Result(zH: hOut, zL: l, qHalt: (0..<batch).map { q[2 * $0] }, loss: lossResult, grads: grads,
-                      puzzleGrads: puzzleGrads)
+        return Result(
+            zH: hOut, zL: l, qHalt: (0..<batch).map { q[2 * $0] }, loss: lossResult, grads: grads,
+            puzzleGrads: puzzleGrads)
     }
 
     private func sum(_ a: [Float], _ b: [Float]) -> [Float] {

@@ -65,8 +65,10 @@ public struct TrainingCarry: Sendable, Equatable {
     /// After a step: the new state, then halting (docs/model.md §7): at halt_max_steps, or when q_halt > 0,
     /// unless exploration (probability `explore`) drew a minimum of U{2...max} steps for the slot.
     /// Returns which slots halted this step.
-    public mutating func advance(zH: [Float], zL: [Float], qHalt: [Float], haltMaxSteps: Int, explore: Double,
-                                 rng: inout SeededRandom) -> [Bool] {
+    public mutating func advance(
+        zH: [Float], zL: [Float], qHalt: [Float], haltMaxSteps: Int, explore: Double,
+        rng: inout SeededRandom
+    ) -> [Bool] {
         self.zH = zH
         self.zL = zL
         for b in 0..<batch {

@@ -15,11 +15,15 @@ public enum TrainingCurve {
         func pick(_ kind: MetricsRecord.Kind, _ key: String) -> [(x: Double, y: Double)] {
             records.filter { $0.kind == kind }.compactMap { r in r[key].map { (Double(r.step), $0) } }.filter { $0.y.isFinite }
         }
-        let loss = [Series(label: "train loss", colour: "#1f77b4", points: pick(.train, "loss").filter { $0.y > 0 }),
-                    Series(label: "train lm loss", colour: "#aec7e8", points: pick(.train, "lm_loss").filter { $0.y > 0 })]
-        let accuracy = [Series(label: "train exact", colour: "#ff7f0e", points: pick(.train, "exact")),
-                        Series(label: "train token acc", colour: "#ffbb78", points: pick(.train, "token_acc")),
-                        Series(label: "eval exact", colour: "#2ca02c", points: pick(.eval, "exact"))]
+        let loss = [
+            Series(label: "train loss", colour: "#1f77b4", points: pick(.train, "loss").filter { $0.y > 0 }),
+            Series(label: "train lm loss", colour: "#aec7e8", points: pick(.train, "lm_loss").filter { $0.y > 0 }),
+        ]
+        let accuracy = [
+            Series(label: "train exact", colour: "#ff7f0e", points: pick(.train, "exact")),
+            Series(label: "train token acc", colour: "#ffbb78", points: pick(.train, "token_acc")),
+            Series(label: "eval exact", colour: "#2ca02c", points: pick(.eval, "exact")),
+        ]
         return (loss, accuracy)
     }
 
@@ -71,18 +75,21 @@ public enum TrainingCurve {
                 let pts = line.points.map { String(format: "%.1f,%.1f", px($0.x), py($0.y)) }.joined(separator: " ")
                 s += "<polyline fill=\"none\" stroke=\"\(line.colour)\" stroke-width=\"1.5\" points=\"\(pts)\"/>\n"
                 if line.points.count == 1 {
-                    s += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" ", px(line.points[0].x), py(line.points[0].y))
+                    s +=
+                        String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" ", px(line.points[0].x), py(line.points[0].y))
                         + "fill=\"\(line.colour)\"/>\n"
                 }
             }
             let ly = top + 14 + 16 * Double(i)
-            s += "<line x1=\"\(left + width + 10)\" y1=\"\(ly - 4)\" x2=\"\(left + width + 28)\" y2=\"\(ly - 4)\" stroke=\"\(line.colour)\" stroke-width=\"2\"/>"
+            s +=
+                "<line x1=\"\(left + width + 10)\" y1=\"\(ly - 4)\" x2=\"\(left + width + 28)\" y2=\"\(ly - 4)\" stroke=\"\(line.colour)\" stroke-width=\"2\"/>"
             s += "<text x=\"\(left + width + 32)\" y=\"\(ly)\">\(escape(line.label))</text>\n"
         }
         return s + "</g>\n"
     }
 
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;")
     }
 }

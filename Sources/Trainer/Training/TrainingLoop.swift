@@ -63,12 +63,14 @@ public struct TrainingProgress: Sendable, Equatable {
 
     /// The line of `FILE.metrics.jsonl`.
     public var record: MetricsRecord {
-        MetricsRecord(kind: .train, step: step, values: [
-            ("loss", loss), ("lm_loss", lmLoss), ("q_halt_loss", qHaltLoss),
-            ("exact", exact), ("token_acc", tokenAccuracy), ("q_halt_acc", qHaltAccuracy),
-            ("mean_steps", meanSteps), ("lr", lr), ("samples_per_s", samplesPerSecond),
-            ("gflops", gflops), ("elapsed_s", elapsed),
-        ])
+        MetricsRecord(
+            kind: .train, step: step,
+            values: [
+                ("loss", loss), ("lm_loss", lmLoss), ("q_halt_loss", qHaltLoss),
+                ("exact", exact), ("token_acc", tokenAccuracy), ("q_halt_acc", qHaltAccuracy),
+                ("mean_steps", meanSteps), ("lr", lr), ("samples_per_s", samplesPerSecond),
+                ("gflops", gflops), ("elapsed_s", elapsed),
+            ])
     }
 }
 
@@ -161,8 +163,10 @@ public struct TrainingLoop {
 
     /// A loop over `run`. Resuming, the run continues from `outputs.state` and the metrics log keeps
     /// its records up to that step; otherwise the log starts empty.
-    public init(run: TrainingRun, source: any TrainingSource, heldOut: [TrainingExample], outputs: TrainingOutputs,
-                intervals: TrainingIntervals, resume: Bool, dataDescription: String, curveTitle: String) throws {
+    public init(
+        run: TrainingRun, source: any TrainingSource, heldOut: [TrainingExample], outputs: TrainingOutputs,
+        intervals: TrainingIntervals, resume: Bool, dataDescription: String, curveTitle: String
+    ) throws {
         var run = run
         if resume {
             try TrainingState.restore(path: outputs.state, into: &run)
@@ -180,14 +184,17 @@ public struct TrainingLoop {
 
     /// Trains to `run.options.steps`, reporting to `observer`; `stopRequested` is asked after each
     /// step (and before a failed save's retry is promised).
-    public mutating func train(observer: some TrainingLoopObserver,
-                               stopRequested: () -> Bool = { TrainingInterrupt.requested }) -> TrainingSummary {
+    public mutating func train(
+        observer: some TrainingLoopObserver,
+        stopRequested: () -> Bool = { TrainingInterrupt.requested }
+    ) -> TrainingSummary {
         let steps = run.options.steps, flops = run.flopsPerSample
         let start = Date(), firstStep = run.step
         var window = StepMetrics.zero, windowSteps = 0, windowStart = Date()
         func summary(_ outcome: TrainingOutcome) -> TrainingSummary {
-            TrainingSummary(outcome: outcome, step: run.step, savedStep: savedStep, lastEvaluation: lastEvaluation,
-                            seconds: Date().timeIntervalSince(start))
+            TrainingSummary(
+                outcome: outcome, step: run.step, savedStep: savedStep, lastEvaluation: lastEvaluation,
+                seconds: Date().timeIntervalSince(start))
         }
 
         while run.step < steps {
@@ -212,11 +219,15 @@ public struct TrainingLoop {
                 windowStart = Date()
             }
             if !heldOut.isEmpty, (intervals.evaluation > 0 && run.step % intervals.evaluation == 0) || run.step == steps {
-                let r = HeldOutEvaluation.run(config: run.config, params: run.evaluationParams, examples: heldOut,
-                                              batch: min(run.options.batch, 64))
+                let r = HeldOutEvaluation.run(
+                    config: run.config, params: run.evaluationParams, examples: heldOut,
+                    batch: min(run.options.batch, 64))
                 lastEvaluation = r
-                append(MetricsRecord(kind: .eval, step: run.step, values: [("exact", r.exact), ("token_acc", r.tokenAccuracy), ("count", Double(r.count))]),
-                       observer)
+                append(
+                    MetricsRecord(
+                        kind: .eval, step: run.step,
+                        values: [("exact", r.exact), ("token_acc", r.tokenAccuracy), ("count", Double(r.count))]),
+                    observer)
                 observer.evaluated(step: run.step, r)
                 windowStart = Date()
             }
@@ -245,8 +256,9 @@ public struct TrainingLoop {
             observer.saved(step: run.step)
             return true
         } catch {
-            observer.saveFailed(step: run.step, error: error, savedStep: savedStep,
-                                willRetry: run.step < run.options.steps && !stopRequested())
+            observer.saveFailed(
+                step: run.step, error: error, savedStep: savedStep,
+                willRetry: run.step < run.options.steps && !stopRequested())
             return false
         }
     }
@@ -259,8 +271,11 @@ public struct TrainingLoop {
 
     /// The checkpoint's `trm.train`: step, seed, data, options, the last evaluation and the session's time.
     func trainJSON(elapsed: Double) -> String {
-        var s = "{\"step\":\(run.step),\"seed\":\(run.options.seed),\"data\":\(JSONText.quote(dataDescription)),\"options\":\(run.options.json)"
-        if let e = lastEvaluation { s += ",\"held_out_exact\":\(e.exact),\"held_out_token_acc\":\(e.tokenAccuracy),\"held_out_count\":\(e.count)" }
+        var s =
+            "{\"step\":\(run.step),\"seed\":\(run.options.seed),\"data\":\(JSONText.quote(dataDescription)),\"options\":\(run.options.json)"
+        if let e = lastEvaluation {
+            s += ",\"held_out_exact\":\(e.exact),\"held_out_token_acc\":\(e.tokenAccuracy),\"held_out_count\":\(e.count)"
+        }
         return s + ",\"session_seconds\":\(Int(elapsed))}"
     }
 }

@@ -67,8 +67,9 @@ public struct StepMetrics: Sendable, Equatable {
         stepsSum += o.stepsSum
     }
 
-    public static let zero = StepMetrics(step: 0, lr: 0, loss: 0, lmLoss: 0, qHaltLoss: 0, halted: 0, tokenAccuracySum: 0,
-                                         exactSum: 0, qHaltAccuracySum: 0, stepsSum: 0)
+    public static let zero = StepMetrics(
+        step: 0, lr: 0, loss: 0, lmLoss: 0, qHaltLoss: 0, halted: 0, tokenAccuracySum: 0,
+        exactSum: 0, qHaltAccuracySum: 0, stepsSum: 0)
 
     public var exactAccuracy: Double { halted == 0 ? 0 : exactSum / Double(halted) }
     public var tokenAccuracy: Double { halted == 0 ? 0 : tokenAccuracySum / Double(halted) }

@@ -46,11 +46,13 @@ public struct TrainingRun: Sendable {
         let factor = schedule.factor(step: step)
         carry.refill(hInit: params[StepGraphNames.hInit], lInit: params[StepGraphNames.lInit]) { sampler.next(from: source) }
         let b = options.batch
-        let r = supervision.run(zH: carry.zH, zL: carry.zL, tokens: carry.tokens, labels: carry.labels,
-                                puzzleIds: carry.puzzleIds, params: params, gradScale: 1 / Double(b))
+        let r = supervision.run(
+            zH: carry.zH, zL: carry.zL, tokens: carry.tokens, labels: carry.labels,
+            puzzleIds: carry.puzzleIds, params: params, gradScale: 1 / Double(b))
         var rng = SeededRandom(seed: options.seed ^ 0x5EED_0F_AC7).fork(UInt64(step))
-        let halted = carry.advance(zH: r.zH, zL: r.zL, qHalt: r.qHalt, haltMaxSteps: config.haltMaxSteps,
-                                   explore: options.exploration, rng: &rng)
+        let halted = carry.advance(
+            zH: r.zH, zL: r.zL, qHalt: r.qHalt, haltMaxSteps: config.haltMaxSteps,
+            explore: options.exploration, rng: &rng)
         var m = StepMetrics.zero
         m.step = step
         m.lr = options.lr * factor

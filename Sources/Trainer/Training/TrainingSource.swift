@@ -92,8 +92,10 @@ public struct ARCTrainingSource: TrainingSource {
                 let id = Int32(names.count)
                 names.append(version.name(of: puzzle.name))
                 for (input, output) in usable {
-                    pairs.append(Pair(version: id, input: version.apply(input), output: version.apply(output),
-                                      pairsInPuzzle: usable.count))
+                    pairs.append(
+                        Pair(
+                            version: id, input: version.apply(input), output: version.apply(output),
+                            pairsInPuzzle: usable.count))
                 }
             }
         }
@@ -112,8 +114,9 @@ public struct ARCTrainingSource: TrainingSource {
         if rng.next() % UInt64(max(p.pairsInPuzzle, 1)) != 0 {
             offset = (Int(rng.next() % UInt64(maxRow + 1)), Int(rng.next() % UInt64(maxCol + 1)))
         }
-        return TrainingExample(tokens: ARCEncoding.encode(p.input, offset: offset),
-                               labels: trainingLabels(ARCEncoding.encode(p.output, offset: offset)), puzzleId: p.version)
+        return TrainingExample(
+            tokens: ARCEncoding.encode(p.input, offset: offset),
+            labels: trainingLabels(ARCEncoding.encode(p.output, offset: offset)), puzzleId: p.version)
     }
 }
 

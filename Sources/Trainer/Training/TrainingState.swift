@@ -61,18 +61,22 @@ public enum TrainingState {
         // --steps may grow (train a finished run further) as long as the schedule does not depend on it.
         var sameSteps = run.options
         if let saved = metadata["trm.options"], let stepsField = saved.range(of: #""steps":\d+"#, options: .regularExpression),
-           let savedSteps = Int(saved[stepsField].dropFirst(8)) {
+            let savedSteps = Int(saved[stepsField].dropFirst(8))
+        {
             sameSteps.steps = savedSteps
         }
         guard metadata["trm.options"] == sameSteps.json else {
-            throw fail("it was written with other training options:\n  saved   \(metadata["trm.options"] ?? "none")\n  now     \(run.options.json)")
+            throw fail(
+                "it was written with other training options:\n  saved   \(metadata["trm.options"] ?? "none")\n  now     \(run.options.json)"
+            )
         }
         if sameSteps.steps != run.options.steps, run.options.lrMinRatio < 1 {
             throw fail("--steps can change on --resume only with a constant learning rate after warm-up (--lr-min-ratio 1)")
         }
         guard let step = metadata["trm.step"].flatMap(Int.init), step >= 0,
-              let position = metadata["trm.sampler_position"].flatMap(Int.init), position >= 0,
-              let adamT = metadata["trm.adam_t"].flatMap(Int.init), adamT >= 0 else {
+            let position = metadata["trm.sampler_position"].flatMap(Int.init), position >= 0,
+            let adamT = metadata["trm.adam_t"].flatMap(Int.init), adamT >= 0
+        else {
             throw fail("missing or bad step counters")
         }
         let tensors = Dictionary(list.map { ($0.name, $0.values) }, uniquingKeysWith: { a, _ in a })
@@ -105,7 +109,8 @@ public enum TrainingState {
         carry.labels = try take("carry/labels", count: l).map { Int32($0) }
         carry.puzzleIds = try take("carry/puzzle_ids", count: b).map { Int32($0) }
         guard carry.tokens.allSatisfy({ $0 >= 0 && Int($0) < run.config.vocab }),
-              carry.puzzleIds.allSatisfy({ $0 >= 0 && Int($0) < run.config.numPuzzleIds }) else {
+            carry.puzzleIds.allSatisfy({ $0 >= 0 && Int($0) < run.config.numPuzzleIds })
+        else {
             throw fail("carry holds out-of-range tokens or puzzle ids")
         }
         run.params = params
