@@ -9,7 +9,7 @@ public struct AddRMSNormFusion: GraphPass {
         let index = GraphIndex(graph)
         var rewrite = Rewrite()
         for node in graph.nodes {
-            guard case .rmsNorm(let eps) = node.op, let add = index.soleProducer(node.inputs[0], "Add") else { continue }
+            guard case .rmsNorm(let eps) = node.op, let add = index.soleProducer(node.inputs[0], .add) else { continue }
             rewrite.removed.insert(add.name)
             rewrite.replacements[node.name] = Node(node.name, .addRMSNorm(eps: eps), inputs: add.inputs, outputs: node.outputs)
         }

@@ -19,13 +19,13 @@ public struct AttentionFusion: GraphPass {
             var parts: [(qkv: String, start: Int, consumed: [String])] = []
             for (slot, value) in node.inputs.enumerated() {
                 var v = value, consumed: [String] = []
-                if slot < 2, let rope = index.soleProducer(v, "RoPE"), rope.op == .rope(heads: heads, headDim: hd) {
+                if slot < 2, let rope = index.soleProducer(v, .rope), rope.op == .rope(heads: heads, headDim: hd) {
                     if let t = tables, t != (rope.inputs[1], rope.inputs[2]) { break }
                     tables = (rope.inputs[1], rope.inputs[2])
                     consumed.append(rope.name)
                     v = rope.inputs[0]
                 }
-                guard let slice = index.soleProducer(v, "Slice"), case .slice(2, let start, let end) = slice.op,
+                guard let slice = index.soleProducer(v, .slice), case .slice(2, let start, let end) = slice.op,
                     end - start == width
                 else { break }
                 consumed.append(slice.name)

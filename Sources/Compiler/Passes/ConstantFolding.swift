@@ -49,7 +49,7 @@ public struct ConstantFolding: GraphPass {
         var g = graph
         var rewrite = Rewrite()
         for node in graph.nodes {
-            guard case .scale(let factor) = node.op, let gather = index.soleProducer(node.inputs[0], "Gather"),
+            guard case .scale(let factor) = node.op, let gather = index.soleProducer(node.inputs[0], .gather),
                 let table = graph.initializer(named: gather.inputs[0]), let values = table.data.floats
             else { continue }
             let name = "\(table.name)*\(factor)"

@@ -23,10 +23,10 @@ struct GraphIndex {
         }
     }
 
-    /// The node producing `value` if it has op name `opName` and the value is read only once (by
-    /// the pattern's consumer) and is not a graph output.
-    func soleProducer(_ value: String, _ opName: String) -> Node? {
-        guard let i = producer[value], graph.nodes[i].op.name == opName, uses[value] == 1, !outputs.contains(value) else { return nil }
+    /// The node producing `value` if its op is of `kind` and the value is read only once (by the
+    /// pattern's consumer) and is not a graph output.
+    func soleProducer(_ value: String, _ kind: OpKind) -> Node? {
+        guard let i = producer[value], graph.nodes[i].op.kind == kind, uses[value] == 1, !outputs.contains(value) else { return nil }
         return graph.nodes[i]
     }
 

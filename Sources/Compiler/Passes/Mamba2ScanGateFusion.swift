@@ -25,7 +25,7 @@ public struct Mamba2ScanGateFusion: GraphPass {
         _ norm: Node, groupSize: Int, eps: Float, _ ix: GraphIndex,
         _ types: [String: TensorType]
     ) -> (node: Node, consumed: [String])? {
-        guard let scan = ix.soleProducer(norm.inputs[0], "SSMScan"), case .ssmScan(let m) = scan.op,
+        guard let scan = ix.soleProducer(norm.inputs[0], .ssmScan), case .ssmScan(let m) = scan.op,
             groupSize == m.inner / m.groups
         else { return nil }
         let e = m.inner, gn = m.groups * m.dState, cd = m.convChannels
@@ -38,9 +38,9 @@ public struct Mamba2ScanGateFusion: GraphPass {
         guard let xs = slice(scan.inputs[0], 0, e), let bs = slice(scan.inputs[3], e, e + gn), let cs = slice(scan.inputs[4], e + gn, cd),
             xs.inputs[0] == bs.inputs[0], bs.inputs[0] == cs.inputs[0], ix.uses[xs.inputs[0]] == 3, !ix.outputs.contains(xs.inputs[0]),
             let silu = ix.graph.nodes.first(where: { $0.outputs == [xs.inputs[0]] && $0.op == .silu }),
-            let conv = ix.soleProducer(silu.inputs[0], "Conv1dCausal"), conv.op == .conv1dCausal(reverse: m.reverse),
-            let softplus = ix.soleProducer(scan.inputs[1], "Softplus"),
-            let addBias = ix.soleProducer(softplus.inputs[0], "Add"), ix.graph.initializer(named: addBias.inputs[1])?.dims == [m.heads],
+            let conv = ix.soleProducer(silu.inputs[0], .conv1dCausal), conv.op == .conv1dCausal(reverse: m.reverse),
+            let softplus = ix.soleProducer(scan.inputs[1], .softplus),
+            let addBias = ix.soleProducer(softplus.inputs[0], .add), ix.graph.initializer(named: addBias.inputs[1])?.dims == [m.heads],
             let dtSlice = slice(addBias.inputs[0], e + cd, e + cd + m.heads),
             let xbcSlice = slice(conv.inputs[0], e, e + cd),
             let zSlice = slice(norm.inputs[1], 0, e),

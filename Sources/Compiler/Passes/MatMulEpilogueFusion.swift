@@ -10,7 +10,7 @@ public struct MatMulEpilogueFusion: GraphPass {
         let index = GraphIndex(graph)
         var rewrite = Rewrite()
         for node in graph.nodes where node.op == .swiGLU {
-            guard let mm = index.soleProducer(node.inputs[0], "MatMul"), mm.op == .matMul(epilogue: .none) else { continue }
+            guard let mm = index.soleProducer(node.inputs[0], .matMul), mm.op == .matMul(epilogue: .none) else { continue }
             rewrite.removed.insert(mm.name)
             rewrite.replacements[node.name] = Node(node.name, .matMul(epilogue: .swiGLU), inputs: mm.inputs, outputs: node.outputs)
         }
