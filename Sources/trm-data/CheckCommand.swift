@@ -52,7 +52,7 @@ enum CheckCommand {
         var unique = 0, multiple = 0, sources: [String: Int] = [:]
         var shape: SudokuShape?
         var solver: SudokuSolver?
-        try SudokuCSV.forEach(path: path, size: size) { p in
+        try SudokuCSV.forEach(path: path, side: size) { p in
             shape = p.shape
             ratings.append(p.rating)
             clues.append(p.clues)

@@ -31,7 +31,7 @@ enum GridTaskSources {
                     .invalidInput, "the model's vocabulary (\(probe.vocabIn)) is not a \(side)×\(side) Sudoku's (\(shape.vocabSize))")
             }
             let puzzles =
-                try data.map { try SudokuCSV.read(path: $0, size: side, limit: limit ?? .max) }
+                try data.map { try SudokuCSV.read(path: $0, side: side, limit: limit ?? .max) }
                 ?? (0..<count).map { try SudokuGenerator(shape: shape, source: "trm-run").generate(index: $0, seed: seed) }
             return SudokuSource(puzzles: puzzles, numAug: numAug, seed: seed)
         case "maze":

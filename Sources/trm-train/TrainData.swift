@@ -50,10 +50,10 @@ struct TrainData {
             guard let shape = SudokuShape(size: grid) else { throw UsageError("Sudoku boards are 4, 6 or 9 wide; got --grid \(grid)") }
             let generator = SudokuGenerator(shape: shape, source: "trm-train")
             let train =
-                try args.string("data").map { try SudokuCSV.read(path: $0, size: grid) }
+                try args.string("data").map { try SudokuCSV.read(path: $0, side: grid) }
                 ?? (0..<trainCount).map { try generator.generate(index: $0, seed: dataSeed) }
             let held =
-                try args.string("eval-data").map { try SudokuCSV.read(path: $0, size: grid, limit: evalCount) }
+                try args.string("eval-data").map { try SudokuCSV.read(path: $0, side: grid, limit: evalCount) }
                 ?? (0..<evalCount).map { try generator.generate(index: $0, seed: evalSeed) }
             let examples = held.map { p in
                 let (input, label) = SudokuTask.example(p, transform: .identity(shape))

@@ -104,29 +104,10 @@ import TestSupport
         // NaN workspace: the kernel must start from a zero state of its own.
         var state = [Float](repeating: .nan, count: Mamba2.scanWorkspaceFloats(headDim: p, dState: n))
         let what = "scan P \(p) N \(n) seq \(seq) reverse \(reverse)"
+        let shape = Mamba2.ScanShape(batch: batch, seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse)
         let out = KernelCheck.output(x.count, what) { o in
-            state.withUnsafeMutableBufferPointer { s in
-                x.withUnsafeBufferPointer { xp in
-                    dt.withUnsafeBufferPointer { dtp in
-                        bm.withUnsafeBufferPointer { bp in
-                            cm.withUnsafeBufferPointer { cp in
-                                for b in 0..<batch {
-                                    for h in 0..<heads {
-                                        let g = h / (heads / groups)
-                                        Mamba2.scanHead(
-                                            x: xp.baseAddress! + b * seq * e + h * p, xStride: e,
-                                            dt: dtp.baseAddress! + b * seq * heads + h,
-                                            dtStride: heads, b: bp.baseAddress! + b * seq * gn + g * n,
-                                            c: cp.baseAddress! + b * seq * gn + g * n,
-                                            bcStride: gn, a: a[h], d: d[h], y: o + b * seq * e + h * p, yStride: e, seq: seq, headDim: p,
-                                            dState: n, reverse: reverse, state: s.baseAddress!)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            Mamba2.scan(
+                x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, shape, workspace: &state, y: UnsafeMutableBufferPointer(start: o, count: x.count))
         }
         KernelCheck.expectClose(out, expected, what)
     }

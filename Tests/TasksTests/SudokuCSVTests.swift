@@ -8,7 +8,7 @@ import TRMCore
     static let knownRow = "wiki,\(SudokuFixtures.question),\(SudokuFixtures.answer),0\n"
 
     func parse(_ text: String, size: Int? = nil) throws -> [SudokuPuzzle] {
-        try SudokuCSV.parse(bytes: Array(text.utf8), name: "t.csv", size: size)
+        try SudokuCSV.parse(bytes: Array(text.utf8), name: "t.csv", side: size)
     }
 
     /// The error message `text` fails with, or "" when it parses.
@@ -33,7 +33,7 @@ import TRMCore
             let path = dir + "/s\(size).csv"
             try SudokuCSV.write(puzzles, to: path)
             #expect(try SudokuCSV.read(path: path) == puzzles)
-            #expect(try SudokuCSV.read(path: path, size: size, limit: 3) == Array(puzzles.prefix(3)))
+            #expect(try SudokuCSV.read(path: path, side: size, limit: 3) == Array(puzzles.prefix(3)))
             #expect(try SudokuCSV.parse(bytes: SudokuCSV.encode(puzzles)) == puzzles)
         }
     }

@@ -45,29 +45,10 @@ import GraphIR
         let mine = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: dState, groups: groups, reverse: reverse)
             .forward(x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch)
         var state = [Float](repeating: 0, count: Mamba2.scanWorkspaceFloats(headDim: p, dState: dState))
+        let shape = Mamba2.ScanShape(batch: batch, seq: seq, heads: heads, headDim: p, dState: dState, groups: groups, reverse: reverse)
         let theirs = parity.run(x.count) { o in
-            state.withUnsafeMutableBufferPointer { s in
-                x.withUnsafeBufferPointer { xp in
-                    dt.withUnsafeBufferPointer { dtp in
-                        bm.withUnsafeBufferPointer { bp in
-                            cm.withUnsafeBufferPointer { cp in
-                                for b in 0..<batch {
-                                    for h in 0..<heads {
-                                        let g = h / (heads / groups)
-                                        Mamba2.scanHead(
-                                            x: xp.baseAddress! + b * seq * e + h * p, xStride: e,
-                                            dt: dtp.baseAddress! + b * seq * heads + h,
-                                            dtStride: heads, b: bp.baseAddress! + b * seq * gn + g * dState,
-                                            c: cp.baseAddress! + b * seq * gn + g * dState,
-                                            bcStride: gn, a: a[h], d: d[h], y: o + b * seq * e + h * p, yStride: e, seq: seq, headDim: p,
-                                            dState: dState, reverse: reverse, state: s.baseAddress!)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            Mamba2.scan(
+                x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, shape, workspace: &state, y: UnsafeMutableBufferPointer(start: o, count: x.count))
         }
         parity.expectClose("scan-N\(dState)-P\(p)-reverse=\(reverse)", mine, theirs)
     }

@@ -106,9 +106,10 @@ struct ProgramBuilder {
         case .ssmScan(let m):
             return Step(
                 SSMScanArgs(
-                    x: i[0], dt: i[1], a: i[2], bm: i[3], cm: i[4], d: i[5], out: o, batch: batch,
-                    seq: dims(x)[1], heads: m.heads, headDim: m.headDim, dState: m.dState,
-                    groups: m.groups, reverse: m.reverse))
+                    x: i[0], dt: i[1], a: i[2], bm: i[3], cm: i[4], d: i[5], out: o,
+                    shape: Mamba2.ScanShape(
+                        batch: batch, seq: dims(x)[1], heads: m.heads, headDim: m.headDim, dState: m.dState,
+                        groups: m.groups, reverse: m.reverse)))
         case .gatedRMSNorm(let g, let eps):
             return Step(
                 GatedRMSNormArgs(

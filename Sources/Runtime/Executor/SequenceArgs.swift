@@ -73,22 +73,12 @@ struct ConvArgs: Instruction {
 /// The Mamba-2 selective scan, by (sample, head).
 struct SSMScanArgs: Instruction {
     var x, dt, a, bm, cm, d, out: ValuePointer
-    var batch, seq: Int
-    var heads, headDim, dState, groups: Int
-    var reverse: Bool
+    var shape: Mamba2.ScanShape
 
-    var phases: [WorkPhase] { [.each(batch * heads)] }
+    var phases: [WorkPhase] { [.each(shape.items)] }
 
     func run(phase: Int, items: Range<Int>, _ context: PartContext) {
-        let e = heads * headDim, gn = groups * dState
-        for item in items {
-            let b = item / heads, h = item % heads, g = h / (heads / groups)
-            Mamba2.scanHead(
-                x: x + b * seq * e + h * headDim, xStride: e, dt: dt + b * seq * heads + h, dtStride: heads,
-                b: bm + b * seq * gn + g * dState, c: cm + b * seq * gn + g * dState, bcStride: gn,
-                a: a[h], d: d[h], y: out + b * seq * e + h * headDim, yStride: e, seq: seq,
-                headDim: headDim, dState: dState, reverse: reverse, state: context.scratch)
-        }
+        Mamba2.scanItems(items, x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, y: out, shape, state: context.scratch)
     }
 }
 

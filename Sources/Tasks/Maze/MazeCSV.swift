@@ -34,49 +34,20 @@ public struct MazePuzzle: Hashable, Sendable {
 /// Reads and writes mazes in the published Maze-Hard CSV layout (`PuzzleCSV`): question and answer
 /// are n² characters of `# SGo`, row-major. The rating should be an integer; a fractional one is
 /// rounded, since nothing downstream uses the published mazes' ratings.
-public enum MazeCSV {
-    /// Calls `body` with every maze of the file, validated, until it returns false. With `side` nil the
-    /// first row's length (a square) fixes the side for the whole file.
-    /// Throws `TRMError(.invalidInput)` naming file and line for a malformed row (see `puzzle(from:side:)`).
-    public static func forEach(path: String, side: Int? = nil, _ body: (MazePuzzle) throws -> Bool) throws {
-        var side = side
-        try PuzzleCSV.forEachRow(path: path) { try body(puzzle(from: $0, side: &side)) }
-    }
+public enum MazeCSV: PuzzleCSVFormat {
+    /// A maze file's layout is its side.
+    public static func layout(side: Int) -> Int { side }
 
-    /// Every maze of the file (at most `limit`), validated.
-    public static func read(path: String, side: Int? = nil, limit: Int = .max) throws -> [MazePuzzle] {
-        var out: [MazePuzzle] = []
-        try forEach(path: path, side: side) {
-            out.append($0); return out.count < limit
-        }
-        return out
-    }
-
-    /// The mazes of CSV text in memory; `name` stands for the file in error messages.
-    public static func parse(bytes: [UInt8], name: String = "<csv>", side: Int? = nil) throws -> [MazePuzzle] {
-        var side = side
-        var out: [MazePuzzle] = []
-        try PuzzleCSV.forEachRow(bytes: bytes, name: name) {
-            out.append(try puzzle(from: $0, side: &side)); return true
-        }
-        return out
-    }
-
-    /// CSV text of `puzzles` (header included).
-    public static func encode(_ puzzles: [MazePuzzle]) -> [UInt8] {
-        PuzzleCSV.encode(puzzles.map { ($0.source, MazeEncoding.text($0.question), MazeEncoding.text($0.answer), String($0.rating)) })
-    }
-
-    /// Writes `puzzles` to `path` atomically.
-    public static func write(_ puzzles: [MazePuzzle], to path: String) throws {
-        try AtomicFile.write(encode(puzzles), to: path)
+    /// Cells as `# SGo`.
+    public static func row(_ p: MazePuzzle) -> (source: String, question: [UInt8], answer: [UInt8], rating: String) {
+        (p.source, MazeEncoding.text(p.question), MazeEncoding.text(p.answer), String(p.rating))
     }
 
     /// The maze of one row. `side` is the file's grid side, set from this row when nil. Errors name
     /// the row and say what is wrong: a length that is not side², a character outside `# SGo`, not
     /// exactly one S and one G, an answer that changes more than path marks or whose marks are not a
     /// shortest S-G path, a rating that is not a number.
-    public static func puzzle(from row: PuzzleCSV.Row, side: inout Int?) throws -> MazePuzzle {
+    public static func puzzle(from row: PuzzleCSV.Row, layout side: inout Int?) throws -> MazePuzzle {
         if side == nil {
             let n = Int(Double(row.question.count).squareRoot().rounded())
             guard n >= 2, n * n == row.question.count else {

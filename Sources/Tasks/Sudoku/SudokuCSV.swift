@@ -45,53 +45,17 @@ func cellName(_ index: Int, _ cols: Int) -> String { "row \(index / cols + 1), c
 /// Reads and writes Sudoku sets in the published Sudoku-Extreme CSV layout (`PuzzleCSV`): question and
 /// answer are n² characters row-major, '.' (or '0') for a blank in the question, '1'...'9' for digits;
 /// the rating is a non-negative integer.
-public enum SudokuCSV {
-    /// Calls `body` with every puzzle of the file, validated, until it returns false. With `size` nil
-    /// the first row's length (16, 36 or 81) fixes the board side for the whole file.
-    /// Throws `TRMError(.invalidInput)` naming file and line for a malformed row (see `puzzle(from:shape:)`).
-    public static func forEach(path: String, size: Int? = nil, _ body: (SudokuPuzzle) throws -> Bool) throws {
-        var shape = try size.map(shapeOf)
-        try PuzzleCSV.forEachRow(path: path) { try body(puzzle(from: $0, shape: &shape)) }
+public enum SudokuCSV: PuzzleCSVFormat {
+    /// Blanks as '.', digits as '1'...'9'.
+    public static func row(_ p: SudokuPuzzle) -> (source: String, question: [UInt8], answer: [UInt8], rating: String) {
+        (
+            p.source, p.question.cells.map { $0 == 0 ? UInt8(ascii: ".") : UInt8(ascii: "0") + $0 },
+            p.answer.cells.map { UInt8(ascii: "0") + $0 }, String(p.rating)
+        )
     }
 
-    /// Every puzzle of the file (at most `limit`), validated.
-    public static func read(path: String, size: Int? = nil, limit: Int = .max) throws -> [SudokuPuzzle] {
-        var out: [SudokuPuzzle] = []
-        try forEach(path: path, size: size) {
-            out.append($0); return out.count < limit
-        }
-        return out
-    }
-
-    /// The puzzles of CSV text in memory; `name` stands for the file in error messages.
-    public static func parse(bytes: [UInt8], name: String = "<csv>", size: Int? = nil) throws -> [SudokuPuzzle] {
-        var shape = try size.map(shapeOf)
-        var out: [SudokuPuzzle] = []
-        try PuzzleCSV.forEachRow(bytes: bytes, name: name) {
-            out.append(try puzzle(from: $0, shape: &shape)); return true
-        }
-        return out
-    }
-
-    /// CSV text of `puzzles` (header included).
-    public static func encode(_ puzzles: [SudokuPuzzle]) -> [UInt8] {
-        PuzzleCSV.encode(
-            puzzles.map { p in
-                (
-                    p.source, p.question.cells.map { $0 == 0 ? UInt8(ascii: ".") : UInt8(ascii: "0") + $0 },
-                    p.answer.cells.map { UInt8(ascii: "0") + $0 }, String(p.rating)
-                )
-            })
-    }
-
-    /// Writes `puzzles` to `path` atomically.
-    public static func write(_ puzzles: [SudokuPuzzle], to path: String) throws {
-        try AtomicFile.write(encode(puzzles), to: path)
-    }
-
-    // MARK: Validation
-
-    private static func shapeOf(_ size: Int) throws -> SudokuShape {
+    /// The shape of boards of side `size` (4, 6 or 9).
+    public static func layout(side size: Int) throws -> SudokuShape {
         guard let s = SudokuShape(size: size) else { throw TRMError(.invalidInput, "Sudoku side \(size) is not 4, 6 or 9") }
         return s
     }
@@ -99,7 +63,7 @@ public enum SudokuCSV {
     /// The puzzle of one row. `shape` is the file's board shape, set from this row when nil.
     /// Errors name the row and say what is wrong: length, a character that is not a blank or a digit
     /// in range, an answer that is not a solved board or changes a given, a rating that is not an integer.
-    public static func puzzle(from row: PuzzleCSV.Row, shape: inout SudokuShape?) throws -> SudokuPuzzle {
+    public static func puzzle(from row: PuzzleCSV.Row, layout shape: inout SudokuShape?) throws -> SudokuPuzzle {
         if shape == nil {
             guard let s = SudokuShape(cellCount: row.question.count) else {
                 throw row.error("question has \(row.question.count) characters; a 4×4, 6×6 or 9×9 board has 16, 36 or 81")
