@@ -38,9 +38,29 @@ public enum AtomicFile {
         guard Int(st.st_size) <= available else {
             throw TRMError(.io, "\(path) is \(st.st_size) bytes, more than the \(available) bytes of memory available to read it into")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw TRMError(.io, "cannot open \(path)") }
-        defer { try? handle.close() }
-        let data = (try? handle.readToEnd()) ?? Data()
-        return [UInt8](data)
+        // Straight into the array (no intermediate Data): one copy of the file in memory, not two.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TRMError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let size = Int(st.st_size)
+        // Files that report no size (/proc, /sys) are read to their end.
+        if size == 0 { return [UInt8]((try? FileHandle(fileDescriptor: fd, closeOnDealloc: false).readToEnd()) ?? Data()) }
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = 0
+            while count < size {
+                let n = Foundation.read(fd, buffer.baseAddress! + count, size - count)
+                if n > 0 {
+                    count += n
+                } else if n == 0 {
+                    break  // the file shrank since stat: what is there
+                } else if errno != EINTR {
+                    failure = errno
+                    break
+                }
+            }
+        }
+        guard failure == 0 else { throw TRMError(.io, "cannot read \(path): \(String(cString: strerror(failure)))") }
+        return bytes
     }
 }

@@ -12,20 +12,38 @@ extension OutputFile {
         _ chunks: [UnsafeRawBufferPointer], target: String, mode: mode_t?,
         _ fail: (String) -> TRMError
     ) throws {
-        let dir = directory(of: target)
-        let temp = dir + "/." + name(of: target) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw fail("cannot create \(temp): " + String(cString: strerror(errno))) }
+        let temp = try writeTemp(chunks, target: target, mode: mode, fail)
         var renamed = false
         defer {
             if !renamed { unlink(temp) }
         }
+        try commit(temp, over: target, fail)
+        renamed = true
+    }
+
+    /// Writes `chunks` to a new, hidden temp file beside `target` and syncs it; returns its path.
+    /// Nothing is left behind when this fails.
+    static func writeTemp(
+        _ chunks: [UnsafeRawBufferPointer], target: String, mode: mode_t?, _ fail: (String) -> TRMError
+    ) throws -> String {
+        let dir = directory(of: target)
+        let temp = dir + "/." + name(of: target) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw fail("cannot create \(temp): " + String(cString: strerror(errno))) }
         do {
             defer { close(fd) }
             if let mode, fchmod(fd, mode) != 0 { throw fail("cannot set the mode of \(temp): " + String(cString: strerror(errno))) }
             try writeAll(chunks, to: fd, fail)
             guard fsync(fd) == 0 else { throw fail("cannot sync: " + String(cString: strerror(errno))) }
+        } catch {
+            unlink(temp)
+            throw error
         }
+        return temp
+    }
+
+    /// Renames a complete temp file over `target`, unless `target` stopped being a regular file.
+    static func commit(_ temp: String, over target: String, _ fail: (String) -> TRMError) throws {
         // Resolved before the write: a device, FIFO or link put in its place since must not be replaced.
         var st = stat()
         if lstat(target, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
@@ -34,7 +52,6 @@ extension OutputFile {
         guard rename(temp, target) == 0 else {
             throw fail("cannot rename \(temp) over it: " + String(cString: strerror(errno)))
         }
-        renamed = true
     }
 
     /// Opens a device or FIFO without O_CREAT or O_TRUNC and writes it in place. `fifoWait` (nil for
