@@ -9,32 +9,6 @@ public struct ValueInfo: Hashable, Sendable {
     }
 }
 
-/// The contents of a constant tensor.
-public enum TensorData: Hashable, Sendable {
-    case float32([Float])
-    case int32([Int32])
-
-    public var dtype: DType {
-        switch self {
-        case .float32: return .float32
-        case .int32: return .int32
-        }
-    }
-
-    public var count: Int {
-        switch self {
-        case .float32(let v): return v.count
-        case .int32(let v): return v.count
-        }
-    }
-
-    /// The values as fp32 (nil for int32 data).
-    public var floats: [Float]? {
-        if case .float32(let v) = self { return v }
-        return nil
-    }
-}
-
 /// A constant tensor stored in the graph (a weight or a folded table). Unbatched.
 public struct Initializer: Hashable, Sendable {
     public var name: String

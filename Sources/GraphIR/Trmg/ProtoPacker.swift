@@ -115,6 +115,25 @@ struct ProtoPacker {
         return p
     }
 
+    /// A `TensorProto` whose data is `length` bytes at `offset` of the file `location` beside the
+    /// model (`data_location` EXTERNAL, docs/formats.md §2.5).
+    func externalTensor(name: String, dims: [Int], dataType: Int32, location: String, offset: Int, length: Int) throws
+        -> UnsafeMutablePointer<Trmg__TensorProto>
+    {
+        let p = try arena.message(trmg__tensor_proto__init)
+        p.pointee.n_dims = dims.count
+        p.pointee.dims = try arena.array(dims.map(Int64.init))
+        p.pointee.has_data_type = 1
+        p.pointee.data_type = dataType
+        p.pointee.name = try arena.cString(name)
+        try set(
+            p, \.n_external_data, \.external_data,
+            [entry("location", location), entry("offset", String(offset)), entry("length", String(length))])
+        p.pointee.has_data_location = 1
+        p.pointee.data_location = TRMG__TENSOR_PROTO__DATA_LOCATION__EXTERNAL
+        return p
+    }
+
     /// A `ValueInfoProto` of a tensor of ONNX element type `elemType`. A nil `shape` leaves the shape
     /// unset (Scan slices have a run-time batch size); an empty one is a scalar.
     func valueInfo(_ name: String, elemType: Int32, shape: [Dimension]?) throws -> UnsafeMutablePointer<Trmg__ValueInfoProto> {

@@ -7,28 +7,35 @@ import TRMCore
 /// size), then every field is validated and the graph verified. A malformed file gives a
 /// `TRMError(.malformedFile)` naming what is wrong, never a crash.
 public enum TrmgReader {
-    /// Reads and validates the file at `path`.
+    /// Reads and validates the file at `path`, mapping its external-data sidecar if it has one
+    /// (docs/formats.md §2.5): external initializers are `.mapped` data, read in place.
     public static func read(path: String) throws -> TrmgModel {
         let bytes = try AtomicFile.read(path, limit: TrmgFormat.maxFileBytes)
         do {
-            return try parse(bytes)
+            return try parse(bytes, externalDataBeside: path)
         } catch let e as TRMError {
             throw TRMError(e.kind, "\(path): \(e.message)")
         }
     }
 
-    /// Parses and validates a `.trmg` from memory.
+    /// Parses and validates a `.trmg` from memory. A model with external data cannot be read this
+    /// way (bytes do not say where the sidecar is): that is an `.io` error that says to open the path.
     public static func parse(_ bytes: [UInt8]) throws -> TrmgModel {
+        try parse(bytes, externalDataBeside: nil)
+    }
+
+    /// Parses `bytes` read from the file `path`, whose sidecar sits beside it (links followed).
+    public static func parse(_ bytes: [UInt8], externalDataBeside path: String?) throws -> TrmgModel {
         guard !bytes.isEmpty else { throw TRMError(.malformedFile, "empty file, not a .trmg model") }
         guard bytes.count <= TrmgFormat.maxFileBytes else { throw TRMError(.malformedFile, "file too large") }
         guard let proto = bytes.withUnsafeBufferPointer({ trmg__model_proto__unpack(nil, $0.count, $0.baseAddress) }) else {
             throw TRMError(.malformedFile, "not a valid ONNX/.trmg protobuf (truncated or corrupt)")
         }
         defer { trmg__model_proto__free_unpacked(proto, nil) }
-        return try convert(proto.pointee)
+        return try convert(proto.pointee, modelPath: path)
     }
 
-    static func convert(_ m: Trmg__ModelProto) throws -> TrmgModel {
+    static func convert(_ m: Trmg__ModelProto, modelPath: String? = nil) throws -> TrmgModel {
         guard m.has_ir_version != 0, m.ir_version >= 7, m.ir_version <= TrmgFormat.irVersion else {
             throw TRMError(.malformedFile, "unsupported ONNX ir_version \(m.ir_version) (expected \(TrmgFormat.irVersion))")
         }
@@ -44,7 +51,9 @@ public enum TrmgReader {
         for e in try CRead.messages(m.metadata_props, m.n_metadata_props, "metadata_props") {
             metadata[try CRead.string(e.pointee.key) ?? ""] = try CRead.string(e.pointee.value) ?? ""
         }
-        let graph = try graph(g.pointee)
+        // The sidecar's identity is part of the file's external data, not of the model.
+        let sidecar = Sidecar(modelPath: modelPath, identity: metadata.removeValue(forKey: ExternalData.identityKey))
+        let graph = try graph(g.pointee, sidecar)
         try Verifier.verify(graph)
         let plan = try plan(planProto.pointee)
         return TrmgModel(
@@ -52,10 +61,10 @@ public enum TrmgReader {
             producerVersion: try CRead.string(m.producer_version) ?? "")
     }
 
-    static func graph(_ g: Trmg__GraphProto) throws -> Graph {
+    static func graph(_ g: Trmg__GraphProto, _ sidecar: Sidecar) throws -> Graph {
         let inputs = try CRead.messages(g.input, g.n_input, "graph input").map { try valueInfo($0.pointee) }
         let outputs = try CRead.messages(g.output, g.n_output, "graph output").map { try valueInfo($0.pointee) }
-        let initializers = try CRead.messages(g.initializer, g.n_initializer, "initializer").map { try tensor($0.pointee) }
+        let initializers = try CRead.messages(g.initializer, g.n_initializer, "initializer").map { try tensor($0.pointee, sidecar) }
         guard g.n_node <= ModelLimits.maxStepNodes else {
             throw TRMError(.malformedFile, "the graph has \(g.n_node) nodes, over the limit of \(ModelLimits.maxStepNodes)")
         }
@@ -90,7 +99,7 @@ public enum TrmgReader {
         return ValueInfo(name, TensorType(dtype, Shape(dims)))
     }
 
-    static func tensor(_ t: Trmg__TensorProto) throws -> Initializer {
+    static func tensor(_ t: Trmg__TensorProto, _ sidecar: Sidecar) throws -> Initializer {
         let name = try CRead.string(t.name) ?? ""
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "initializer '\(name)': \(why)") }
         let dims = try CRead.array(t.dims, t.n_dims)
@@ -98,10 +107,15 @@ public enum TrmgReader {
         guard let count = Shape(fixed: dims.map { Int($0) }).elementsPerSample, count <= Verifier.maxElements else {
             throw fail("too many elements")
         }
-        guard t.has_data_location == 0 || t.data_location == TRMG__TENSOR_PROTO__DATA_LOCATION__DEFAULT else {
-            throw fail("external data is not supported by this reader")
-        }
         guard t.has_data_type != 0, let dtype = DType(onnxCode: t.data_type) else { throw fail("unsupported data type \(t.data_type)") }
+        if t.has_data_location != 0, t.data_location == TRMG__TENSOR_PROTO__DATA_LOCATION__EXTERNAL {
+            guard t.has_raw_data == 0 else { throw fail("both raw_data and external data") }
+            let bytes = try sidecar.bytes(t, length: count * dtype.byteSize, fail)
+            return Initializer(name: name, dims: dims.map { Int($0) }, data: .mapped(dtype, bytes))
+        }
+        guard t.has_data_location == 0 || t.data_location == TRMG__TENSOR_PROTO__DATA_LOCATION__DEFAULT else {
+            throw fail("unknown data_location \(t.data_location.rawValue)")
+        }
         guard t.has_raw_data != 0 else { throw fail("no raw_data") }
         let raw = t.raw_data
         guard raw.len == count * dtype.byteSize, count == 0 || raw.data != nil else {

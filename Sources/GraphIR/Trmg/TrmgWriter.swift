@@ -10,8 +10,9 @@ public enum TrmgWriter {
         try serialize(model, verify: true)
     }
 
-    /// `verify: false` exists for tests that need malformed files.
-    static func serialize(_ model: TrmgModel, verify: Bool) throws -> [UInt8] {
+    /// `verify: false` exists for tests that need malformed files. The initializers of `external`
+    /// are written as references to its sidecar, the others inline.
+    static func serialize(_ model: TrmgModel, verify: Bool, external: ExternalData? = nil) throws -> [UInt8] {
         if verify { try Verifier.verify(model.graph) }
         let arena = CArena(), packer = ProtoPacker(arena: arena)
         let proto = try arena.message(trmg__model_proto__init)
@@ -27,16 +28,20 @@ public enum TrmgWriter {
             verify
             ? try OnnxFunctions.generate(for: model.graph)
             : (try? OnnxFunctions.generate(for: model.graph)) ?? .empty
-        proto.pointee.graph = try graphProto(model.graph, overloads: functions.nodeOverloads, packer)
+        proto.pointee.graph = try graphProto(model.graph, overloads: functions.nodeOverloads, external: external, packer)
+        let metadata = external == nil ? model.metadata.filter { $0.key != ExternalData.identityKey } : model.metadata
         try packer.set(
             proto, \.n_metadata_props, \.metadata_props,
-            model.metadata.sorted { $0.key < $1.key }.map { try packer.entry($0.key, $0.value) })
+            metadata.sorted { $0.key < $1.key }.map { try packer.entry($0.key, $0.value) })
         try packer.set(proto, \.n_functions, \.functions, functions.functions.map(packer.function))
         proto.pointee.trm_plan = try planProto(model.plan, packer)
 
         let size = trmg__model_proto__get_packed_size(proto)
         guard size <= TrmgFormat.maxFileBytes else {
-            throw TRMError(.invalidGraph, "the model is \(size) bytes; a .trmg holds at most 2 GiB (large tables need external data)")
+            throw TRMError(
+                .invalidGraph,
+                "the model is \(size) bytes; a .trmg holds at most 2 GiB: write it to a regular file, where initializers of at least the external-data threshold go to a sidecar, or lower that threshold"
+            )
         }
         var bytes = [UInt8](repeating: 0, count: size)
         let written = bytes.withUnsafeMutableBufferPointer { trmg__model_proto__pack(proto, $0.baseAddress) }
@@ -44,28 +49,85 @@ public enum TrmgWriter {
         return bytes
     }
 
-    /// Writes `model` to `path` atomically.
-    public static func write(_ model: TrmgModel, to path: String) throws {
-        try AtomicFile.write(try serialize(model), to: path)
+    /// Writes `model` to `path` atomically. When `path` is a regular file (or a new one) and some
+    /// initializers hold at least `externalThreshold` bytes, those go to the sidecar
+    /// `sidecarPath(for: path)` (docs/formats.md §2.5) and both files are replaced together (nil
+    /// or a device, FIFO or descriptor output: everything inline, one self-contained file).
+    /// Returns the sidecar's path when one was written.
+    @discardableResult
+    public static func write(_ model: TrmgModel, to path: String, externalThreshold: Int? = ExternalData.defaultThreshold) throws
+        -> String?
+    {
+        guard let externalThreshold, let target = try OutputFile.regularFileTarget(of: path),
+            let layout = ExternalData(
+                graph: model.graph, threshold: externalThreshold, location: OutputFile.fileName(of: target) + ".data")
+        else {
+            try AtomicFile.write(try serialize(model), to: path)
+            return nil
+        }
+        try Verifier.verify(model.graph)
+        let identity = ExternalData.identity(model.graph, layout.entries)
+        var stamped = model
+        stamped.metadata[ExternalData.identityKey] = ExternalData.identityText(identity)
+        let bytes = try serialize(stamped, verify: true, external: layout)
+        let header = ExternalData.header(identity: identity)
+        let external = model.graph.initializers.filter { layout.entries[$0.name] != nil }
+        let sidecar = OutputFile.sibling(of: target, named: layout.location)
+        try header.withUnsafeBytes { head in
+            try withSidecarChunks(external[...], layout, [head]) { chunks in
+                try bytes.withUnsafeBytes { trmg in
+                    // The sidecar first: the .trmg's rename commits the pair.
+                    try OutputFile.replaceTogether([(sidecar, chunks), (target, [trmg])])
+                }
+            }
+        }
+        return sidecar
+    }
+
+    /// Where `write` puts the sidecar of a model written to `path` (when it has one).
+    public static func sidecarPath(for path: String) throws -> String? {
+        guard let target = try OutputFile.regularFileTarget(of: path) else { return nil }
+        return OutputFile.sibling(of: target, named: OutputFile.fileName(of: target) + ".data")
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: ExternalData.alignment)
+
+    /// Calls `body` with the sidecar's bytes as chunks: `done` (the header so far), then each
+    /// tensor of `tensors` after the zero padding that puts it at its offset. No tensor is copied.
+    private static func withSidecarChunks(
+        _ tensors: ArraySlice<Initializer>, _ layout: ExternalData, _ done: [UnsafeRawBufferPointer],
+        _ body: ([UnsafeRawBufferPointer]) throws -> Void
+    ) throws {
+        guard let first = tensors.first else { return try body(done) }
+        let position = done.reduce(0) { $0 + $1.count }
+        let pad = layout.entries[first.name]!.offset - position
+        try zeros.withUnsafeBytes { z in
+            try first.data.withUnsafeBytes { raw in
+                try withSidecarChunks(tensors.dropFirst(), layout, done + [UnsafeRawBufferPointer(rebasing: z[0..<pad]), raw], body)
+            }
+        }
     }
 
     // MARK: pieces
 
     /// The step graph's `GraphProto`; `overloads` holds each node's function overload, in node
     /// order (empty: none).
-    static func graphProto(_ g: Graph, overloads: [String?], _ packer: ProtoPacker) throws -> UnsafeMutablePointer<Trmg__GraphProto> {
+    static func graphProto(
+        _ g: Graph, overloads: [String?], external: ExternalData? = nil, _ packer: ProtoPacker
+    ) throws -> UnsafeMutablePointer<Trmg__GraphProto> {
         let nodes = try g.nodes.enumerated().map { i, n in
             try packer.node(
                 name: n.name, opType: n.op.name, domain: TrmgFormat.domain, overload: i < overloads.count ? overloads[i] : nil,
                 inputs: n.inputs, outputs: n.outputs, attributes: n.op.attributes.map { OnnxAttribute($0.name, $0.value.onnx) })
         }
         let initializers = try g.initializers.map { t in
-            let tensor = { (raw: UnsafeRawBufferPointer) in
-                try packer.tensor(name: t.name, dims: t.dims, dataType: t.data.dtype.onnxCode, raw: raw)
+            if let external, let e = external.entries[t.name] {
+                return try packer.externalTensor(
+                    name: t.name, dims: t.dims, dataType: t.data.dtype.onnxCode, location: external.location, offset: e.offset,
+                    length: e.length)
             }
-            switch t.data {
-            case .float32(let v): return try v.withUnsafeBytes(tensor)
-            case .int32(let v): return try v.withUnsafeBytes(tensor)
+            return try t.data.withUnsafeBytes { raw in
+                try packer.tensor(name: t.name, dims: t.dims, dataType: t.data.dtype.onnxCode, raw: raw)
             }
         }
         let info = { (v: ValueInfo) in

@@ -1,8 +1,10 @@
 import GraphIR
+import TRMCore
 
-/// A validated, loaded `.trmg`: the step graph with every value's type, the weights copied into one
-/// 64-byte-aligned arena, the memory plan and the model config (when the plan carries one).
-/// Immutable and shareable between sessions.
+/// A validated, loaded `.trmg`: the step graph with every value's type, the weights (inline ones
+/// copied into one 64-byte-aligned buffer, external ones used in place in their mapped sidecar,
+/// which the model keeps mapped for its life), the memory plan and the model config (when the plan
+/// carries one). Immutable and shareable between sessions.
 public final class LoadedModel: @unchecked Sendable {
     public let graph: Graph
     public let plan: ModelPlan
@@ -10,7 +12,12 @@ public final class LoadedModel: @unchecked Sendable {
     public let config: ModelConfig?
     public let metadata: [String: String]
     let weights: AlignedBuffer
-    let weightOffsets: [String: Int]
+    /// Every initializer's first byte: in `weights` or in a mapped sidecar.
+    let weightAddresses: [String: UnsafeMutableRawPointer]
+    /// The sidecars that mapped weights live in, kept mapped as long as the model.
+    let mappedFiles: [MappedFile]
+    /// Bytes of weights used in place from mapped files (not copied).
+    public let mappedWeightBytes: Int
     /// Where each planned value lives in a sample's slice of the arena.
     let placements: [String: ValuePlacement]
     /// The kernels' scratch memory, known from the graph alone.
@@ -46,21 +53,35 @@ public final class LoadedModel: @unchecked Sendable {
                 "plan: the workspace is declared as \(plan.workspaceBytes) bytes per thread; this runtime's kernels need \(workspace.bytesPerThread) (recompile the model with this trm-compile)"
             )
         }
+        // Mapped tensors at 64-byte-aligned offsets are used where they are; the rest is copied.
         var offset = 0
         var offsets: [String: Int] = [:]
+        var mapped: [String: MappedBytes] = [:]
         for i in graph.initializers {
-            offsets[i.name] = offset
-            offset += (i.data.count * 4 + 63) / 64 * 64
-        }
-        weights = try AlignedBuffer(bytes: offset)
-        for i in graph.initializers {
-            let dst = weights.base + offsets[i.name]!
-            switch i.data {
-            case .float32(let v): v.withUnsafeBytes { dst.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            case .int32(let v): v.withUnsafeBytes { dst.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            if case .mapped(_, let bytes) = i.data, bytes.isAligned(to: 64), bytes.count > 0 {
+                mapped[i.name] = bytes
+            } else {
+                offsets[i.name] = offset
+                offset += (i.data.count * i.data.dtype.byteSize + 63) / 64 * 64
             }
         }
-        weightOffsets = offsets
+        weights = try AlignedBuffer(bytes: offset)
+        var addresses: [String: UnsafeMutableRawPointer] = [:]
+        for i in graph.initializers {
+            if let bytes = mapped[i.name] {
+                // Read-only pages: the kernels only ever read weights.
+                addresses[i.name] = UnsafeMutableRawPointer(mutating: bytes.unsafeAddress!)
+                continue
+            }
+            let dst = weights.base + offsets[i.name]!
+            i.data.withUnsafeBytes { if let src = $0.baseAddress { dst.copyMemory(from: src, byteCount: $0.count) } }
+            addresses[i.name] = dst
+        }
+        weightAddresses = addresses
+        mappedFiles = mapped.values.reduce(into: [MappedFile]()) { files, b in
+            if !files.contains(where: { $0 === b.file }) { files.append(b.file) }
+        }
+        mappedWeightBytes = mapped.values.reduce(0) { $0 + $1.count }
     }
 
     /// The step graph's inputs and outputs (sequence length, vocabularies, puzzle ids), or an error
@@ -73,7 +94,7 @@ public final class LoadedModel: @unchecked Sendable {
     /// arena (the plan's per-sample offset times the batch). The one place the executor turns names
     /// into typed pointers.
     func pointer<T>(_ name: String, as type: T.Type, batch: Int, arena: AlignedBuffer) -> UnsafeMutablePointer<T> {
-        let raw = weightOffsets[name].map { weights.base + $0 } ?? arena.base + batch * placements[name]!.offset
+        let raw = weightAddresses[name] ?? arena.base + batch * placements[name]!.offset
         return raw.assumingMemoryBound(to: type)
     }
 }
