@@ -59,6 +59,12 @@ const char *trm_version(void);
 /* The calling thread's last error message (never NULL; "" when none). */
 const char *trm_last_error(void);
 
+/*
+ * Opens a .trmg. A model whose large initializers live in an external-data sidecar
+ * (model.trmg.data, docs/formats.md §2.5) maps it read-only and uses the weights in place; the
+ * mapping lives until the model and every session created from it are freed. Such a model can
+ * only be opened from its path: trm_model_open_bytes returns TRM_ERR_IO for it.
+ */
 trm_status trm_model_open(const char *path, trm_model **out);
 trm_status trm_model_open_bytes(const void *data, size_t length, trm_model **out);
 trm_status trm_model_get_info(const trm_model *model, trm_model_info *out);

@@ -101,6 +101,7 @@ public func trm_model_open(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePo
     }
 }
 
+// A model with an external-data sidecar cannot come from bytes: TRM_ERR_IO, saying to open its path.
 @_cdecl("trm_model_open_bytes")
 public func trm_model_open_bytes(_ data: UnsafeRawPointer?, _ length: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {

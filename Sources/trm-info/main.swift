@@ -32,7 +32,7 @@ runCommand("trm-info") {
         let ckpt = try Checkpoint.parse(head)
         print(args.has("json") ? json(ckpt.config.jsonString()) : "\(terminalEscaped(path)): checkpoint\n" + text(ckpt.summary))
     } else {
-        let model = try TrmgReader.parse(head)
+        let model = try TrmgReader.parse(head, externalDataBeside: path)
         _ = try LoadedModel(model)  // what the runtime would refuse (its workspace, the step signature), refused here too
         print(args.has("json") ? json(model.plan.configJSON) : "\(terminalEscaped(path)): trmg model\n" + text(model.summary))
     }
