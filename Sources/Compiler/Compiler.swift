@@ -19,13 +19,20 @@ public struct CompileReport: Sendable {
 }
 
 public enum TRMCompiler {
-    /// Compiles a checkpoint into a model with its plan, and a report for the summary.
-    public static func compile(_ checkpoint: Checkpoint, fuse: Bool = true) throws -> (TrmgModel, CompileReport) {
+    /// Compiles a checkpoint into a model with its plan, and a report for the summary. The
+    /// checkpoint is consumed: once lowered, its tensors live only in the graph, so that a caller
+    /// that hands it over (`compile(try Checkpoint.read(...))`) holds no second copy of a large table.
+    public static func compile(_ checkpoint: consuming Checkpoint, fuse: Bool = true) throws -> (TrmgModel, CompileReport) {
         let lowered = try Lowering.lower(checkpoint)
-        var graph = try PassPipeline.run(lowered, passes: PassPipeline.passes(fuse: fuse))
         // The initial carries are read by the ACT loop, not by the graph: keep them.
-        for name in [StepGraphNames.hInit, StepGraphNames.lInit] where graph.initializer(named: name) == nil {
-            graph.initializers.append(Initializer(name: name, dims: [checkpoint.config.hidden], floats: checkpoint[name]))
+        var initial: [(String, [Float])] = []
+        for name in [StepGraphNames.hInit, StepGraphNames.lInit] { initial.append((name, checkpoint[name])) }
+        checkpoint.tensors = [:]
+        let nodesBefore = lowered.nodes.count, loweredNaive = try MemoryPlanner.naiveBytes(lowered)
+        // Consumed too: the lowered weights go when the passes have replaced them (the scaled tables).
+        var graph = try PassPipeline.run(consume lowered, passes: PassPipeline.passes(fuse: fuse))
+        for (name, values) in initial where graph.initializer(named: name) == nil {
+            graph.initializers.append(Initializer(name: name, dims: [checkpoint.config.hidden], floats: values))
         }
         let config = checkpoint.config
         var plan = try MemoryPlanner.modelPlan(graph)
@@ -49,10 +56,10 @@ public enum TRMCompiler {
         ]
         let model = TrmgModel(graph: graph, plan: plan, metadata: metadata)
         let report = CompileReport(
-            config: config, nodesBefore: lowered.nodes.count, nodesAfter: graph.nodes.count,
+            config: config, nodesBefore: nodesBefore, nodesAfter: graph.nodes.count,
             opsAfter: graph.opHistogram, fusedOps: graph.fusedOpHistogram, flopsPerSample: try FlopCounter.flopsPerSample(graph),
             arenaBytesPerSample: plan.arenaBytesPerSample, naiveBytesPerSample: plan.naiveBytesPerSample,
-            loweredNaiveBytesPerSample: try MemoryPlanner.naiveBytes(lowered),
+            loweredNaiveBytesPerSample: loweredNaive,
             weightBytes: graph.initializers.reduce(0) { $0 + $1.data.count * 4 })
         return (model, report)
     }

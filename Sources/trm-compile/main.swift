@@ -8,6 +8,12 @@ import TRMCore
 let options: [Arguments.Option] = [
     .init("output", "FILE", short: "o", help: "compiled model to write (required)"),
     .init("no-fuse", help: "skip the fusion passes (folding and dead-code elimination still run)"),
+    .init(
+        "external-threshold", "BYTES",
+        help:
+            "initializers of at least BYTES go to the sidecar FILE.data beside the model (default \(ExternalData.defaultThreshold); 0: all of them)"
+    ),
+    .init("no-external-data", help: "keep every initializer inside the .trmg (at most 2 GiB)"),
     .init("quiet", short: "q", help: "print nothing but errors"),
     .init("help", short: "h", help: "show this help"),
 ]
@@ -15,11 +21,13 @@ let options: [Arguments.Option] = [
 let usage = """
     trm-compile: compile a checkpoint into a static step graph (.trmg, an ONNX-compatible file).
 
-    USAGE: trm-compile model.ckpt -o model.trmg [--no-fuse] [--quiet]
+    USAGE: trm-compile model.ckpt -o model.trmg [--no-fuse] [--external-threshold BYTES | --no-external-data] [--quiet]
 
     Lowers one ACT step with the H_cycles × (L_cycles + 1) recursion unrolled, runs constant folding,
     the fusion passes (AddRMSNorm, FusedAttention, Mamba2ScanGate, SwiGLU epilogue) and dead-code
-    elimination, plans the activation memory and writes the file atomically.
+    elimination, plans the activation memory and writes the file atomically. Large initializers (the
+    puzzle table) go to an external-data sidecar, model.trmg.data, which must stay beside the model;
+    the two files are replaced together. Written to a device or FIFO, the model is one stream.
 
     OPTIONS:
     \(Arguments.helpText(options))
@@ -33,17 +41,22 @@ runCommand("trm-compile") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one checkpoint path") }
     guard let output = args.string("output") else { throw UsageError("-o/--output is required") }
-    try OutputFile.checkOutputs([output], inputs: [args.positional[0]])
+    let threshold = try args.int("external-threshold", in: 0...Int.max) ?? ExternalData.defaultThreshold
+    guard !(args.has("no-external-data") && args.string("external-threshold") != nil) else {
+        throw UsageError("--external-threshold and --no-external-data exclude each other")
+    }
+    let sidecar = args.has("no-external-data") ? nil : try TrmgWriter.sidecarPath(for: output)
+    try OutputFile.checkOutputs([output] + (sidecar.map { [$0] } ?? []), inputs: [args.positional[0]])
     let start = Date()
-    let checkpoint = try Checkpoint.read(path: args.positional[0])
-    let (model, r) = try TRMCompiler.compile(checkpoint, fuse: !args.has("no-fuse"))
-    try TrmgWriter.write(model, to: output)
+    // Consumed: the compile keeps one copy of the weights, not the checkpoint's as well.
+    let (model, r) = try TRMCompiler.compile(try Checkpoint.read(path: args.positional[0]), fuse: !args.has("no-fuse"))
+    let written = try TrmgWriter.write(model, to: output, externalThreshold: args.has("no-external-data") ? nil : threshold)
     if args.has("quiet") { return }
     let c = r.config
     let fused = r.fusedOps.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }
     print(
         """
-        wrote \(output)
+        wrote \(output)\(written.map { " and its external data \($0)" } ?? "")
           sub-layers   \(c.sublayers.map(\.rawValue).joined(separator: ", ")), H_cycles \(c.hCycles) × (L_cycles \(c.lCycles) + 1) unrolled
           params       \(c.parameterCount) (weights in file \(megabytes(r.weightBytes)))
           nodes        \(r.nodesBefore) lowered -> \(r.nodesAfter) after passes
