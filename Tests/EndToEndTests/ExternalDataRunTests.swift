@@ -31,7 +31,9 @@ import TRMCore
             let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/external/" + file))
             #expect(a == b, "\(file) differs between the inline and the external model")
         }
-        #expect(try Executables.run("trm-info", [external]).stdout.contains("carry"))
+        let info = try Executables.run("trm-info", [external]).stdout
+        #expect(info.contains("carry") && info.contains("bytes mapped from") && info.contains("ext.trmg.data"), "\(info)")
+        #expect(!(try Executables.run("trm-info", [inline]).stdout.contains("mapped")))
 
         // Without its sidecar the model is refused before any run, naming the file.
         try FileManager.default.removeItem(atPath: external + ".data")

@@ -1,3 +1,5 @@
+import TRMCore
+
 /// Human-readable summaries of models and checkpoints (for `trm-info` and the compile report).
 extension TrmgModel {
     /// A multi-line summary: inputs, outputs, node counts per op, weights, plan.
@@ -10,6 +12,13 @@ extension TrmgModel {
             "ops         " + graph.opHistogram.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "),
             "plan        halt_max_steps \(plan.haltMaxSteps), arena \(plan.arenaBytesPerSample) B/sample (naive \(plan.naiveBytesPerSample)), workspace \(plan.workspaceBytes) B",
         ]
+        let mapped = graph.initializers.compactMap { i -> MappedBytes? in
+            if case .mapped(_, let bytes) = i.data { return bytes }
+            return nil
+        }
+        if let file = mapped.first?.file {
+            lines.append("external    \(mapped.count) initializers, \(mapped.reduce(0) { $0 + $1.count }) bytes mapped from \(file.path)")
+        }
         if !plan.carry.isEmpty {
             lines.append("carry       " + plan.carry.map { "\($0.from) -> \($0.to) (init \($0.initial))" }.joined(separator: ", "))
         }
