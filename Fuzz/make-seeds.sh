@@ -8,7 +8,7 @@ BIN=${1:?usage: make-seeds.sh BIN_DIR [OUT_DIR]}
 OUT=${2:-$(dirname "$0")/seeds}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-mkdir -p "$OUT"/{trmg,ckpt,arc-json,csv,npy,capi}
+mkdir -p "$OUT"/{trmg,ckpt,arc-json,csv,npy,capi,official-config}
 
 # Smallest sizes the presets accept, so that mutations stay fast (a few KB per model).
 TINY=(--hidden 16 --heads 2 --expansion 2 --h-cycles 2 --l-cycles 1 --halt-max-steps 2 --puzzle-emb-len 1
@@ -39,6 +39,48 @@ json.dump({"train": {"a1b2c3d4": puzzle}, "eval": {"e5f6a7b8": puzzle}}, open(f"
 challenge = {"train": puzzle["train"], "test": [{"input": [[1, 2, 3]]}]}
 json.dump({"00000001": challenge, "00000002": challenge}, open(f"{out}/kaggle-challenges.json", "w"))
 PY
+
+# all_config.yaml of the official runs as pretrain.py's yaml.dump writes them (keys sorted, lists unindented).
+official_config() {  # L_cycles mlp_t pos_encodings data_path
+  cat <<YAML
+arch:
+  H_cycles: 3
+  H_layers: 0
+  L_cycles: $1
+  L_layers: 2
+  expansion: 4
+  forward_dtype: bfloat16
+  halt_exploration_prob: 0.1
+  halt_max_steps: 16
+  hidden_size: 512
+  loss:
+    loss_type: stablemax_cross_entropy
+    name: losses@ACTLossHead
+  mlp_t: $2
+  name: recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1
+  no_ACT_continue: true
+  num_heads: 8
+  pos_encodings: $3
+  puzzle_emb_len: 16
+  puzzle_emb_ndim: 512
+beta1: 0.9
+beta2: 0.95
+checkpoint_every_eval: true
+checkpoint_path: checkpoints/run
+data_paths:
+- $4
+data_paths_test: []
+ema: true
+evaluators:
+- name: arc@ARC
+lr: 0.0001
+project_name: null
+rms: 1.0e-05 # a comment
+tags: [a, 'b c', "d"]
+YAML
+}
+official_config 4 false rope data/arc1concept-aug-1000 > "$OUT/official-config/arc-attn.yaml"
+official_config 6 true none data/sudoku-extreme-1k-aug-1000 > "$OUT/official-config/sudoku-mlpt.yaml"
 
 python3 - "$TMP/tokens.npy" <<'PY'
 import struct, sys

@@ -26,6 +26,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case npy
     /// The C API's `trm_model_open_bytes`, then model info, a session and one solve.
     case capi
+    /// An official run's `all_config.yaml`: the YAML subset reader, then the arch section onto a model config.
+    case officialConfig = "official-config"
     /// Structure-aware: a small valid checkpoint whose `trm.config` JSON is mutated key by key
     /// (interesting numbers, deleted, unknown and duplicate keys, wrong types), then Checkpoint.parse,
     /// TRMCompiler.compile, LoadedModel and one ACT step (StructuredTargets.swift).
@@ -63,6 +65,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 let maze = (try? MazeCSV.parse(bytes: bytes)) != nil
                 return sudoku || maze
             case .npy: _ = try Npy.parse(bytes)
+            case .officialConfig: _ = try OfficialConfig.parse(try YAML.parse(bytes)).modelConfig(vocab: 12, seqLen: 900, numPuzzleIds: 1)
             case .capi: return Self.capi(bytes)
             case .ckptConfig: return try Self.ckptConfig(bytes)
             case .trmgPlan: return try Self.trmgPlan(bytes)

@@ -27,3 +27,15 @@ public struct TRMError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var description: String { message }
 }
+
+extension TRMError {
+    /// `body`'s result; a `TRMError` it throws comes out with `context: ` in front of its message
+    /// (the file being read, the part being checked).
+    public static func within<T>(_ context: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as TRMError {
+            throw TRMError(e.kind, "\(context): \(e.message)")
+        }
+    }
+}

@@ -7,6 +7,9 @@ import TRMCore
 
 let options: [Arguments.Option] = [
     .init("output", "FILE", short: "o", help: "compiled model to write (required)"),
+    .init("config", "FILE", help: "an official run's all_config.yaml (default: the one beside the checkpoint)"),
+    .init("dataset", "DIR", help: "an official run's dataset folder: sizes from test/dataset.json, names from identifiers.json"),
+    .init("task", "TASK", help: "arc, sudoku or maze, when the model's sizes and data paths do not tell"),
     .init("no-fuse", help: "skip the fusion passes (folding and dead-code elimination still run)"),
     .init(
         "external-threshold", "BYTES",
@@ -21,7 +24,15 @@ let options: [Arguments.Option] = [
 let usage = """
     trm-compile: compile a checkpoint into a static step graph (.trmg, an ONNX-compatible file).
 
-    USAGE: trm-compile model.ckpt -o model.trmg [--no-fuse] [--external-threshold BYTES | --no-external-data] [--quiet]
+    USAGE: trm-compile CHECKPOINT -o model.trmg [--config all_config.yaml] [--dataset DATA_DIR] [--task TASK]
+                       [--no-fuse] [--external-threshold BYTES | --no-external-data] [--quiet]
+
+    CHECKPOINT is a trm checkpoint (model.ckpt, from trm-train), or an official TinyRecursiveModels run:
+    its checkpoint directory (the step_N with the highest N and all_config.yaml), one step_N file, or a
+    safetensors file with the official tensor names. For an official run the architecture comes from
+    all_config.yaml (the arch section: trm.py's TRM, attention or mlp_t), vocab_size, seq_len and
+    num_puzzle_identifiers from DATA_DIR/test/dataset.json or else the tensors, the identifier names from
+    DATA_DIR/identifiers.json, and the task from the sizes, the run's data paths or --task.
 
     Lowers one ACT step with the H_cycles × (L_cycles + 1) recursion unrolled, runs constant folding,
     the fusion passes (AddRMSNorm, FusedAttention, Mamba2ScanGate, SwiGLU epilogue) and dead-code
@@ -45,11 +56,16 @@ runCommand("trm-compile") {
     guard !(args.has("no-external-data") && args.string("external-threshold") != nil) else {
         throw UsageError("--external-threshold and --no-external-data exclude each other")
     }
+    let official = OfficialOptions(
+        config: args.string("config"), dataset: args.string("dataset"), task: try args.choice("task", TaskKind.self))
     let sidecar = args.has("no-external-data") ? nil : try TrmgWriter.sidecarPath(for: output)
-    try OutputFile.checkOutputs([output] + (sidecar.map { [$0] } ?? []), inputs: [args.positional[0]])
+    try OutputFile.checkOutputs(
+        [output] + (sidecar.map { [$0] } ?? []), inputs: OfficialCheckpoint.inputFiles(path: args.positional[0], options: official))
     let start = Date()
     // Consumed: the compile keeps one copy of the weights, not the checkpoint's as well.
-    let (model, r) = try TRMCompiler.compile(try Checkpoint.read(path: args.positional[0]), fuse: !args.has("no-fuse"))
+    let (checkpoint, run) = try Checkpoint.load(path: args.positional[0], official: official)
+    let taskJSON = checkpoint.taskJSON
+    let (model, r) = try TRMCompiler.compile(consume checkpoint, fuse: !args.has("no-fuse"))
     let written = try TrmgWriter.write(model, to: output, externalThreshold: args.has("no-external-data") ? nil : threshold)
     if args.has("quiet") { return }
     let c = r.config
@@ -65,4 +81,10 @@ runCommand("trm-compile") {
           arena        \(megabytes(r.arenaBytesPerSample)) per sample; naive sum \(megabytes(r.loweredNaiveBytesPerSample)) lowered (\(ratio(r.loweredNaiveBytesPerSample, r.arenaBytesPerSample))× larger), \(megabytes(r.naiveBytesPerSample)) after passes (\(ratio(r.naiveBytesPerSample, r.arenaBytesPerSample))×)
           time         \(String(format: "%.2f", Date().timeIntervalSince(start))) s
         """)
+    if let run {
+        print("  official     \(terminalEscaped(run.tensorFile)) with \(terminalEscaped(run.configFile)), task \(taskJSON)")
+        for (what, list) in [("tensors", run.ignoredTensors), ("fields", run.ignoredFields)] where !list.isEmpty {
+            print("  ignored      \(what): \(list.map { terminalEscaped($0) }.joined(separator: ", "))")
+        }
+    }
 }

@@ -76,19 +76,26 @@ public struct Checkpoint: Hashable, Sendable {
     /// Reads and validates the checkpoint at `path`.
     public static func read(path: String) throws -> Checkpoint {
         let bytes = try AtomicFile.read(path, limit: maxFileBytes)
-        do {
-            return try parse(bytes)
-        } catch let e as TRMError {
-            throw TRMError(e.kind, "\(path): \(e.message)")
-        }
+        return try TRMError.within(path) { try parse(bytes) }
     }
 
     /// Prefixes of reference PyTorch state_dicts, stripped on load.
     static let foreignPrefixes = ["_orig_mod.model.inner.", "model.inner.", "inner."]
 
+    /// `name` without a reference PyTorch prefix (`_orig_mod.model.inner.` and its shorter forms).
+    public static func strippingForeignPrefix(_ name: String) -> String {
+        guard let p = foreignPrefixes.first(where: { name.hasPrefix($0) }) else { return name }
+        return String(name.dropFirst(p.count))
+    }
+
     /// Parses and validates checkpoint bytes.
     public static func parse(_ bytes: [UInt8]) throws -> Checkpoint {
         let (list, metadata) = try Safetensors.parse(bytes)
+        return try make(list, metadata: metadata)
+    }
+
+    /// The checkpoint of a parsed safetensors file with trm metadata, validated.
+    static func make(_ list: [NamedTensor], metadata: [String: String]) throws -> Checkpoint {
         guard let format = metadata["trm.format"] else {
             throw TRMError(.malformedFile, "not a trm checkpoint: no 'trm.format' metadata")
         }
@@ -106,7 +113,7 @@ public struct Checkpoint: Hashable, Sendable {
         }
         var tensors: [String: NamedTensor] = [:]
         for var t in list {
-            if let p = foreignPrefixes.first(where: { t.name.hasPrefix($0) }) { t.name.removeFirst(p.count) }
+            t.name = strippingForeignPrefix(t.name)
             guard tensors[t.name] == nil else { throw TRMError(.malformedFile, "checkpoint: tensor '\(t.name)' appears twice") }
             tensors[t.name] = t
         }
@@ -115,5 +122,60 @@ public struct Checkpoint: Hashable, Sendable {
             trainJSON: metadata["trm.train"], tensors: tensors)
         try checkpoint.validate()
         return checkpoint
+    }
+}
+
+/// What a checkpoint path holds, told from its first bytes: the three inputs trm-compile takes
+/// (docs/formats.md §1.5).
+public enum CheckpointFormat: Equatable, Sendable {
+    /// A safetensors file with trm metadata (`trm.format`): `Checkpoint.read`.
+    case trm
+    /// A safetensors file without trm metadata: tensors under the official names.
+    case safetensors
+    /// A zip archive, the format of `torch.save` (an official `step_N`).
+    case torchZip
+    /// A directory: an official run's checkpoint folder.
+    case directory
+    /// None of these.
+    case unknown
+
+    /// The format of `path`. Reads at most the safetensors header.
+    public static func of(path: String) throws -> CheckpointFormat {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TRMError(.io, "cannot open \(path): no such file or directory")
+        }
+        if isDirectory.boolValue { return .directory }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw TRMError(.io, "cannot open \(path)") }
+        defer { try? handle.close() }
+        let head = [UInt8](try handle.read(upToCount: 8) ?? Data())
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .torchZip }
+        guard head.count == 8 else { return .unknown }
+        let n = head.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard n >= 2, n <= UInt64(Safetensors.maxHeaderBytes) else { return .unknown }
+        let header = try handle.read(upToCount: Int(n)) ?? Data()
+        guard header.count == Int(n), header.first == UInt8(ascii: "{"),
+            let json = try? JSONSerialization.jsonObject(with: header) as? [String: Any]
+        else { return .unknown }
+        return (json["__metadata__"] as? [String: Any])?["trm.format"] != nil ? .trm : .safetensors
+    }
+}
+
+extension Checkpoint {
+    /// trm-compile's input: a trm checkpoint, or an official TinyRecursiveModels run (a run
+    /// directory, a `step_N` file or a safetensors file with the official names; `official` says
+    /// where its config and dataset are). `tensorsOf` reads a PyTorch zip checkpoint.
+    public static func load(
+        path: String, official: OfficialOptions = OfficialOptions(),
+        tensorsOf: OfficialCheckpoint.TensorReader = OfficialCheckpoint.readTorch
+    ) throws -> (checkpoint: Checkpoint, official: OfficialCheckpoint?) {
+        guard try CheckpointFormat.of(path: path) == .trm else {
+            let run = try OfficialCheckpoint.read(path: path, options: official, tensorsOf: tensorsOf)
+            return (run.checkpoint, run)
+        }
+        guard official.isEmpty else {
+            throw TRMError(.invalidInput, "\(path) is a trm checkpoint: --config, --dataset and --task are for official checkpoints")
+        }
+        return (try read(path: path), nil)
     }
 }
