@@ -11,12 +11,19 @@ public struct TaskQuery: Sendable {
     public var tokens: [Int32]
     /// Decodes predicted tokens [L] into an answer in the original puzzle's frame (nil: undecodable).
     public var decode: @Sendable ([Int32]) -> Grid?
+    /// The query's input in the original frame when votes are keyed by input rather than by
+    /// `testIndex` (`Prediction.input`); nil otherwise.
+    public var voteInput: Grid?
 
-    public init(puzzle: String, testIndex: Int, identifier: String, tokens: [Int32], decode: @escaping @Sendable ([Int32]) -> Grid?) {
+    public init(
+        puzzle: String, testIndex: Int, identifier: String, tokens: [Int32], voteInput: Grid? = nil,
+        decode: @escaping @Sendable ([Int32]) -> Grid?
+    ) {
         self.puzzle = puzzle
         self.testIndex = testIndex
         self.identifier = identifier
         self.tokens = tokens
+        self.voteInput = voteInput
         self.decode = decode
     }
 }
