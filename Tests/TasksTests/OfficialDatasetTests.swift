@@ -51,7 +51,10 @@ import TestSupport
                 write(.uint8([UInt8](repeating: 2, count: 9000)), [10, 9, 100], "all__inputs.npy"),
                 "test/all__inputs.npy: shape [10, 9, 100]"
             ),
-            (write(.uint8([UInt8](repeating: 2, count: 8100)), [9, 900], "all__labels.npy"), "test/all__labels.npy: 9 rows, but test/all__inputs.npy has 11"),
+            (
+                write(.uint8([UInt8](repeating: 2, count: 8100)), [9, 900], "all__labels.npy"),
+                "test/all__labels.npy: 9 rows, but test/all__inputs.npy has 11"
+            ),
             (write(.uint8([UInt8](repeating: 12, count: 9000)), [10, 900], "all__inputs.npy"), "test/all__inputs.npy: token 12 at row 0"),
             (
                 write(.int32([1, 2, 3, 4, 0, 7, 99]), [7], "all__puzzle_identifiers.npy"),
