@@ -8,11 +8,9 @@ import TRMCore
 /// de-augmented cropped input), so they land on every test pair with that input. A prediction whose
 /// crop is 0×0 is a candidate (it is never right), as in the reference.
 public struct OfficialARCTask: Sendable {
-    /// One query row: where it is and the version its identifier names.
+    /// One query row and the version its identifier names.
     struct Row: Sendable {
-        var set: Int
-        var row: Int
-        var identifier: Int
+        var at: OfficialRow
         var version: ARCVersion
     }
 
@@ -52,7 +50,9 @@ public struct OfficialARCTask: Sendable {
                     versions[id] = parsed
                 }
                 let (puzzle, version) = versions[id]!
-                rows[puzzle, default: []] += set.rows(ofPuzzle: p).map { Row(set: s, row: $0, identifier: id, version: version) }
+                rows[puzzle, default: []] += set.rows(ofPuzzle: p).map {
+                    Row(at: OfficialRow(set: s, row: $0, identifier: id), version: version)
+                }
             }
         }
         self.dataset = dataset
@@ -67,9 +67,9 @@ public struct OfficialARCTask: Sendable {
     /// row's tokens as stored, its identifier, the de-augmented cropped input as the vote key and a
     /// decoder that crops the prediction and undoes the version.
     public func queries(for puzzle: ARCPuzzle) -> [(query: TaskQuery, row: Int32)] {
-        (rows[puzzle.name] ?? []).map { r in
+        (rows[puzzle.name] ?? []).map { row in
+            let r = row.at, version = row.version
             let tokens = dataset.sets[r.set].input(row: r.row).map(Int32.init)
-            let version = r.version
             let input = version.invert(ARCEncoding.crop(tokens))
             let query = TaskQuery(
                 puzzle: puzzle.name, testIndex: puzzle.test.firstIndex { $0.input == input } ?? 0,
@@ -87,16 +87,10 @@ public struct OfficialARCTask: Sendable {
 /// counted. Grids hold tokens (side × side when `seq_len` is a square, else one row); ignored
 /// positions read 0 in both the truth and the answer, so `Evaluation`'s pass@1 is the exact accuracy.
 public struct OfficialGridTask: Sendable {
-    struct Row: Sendable {
-        var set: Int
-        var row: Int
-        var identifier: Int
-    }
-
     /// The folder.
     public let dataset: OfficialDataset
     /// The rows counted, in split order.
-    private let rows: [Row]
+    private let rows: [OfficialRow]
     /// Puzzle names: `<prefix>-<row>`, the row numbered across the sets in order.
     public let names: [String]
     private let shape: (rows: Int, cols: Int)
@@ -107,13 +101,13 @@ public struct OfficialGridTask: Sendable {
         let side = Int(Double(n).squareRoot())
         shape = side * side == n ? (side, side) : (1, n)
         let ignore = dataset.metadata.ignoreLabelId
-        var rows: [Row] = []
+        var rows: [OfficialRow] = []
         var names: [String] = []
         var base = 0
         for (s, set) in dataset.sets.enumerated() {
             for p in 0..<set.puzzleCount {
                 for r in set.rows(ofPuzzle: p) where set.label(row: r).contains(where: { Int($0) != ignore }) {
-                    rows.append(Row(set: s, row: r, identifier: set.puzzleIdentifiers[p]))
+                    rows.append(OfficialRow(set: s, row: r, identifier: set.puzzleIdentifiers[p]))
                     names.append("\(prefix)-\(base + r)")
                 }
             }
@@ -168,4 +162,11 @@ public struct OfficialGridTask: Sendable {
         }
         return out
     }
+}
+
+/// Where a query row is: its set, its row in the set and its puzzle's identifier.
+struct OfficialRow: Sendable {
+    var set: Int
+    var row: Int
+    var identifier: Int
 }
