@@ -55,17 +55,17 @@ let package = Package(
         .executableTarget(
             name: "trm-bench", dependencies: ["Runtime", "GraphIR", "CLISupport", "CMallocCounter", "Trainer", "Tasks", "TRMCore"]),
 
-        // Test-only code shared by the test targets: sample graphs, FIFO readers.
-        .target(name: "TestSupport", dependencies: ["GraphIR", "TRMCore"], path: "Tests/TestSupport"),
+        // Test-only code shared by the test targets: sample graphs, FIFO readers, official dataset folders.
+        .target(name: "TestSupport", dependencies: ["GraphIR", "Tasks", "TRMCore"], path: "Tests/TestSupport"),
 
         .testTarget(name: "TRMCoreTests", dependencies: ["TRMCore", "TestSupport"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TRMCore", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TRMCore", "TestSupport"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphIR", "Trainer", "TRMCore", "TestSupport"]),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks", "TRMCore"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "TRMCore", "TestSupport"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR", "Runtime", "TRMCore"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["GraphIR", "TRMCore", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["GraphIR", "Tasks", "TRMCore", "TestSupport"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "GraphIR", "Runtime", "Tasks", "TRMCore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,11 +1,46 @@
 import Foundation
 
-/// NumPy `.npy` arrays (format versions 1-3, C order, little-endian): the raw-mode I/O of trm-run.
+/// NumPy `.npy` arrays (format versions 1-3, C order, little-endian): the raw-mode I/O of trm-run and
+/// the arrays of the reference's dataset folders (uint8 tokens, int32 indices).
 public enum Npy {
     /// An array read from a file: float or integer values with their shape.
     public enum Values: Equatable {
         case float32([Float])
         case int32([Int32])
+        /// `|u1`, kept as bytes (the reference's token arrays).
+        case uint8([UInt8])
+        /// `|b1`: every byte 0 or 1.
+        case bool([Bool])
+
+        /// The dtype as NumPy names it ("uint8"), for messages.
+        public var dtypeName: String {
+            switch self {
+            case .float32: return "float32"
+            case .int32: return "int32"
+            case .uint8: return "uint8"
+            case .bool: return "bool"
+            }
+        }
+
+        /// Number of elements.
+        public var count: Int {
+            switch self {
+            case .float32(let v): return v.count
+            case .int32(let v): return v.count
+            case .uint8(let v): return v.count
+            case .bool(let v): return v.count
+            }
+        }
+
+        /// The values as Int when the array holds integers or bools (floats: nil).
+        public var integers: [Int]? {
+            switch self {
+            case .float32: return nil
+            case .int32(let v): return v.map(Int.init)
+            case .uint8(let v): return v.map(Int.init)
+            case .bool(let v): return v.map { $0 ? 1 : 0 }
+            }
+        }
     }
 
     /// Largest header accepted.
@@ -18,6 +53,8 @@ public enum Npy {
         switch values {
         case .float32(let v): descr = "<f4"; body = v.withUnsafeBytes { Array($0) }
         case .int32(let v): descr = "<i4"; body = v.withUnsafeBytes { Array($0) }
+        case .uint8(let v): descr = "|u1"; body = v
+        case .bool(let v): descr = "|b1"; body = v.map { $0 ? 1 : 0 }
         }
         let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
@@ -34,11 +71,16 @@ public enum Npy {
         try AtomicFile.write(serialize(values, shape: shape), to: path)
     }
 
-    /// An integer array (`what` names it in the error when the file holds floats).
+    /// An integer array as int32 (uint8 and bool widened; `what` names it in the error when the file
+    /// holds floats).
     public static func readInt32(path: String, what: String) throws -> (values: [Int32], shape: [Int]) {
         let (values, shape) = try read(path: path)
-        guard case .int32(let v) = values else { throw TRMError(.invalidInput, "\(path): \(what) must be an integer array, not float") }
-        return (v, shape)
+        switch values {
+        case .int32(let v): return (v, shape)
+        case .uint8(let v): return (v.map(Int32.init), shape)
+        case .bool(let v): return (v.map { $0 ? 1 : 0 }, shape)
+        case .float32: throw TRMError(.invalidInput, "\(path): \(what) must be an integer array, not float")
+        }
     }
 
     public static func read(path: String) throws -> (values: Values, shape: [Int]) {
@@ -46,7 +88,8 @@ public enum Npy {
         do { return try parse(bytes) } catch let e as TRMError { throw TRMError(e.kind, "\(path): \(e.message)") }
     }
 
-    /// Parses `.npy` bytes. Accepts <f4, <f8 (narrowed), <i4 and <i8 (range-checked), C order only.
+    /// Parses `.npy` bytes. Accepts <f4, <f8 (narrowed), <i4, <i8 (range-checked to int32), |u1 and
+    /// |b1 (each byte 0 or 1), C order only.
     public static func parse(_ bytes: [UInt8]) throws -> (values: Values, shape: [Int]) {
         func fail(_ why: String) -> TRMError { TRMError(.invalidInput, "not a usable .npy file: \(why)") }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw fail("bad magic") }
@@ -83,14 +126,19 @@ public enum Npy {
         let data = start + headerLen
         let size: Int
         switch descr {
+        case "|u1", "|b1": size = 1
         case "<f4", "<i4": size = 4
         case "<f8", "<i8": size = 8
-        default: throw fail("dtype '\(descr)' (use float32, float64, int32 or int64)")
+        default: throw fail("dtype '\(descr)' (use float32, float64, int32, int64, uint8 or bool)")
         }
         guard bytes.count - data == count * size else { throw fail("\(bytes.count - data) data bytes for shape \(shape) of \(descr)") }
         return try bytes.withUnsafeBytes { raw -> (Values, [Int]) in
             let p = raw.baseAddress! + data
             switch descr {
+            case "|u1": return (.uint8(Array(raw[data...])), shape)
+            case "|b1":
+                if let i = raw[data...].firstIndex(where: { $0 > 1 }) { throw fail("bool element \(i - data) is \(raw[i]), not 0 or 1") }
+                return (.bool(raw[data...].map { $0 == 1 }), shape)
             case "<f4":
                 return (
                     .float32(

@@ -49,14 +49,14 @@ enum TaskMode {
                 evaluation.add(
                     Prediction(
                         puzzle: item.query.puzzle, testIndex: item.query.testIndex,
-                        answer: item.query.decode(preds), qHalt: result.qHalt[i]))
+                        answer: item.query.decode(preds), qHalt: result.qHalt[i], input: item.query.voteInput))
             }
             done += chunk.count
         }
         progress.finish()
 
         let seconds = progress.seconds
-        if let path = args.string("submission") { try evaluation.writeSubmission(to: path) }
+        if let path = args.string("submission") { try evaluation.writeSubmission(to: path, style: source.submissionStyle) }
         let report = Report(
             task: source.title, puzzles: limit, unscored: evaluation.unscoredPuzzles, queries: done,
             batchSteps: batchSteps, seconds: seconds, pass: evaluation.passAtK(), halting: settings.halting)
@@ -82,6 +82,9 @@ enum TaskMode {
             let trainedFor = facts["task"] as? String, trainedFor != task
         {
             throw TRMError(.invalidInput, "the model was built for --task \(trainedFor), not \(task)")
+        }
+        if let path = args.string("data"), OfficialDataset.isOfficialFolder(path) {
+            return try OfficialSources.make(task, path: path, args, model: model)
         }
         switch task {
         case "arc":

@@ -5,10 +5,12 @@ import Runtime
 
 let options: [Arguments.Option] = [
     .init("task", "T", help: "arc, sudoku or maze: build queries, vote, print pass@K (task mode)"),
-    .init("data", "PATH", help: "task data: ARC JSON file or folder, Sudoku/Maze CSV (default: data/arc/arc1.json; a generated test set)"),
+    .init(
+        "data", "PATH",
+        help: "task data: ARC JSON file or folder, Sudoku/Maze CSV, official dataset folder (default: data/arc/arc1.json; generated)"),
     .init("split", "S", help: "ARC split: train or eval (default eval)"),
     .init("limit", "N", help: "only the first N puzzles"),
-    .init("puzzles", "LIST", help: "ARC: only these puzzles (comma-separated names)"),
+    .init("puzzles", "LIST", help: "only these puzzles (comma-separated names; ARC, or <task>-<row> in an official folder)"),
     .init("num-aug", "N", help: "augmented versions per puzzle beyond the original (default: ARC 7, Sudoku/Maze 0)"),
     .init("k", "LIST", help: "K values of pass@K (default 1,2,5,10,100,1000)"),
     .init("json", "FILE", help: "write the metrics as JSON"),

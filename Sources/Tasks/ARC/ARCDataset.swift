@@ -24,10 +24,8 @@ public enum ARCDataset {
     /// sets without puzzles.
     /// The puzzles named in `names` (a comma-separated list), in that order; an unknown name is an error.
     public static func select(_ puzzles: [ARCPuzzle], names: String) throws -> [ARCPuzzle] {
-        let byName = Dictionary(puzzles.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        return try names.split(separator: ",").map { name in
-            guard let p = byName[String(name)] else { throw TRMError(.invalidInput, "no ARC puzzle named '\(name)' in this split") }
-            return p
+        try PuzzleSelection.select(puzzles, name: \.name, list: names) {
+            TRMError(.invalidInput, "no ARC puzzle named '\($0)' in this split")
         }
     }
 
@@ -125,11 +123,13 @@ public enum ARCDataset {
         }
     }
 
-    private static func document(_ path: String) throws -> ARCJSON {
+    /// The parsed JSON file at `path` (at most `maxFileBytes`); errors name the file.
+    static func document(_ path: String) throws -> ARCJSON {
         try json(try AtomicFile.read(path, limit: maxFileBytes), file: path)
     }
 
-    private static func json(_ bytes: [UInt8], file: String) throws -> ARCJSON {
+    /// Parsed JSON bytes; a syntax error names `file`, the line and the column.
+    static func json(_ bytes: [UInt8], file: String) throws -> ARCJSON {
         do {
             return try ARCJSON.parse(bytes)
         } catch let e as ARCJSON.SyntaxError {

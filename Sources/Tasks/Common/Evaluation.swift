@@ -50,6 +50,8 @@ public struct Evaluation: Sendable {
     private let group: [String: Int]
     /// tallies[group][test pair]
     private var tallies: [[VoteTally]]
+    /// pairsByInput[group][input]: the test pairs of the group with that input (`Prediction.input`).
+    private let pairsByInput: [[Grid: [Int]]]
 
     /// Answer submitted for a test pair without any decodable prediction: Kaggle needs a grid for
     /// every attempt, and a 1×1 black grid is a valid grid that is (almost) never right.
@@ -61,12 +63,15 @@ public struct Evaluation: Sendable {
         self.ks = ks.sorted()
         var group: [String: Int] = [:]
         var tallies: [[VoteTally]] = []
+        var pairsByInput: [[Grid: [Int]]] = []
         for p in puzzles where group[p.name] == nil {
             group[p.name] = tallies.count
             tallies.append(Array(repeating: VoteTally(), count: p.testInputs.count))
+            pairsByInput.append(Dictionary(grouping: p.testInputs.indices, by: { p.testInputs[$0] }))
         }
         self.group = group
         self.tallies = tallies
+        self.pairsByInput = pairsByInput
     }
 
     /// An evaluation of ARC puzzles (see `ARCPuzzle.evaluationPuzzle`).
@@ -74,13 +79,18 @@ public struct Evaluation: Sendable {
         self.init(puzzles: puzzles.map(\.evaluationPuzzle), ks: ks)
     }
 
-    /// Adds one prediction (already decoded into the original frame; a nil answer casts no vote).
+    /// Adds one prediction (already decoded into the original frame; a nil answer casts no vote) to
+    /// its test pair, or, when it names its `input`, to every test pair of the puzzle with that input.
     public mutating func add(_ prediction: Prediction) {
-        guard let g = group[prediction.puzzle], tallies[g].indices.contains(prediction.testIndex) else {
+        guard let g = group[prediction.puzzle] else {
             unmatched += 1
             return
         }
-        tallies[g][prediction.testIndex].add(prediction)
+        let pairs =
+            prediction.input.map { pairsByInput[g][$0] ?? [] }
+            ?? (tallies[g].indices.contains(prediction.testIndex) ? [prediction.testIndex] : [])
+        if pairs.isEmpty { unmatched += 1 }
+        for i in pairs { tallies[g][i].add(prediction) }
     }
 
     /// Adds every prediction of `list`, in order.
@@ -125,30 +135,87 @@ public struct Evaluation: Sendable {
     /// The two attempts of every test pair, by puzzle name: the top two candidates, the first
     /// repeated when there is only one, `placeholder` twice when there is none.
     public func attempts() -> [String: [(Grid, Grid)]] {
-        var out: [String: [(Grid, Grid)]] = [:]
-        for (name, g) in group {
-            out[name] = tallies[g].map { tally in
-                let top = tally.ranked.prefix(2).map(\.answer)
-                let first = top.first ?? Self.placeholder
-                return (first, top.count > 1 ? top[1] : first)
-            }
+        group.mapValues { g in attempts(group: g).map { $0 ?? (Self.placeholder, Self.placeholder) } }
+    }
+
+    /// The attempts of each test pair of a voting group; nil for a pair without candidates.
+    private func attempts(group g: Int) -> [(Grid, Grid)?] {
+        tallies[g].map { tally in
+            let top = tally.ranked.prefix(2).map(\.answer)
+            guard let first = top.first else { return nil }
+            return (first, top.count > 1 ? top[1] : first)
         }
-        return out
+    }
+
+    /// How `submissionJSON` lays out the file.
+    public enum SubmissionStyle: Sendable {
+        /// trm's: keys sorted, compact; a pair without candidates gets `placeholder` for both attempts.
+        case sorted
+        /// The reference evaluator's (`evaluators/arc.py`, `json.dump`): puzzles in the order of
+        /// `puzzles`, Python's default separators and ASCII escapes; a pair without candidates is left
+        /// out of its puzzle's list.
+        case reference
     }
 
     /// ARC's Kaggle `submission.json`: {puzzle: [{"attempt_1": grid, "attempt_2": grid} per test
-    /// pair]}, keys sorted, compact.
-    public func submissionJSON() throws -> [UInt8] {
-        var object: [String: Any] = [:]
-        for (name, pairs) in attempts() {
-            object[name] = pairs.map { ["attempt_1": $0.0.nested, "attempt_2": $0.1.nested] as [String: Any] }
+    /// pair]}, laid out as `style` says.
+    public func submissionJSON(style: SubmissionStyle = .sorted) throws -> [UInt8] {
+        switch style {
+        case .sorted:
+            var object: [String: Any] = [:]
+            for (name, pairs) in attempts() {
+                object[name] = pairs.map { ["attempt_1": $0.0.nested, "attempt_2": $0.1.nested] as [String: Any] }
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            return [UInt8](data)
+        case .reference:
+            var seen = Set<String>()
+            let listed = puzzles.map(\.name).filter { seen.insert($0).inserted }
+            return PythonJSON.submission(listed.map { ($0, attempts(group: group[$0]!).compactMap { $0 }) })
         }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return [UInt8](data)
     }
 
-    /// Writes `submissionJSON()` to `path` atomically.
-    public func writeSubmission(to path: String) throws {
-        try AtomicFile.write(try submissionJSON(), to: path)
+    /// Writes `submissionJSON(style:)` to `path` atomically.
+    public func writeSubmission(to path: String, style: SubmissionStyle = .sorted) throws {
+        try AtomicFile.write(try submissionJSON(style: style), to: path)
+    }
+}
+
+/// JSON laid out as Python's `json.dump` writes it with its defaults: `", "` between items, `": "`
+/// after keys, every character outside printable ASCII as a `\uXXXX` escape (lower-case hex, UTF-16
+/// surrogate pairs). The reference evaluator writes `submission.json` this way, so trm's file can be
+/// compared with it byte for byte.
+enum PythonJSON {
+    /// A string literal as `json.dumps(s)` (ensure_ascii) writes it.
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for unit in s.utf16 {
+            switch unit {
+            case 0x22: out += "\\\""
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x08: out += "\\b"
+            case 0x0C: out += "\\f"
+            case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(UInt8(unit)))
+            default: out += String(format: "\\u%04x", unit)
+            }
+        }
+        return out + "\""
+    }
+
+    /// A grid as nested lists: `[[1, 2], [3, 4]]`; a 0×0 grid is `[]`.
+    static func grid(_ g: Grid) -> String {
+        "[" + g.nested.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+    }
+
+    /// `{"<puzzle>": [{"attempt_1": grid, "attempt_2": grid}, ...], ...}` in the order given.
+    static func submission(_ puzzles: [(name: String, attempts: [(Grid, Grid)])]) -> [UInt8] {
+        let members = puzzles.map { name, attempts in
+            let pairs = attempts.map { "{\"attempt_1\": \(grid($0.0)), \"attempt_2\": \(grid($0.1))}" }
+            return string(name) + ": [" + pairs.joined(separator: ", ") + "]"
+        }
+        return Array(("{" + members.joined(separator: ", ") + "}").utf8)
     }
 }

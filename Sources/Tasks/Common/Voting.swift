@@ -7,12 +7,17 @@ public struct Prediction: Sendable {
     public var testIndex: Int
     public var answer: Grid?
     public var qHalt: Float
+    /// The test input the prediction answers, in the puzzle's original frame. When set, the vote goes
+    /// to every test pair of the puzzle with this input, as the reference evaluator keys votes by
+    /// (puzzle, hash of the de-augmented input); `testIndex` is then not used.
+    public var input: Grid?
 
-    public init(puzzle: String, testIndex: Int, answer: Grid?, qHalt: Float) {
+    public init(puzzle: String, testIndex: Int, answer: Grid?, qHalt: Float, input: Grid? = nil) {
         self.puzzle = puzzle
         self.testIndex = testIndex
         self.answer = answer
         self.qHalt = qHalt
+        self.input = input
     }
 }
 
