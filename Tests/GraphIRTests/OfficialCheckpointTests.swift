@@ -15,12 +15,12 @@ import TRMCore
         return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
     }
 
-    static func dataset(_ run: OfficialRun, identifiers: [String]? = nil) -> OfficialDataset {
-        OfficialDataset(
+    static func dataset(_ run: OfficialRun, identifiers: [String]? = nil) -> OfficialDatasetSizes {
+        OfficialDatasetSizes(
             directory: "data", vocab: 6, seqLen: 16, numPuzzleIds: run.identifiers.count, identifiers: identifiers ?? run.identifiers)
     }
 
-    static func make(_ run: OfficialRun, _ tensors: [String: NamedTensor], dataset: OfficialDataset?, task: TaskKind? = nil) throws
+    static func make(_ run: OfficialRun, _ tensors: [String: NamedTensor], dataset: OfficialDatasetSizes?, task: TaskKind? = nil) throws
         -> OfficialCheckpoint
     {
         try OfficialCheckpoint.make(

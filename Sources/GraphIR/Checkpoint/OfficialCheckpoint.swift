@@ -86,7 +86,7 @@ public struct OfficialCheckpoint: Sendable {
         case .trm: throw TRMError(.invalidInput, "\(file) is a trm checkpoint: compile it on its own, without --config")
         case .directory, .unknown: throw TRMError(.malformedFile, "\(file): neither a safetensors file nor a PyTorch zip checkpoint")
         }
-        let dataset = try options.dataset.map { try OfficialDataset.read(directory: $0) }
+        let dataset = try options.dataset.map { try OfficialDatasetSizes.read(directory: $0) }
         return try TRMError.within(file) {
             try make(tensors: tensors, config: config, dataset: dataset, task: options.task, tensorFile: file, configFile: configFile)
         }
@@ -95,7 +95,7 @@ public struct OfficialCheckpoint: Sendable {
     /// The trm checkpoint of official tensors, config and dataset. Sizes come from the dataset,
     /// else from the tensors, else (the grid length of a rope attention model) from the task.
     public static func make(
-        tensors: [String: NamedTensor], config: OfficialConfig, dataset: OfficialDataset?, task: TaskKind?,
+        tensors: [String: NamedTensor], config: OfficialConfig, dataset: OfficialDatasetSizes?, task: TaskKind?,
         tensorFile: String = "", configFile: String = ""
     ) throws -> OfficialCheckpoint {
         let (named, ignored) = try OfficialNames.map(tensors)

@@ -4,8 +4,10 @@ import TRMCore
 /// What an official dataset folder (written by TinyRecursiveModels' dataset/build_*_dataset.py)
 /// tells about a model trained on it (docs/formats.md §1.5): `test/dataset.json` (or
 /// `train/dataset.json`) gives vocab_size, seq_len and num_puzzle_identifiers, and
-/// `identifiers.json` names the puzzle identifiers by id.
-public struct OfficialDataset: Hashable, Sendable {
+/// `identifiers.json` names the puzzle identifiers by id. (The compiler needs only these; trm-run
+/// reads and validates the whole folder with Tasks' `OfficialDataset`, which GraphIR cannot import.
+/// Both read dataset.json: keep their field names in step.)
+public struct OfficialDatasetSizes: Hashable, Sendable {
     /// Largest dataset.json read.
     public static let maxMetadataBytes = 1 << 20
     /// Largest identifiers.json read (ARC-AGI-1 with 1000 augmentations: about 40 MB).
@@ -27,7 +29,7 @@ public struct OfficialDataset: Hashable, Sendable {
     }
 
     /// Reads the dataset folder `directory`.
-    public static func read(directory: String) throws -> OfficialDataset {
+    public static func read(directory: String) throws -> OfficialDatasetSizes {
         let candidates = ["test", "train"].map { directory + "/" + $0 + "/dataset.json" }
         guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw TRMError(.io, "\(directory): no test/dataset.json or train/dataset.json (the layout of TinyRecursiveModels' datasets)")
@@ -49,7 +51,7 @@ public struct OfficialDataset: Hashable, Sendable {
             guard let names = list as? [String] else { throw TRMError(.malformedFile, "\(idsPath): not a JSON list of strings") }
             identifiers = names
         }
-        return OfficialDataset(
+        return OfficialDatasetSizes(
             directory: directory, vocab: try size("vocab_size"), seqLen: try size("seq_len"),
             numPuzzleIds: try size("num_puzzle_identifiers"), identifiers: identifiers)
     }
