@@ -34,6 +34,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// arena, workspace and placement sizes, carry bindings, the plan's config JSON, identifiers),
     /// then TrmgWriter, LoadedModel(bytes:), a session and an ACT run with the model's own step limit.
     case trmgPlan = "trmg-plan"
+    /// PyTorch `torch.save` checkpoints: the zip directory (zip64 included), CRC-32s, the restricted
+    /// unpickler of `data.pkl`, storage records and strided views (TorchCheckpoint.parse).
+    case torchZip = "torch-zip"
 
     /// Largest per-sample arena for which a target also runs ACT steps: keeps one input to milliseconds.
     static let maxSteppedArenaBytes = 1 << 20
@@ -66,6 +69,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .capi: return Self.capi(bytes)
             case .ckptConfig: return try Self.ckptConfig(bytes)
             case .trmgPlan: return try Self.trmgPlan(bytes)
+            case .torchZip: _ = try TorchCheckpoint.parse(bytes)
             }
             return true
         } catch {
