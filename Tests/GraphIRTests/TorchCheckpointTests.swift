@@ -210,6 +210,40 @@ import TRMCore
         #expect(load([UInt8](repeating: 0x4E, count: RestrictedUnpickler.maxStack + 1))?.contains("stack grows past") == true)
     }
 
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let python = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        .map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Files written by CPython's own pickler and zipfile with stand-ins for the torch globals
+    /// (tools/fake_torch_save.py): the opcodes torch.save's pickler really emits (BINPUT then
+    /// LONG_BINPUT past 256 memo entries, SETITEMS in batches of 1000, LONG1, protocols 4 and 5 with
+    /// FRAME and MEMOIZE) and another writer's zip layout (no padding; zip64 extra fields).
+    @Test(.enabled(if: python != nil, "needs python3"))
+    func cpythonWrittenStateDictsAreRead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trm-cpython-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.python))
+        process.arguments = [Self.root.appendingPathComponent("tools/fake_torch_save.py").path, dir.path]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "tools/fake_torch_save.py failed")
+        for (name, count) in [("p2", 1100), ("p4", 300), ("p5", 5)] {
+            let path = dir.appendingPathComponent("\(name).pt").path
+            #expect(TorchCheckpoint.isTorchZip(path: path))
+            let state = try TorchCheckpoint.parse(try AtomicFile.read(path, limit: 1 << 24))
+            #expect(state.tensors.count == count && state.skipped == ["step"], "\(name)")
+            for i in 0..<count {
+                // Every third tensor is bf16, truncated from fp32 by the writer.
+                let v = i % 3 == 2 ? Float(bitPattern: Float(i).bitPattern & 0xFFFF_0000) : Float(i)
+                let t = state.tensors["layers.\(i).weight"]
+                #expect(t?.values == [v, -v] && t?.shape == [2], "\(name): layers.\(i).weight")
+            }
+        }
+    }
+
     /// Fuzz/seeds/torch-zip holds exactly what the writer makes of these state dicts;
     /// `TRM_WRITE_SEEDS=1` rewrites them (`make fuzz-seeds`).
     @Test func fuzzSeedsAreTheWritersOutput() throws {
@@ -219,8 +253,7 @@ import TRMCore
             "state-dict-p2.pt": Self.sample().archive(), "state-dict-p4.pt": Self.sample(protocol: 4).archive(),
             "state-dict-zip64.pt": Self.sample(zip64: true).archive(), "one-tensor.pt": one.archive(),
         ]
-        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fuzz/seeds/torch-zip")
+        let dir = Self.root.appendingPathComponent("Fuzz/seeds/torch-zip")
         if ProcessInfo.processInfo.environment["TRM_WRITE_SEEDS"] == "1" {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             for (name, bytes) in seeds { try Data(bytes).write(to: dir.appendingPathComponent(name)) }
