@@ -71,23 +71,30 @@ public enum TorchCheckpoint {
             }
             return data.startIndex
         }
-        let budget = maxExpansion * object.storages.reduce(0) { $0 + $1.count } + extraElements
+        // The entries, then the elements they will take, checked before any is materialised.
         var result = StateDict(tensors: [:], skipped: [])
-        var total = 0
+        var views: [(name: String, view: TorchTensorRef)] = []
+        var names = Set<String>()
         for (key, value) in zip(dict.keys, dict.values) {
             guard case .string(let name) = key else { throw fail("a state dict key is \(key.kind), not a string") }
             guard case .tensor(let t) = value else {
                 result.skipped.append(name)
                 continue
             }
-            guard result.tensors[name] == nil else { throw fail("tensor '\(name)' appears twice") }
-            let view = object.tensors[t]
-            let count = view.shape.reduce(1, *)  // validated by the unpickler
-            total += count
+            guard names.insert(name).inserted else { throw fail("tensor '\(name)' appears twice") }
+            views.append((name, object.tensors[t]))
+        }
+        let budget = maxExpansion * object.storages.reduce(0) { $0 + $1.count } + extraElements
+        var total = 0
+        for (_, view) in views {
+            total += view.shape.reduce(1, *)  // each validated by the unpickler
             guard total <= budget else {
                 throw fail("the tensors hold \(total) elements, more than \(maxExpansion)× their storages' elements")
             }
-            let dtype = object.storages[view.storage].dtype
+        }
+        try SystemMemory.require(4 * Double(total), for: "reading the tensors of this checkpoint")
+        for (name, view) in views {
+            let dtype = object.storages[view.storage].dtype, count = view.shape.reduce(1, *)
             let values = materialise(view, dtype: dtype, bytes: archive.bytes, start: starts[view.storage], count: count)
             result.tensors[name] = NamedTensor(name: name, shape: view.shape, values: values)
         }
