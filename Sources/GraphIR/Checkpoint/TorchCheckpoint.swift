@@ -52,7 +52,7 @@ public enum TorchCheckpoint {
 
         if let order = record("byteorder") {
             let text = String(decoding: try archive.contents(of: order, verifyingChecksum: verifyingChecksums), as: UTF8.self)
-            guard text == "little" else { throw fail("byte order '\(text)': only little-endian checkpoints are read") }
+            guard text == "little" else { throw fail("byte order '\(text.prefix(16))': only little-endian checkpoints are read") }
         }
         guard let pickle = record("data.pkl") else { throw fail("no \(folder)data.pkl: not a torch.save state dict") }
         let object = try RestrictedUnpickler.load(try archive.contents(of: pickle, verifyingChecksum: verifyingChecksums))
