@@ -132,7 +132,7 @@ $(ARC_DATA)/arc1.json:
 # libFuzzer + AddressSanitizer build of every reader (Sources/FuzzTargets, FUZZING.md). SwiftPM passes
 # --sanitize values as separate -sanitize= flags and swiftc keeps only the last one, which would
 # drop the fuzzer's coverage from Swift code: hence the combined -Xswiftc flag.
-FUZZ_TARGETS ?= trmg ckpt arc-json csv npy capi official-config ckpt-config trmg-plan
+FUZZ_TARGETS ?= trmg ckpt arc-json csv npy capi official-config ckpt-config trmg-plan torch-zip
 FUZZ_SECONDS ?= 1800
 FUZZ_RUNS ?= -1
 FUZZ_SMOKE_SECONDS ?= 4
@@ -148,9 +148,10 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do Fuzz/run.sh $$t $(FUZZ_SMOKE_SECONDS); done
 
-# Rewrites Fuzz/seeds/ from files the project's tools write.
+# Rewrites Fuzz/seeds/ from files the project's tools write (torch-zip: the tests' TorchZipWriter).
 fuzz-seeds: build
 	Fuzz/make-seeds.sh $$($(SWIFT) build $(RELEASE) --show-bin-path)
+	TRM_WRITE_SEEDS=1 $(SWIFT) test $(RELEASE) --filter 'GraphIRTests\.TorchCheckpointTests/fuzzSeedsAreTheWritersOutput'
 
 # The Swift test suite under AddressSanitizer (Swift code; Swift itself traps on overflow and
 # out-of-bounds access) with UndefinedBehaviorSanitizer on the C kernels and protobuf-c code.

@@ -36,6 +36,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// arena, workspace and placement sizes, carry bindings, the plan's config JSON, identifiers),
     /// then TrmgWriter, LoadedModel(bytes:), a session and an ACT run with the model's own step limit.
     case trmgPlan = "trmg-plan"
+    /// PyTorch `torch.save` checkpoints: the zip directory (zip64 included), CRC-32s, the restricted
+    /// unpickler of `data.pkl`, storage records and strided views (TorchCheckpoint.parse), once with
+    /// the records' checksums checked and, when that fails, once without.
+    case torchZip = "torch-zip"
 
     /// Largest per-sample arena for which a target also runs ACT steps: keeps one input to milliseconds.
     static let maxSteppedArenaBytes = 1 << 20
@@ -69,6 +73,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .capi: return Self.capi(bytes)
             case .ckptConfig: return try Self.ckptConfig(bytes)
             case .trmgPlan: return try Self.trmgPlan(bytes)
+            case .torchZip:
+                // A mutated byte inside a record fails its CRC-32, so an input the checked read
+                // refuses is read again with the checksums off: that is how mutations reach the
+                // unpickler and the views.
+                guard (try? TorchCheckpoint.parse(bytes)) != nil else {
+                    _ = try TorchCheckpoint.parse(bytes, verifyingChecksums: false)
+                    return false
+                }
             }
             return true
         } catch {

@@ -84,7 +84,7 @@ import TRMCore
         try OfficialRun(mlpT: false).writeDataset(to: dir + "/fewer", identifiers: ["<blank>", "p1"])
         let config = dir + "/run/all_config.yaml"
         let cases: [([String], Int32, String)] = [
-            ([dir + "/run/step_3", "--dataset", dir + "/data"], 1, "PyTorch zip checkpoints are not readable in this build"),
+            ([dir + "/run/step_3", "--dataset", dir + "/data"], 1, "no end-of-central-directory record"),
             ([dir + "/run/step_12", "--config", dir + "/singlez.yaml"], 1, "arch.name (line 15) is 'recursive_reasoning.trm_singlez"),
             ([dir + "/run/step_12", "--config", dir + "/extra.yaml"], 1, "arch.use_lstm_gating (line 21) (set to true) is not a field"),
             ([dir + "/missing.safetensors", "--config", config, "--dataset", dir + "/data"], 1, "missing tensor 'q_head.bias'"),

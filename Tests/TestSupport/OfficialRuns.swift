@@ -95,6 +95,20 @@ public struct OfficialRun {
         return withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header + entries.flatMap(\.data)
     }
 
+    /// The checkpoint's tensors as `torch.save(model.state_dict(), "step_N")` writes them: the
+    /// official names, H_init and L_init as bf16, a rotary table, in a zip of `folder`.
+    public func officialTorchZip(_ c: Checkpoint, folder: String = "step_7") -> [UInt8] {
+        var writer = TorchZipWriter()
+        writer.folder = folder
+        for s in c.config.parameterSpecs {
+            let bf16 = s.name == StepGraphNames.hInit || s.name == StepGraphNames.lInit
+            writer.add(
+                "_orig_mod.model.inner." + s.name, shape: s.shape, values: c.tensors[s.name]!.values, dtype: bf16 ? .bfloat16 : .float32)
+        }
+        writer.add("_orig_mod.model.inner.rotary_emb.cos_cached", shape: [18, 8], values: [Float](repeating: 1, count: 144))
+        return writer.archive()
+    }
+
     /// A dataset folder as dataset/build_sudoku_dataset.py writes it: test/dataset.json and identifiers.json.
     public func writeDataset(to directory: String, identifiers names: [String]? = nil) throws {
         try FileManager.default.createDirectory(atPath: directory + "/test", withIntermediateDirectories: true)

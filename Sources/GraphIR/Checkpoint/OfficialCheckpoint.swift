@@ -34,13 +34,10 @@ public struct OfficialCheckpoint: Sendable {
     /// Config fields left aside, with why.
     public var ignoredFields: [String]
 
-    /// The one place that reads a PyTorch zip checkpoint (`step_N`, torch.save's format). This build
-    /// has no reader for it.
+    /// The one place that reads a PyTorch zip checkpoint (`step_N`, torch.save's format): through
+    /// `TorchCheckpoint`, whose restricted unpickler only builds values.
     public static func readTorch(_ path: String) throws -> [String: NamedTensor] {
-        throw TRMError(
-            .malformedFile,
-            "\(path): PyTorch zip checkpoints are not readable in this build; convert it to safetensors "
-                + "(safetensors.torch.save_file(torch.load(path), out)) and compile that with --config")
+        try TorchCheckpoint.readTensors(path: path)
     }
 
     /// The checkpoint of a run directory: its `step_N` file with the highest N.
