@@ -104,7 +104,8 @@ import TestSupport
         // NaN workspace: the kernel must start from a zero state of its own.
         var state = [Float](repeating: .nan, count: Mamba2.scanWorkspaceFloats(headDim: p, dState: n))
         let what = "scan P \(p) N \(n) seq \(seq) reverse \(reverse)"
-        let shape = Mamba2.ScanShape(batch: batch, seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse)
+        let shape = Mamba2.ScanShape(
+            batch: batch, seq: seq, dims: Mamba2Dims(heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse))
         let out = KernelCheck.output(x.count, what) { o in
             Mamba2.scan(
                 x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, shape, workspace: &state, y: UnsafeMutableBufferPointer(start: o, count: x.count))

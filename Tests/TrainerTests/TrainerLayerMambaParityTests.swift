@@ -45,7 +45,8 @@ import GraphIR
         let mine = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: dState, groups: groups, reverse: reverse)
             .forward(x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch)
         var state = [Float](repeating: 0, count: Mamba2.scanWorkspaceFloats(headDim: p, dState: dState))
-        let shape = Mamba2.ScanShape(batch: batch, seq: seq, heads: heads, headDim: p, dState: dState, groups: groups, reverse: reverse)
+        let shape = Mamba2.ScanShape(
+            batch: batch, seq: seq, dims: Mamba2Dims(heads: heads, headDim: p, dState: dState, groups: groups, reverse: reverse))
         let theirs = parity.run(x.count) { o in
             Mamba2.scan(
                 x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, shape, workspace: &state, y: UnsafeMutableBufferPointer(start: o, count: x.count))

@@ -107,9 +107,7 @@ struct ProgramBuilder {
             return Step(
                 SSMScanArgs(
                     x: i[0], dt: i[1], a: i[2], bm: i[3], cm: i[4], d: i[5], out: o,
-                    shape: Mamba2.ScanShape(
-                        batch: batch, seq: dims(x)[1], heads: m.heads, headDim: m.headDim, dState: m.dState,
-                        groups: m.groups, reverse: m.reverse)))
+                    shape: Mamba2.ScanShape(batch: batch, seq: dims(x)[1], dims: m)))
         case .gatedRMSNorm(let g, let eps):
             return Step(
                 GatedRMSNormArgs(
