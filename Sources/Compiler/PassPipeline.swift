@@ -14,10 +14,10 @@ public enum PassPipeline {
     }
 
     /// Runs `passes` in order, verifying the graph after each one.
-    public static func run(_ graph: Graph, passes: [GraphPass]) throws -> Graph {
+    public static func run(_ graph: consuming Graph, passes: [GraphPass]) throws -> Graph {
         var g = graph
         for pass in passes {
-            g = try pass.run(g)
+            g = try pass.run(consume g)
             do { try Verifier.verify(g) } catch let e as TRMError {
                 throw TRMError(.invalidGraph, "after pass \(pass.name): \(e.message)")
             }

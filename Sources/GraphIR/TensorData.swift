@@ -35,6 +35,18 @@ public enum TensorData: Sendable {
         }
     }
 
+    /// Multiplies fp32 values by `factor` (in place when this value holds the only reference to
+    /// them; mapped values are copied out first).
+    public mutating func scale(by factor: Float) {
+        guard case .float32(var v) = self else {
+            if let v = floats { self = .float32(v.map { $0 * factor }) }
+            return
+        }
+        self = .int32([])  // drops this value's reference, so `v` is unique and changes in place
+        v.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= factor } }
+        self = .float32(v)
+    }
+
     /// Whether the values live in a mapped file.
     public var isMapped: Bool {
         if case .mapped = self { return true }

@@ -48,6 +48,18 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     fileprivate func address(_ offset: Int) -> UnsafeRawPointer? { base.map { $0 + offset } }
+
+    /// Drops the resident pages of bytes `offset ..< offset + count` (widened to whole pages) from
+    /// this process, so that a reader converting a large file chunk by chunk holds one chunk of it
+    /// in memory, not the whole file. Later reads fault the pages in again from the page cache: the
+    /// mapping is read-only and private, so no content is lost.
+    public func discard(offset: Int, count n: Int) {
+        guard let base, offset >= 0, n > 0, offset < count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        let end = min(count, offset + n)
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
 }
 
 /// A range of a `MappedFile`, which it keeps mapped.

@@ -29,6 +29,20 @@ import Testing
         #expect(after.initializers.contains { $0.name.hasPrefix("embed_tokens.embedding_weight*") })
     }
 
+    /// Folding scales a table in place only when the graph it consumes holds the sole reference:
+    /// a caller that keeps the graph keeps its values, and the scaled table is exactly table × √D.
+    @Test func constantFoldingLeavesTheCallersTablesAlone() throws {
+        let before = try Self.lowered(.trmAttn)
+        let name = "embed_tokens.embedding_weight"
+        let original = try #require(before.initializer(named: name)?.data.floats)
+        let after = try PassPipeline.run(before, passes: [ConstantFolding()])
+        #expect(before.initializer(named: name)?.data.floats == original, "the caller's table changed")
+        let scaled = try #require(after.initializers.first { $0.name.hasPrefix(name + "*") })
+        let factor = try #require(Float(scaled.name.split(separator: "*")[1]))
+        #expect(scaled.data.floats == original.map { $0 * factor })
+        #expect(after.initializer(named: name) == nil)
+    }
+
     @Test func deadCodeElimination() throws {
         var g = try Self.folded(.trmAttn)
         g.nodes.append(Node("dead", .silu, inputs: [g.nodes[0].outputs[0]], outputs: ["dead.out"]))

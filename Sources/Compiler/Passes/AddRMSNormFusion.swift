@@ -5,7 +5,8 @@ public struct AddRMSNormFusion: GraphPass {
     public let name = "add-rmsnorm-fusion"
     public init() {}
 
-    public func run(_ graph: Graph) throws -> Graph {
+    public func run(_ graph: consuming Graph) throws -> Graph {
+        let graph = copy graph
         let index = GraphIndex(graph)
         var rewrite = Rewrite()
         for node in graph.nodes {

@@ -7,7 +7,8 @@ public struct AttentionFusion: GraphPass {
     public let name = "attention-fusion"
     public init() {}
 
-    public func run(_ graph: Graph) throws -> Graph {
+    public func run(_ graph: consuming Graph) throws -> Graph {
+        let graph = copy graph
         let index = GraphIndex(graph)
         let types = try Verifier.verify(graph)
         var rewrite = Rewrite()

@@ -9,21 +9,28 @@ public struct ConstantFolding: GraphPass {
     public let name = "constant-folding"
     public init() {}
 
-    public func run(_ graph: Graph) throws -> Graph {
+    public func run(_ graph: consuming Graph) throws -> Graph {
+        // Each step's graph is a temporary, handed on without a copy kept here.
+        try scaleIntoGather(try foldConstants(graph))
+    }
+
+    /// Replaces each node whose inputs are all constants by its outputs, as initializers.
+    private func foldConstants(_ graph: consuming Graph) throws -> Graph {
         var g = graph
-        var constants = Set(graph.initializers.map(\.name))
-        var folded: [Node] = []
-        for node in graph.nodes {
-            if node.inputs.allSatisfy(constants.contains), !node.outputs.contains(where: { n in graph.outputs.contains { $0.name == n } }) {
+        var constants = Set(g.initializers.map(\.name))
+        let outputs = Set(g.outputs.map(\.name))
+        var kept: [Node] = []
+        for node in g.nodes {
+            if node.inputs.allSatisfy(constants.contains), !node.outputs.contains(where: outputs.contains) {
                 let values = try evaluate(node, in: g)
                 g.initializers.append(contentsOf: values)
                 constants.formUnion(node.outputs)
             } else {
-                folded.append(node)
+                kept.append(node)
             }
         }
-        g.nodes = folded
-        return try scaleIntoGather(g)
+        g.nodes = kept
+        return g
     }
 
     /// Runs one node on constant inputs through a one-node graph and the runtime.
@@ -44,20 +51,33 @@ public struct ConstantFolding: GraphPass {
         }
     }
 
-    private func scaleIntoGather(_ graph: Graph) throws -> Graph {
-        let index = GraphIndex(graph)
+    /// A table read by nothing else is scaled in place (a 1.8 GB puzzle table is not copied), under
+    /// the new name; one read elsewhere too keeps its values and gets a scaled copy.
+    private func scaleIntoGather(_ graph: consuming Graph) throws -> Graph {
         var g = graph
         var rewrite = Rewrite()
-        for node in graph.nodes {
-            guard case .scale(let factor) = node.op, let gather = index.soleProducer(node.inputs[0], .gather),
-                let table = graph.initializer(named: gather.inputs[0]), let values = table.data.floats
-            else { continue }
-            let name = "\(table.name)*\(factor)"
-            if g.initializer(named: name) == nil {
-                g.initializers.append(Initializer(name: name, dims: table.dims, floats: values.map { $0 * factor }))
+        var tables: [(table: String, scaled: String, factor: Float, inPlace: Bool)] = []
+        do {
+            let index = GraphIndex(g)
+            for node in g.nodes {
+                guard case .scale(let factor) = node.op, let gather = index.soleProducer(node.inputs[0], .gather),
+                    let table = g.initializer(named: gather.inputs[0]), table.data.dtype == .float32
+                else { continue }
+                let name = "\(table.name)*\(factor)"
+                if !tables.contains(where: { $0.scaled == name }) {
+                    let soleReader = index.uses[table.name] == 1 && !index.outputs.contains(table.name)
+                    tables.append((table.name, name, factor, soleReader))
+                }
+                rewrite.removed.insert(gather.name)
+                rewrite.replacements[node.name] = Node(node.name, .gather, inputs: [name, gather.inputs[1]], outputs: node.outputs)
             }
-            rewrite.removed.insert(gather.name)
-            rewrite.replacements[node.name] = Node(node.name, .gather, inputs: [name, gather.inputs[1]], outputs: node.outputs)
+        }
+        for t in tables {
+            let i = g.initializers.firstIndex { $0.name == t.table }!
+            var table = t.inPlace ? g.initializers.remove(at: i) : g.initializers[i]
+            table.name = t.scaled
+            table.data.scale(by: t.factor)
+            g.initializers.append(table)
         }
         return rewrite.apply(to: g)
     }

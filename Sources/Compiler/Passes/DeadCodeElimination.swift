@@ -5,7 +5,8 @@ public struct DeadCodeElimination: GraphPass {
     public let name = "dead-code-elimination"
     public init() {}
 
-    public func run(_ graph: Graph) throws -> Graph {
+    public func run(_ graph: consuming Graph) throws -> Graph {
+        let graph = copy graph
         var needed = Set(graph.outputs.map(\.name))
         var keep = [Bool](repeating: false, count: graph.nodes.count)
         for (i, node) in graph.nodes.enumerated().reversed() where node.outputs.contains(where: needed.contains) {

@@ -4,7 +4,9 @@ import GraphIR
 /// semantics (up to fp32 rounding).
 public protocol GraphPass: Sendable {
     var name: String { get }
-    func run(_ graph: Graph) throws -> Graph
+    /// `graph` is consumed, so a pass may change its tensors in place (constant folding scales
+    /// the embedding tables without a second copy of them).
+    func run(_ graph: consuming Graph) throws -> Graph
 }
 
 /// Which node produces each value and how many times each value is read, for pattern matching.

@@ -7,7 +7,8 @@ public struct Mamba2ScanGateFusion: GraphPass {
     public let name = "mamba2-scan-gate-fusion"
     public init() {}
 
-    public func run(_ graph: Graph) throws -> Graph {
+    public func run(_ graph: consuming Graph) throws -> Graph {
+        let graph = copy graph
         let index = GraphIndex(graph)
         let types = try Verifier.verify(graph)
         var rewrite = Rewrite()

@@ -6,7 +6,8 @@ public struct MatMulEpilogueFusion: GraphPass {
     public let name = "matmul-epilogue-fusion"
     public init() {}
 
-    public func run(_ graph: Graph) throws -> Graph {
+    public func run(_ graph: consuming Graph) throws -> Graph {
+        let graph = copy graph
         let index = GraphIndex(graph)
         var rewrite = Rewrite()
         for node in graph.nodes where node.op == .swiGLU {

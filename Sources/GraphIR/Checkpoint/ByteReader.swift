@@ -1,9 +1,9 @@
 import TRMCore
 
-/// Bounds-checked little-endian reads from a byte array, for the zip and pickle readers: every read
+/// Bounds-checked little-endian reads from a byte source, for the zip and pickle readers: every read
 /// that would pass `end` throws the reader's own error instead of trapping.
 struct ByteReader {
-    let bytes: [UInt8]
+    let bytes: ByteSource
     /// Next byte to read.
     var position: Int
     /// One past the last byte this reader may read.
@@ -11,7 +11,7 @@ struct ByteReader {
     /// Makes the error for a read past `end` (`what` names the field).
     let fail: (String) -> TRMError
 
-    init(_ bytes: [UInt8], from start: Int = 0, to end: Int? = nil, fail: @escaping (String) -> TRMError) {
+    init(_ bytes: ByteSource, from start: Int = 0, to end: Int? = nil, fail: @escaping (String) -> TRMError) {
         self.bytes = bytes
         self.end = min(end ?? bytes.count, bytes.count)
         self.position = min(max(start, 0), self.end)
@@ -49,8 +49,8 @@ struct ByteReader {
         guard let newline = bytes[position..<stop].firstIndex(of: 0x0A) else {
             throw fail("\(what) at offset \(position) has no newline within \(limit) bytes")
         }
-        defer { position = newline + 1 }
-        return position..<newline
+        defer { position += newline + 1 }
+        return position..<(position + newline)
     }
 }
 
@@ -63,15 +63,20 @@ public enum CRC32 {
         return c
     }
 
+    static let initial: UInt32 = 0xFFFF_FFFF
+
+    /// The running checksum `c` (which starts at `initial`) after `bytes`; xor with `initial` ends it.
+    static func update(_ c: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        table.withUnsafeBufferPointer { t in
+            var c = c
+            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+            return c
+        }
+    }
+
     /// The checksum of `bytes`.
     public static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        bytes.withUnsafeBufferPointer { buffer in
-            table.withUnsafeBufferPointer { t in
-                var c: UInt32 = 0xFFFF_FFFF
-                for b in buffer { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-                return c ^ 0xFFFF_FFFF
-            }
-        }
+        bytes.withUnsafeBytes { update(initial, $0) ^ initial }
     }
 
     /// The checksum of `bytes`.

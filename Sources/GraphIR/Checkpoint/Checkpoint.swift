@@ -75,8 +75,8 @@ public struct Checkpoint: Hashable, Sendable {
 
     /// Reads and validates the checkpoint at `path`.
     public static func read(path: String) throws -> Checkpoint {
-        let bytes = try AtomicFile.read(path, limit: maxFileBytes)
-        return try TRMError.within(path) { try parse(bytes) }
+        let (list, metadata) = try Safetensors.read(path: path, limit: maxFileBytes)
+        return try TRMError.within(path) { try make(list, metadata: metadata) }
     }
 
     /// Prefixes of reference PyTorch state_dicts, stripped on load.
@@ -164,14 +164,18 @@ public enum CheckpointFormat: Equatable, Sendable {
 extension Checkpoint {
     /// trm-compile's input: a trm checkpoint, or an official TinyRecursiveModels run (a run
     /// directory, a `step_N` file or a safetensors file with the official names; `official` says
-    /// where its config and dataset are). `tensorsOf` reads a PyTorch zip checkpoint.
+    /// where its config and dataset are). `tensorsOf` reads a PyTorch zip checkpoint. The tensors
+    /// are moved into `checkpoint`: `official` describes the run with an empty tensor set, so that
+    /// the caller holds one reference to each (the compiler then changes them in place).
     public static func load(
         path: String, official: OfficialOptions = OfficialOptions(),
         tensorsOf: OfficialCheckpoint.TensorReader = OfficialCheckpoint.readTorch
     ) throws -> (checkpoint: Checkpoint, official: OfficialCheckpoint?) {
         guard try CheckpointFormat.of(path: path) == .trm else {
-            let run = try OfficialCheckpoint.read(path: path, options: official, tensorsOf: tensorsOf)
-            return (run.checkpoint, run)
+            var run = try OfficialCheckpoint.read(path: path, options: official, tensorsOf: tensorsOf)
+            let checkpoint = run.checkpoint
+            run.checkpoint.tensors = [:]
+            return (checkpoint, run)
         }
         guard official.isEmpty else {
             throw TRMError(.invalidInput, "\(path) is a trm checkpoint: --config, --dataset and --task are for official checkpoints")

@@ -76,8 +76,7 @@ public struct OfficialCheckpoint: Sendable {
         let tensors: [String: NamedTensor]
         switch try CheckpointFormat.of(path: file) {
         case .safetensors:
-            let bytes = try AtomicFile.read(file, limit: Checkpoint.maxFileBytes)
-            let list = try TRMError.within(file) { try Safetensors.parse(bytes).tensors }
+            let list = try Safetensors.read(path: file, limit: Checkpoint.maxFileBytes).tensors
             tensors = Dictionary(list.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         case .torchZip: tensors = try tensorsOf(file)
         case .trm: throw TRMError(.invalidInput, "\(file) is a trm checkpoint: compile it on its own, without --config")

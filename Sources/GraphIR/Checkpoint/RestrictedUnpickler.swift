@@ -27,7 +27,7 @@ public enum RestrictedUnpickler {
     /// Unpickles `bytes`, which must end with a `STOP`.
     public static func load(_ bytes: ArraySlice<UInt8>) throws -> UnpickledObject {
         guard bytes.count <= maxBytes else { throw fail("\(bytes.count) bytes, over the limit of \(maxBytes)") }
-        var machine = Machine(reader: ByteReader(Array(bytes), fail: fail))
+        var machine = Machine(reader: ByteReader(ByteSource(Array(bytes)), fail: fail))
         return try machine.run()
     }
 

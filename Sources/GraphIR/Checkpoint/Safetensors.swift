@@ -48,10 +48,21 @@ public enum Safetensors {
     /// Parses a safetensors file: (tensors in file order, metadata). Validates the header length,
     /// the JSON, every dtype, shape and data offset; refuses overlapping or out-of-range data.
     public static func parse(_ bytes: [UInt8]) throws -> (tensors: [NamedTensor], metadata: [String: String]) {
+        try parse(ByteSource(bytes))
+    }
+
+    /// Reads the safetensors file at `path` as `parse` does, through a read-only mapping converted
+    /// chunk by chunk (`ByteSource`): the file is never held in memory beside its fp32 values.
+    public static func read(path: String, limit: Int) throws -> (tensors: [NamedTensor], metadata: [String: String]) {
+        let source = try ByteSource(mapping: path, limit: limit)
+        return try TRMError.within(path) { try parse(source) }
+    }
+
+    static func parse(_ bytes: ByteSource) throws -> (tensors: [NamedTensor], metadata: [String: String]) {
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "safetensors: \(why)") }
         guard bytes.count >= 8 else { throw fail("file is \(bytes.count) bytes, shorter than the 8-byte header length") }
         var n: UInt64 = 0
-        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        for (i, b) in bytes[0..<8].enumerated() { n |= UInt64(b) << (8 * UInt64(i)) }
         guard n >= 2, n <= UInt64(maxHeaderBytes), n <= UInt64(bytes.count - 8) else {
             throw fail("header length \(n) is impossible for a \(bytes.count)-byte file")
         }
@@ -65,7 +76,7 @@ public enum Safetensors {
         guard let header = json as? [String: Any] else { throw fail("header is not a JSON object") }
         let dataCount = bytes.count - headerEnd
         var metadata: [String: String] = [:]
-        var tensors: [(begin: Int, end: Int, tensor: NamedTensor)] = []
+        var entries: [(name: String, shape: [Int], dtype: String, begin: Int, end: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let m = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
@@ -94,45 +105,46 @@ public enum Safetensors {
             else {
                 throw fail("tensor '\(name)' of shape \(shape) and dtype \(dtype) does not match its \(end - begin) data bytes")
             }
-            let values = convert(bytes, from: headerEnd + begin, count: count, dtype: dtype)
-            tensors.append((begin, end, NamedTensor(name: name, shape: shape, values: values)))
+            entries.append((name, shape, dtype, begin, end))
         }
-        tensors.sort { $0.begin < $1.begin }
+        entries.sort { $0.begin < $1.begin }
         var previousEnd = 0
-        for (begin, end, t) in tensors {
-            guard begin >= previousEnd else { throw fail("tensor '\(t.name)' overlaps the tensor before it") }
-            previousEnd = end
+        for e in entries {
+            guard e.begin >= previousEnd else { throw fail("tensor '\(e.name)' overlaps the tensor before it") }
+            previousEnd = e.end
         }
-        return (tensors.map(\.tensor), metadata)
+        let elements = entries.reduce(0) { $0 + ($1.end - $1.begin) / elementSizes[$1.dtype]! }
+        try SystemMemory.require(4 * Double(elements), for: "reading the tensors of this safetensors file")
+        return (
+            entries.map { e in
+                let count = (e.end - e.begin) / elementSizes[e.dtype]!
+                return NamedTensor(
+                    name: e.name, shape: e.shape, values: bytes.floats(at: headerEnd + e.begin, count: count, dtype: e.dtype))
+            }, metadata
+        )
     }
 
     static let elementSizes: [String: Int] = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2]
 
-    static func convert(_ bytes: [UInt8], from start: Int, count: Int, dtype: String) -> [Float] {
-        bytes.withUnsafeBytes { raw in
-            let base = raw.baseAddress! + start
-            return [Float](unsafeUninitializedCapacity: count) { out, n in
-                switch dtype {
-                case "F32":
-                    for i in 0..<count {
-                        out[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                    }
-                case "F64":
-                    for i in 0..<count {
-                        out[i] = Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
-                    }
-                case "BF16":
-                    for i in 0..<count {
-                        out[i] = Float(
-                            bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
-                    }
-                default:  // F16
-                    for i in 0..<count {
-                        out[i] = Float(
-                            Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
-                    }
-                }
-                n = count
+    /// Converts the little-endian values of `dtype` in `raw` (a whole number of them) into `out`.
+    static func convert(_ raw: UnsafeRawBufferPointer, dtype: String, into out: UnsafeMutableBufferPointer<Float>) {
+        guard let base = raw.baseAddress else { return }
+        switch dtype {
+        case "F32":
+            for i in 0..<out.count {
+                out[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            }
+        case "F64":
+            for i in 0..<out.count {
+                out[i] = Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+            }
+        case "BF16":
+            for i in 0..<out.count {
+                out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+            }
+        default:  // F16
+            for i in 0..<out.count {
+                out[i] = Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
             }
         }
     }

@@ -31,9 +31,9 @@ public enum TorchCheckpoint {
 
     /// The tensors of the state dict saved at `path`, by their stored names.
     public static func readTensors(path: String) throws -> [String: NamedTensor] {
-        let bytes = try AtomicFile.read(path, limit: Checkpoint.maxFileBytes)
+        let source = try ByteSource(mapping: path, limit: Checkpoint.maxFileBytes)
         do {
-            return try parse(bytes).tensors
+            return try parse(source).tensors
         } catch let e as TRMError {
             throw TRMError(e.kind, "\(path): \(e.message)")
         }
@@ -42,7 +42,13 @@ public enum TorchCheckpoint {
     /// Reads a `torch.save` archive held in memory. `verifyingChecksums: false` skips the records'
     /// CRC-32 checks, for the fuzz target only.
     public static func parse(_ bytes: [UInt8], verifyingChecksums: Bool = true) throws -> StateDict {
-        let archive = try ZipArchive(bytes: bytes)
+        try parse(ByteSource(bytes), verifyingChecksums: verifyingChecksums)
+    }
+
+    /// Reads a `torch.save` archive from `bytes` (a file is mapped and its storages converted chunk
+    /// by chunk: `ByteSource`).
+    static func parse(_ bytes: ByteSource, verifyingChecksums: Bool = true) throws -> StateDict {
+        let archive = try ZipArchive(bytes)
         guard let first = archive.entries.first else { throw fail("the archive is empty") }
         guard let slash = first.name.firstIndex(of: "/") else {
             throw fail("record '\(first.name)' is not in a folder, as torch.save puts every record")
@@ -55,7 +61,7 @@ public enum TorchCheckpoint {
             guard text == "little" else { throw fail("byte order '\(text.prefix(16))': only little-endian checkpoints are read") }
         }
         guard let pickle = record("data.pkl") else { throw fail("no \(folder)data.pkl: not a torch.save state dict") }
-        let object = try RestrictedUnpickler.load(try archive.contents(of: pickle, verifyingChecksum: verifyingChecksums))
+        let object = try RestrictedUnpickler.load(try archive.contents(of: pickle, verifyingChecksum: verifyingChecksums)[...])
         guard case .dict(let d) = object.root else { throw fail("the pickled object is \(object.root.kind), not a state dict") }
         let dict = object.dicts[d]
 
@@ -64,12 +70,13 @@ public enum TorchCheckpoint {
         let starts = try object.storages.map { s -> Int in
             let name = "data/\(s.key)"
             guard let entry = record(name) else { throw fail("storage '\(s.key)' has no record \(folder)\(name)") }
-            let data = try archive.contents(of: entry, verifyingChecksum: verifyingChecksums)
-            guard data.count == s.count * s.dtype.byteCount else {
+            guard entry.dataRange.count == s.count * s.dtype.byteCount else {
                 throw fail(
-                    "record \(folder)\(name) is \(data.count) bytes; storage '\(s.key)' holds \(s.count) \(s.dtype.rawValue) elements")
+                    "record \(folder)\(name) is \(entry.dataRange.count) bytes; storage '\(s.key)' holds \(s.count) \(s.dtype.rawValue) elements"
+                )
             }
-            return data.startIndex
+            if verifyingChecksums { try archive.verify(entry) }
+            return entry.dataRange.lowerBound
         }
         // The entries, then the elements they will take, checked before any is materialised.
         var result = StateDict(tensors: [:], skipped: [])
@@ -106,7 +113,7 @@ public enum TorchCheckpoint {
 
     /// The fp32 values of a view (already checked to lie inside its storage, whose bytes start at
     /// `start`), in row-major order.
-    static func materialise(_ view: TorchTensorRef, dtype: TorchDType, bytes: [UInt8], start: Int, count: Int) -> [Float] {
+    static func materialise(_ view: TorchTensorRef, dtype: TorchDType, bytes: ByteSource, start: Int, count: Int) -> [Float] {
         let size = dtype.byteCount
         guard count > 0 else { return [] }
         var contiguous = true, expected = 1
@@ -115,12 +122,12 @@ public enum TorchCheckpoint {
             expected *= d
         }
         if contiguous {
-            return Safetensors.convert(bytes, from: start + view.offset * size, count: count, dtype: dtype.safetensorsName)
+            return bytes.floats(at: start + view.offset * size, count: count, dtype: dtype.safetensorsName)
         }
         // Otherwise gather each element's bytes in row-major order (an odometer over the indices),
         // then convert them as one run.
         var gathered = [UInt8](repeating: 0, count: count * size)
-        bytes.withUnsafeBufferPointer { src in
+        bytes.withUnsafeBytes(0..<bytes.count) { src in
             gathered.withUnsafeMutableBufferPointer { dst in
                 var index = [Int](repeating: 0, count: view.shape.count)
                 var position = view.offset
@@ -138,6 +145,7 @@ public enum TorchCheckpoint {
                 }
             }
         }
-        return Safetensors.convert(gathered, from: 0, count: count, dtype: dtype.safetensorsName)
+        bytes.discard(start..<bytes.count)
+        return ByteSource(gathered).floats(at: 0, count: count, dtype: dtype.safetensorsName)
     }
 }

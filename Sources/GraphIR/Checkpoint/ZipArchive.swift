@@ -1,7 +1,7 @@
 import Foundation
 import TRMCore
 
-/// A zip archive held in memory, read the way `torch.save` writes one (docs/formats.md §1.6): the
+/// A zip archive (in memory or mapped: `ByteSource`), read the way `torch.save` writes one (docs/formats.md §1.6): the
 /// end-of-central-directory record (and its zip64 form, which PyTorch's writer uses), the central
 /// directory and each entry's local header. Only stored (uncompressed) entries are read; every
 /// offset and size is checked against the file before it is used, entries may not overlap, and an
@@ -20,7 +20,7 @@ public struct ZipArchive: Sendable {
     /// Longest entry name accepted, in bytes (PyTorch's own reader allows 512).
     public static let maxNameBytes = 1024
 
-    public let bytes: [UInt8]
+    let bytes: ByteSource
     /// The entries in central-directory order.
     public let entries: [Entry]
     private let index: [String: Int]
@@ -34,7 +34,10 @@ public struct ZipArchive: Sendable {
     static func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "zip: \(why)") }
 
     /// Reads the directory of the archive `bytes`.
-    public init(bytes: [UInt8]) throws {
+    public init(bytes: [UInt8]) throws { try self.init(ByteSource(bytes)) }
+
+    /// Reads the directory of the archive in `bytes`; entry data is read only when asked for.
+    init(_ bytes: ByteSource) throws {
         self.bytes = bytes
         let end = try Self.directory(bytes)
         var reader = ByteReader(bytes, from: end.offset, to: end.offset + end.size, fail: Self.fail)
@@ -63,15 +66,18 @@ public struct ZipArchive: Sendable {
     /// The bytes of `entry`, after checking them against its CRC-32 (unless `verifyingChecksum` is
     /// false: the fuzz target reads past the checksum so that mutated record bytes reach the pickle
     /// and storage readers).
-    public func contents(of entry: Entry, verifyingChecksum: Bool = true) throws -> ArraySlice<UInt8> {
-        let data = bytes[entry.dataRange]
-        guard verifyingChecksum else { return data }
-        let crc = CRC32.checksum(data)
+    public func contents(of entry: Entry, verifyingChecksum: Bool = true) throws -> [UInt8] {
+        if verifyingChecksum { try verify(entry) }
+        return bytes[entry.dataRange]
+    }
+
+    /// Checks `entry`'s bytes against its CRC-32, reading them chunk by chunk.
+    public func verify(_ entry: Entry) throws {
+        let crc = bytes.crc32(entry.dataRange)
         guard crc == entry.crc32 else {
             throw Self.fail(
                 "entry '\(entry.name)' is corrupt: CRC-32 \(String(crc, radix: 16)), the directory says \(String(entry.crc32, radix: 16))")
         }
-        return data
     }
 
     /// Whether `bytes` start with a zip local-file header (`PK\3\4`), as `torch.save` files do.
@@ -80,13 +86,13 @@ public struct ZipArchive: Sendable {
     // MARK: the end records
 
     /// The little-endian UInt32 at `offset`, or nil past the end.
-    static func peek32(_ bytes: [UInt8], _ offset: Int) -> Int? {
+    static func peek32(_ bytes: ByteSource, _ offset: Int) -> Int? {
         var r = ByteReader(bytes, from: offset, fail: fail)
         return offset >= 0 ? try? r.u32("") : nil
     }
 
     /// The central directory's offset, size and entry count, from the end record (or its zip64 form).
-    static func directory(_ bytes: [UInt8]) throws -> (offset: Int, size: Int, count: Int) {
+    static func directory(_ bytes: ByteSource) throws -> (offset: Int, size: Int, count: Int) {
         let n = bytes.count
         guard n >= 22 else { throw fail("the file is \(n) bytes, too short for a zip archive") }
         // The end record is 22 bytes plus a comment of up to 65535 bytes that ends the file.
@@ -135,7 +141,7 @@ public struct ZipArchive: Sendable {
 
     /// The central-directory entry at `reader` (which it consumes) and the span its local header and
     /// data take in the file, after checking both against the file and against each other.
-    static func entry(_ reader: inout ByteReader, bytes: [UInt8], directoryStart: Int) throws -> (Entry, Range<Int>) {
+    static func entry(_ reader: inout ByteReader, bytes: ByteSource, directoryStart: Int) throws -> (Entry, Range<Int>) {
         let at = reader.position
         guard try reader.u32("entry signature") == centralSignature else { throw fail("no central-directory entry at offset \(at)") }
         _ = try reader.take(4, "versions")
