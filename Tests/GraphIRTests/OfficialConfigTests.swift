@@ -59,11 +59,22 @@ import TRMCore
         #expect(try Self.config(run).modelConfig(vocab: 6, seqLen: 16, numPuzzleIds: 1).puzzleEmbLen == 0)
     }
 
+    /// Fields the official model reads nowhere at inference are reported, not refused.
+    @Test func fieldsInferenceDoesNotReadAreReported() throws {
+        var run = OfficialRun(mlpT: false)
+        run.arch["H_layers"] = "2"
+        run.arch["no_ACT_continue"] = "false"
+        let ignored = try Self.config(run).ignored
+        #expect(ignored.contains { $0.hasPrefix("arch.H_layers (2;") })
+        #expect(ignored.contains { $0.hasPrefix("arch.no_ACT_continue (false:") })
+        #expect(try Self.config(OfficialRun(mlpT: false)).ignored.allSatisfy { !$0.contains("H_layers") && !$0.contains("no_ACT") })
+    }
+
     @Test func refusalsNameTheField() throws {
         // (field, value, the line of the field): each refusal names both.
         let atLine: [(String, String, Int)] = [
-            ("name", "recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1", 15), ("H_layers", "2", 3), ("enable_dqn", "true", 6),
-            ("pos_encodings", "alibi", 18), ("forward_dtype", "int8", 7), ("no_ACT_continue", "false", 16), ("causal", "true", 6),
+            ("name", "recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1", 15), ("enable_dqn", "true", 6),
+            ("pos_encodings", "alibi", 18), ("forward_dtype", "int8", 7), ("causal", "true", 6),
             ("hidden_size", "abc", 10), ("puzzle_emb_ndim", "${.hidden_size}", 20), ("L_layers", "0", 5), ("L_layers", "33", 5),
             ("expansion", "-1", 6), ("mlp_t", "1", 14),
         ]

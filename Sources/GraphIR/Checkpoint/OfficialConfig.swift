@@ -53,10 +53,8 @@ public struct OfficialConfig: Hashable, Sendable {
         guard name == archName else {
             throw f.fail("name", "is '\(name)': trm runs only \(archName) (models/recursive_reasoning/trm.py)")
         }
+        // trm.py builds the one shared L_level network whatever H_layers says.
         let hLayers = try f.int("H_layers", default: 0, min: 0)
-        guard hLayers == 0 else {
-            throw f.fail("H_layers", "is \(hLayers): trm implements TRM's single shared L_level network only (H_layers 0)")
-        }
         let pos = try f.string("pos_encodings", default: nil)
         guard let posEncodings = PosEncoding(rawValue: pos) else {
             throw f.fail("pos_encodings", "is '\(pos)': trm supports rope, learned and none")
@@ -65,9 +63,8 @@ public struct OfficialConfig: Hashable, Sendable {
         guard forwardDtypes.contains(dtype) else {
             throw f.fail("forward_dtype", "is '\(dtype)': trm reads \(forwardDtypes.joined(separator: ", ")) runs (and computes in fp32)")
         }
-        guard try f.bool("no_ACT_continue", default: true) else {
-            throw f.fail("no_ACT_continue", "is false: such a model halts on q_halt > q_continue, and trm halts on q_halt alone")
-        }
+        // Halting on q_halt > q_continue is training's: evaluation runs halt_max_steps steps either way.
+        let actContinue = try !f.bool("no_ACT_continue", default: true)
         guard try !f.bool("causal", default: false) else { throw f.fail("causal", "is true: trm's attention is not causal") }
         let lLayers = try f.int("L_layers", default: nil, min: 1)
         guard 2 * lLayers <= ModelLimits.maxSublayers else {
@@ -86,6 +83,12 @@ public struct OfficialConfig: Hashable, Sendable {
             if f.skip(key) { config.ignored.append("arch.\(key) (training only)") }
         }
         if dtype != "float32" { config.ignored.append("arch.forward_dtype (\(dtype); trm computes in fp32)") }
+        if hLayers != 0 { config.ignored.append("arch.H_layers (\(hLayers); trm.py does not read it)") }
+        if actContinue {
+            config.ignored.append(
+                "arch.no_ACT_continue (false: trained to halt on q_halt > q_continue; fixed halting runs as the official evaluation, --halting adaptive halts on q_halt alone)"
+            )
+        }
         if let unknown = arch.entries.first(where: { !f.seen.contains($0.key) }) {
             throw f.fail(
                 unknown.key,
