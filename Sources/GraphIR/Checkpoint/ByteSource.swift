@@ -5,7 +5,7 @@ import TRMCore
 /// read-only (`MappedFile`). Readers copy the small parts they parse (headers, the pickle) and
 /// convert tensor data with `floats(at:count:dtype:)`, which for a mapped file converts in chunks
 /// and drops each chunk's pages once converted: reading a 1.8 GB checkpoint then holds its fp32
-/// values plus one chunk, not the file and the values (docs/limits.md, compile memory).
+/// values plus one chunk, not the file and the values (docs/limits.md, Memory).
 struct ByteSource: Sendable {
     private enum Storage: Sendable {
         case array([UInt8])
