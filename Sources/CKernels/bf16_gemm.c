@@ -346,7 +346,7 @@ BF16_TARGET static double peak_bf16(long iterations) {
     for (int i = 1; i < CHAINS; i++) s = _mm512_add_ps(s, acc[i]);
     volatile float sink = _mm512_reduce_add_ps(s);
     (void)sink;
-    return (double)iterations * CHAINS * 64.0 / t * 1e-9;
+    return (double)iterations * (double)CHAINS * 64.0 / t * 1e-9;
 }
 
 __attribute__((target("avx512f"))) static double peak_fma512(long iterations) {
@@ -364,7 +364,7 @@ __attribute__((target("avx512f"))) static double peak_fma512(long iterations) {
     for (int i = 1; i < CHAINS; i++) s = _mm512_add_ps(s, acc[i]);
     volatile float sink = _mm512_reduce_add_ps(s);
     (void)sink;
-    return (double)iterations * CHAINS * 32.0 / t * 1e-9;
+    return (double)iterations * (double)CHAINS * 32.0 / t * 1e-9;
 }
 
 __attribute__((target("avx2,fma"))) static double peak_fma256(long iterations) {
@@ -384,7 +384,7 @@ __attribute__((target("avx2,fma"))) static double peak_fma256(long iterations) {
     _mm256_storeu_ps(lanes, s);
     volatile float sink = lanes[0];
     (void)sink;
-    return (double)iterations * CHAINS * 16.0 / t * 1e-9;
+    return (double)iterations * (double)CHAINS * 16.0 / t * 1e-9;
 }
 #endif
 
