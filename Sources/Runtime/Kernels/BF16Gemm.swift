@@ -1,0 +1,136 @@
+import CKernels
+import TRMCore
+
+/// A weight matrix w [n, k] (fp32, row-major: y = x·wᵀ, PyTorch's Linear layout) rounded to bf16
+/// and packed once into the panels `BF16Gemm.multiply` streams (see trm_bf16.h for the layout).
+/// Immutable after init, so it may be shared by every thread of a session.
+public struct BF16PackedWeights: @unchecked Sendable {
+    /// Output columns (rows of w).
+    public let n: Int
+    /// Depth (columns of w).
+    public let k: Int
+    /// 64-byte-aligned packed panels: trm_bf16_packed_size(n, k) bf16 values.
+    let storage: AlignedBuffer
+    let count: Int
+
+    /// Packs `w` [n, k], rows `ldw` floats apart (default k). Throws `.invalidInput` when the sizes
+    /// are negative or `w` is too short, `.outOfMemory` when the packed copy cannot be allocated.
+    public init(_ w: UnsafeBufferPointer<Float>, n: Int, k: Int, ldw: Int? = nil) throws {
+        let ldw = ldw ?? k
+        guard n >= 0, k >= 0 else { throw TRMError(.invalidInput, "BF16PackedWeights: negative size [\(n), \(k)]") }
+        guard n == 0 || k == 0 || Gemm.fits(w.count, rows: n, cols: k, ld: ldw) else {
+            throw TRMError(.invalidInput, "BF16PackedWeights: w [\(n), \(k)] (ldw \(ldw)) needs more than \(w.count) floats")
+        }
+        self.n = n
+        self.k = k
+        count = trm_bf16_packed_size(n, k)
+        storage = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(count, 2, what: "bf16 weights [\(n), \(k)]"))
+        if n > 0, k > 0 {
+            trm_bf16_pack_b(w.baseAddress, ldw, n, k, storage.base.assumingMemoryBound(to: UInt16.self))
+        }
+    }
+
+    /// Packs `w` [n, k] (row-major, exactly n·k floats).
+    public init(_ w: [Float], n: Int, k: Int) throws {
+        let (count, overflow) = n.multipliedReportingOverflow(by: k)
+        guard n >= 0, k >= 0, !overflow, w.count == count else {
+            throw TRMError(.invalidInput, "BF16PackedWeights: w has \(w.count) floats, not [\(n), \(k)]")
+        }
+        self = try w.withUnsafeBufferPointer { try BF16PackedWeights($0, n: n, k: k) }
+    }
+
+    /// The packed bf16 values, in the panel order of trm_bf16_pack_b.
+    var packed: UnsafeBufferPointer<UInt16> {
+        UnsafeBufferPointer(start: storage.base.assumingMemoryBound(to: UInt16.self), count: count)
+    }
+
+    /// Bytes of packed storage (half of the fp32 weights, plus the padding of the last panel and of
+    /// an odd k).
+    public var bytes: Int { count * 2 }
+}
+
+/// `out = x·wᵀ (+ bias)` with w held in bf16 (`BF16PackedWeights`) and x rounded to bf16 on the
+/// fly, products summed in fp32: on AVX512_BF16 CPUs (VDPBF16PS), elsewhere on a portable path
+/// with the same rounding. One call runs on the calling thread; calls on disjoint rows of `out`
+/// with their own workspaces may run at once. Shapes and buffer sizes are checked: a mismatch is
+/// an `.invalidInput` error.
+public enum BF16Gemm {
+    /// Whether `multiply` runs on VDPBF16PS (the CPU has AVX512_BF16 and the OS saves zmm state);
+    /// when false it takes the portable path, many times slower.
+    public static let isSupported: Bool = trm_cpu_has_avx512bf16() != 0
+
+    /// Floats of workspace `multiply` needs for `m` rows of depth `k` (at most 144 × 256).
+    public static func workspaceFloats(m: Int, k: Int) -> Int { trm_bf16_gemm_workspace(max(0, m), max(0, k)) }
+
+    /// `out[i, j] = (accumulate ? out[i, j] : 0) + bias[j] + Σ_p bf16(x[i, p])·w[j, p]` for i < m,
+    /// j < w.n, p < w.k. Rows of x and out are `lda` and `ldc` floats apart; `bias` holds w.n
+    /// floats; `workspace` holds `workspaceFloats(m:k:)` floats. `out` must not overlap x, bias or
+    /// the workspace. With AVX512_BF16 denormal inputs count as zero (VDPBF16PS flushes them).
+    public static func multiply(
+        _ x: UnsafeBufferPointer<Float>, lda: Int, m: Int, _ w: BF16PackedWeights, bias: UnsafeBufferPointer<Float>? = nil,
+        _ out: UnsafeMutableBufferPointer<Float>, ldc: Int, accumulate: Bool = false, workspace: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        try multiply(x, lda: lda, m: m, w, bias: bias, out, ldc: ldc, accumulate: accumulate, workspace: workspace, portable: false)
+    }
+
+    /// `multiply`, on the portable path when `portable` (what CPUs without AVX512_BF16 run; tests).
+    static func multiply(
+        _ x: UnsafeBufferPointer<Float>, lda: Int, m: Int, _ w: BF16PackedWeights, bias: UnsafeBufferPointer<Float>?,
+        _ out: UnsafeMutableBufferPointer<Float>, ldc: Int, accumulate: Bool, workspace: UnsafeMutableBufferPointer<Float>,
+        portable: Bool
+    ) throws {
+        let (n, k) = (w.n, w.k)
+        guard m >= 0 else { throw TRMError(.invalidInput, "BF16Gemm.multiply: negative row count \(m)") }
+        guard m > 0, n > 0 else { return }
+        guard Gemm.fits(out.count, rows: m, cols: n, ld: ldc) else {
+            throw TRMError(.invalidInput, "BF16Gemm.multiply: out [\(m), \(n)] (ldc \(ldc)) needs more than \(out.count) floats")
+        }
+        guard k == 0 || Gemm.fits(x.count, rows: m, cols: k, ld: lda) else {
+            throw TRMError(.invalidInput, "BF16Gemm.multiply: x [\(m), \(k)] (lda \(lda)) needs more than \(x.count) floats")
+        }
+        if let bias, bias.count < n {
+            throw TRMError(.invalidInput, "BF16Gemm.multiply: bias has \(bias.count) floats, the weights have \(n) outputs")
+        }
+        let need = workspaceFloats(m: m, k: k)
+        guard workspace.count >= need else {
+            throw TRMError(.invalidInput, "BF16Gemm.multiply: the workspace has \(workspace.count) floats, [\(m), \(k)] needs \(need)")
+        }
+        let b = w.packed.baseAddress, bp = bias?.baseAddress, acc: Int32 = accumulate ? 1 : 0
+        if portable {
+            trm_bf16_gemm_portable(m, n, k, x.baseAddress, lda, b, out.baseAddress, ldc, bp, acc, workspace.baseAddress)
+        } else {
+            trm_bf16_gemm(m, n, k, x.baseAddress, lda, b, out.baseAddress, ldc, bp, acc, workspace.baseAddress)
+        }
+    }
+
+    /// `x` rounded to bf16 (nearest, ties to even; denormals kept; NaN stays NaN), as bit patterns.
+    public static func round(_ x: [Float]) -> [UInt16] {
+        [UInt16](unsafeUninitializedCapacity: x.count) { out, done in
+            x.withUnsafeBufferPointer { trm_f32_to_bf16($0.baseAddress, out.baseAddress, x.count) }
+            done = x.count
+        }
+    }
+
+    /// bf16 bit patterns widened to fp32 (exact).
+    public static func widen(_ h: [UInt16]) -> [Float] {
+        [Float](unsafeUninitializedCapacity: h.count) { out, done in
+            h.withUnsafeBufferPointer { trm_bf16_to_f32($0.baseAddress, out.baseAddress, h.count) }
+            done = h.count
+        }
+    }
+}
+
+extension Peaks {
+    /// Best single-thread GFLOP/s of `repeats` runs of 16 independent VDPBF16PS zmm chains
+    /// (`iterations` rounds each; 64 FLOP per instruction), measured in C; 0 without AVX512_BF16.
+    public static func bf16(iterations: Int = 10_000_000, repeats: Int = 3) -> Double {
+        (0..<max(1, repeats)).map { _ in trm_peak_bf16_gflops(iterations) }.max() ?? 0
+    }
+
+    /// Best single-thread GFLOP/s of `repeats` runs of 16 independent fp32 FMA chains (zmm with
+    /// AVX512F, else ymm with AVX2 + FMA), measured in C so that it does not depend on Swift's
+    /// `-target-cpu`; 0 without either.
+    public static func fp32FMA(iterations: Int = 10_000_000, repeats: Int = 3) -> Double {
+        (0..<max(1, repeats)).map { _ in trm_peak_fp32_fma_gflops(iterations) }.max() ?? 0
+    }
+}
