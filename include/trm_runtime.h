@@ -72,8 +72,18 @@ trm_status trm_model_get_info(const trm_model *model, trm_model_info *out);
 const char *trm_model_config_json(const trm_model *model);
 void trm_model_free(trm_model *model);
 
-/* A session holds all memory for `batch` slots; threads = 0 means all cores. */
+/* A session holds all memory for `batch` slots; threads = 0 means all cores. Its matrix products run in fp32. */
 trm_status trm_session_create(const trm_model *model, int32_t batch, int32_t threads, trm_session **out);
+
+/*
+ * The arithmetic of a session's matrix products (docs/precision.md). BF16 packs the MatMul weights
+ * into bf16 when the session is created and runs those products with bf16 operands and fp32 sums;
+ * attention, the Mamba-2 scan, norms and the carry stay fp32. Without AVX512_BF16 it runs the same
+ * rounding on a slower portable path.
+ */
+enum { TRM_PRECISION_FP32 = 0, TRM_PRECISION_BF16 = 1 };
+trm_status trm_session_create_precision(const trm_model *model, int32_t batch, int32_t threads, int32_t precision,
+                                        trm_session **out);
 void trm_session_free(trm_session *session);
 
 /*

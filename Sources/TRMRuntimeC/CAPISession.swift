@@ -45,13 +45,27 @@ public func trm_model_get_info(_ p: OpaquePointer?, _ out: UnsafeMutableRawPoint
 @_cdecl("trm_session_create")
 public func trm_session_create(_ p: OpaquePointer?, _ batch: Int32, _ threads: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32
 {
+    trm_session_create_precision(p, batch, threads, 0, out)
+}
+
+/// TRM_PRECISION_* values, in the header's order.
+let precisionCodes: [Precision] = [.fp32, .bf16]
+
+@_cdecl("trm_session_create_precision")
+public func trm_session_create_precision(
+    _ p: OpaquePointer?, _ batch: Int32, _ threads: Int32, _ precision: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
     guarded {
+        guard precision >= 0, Int(precision) < precisionCodes.count else {
+            throw CAPIError.argument("precision must be TRM_PRECISION_FP32 (0) or TRM_PRECISION_BF16 (1), got \(precision)")
+        }
         let h = try model(p)
         guard let out else { throw CAPIError.argument("out is NULL") }
         guard batch >= 1 else { throw CAPIError.argument("batch must be at least 1, got \(batch)") }
         guard threads >= 0 else { throw CAPIError.argument("threads must be 0 (all cores) or positive, got \(threads)") }
         let t = threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : Int(threads)
-        let handle = SessionHandle(try ACTRunner(session: Session(model: h.model, batch: Int(batch), threads: t)))
+        let session = try Session(model: h.model, batch: Int(batch), threads: t, precision: precisionCodes[Int(precision)])
+        let handle = SessionHandle(try ACTRunner(session: session))
         out.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
     }
 }

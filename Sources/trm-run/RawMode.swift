@@ -28,7 +28,8 @@ enum RawMode {
             guard s == [n] else { throw UsageError("\(path): puzzle ids must have shape [\(n)], got \(s)") }
             ids = v
         }
-        let runner = try ACTRunner(session: Session(model: model, batch: min(common.batch, max(n, 1)), threads: common.threads))
+        let runner = try ACTRunner(
+            session: Session(model: model, batch: min(common.batch, max(n, 1)), threads: common.threads, precision: common.precision))
         runner.session.profiling = common.profile
         let progress = ProgressLine(unit: "samples", quiet: common.quiet)
         let result = try runner.run(
@@ -44,8 +45,9 @@ enum RawMode {
         if !common.quiet {
             print(
                 String(
-                    format: "%d samples, batch %d, %d threads, %@ halting: %d batch steps in %.2f s (%.2f samples/s); wrote %@",
-                    n, runner.session.batch, common.threads, common.halting.rawValue, result.batchSteps, progress.seconds,
+                    format: "%d samples, batch %d, %d threads, %@ halting, %@: %d batch steps in %.2f s (%.2f samples/s); wrote %@",
+                    n, runner.session.batch, common.threads, common.halting.rawValue, common.precision.rawValue, result.batchSteps,
+                    progress.seconds,
                     Double(n) / max(progress.seconds, 1e-9), files.joined(separator: ", ")))
         }
     }

@@ -13,10 +13,14 @@ struct Report {
     var seconds: Double
     var pass: PassAtK
     var halting: Halting
+    /// The session's precision, and its bf16 weight packing (seconds, bytes; 0 in fp32).
+    var precision: Precision
+    var packingSeconds: Double
+    var packedBytes: Int
 
     func print() {
         Swift.print(
-            "\(task): \(puzzles) puzzles, \(queries) queries, \(halting.rawValue) halting, \(batchSteps) batch steps in \(String(format: "%.1f", seconds)) s (\(String(format: "%.2f", Double(queries) / max(seconds, 1e-9))) queries/s)"
+            "\(task): \(puzzles) puzzles, \(queries) queries, \(halting.rawValue) halting, \(precision.rawValue), \(batchSteps) batch steps in \(String(format: "%.1f", seconds)) s (\(String(format: "%.2f", Double(queries) / max(seconds, 1e-9))) queries/s)"
         )
         if pass.puzzles > 0 {
             Swift.print("  K      " + pass.ks.map { String($0).padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
@@ -26,6 +30,11 @@ struct Report {
                     format: "  exact accuracy (pass@1): %.2f%% of %d scored puzzles", 100 * pass.rate(pass.ks.contains(1) ? 1 : pass.ks[0]),
                     pass.puzzles))
         }
+        if precision == .bf16 {
+            Swift.print(
+                String(
+                    format: "  %@: weights packed in %.2f s (%.1f MB)", precision.execution, packingSeconds, Double(packedBytes) / 1e6))
+        }
         if unscored > 0 { Swift.print("  \(unscored) puzzles have no solutions and are not scored") }
     }
 
@@ -33,7 +42,8 @@ struct Report {
         var metrics: [String: Any] = [
             "task": task, "puzzles": puzzles, "scored_puzzles": pass.puzzles, "queries": queries,
             "batch_steps": batchSteps, "seconds": seconds, "queries_per_second": Double(queries) / max(seconds, 1e-9),
-            "halting": halting.rawValue,
+            "halting": halting.rawValue, "precision": precision.rawValue, "precision_execution": precision.execution,
+            "packing_seconds": packingSeconds, "packed_bytes": packedBytes,
         ]
         var passAt: [String: Double] = [:]
         for k in pass.ks { passAt[String(k)] = pass.rate(k) }

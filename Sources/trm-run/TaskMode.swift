@@ -21,7 +21,8 @@ enum TaskMode {
         let source = try makeSource(args, model: model, seed: seed)
         guard source.puzzleCount > 0 else { throw TRMError(.invalidInput, "the task data holds no puzzles") }
         let limit = min(limitOption ?? source.puzzleCount, source.puzzleCount)
-        let runner = try ACTRunner(session: Session(model: model, batch: settings.batch, threads: settings.threads))
+        let runner = try ACTRunner(
+            session: Session(model: model, batch: settings.batch, threads: settings.threads, precision: settings.precision))
         runner.session.profiling = settings.profile
 
         // Stream puzzles in chunks of a few full batches, so memory stays bounded for 1000 augmentations.
@@ -59,7 +60,8 @@ enum TaskMode {
         if let path = args.string("submission") { try evaluation.writeSubmission(to: path, style: source.submissionStyle) }
         let report = Report(
             task: source.title, puzzles: limit, unscored: evaluation.unscoredPuzzles, queries: done,
-            batchSteps: batchSteps, seconds: seconds, pass: evaluation.passAtK(), halting: settings.halting)
+            batchSteps: batchSteps, seconds: seconds, pass: evaluation.passAtK(), halting: settings.halting,
+            precision: settings.precision, packingSeconds: runner.session.packingSeconds, packedBytes: runner.session.packedBytes)
         if !settings.quiet { report.print() }
         if showCount > 0 { show(source, evaluation, count: min(showCount, limit), colour: settings.colour) }
         if settings.profile { RawMode.printProfile(runner.session) }

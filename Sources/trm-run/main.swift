@@ -24,6 +24,8 @@ let options: [Arguments.Option] = [
     .init("batch", "B", help: "batch slots (default 8)"),
     .init("threads", "T", help: "threads (default: all cores)"),
     .init("halting", "MODE", help: "fixed (default: always halt_max_steps) or adaptive (q_halt > 0 halts, slots refill)"),
+    .init(
+        "precision", "P", help: "fp32 (default) or bf16: matrix products on bf16 weights with fp32 sums (needs AVX512_BF16, else emulated)"),
     .init("steps", "N", help: "ACT step limit (default: the model's halt_max_steps)"),
     .init("profile", help: "print the time spent per op after the run"),
     .init("quiet", short: "q", help: "no progress or summary"),
@@ -35,6 +37,7 @@ let usage = """
 
     USAGE: trm-run model.trmg --task arc|sudoku|maze [--data PATH] [--limit N] [--num-aug N] [--k LIST]
                    [--json FILE] [--submission FILE] [--show N] [--color WHEN] [--batch B] [--threads T] [--halting MODE]
+                   [--precision fp32|bf16]
            trm-run model.trmg --inputs tokens.npy [--puzzle-ids ids.npy] --out DIR [--batch B] ...
 
     Task mode builds every (puzzle, augmentation) query, runs them in full batches, undoes each
@@ -50,6 +53,7 @@ struct RunSettings {
     var batch: Int
     var threads: Int
     var halting: Halting
+    var precision: Precision
     var steps: Int?
     var quiet: Bool
     var profile: Bool
@@ -64,11 +68,14 @@ runCommand("trm-run") {
     let settings = RunSettings(
         batch: try args.int("batch", in: 1...Session.maxBatch) ?? 8,
         threads: try args.int("threads", in: 1...Session.maxThreads) ?? ProcessInfo.processInfo.activeProcessorCount,
-        halting: try args.choice("halting", Halting.self) ?? .fixed,
+        halting: try args.choice("halting", Halting.self) ?? .fixed, precision: try args.choice("precision", Precision.self) ?? .fp32,
         steps: try args.int("steps", in: 1...ModelLimits.maxHaltSteps), quiet: args.has("quiet"), profile: args.has("profile"),
         colour: try ColorChoice.forStandardOutput(args))
     if args.string("task") != nil, args.string("inputs") != nil { throw UsageError("use either --task or --inputs, not both") }
     let model = try LoadedModel(path: args.positional[0])
+    if settings.precision == .bf16, !BF16Gemm.isSupported {
+        printError("note: \(settings.precision.execution): the same rounding on a portable path, many times slower")
+    }
     if args.string("task") != nil {
         try TaskMode.run(args, model: model, settings: settings)
     } else {

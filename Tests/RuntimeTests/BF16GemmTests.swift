@@ -384,7 +384,7 @@ import TRMCore
         .enabled(if: ProcessInfo.processInfo.environment["TRM_BF16_BENCH"] == "1", "timing; set TRM_BF16_BENCH=1"),
         .enabled(if: BF16Gemm.isSupported, Self.needsBF16))
     func bench() throws {
-        let bf16Peak = Peaks.bf16(), fmaPeak = Peaks.fp32FMA()
+        let bf16Peak = Peaks.bf16(threads: 1), fmaPeak = Peaks.fma(threads: 1)
         let core = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_get_corename").map {
             String(cString: unsafeBitCast($0, to: (@convention(c) () -> UnsafePointer<CChar>).self)())
         }

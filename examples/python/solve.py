@@ -29,6 +29,8 @@ def load_library(path):
     lib.trm_model_get_info.argtypes = [ctypes.c_void_p, ctypes.POINTER(ModelInfo)]
     lib.trm_model_free.argtypes = [ctypes.c_void_p]
     lib.trm_session_create.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.POINTER(ctypes.c_void_p)]
+    lib.trm_session_create_precision.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
+                                                 ctypes.POINTER(ctypes.c_void_p)]
     lib.trm_session_free.argtypes = [ctypes.c_void_p]
     f32, i32 = ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_int32)
     lib.trm_session_solve.argtypes = [ctypes.c_void_p, i32, i32, ctypes.c_size_t, ctypes.c_int, ctypes.c_int32, f32, i32, f32, i32]
@@ -44,7 +46,10 @@ def check(lib, status):
         raise TRMError(f"trm error {status}: {lib.trm_last_error().decode()}")
 
 
-def solve(lib, model_bytes, tokens, steps, batch=2):
+PRECISIONS = {"fp32": 0, "bf16": 1}  # TRM_PRECISION_FP32, TRM_PRECISION_BF16
+
+
+def solve(lib, model_bytes, tokens, steps, batch=2, precision="fp32"):
     """Returns (logits [N, L, V], preds [N, L], q_halt [N]) for int32 tokens [N, L]."""
     model = ctypes.c_void_p()
     buf = ctypes.create_string_buffer(model_bytes, len(model_bytes))
@@ -56,7 +61,7 @@ def solve(lib, model_bytes, tokens, steps, batch=2):
         n = tokens.shape[0]
         assert tokens.shape == (n, info.seq_len), f"tokens must be [N, {info.seq_len}]"
         session = ctypes.c_void_p()
-        check(lib, lib.trm_session_create(model, batch, 0, ctypes.byref(session)))
+        check(lib, lib.trm_session_create_precision(model, batch, 0, PRECISIONS[precision], ctypes.byref(session)))
         try:
             logits = np.zeros((n, info.seq_len, info.vocab), dtype=np.float32)
             preds = np.zeros((n, info.seq_len), dtype=np.int32)

@@ -30,6 +30,21 @@ def test_step_limit_over_the_cap_is_an_argument_error(lib, bin_dir, tmp_path):
         solve.solve(lib, model.read_bytes(), tokens, steps=1025)
 
 
+def test_bf16_session_is_close_to_fp32_and_bad_precision_is_an_argument_error(lib, bin_dir, tmp_path):
+    _, model = sudoku4_model(bin_dir, tmp_path, "trm-attn", SIZE)
+    tokens = np.arange(32, dtype=np.int32).reshape(2, 16) % 6
+    fp32, _, _ = solve.solve(lib, model.read_bytes(), tokens, steps=2)
+    bf16, _, _ = solve.solve(lib, model.read_bytes(), tokens, steps=2, precision="bf16")
+    relative = np.linalg.norm(bf16 - fp32) / np.linalg.norm(fp32)
+    assert 0 < relative < 0.05, relative  # bf16 operands (8 significant bits), fp32 sums: docs/precision.md
+    solve.PRECISIONS["fp8"] = 7
+    try:
+        with pytest.raises(solve.TRMError, match=r"trm error 1: precision must be TRM_PRECISION_FP32 \(0\) or .*got 7"):
+            solve.solve(lib, model.read_bytes(), tokens, steps=1, precision="fp8")
+    finally:
+        del solve.PRECISIONS["fp8"]
+
+
 def varint(n):
     out = bytearray()
     while True:

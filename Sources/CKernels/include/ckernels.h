@@ -48,4 +48,8 @@ int trm_attention_head(const float *q, const float *k, const float *v, long stri
 /// Floats of workspace trm_attention_head needs.
 long trm_attention_workspace(long seq, long d);
 
+/// The widest x86 vector level this CPU (and OS) runs: 2 for AVX-512 F/BW/VL/DQ/CD (Skylake-X and
+/// later, Zen 4), 1 for AVX2 with FMA, 0 for anything else (or a CPU that is not x86).
+int trm_cpu_vector_level(void);
+
 #endif

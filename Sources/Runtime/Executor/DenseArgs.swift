@@ -23,6 +23,23 @@ struct MatMulArgs: Instruction {
     }
 }
 
+/// MatMulArgs with the weights packed in bf16 (`Precision.bf16`); each thread's scratch holds the
+/// SwiGLU block (`scratchFloats`) and then the bf16 GEMM's workspace.
+struct BF16MatMulArgs: Instruction {
+    var x: ValuePointer, w: BF16PackedWeights, bias: ValuePointer?, out: ValuePointer
+    var rows: Int
+    var swiGLU: Bool
+
+    var phases: [WorkPhase] { [.rows(rows)] }
+
+    func run(phase: Int, items: Range<Int>, _ context: PartContext) {
+        let lo = items.lowerBound
+        MatMulKernel.run(
+            x: x + lo * w.k, packed: w, bias: bias, out: out + lo * (swiGLU ? w.n / 2 : w.n), rows: items.count, swiGLU: swiGLU,
+            scratch: context.scratch, gemmWorkspace: context.scratch + MatMulKernel.scratchFloats(n: w.n, swiGLU: swiGLU))
+    }
+}
+
 /// out = a ⊕ b, with b ([bCount]) repeated over a ([count]); split over the repeats.
 struct BinaryArgs: Instruction {
     enum Kind { case add, mul }

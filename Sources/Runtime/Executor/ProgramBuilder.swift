@@ -6,11 +6,14 @@ struct ProgramBuilder {
     let model: LoadedModel
     let batch: Int
     let arena: AlignedBuffer
+    /// MatMul weights packed in bf16 (`Precision.bf16`): those MatMuls run on them.
+    let bf16: BF16WeightSet
 
-    init(model: LoadedModel, batch: Int, arena: AlignedBuffer) {
+    init(model: LoadedModel, batch: Int, arena: AlignedBuffer, bf16: BF16WeightSet = BF16WeightSet()) {
         self.model = model
         self.batch = batch
         self.arena = arena
+        self.bf16 = bf16
     }
 
     /// Where value `name` lives for this batch size (`LoadedModel.pointer`).
@@ -45,6 +48,11 @@ struct ProgramBuilder {
                     count: count(node.inputs[1]), out: o, node: node.name))
         case .matMul(let epilogue):
             let w = dims(node.inputs[1])
+            if let packed = bf16.packed[node.inputs[1]] {
+                return Step(
+                    BF16MatMulArgs(
+                        x: i[0], w: packed, bias: i.count > 2 ? i[2] : nil, out: o, rows: rows(w[1]), swiGLU: epilogue == .swiGLU))
+            }
             return Step(
                 MatMulArgs(
                     x: i[0], w: i[1], bias: i.count > 2 ? i[2] : nil, out: o, rows: rows(w[1]),

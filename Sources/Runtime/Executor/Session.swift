@@ -22,7 +22,16 @@ public final class Session {
     /// Most worker threads a session may have.
     public static let maxThreads = 1024
 
-    public init(model: LoadedModel, batch: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+    /// The arithmetic of the matrix products (`Precision`).
+    public let precision: Precision
+    /// bf16 sessions: seconds spent packing the weights at creation, and bytes of packed weights
+    /// (0 for fp32).
+    public let packingSeconds: Double
+    public let packedBytes: Int
+
+    public init(
+        model: LoadedModel, batch: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount, precision: Precision = .fp32
+    ) throws {
         guard batch >= 1, batch <= Session.maxBatch else {
             throw TRMError(.invalidInput, "batch must be 1...\(Session.maxBatch), got \(batch)")
         }
@@ -34,8 +43,13 @@ public final class Session {
         self.batch = batch
         self.threads = threads
         arena = try AlignedBuffer(bytes: bytes)
-        program = ProgramBuilder(model: model, batch: batch, arena: arena).build()
-        workspaceFloatsPerThread = model.workspace.floatsPerThread
+        self.precision = precision
+        let bf16 = precision == .bf16 ? try BF16WeightSet(model: model) : BF16WeightSet()
+        packingSeconds = bf16.seconds
+        packedBytes = bf16.bytes
+        program = ProgramBuilder(model: model, batch: batch, arena: arena, bf16: bf16).build()
+        // bf16 products take their GEMM workspace after the fp32 kernels' scratch.
+        workspaceFloatsPerThread = model.workspace.floatsPerThread + (precision == .bf16 ? BF16Gemm.maxWorkspaceFloats : 0)
         workspace = try AlignedBuffer(
             bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))
         shared = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(model.workspace.sharedFloats, 4, what: "the shared kernel buffers"))

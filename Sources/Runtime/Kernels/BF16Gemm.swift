@@ -62,6 +62,9 @@ public enum BF16Gemm {
     /// Floats of workspace `multiply` needs for `m` rows of depth `k` (at most 144 × 256).
     public static func workspaceFloats(m: Int, k: Int) -> Int { trm_bf16_gemm_workspace(max(0, m), max(0, k)) }
 
+    /// Floats of workspace that suffice for any `multiply` (its row and depth blocks are bounded).
+    public static let maxWorkspaceFloats = workspaceFloats(m: 1 << 30, k: 1 << 30)
+
     /// `out[i, j] = (accumulate ? out[i, j] : 0) + bias[j] + Σ_p bf16(x[i, p])·w[j, p]` for i < m,
     /// j < w.n, p < w.k. Rows of x and out are `lda` and `ldc` floats apart; `bias` holds w.n
     /// floats; `workspace` holds `workspaceFloats(m:k:)` floats. `out` must not overlap x, bias or
@@ -117,20 +120,5 @@ public enum BF16Gemm {
             h.withUnsafeBufferPointer { trm_bf16_to_f32($0.baseAddress, out.baseAddress, h.count) }
             done = h.count
         }
-    }
-}
-
-extension Peaks {
-    /// Best single-thread GFLOP/s of `repeats` runs of 16 independent VDPBF16PS zmm chains
-    /// (`iterations` rounds each; 64 FLOP per instruction), measured in C; 0 without AVX512_BF16.
-    public static func bf16(iterations: Int = 10_000_000, repeats: Int = 3) -> Double {
-        (0..<max(1, repeats)).map { _ in trm_peak_bf16_gflops(iterations) }.max() ?? 0
-    }
-
-    /// Best single-thread GFLOP/s of `repeats` runs of 16 independent fp32 FMA chains (zmm with
-    /// AVX512F, else ymm with AVX2 + FMA), measured in C so that it does not depend on Swift's
-    /// `-target-cpu`; 0 without either.
-    public static func fp32FMA(iterations: Int = 10_000_000, repeats: Int = 3) -> Double {
-        (0..<max(1, repeats)).map { _ in trm_peak_fp32_fma_gflops(iterations) }.max() ?? 0
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import CKernels
+import COpenBLAS
 import GraphIR
 import TRMCore
 
@@ -23,11 +25,40 @@ public enum BlasBuffers {
     /// variable must be 1 before the program starts: when it is not, this sets it and re-executes
     /// the program (same PID, arguments and otherwise the same environment). The runtime runs its
     /// GEMMs on its own threads; the trainer raises OpenBLAS's count after `checkRoom`.
+    ///
+    /// The same re-execution also fixes OpenBLAS's choice of kernels (`coreTypeOverride`).
     public static func startWithoutOpenBLASThreads() {
-        guard getenv("OPENBLAS_NUM_THREADS").map({ String(cString: $0) }) != "1" else { return }
-        setenv("OPENBLAS_NUM_THREADS", "1", 1)
+        var restart = false
+        if getenv("OPENBLAS_NUM_THREADS").map({ String(cString: $0) }) != "1" {
+            setenv("OPENBLAS_NUM_THREADS", "1", 1)
+            restart = true
+        }
+        if getenv("OPENBLAS_CORETYPE") == nil, let core = coreTypeOverride(chosen: coreName, vectorLevel: Int(trm_cpu_vector_level())) {
+            setenv("OPENBLAS_CORETYPE", core, 1)
+            restart = true
+        }
+        guard restart else { return }
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         // No /proc: go on with OpenBLAS's own threads (they only matter under address-space limits).
+    }
+
+    /// The kernels OpenBLAS chose when it was loaded (`openblas_get_corename`, e.g. "Haswell").
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
+    /// OpenBLAS picks its kernels from the CPU model when it is loaded, and a release that predates
+    /// the CPU falls back to its SSE3 kernels: Debian 12's 0.3.21 runs a recent Xeon (family 6,
+    /// model 207) as "Prescott", at a quarter of its AVX-512 sgemm speed. The core type to force
+    /// instead (`OPENBLAS_CORETYPE`), from the CPU's own feature flags: SkylakeX on AVX-512
+    /// (`vectorLevel` 2), Haswell on AVX2 + FMA (1); nil when the chosen core already uses them or
+    /// the CPU has neither.
+    public static func coreTypeOverride(chosen: String, vectorLevel: Int) -> String? {
+        let avx512Cores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
+        let avx2Cores: Set<String> = avx512Cores.union(["haswell", "zen", "skylake"])
+        switch vectorLevel {
+        case 2... where !avx512Cores.contains(chosen.lowercased()) && !avx2Cores.contains(chosen.lowercased()): return "SkylakeX"
+        case 1... where !avx2Cores.contains(chosen.lowercased()): return "Haswell"
+        default: return nil
+        }
     }
 
     /// Throws a clear error when the address space cannot hold `threads` OpenBLAS buffers.

@@ -18,14 +18,46 @@ public enum MatMulKernel {
         out: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int, swiGLU: Bool,
         scratch: UnsafeMutablePointer<Float>?
     ) {
+        withEpilogue(x: x, out: out, rows: rows, n: n, k: k, swiGLU: swiGLU, scratch: scratch) { x, out, m in
+            product(x: x, w: w, bias: bias, out: out, rows: m, n: n, k: k)
+        }
+    }
+
+    /// The same with the weights in bf16 (`BF16PackedWeights` of w [n, k]) and x rounded to bf16
+    /// in the product, which sums in fp32; `gemmWorkspace` holds `BF16Gemm.maxWorkspaceFloats`.
+    public static func run(
+        x: UnsafePointer<Float>, packed w: BF16PackedWeights, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>, rows: Int, swiGLU: Bool,
+        scratch: UnsafeMutablePointer<Float>?, gemmWorkspace: UnsafeMutablePointer<Float>
+    ) {
+        let (n, k) = (w.n, w.k)
+        withEpilogue(x: x, out: out, rows: rows, n: n, k: k, swiGLU: swiGLU, scratch: scratch) { x, out, m in
+            do {
+                try BF16Gemm.multiply(
+                    UnsafeBufferPointer(start: x, count: m * k), lda: k, m: m, w,
+                    bias: bias.map { UnsafeBufferPointer(start: $0, count: n) },
+                    UnsafeMutableBufferPointer(start: out, count: m * n), ldc: n,
+                    workspace: UnsafeMutableBufferPointer(start: gemmWorkspace, count: BF16Gemm.maxWorkspaceFloats))
+            } catch {
+                preconditionFailure("MatMul bf16: \(error)")  // the program builder checked every shape
+            }
+        }
+    }
+
+    /// Runs `product(x, out, m)` on all rows, or with SwiGLU on blocks of `epilogueBlockRows` rows
+    /// through `scratch`, each block's product halved into `out`.
+    private static func withEpilogue(
+        x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int, swiGLU: Bool,
+        scratch: UnsafeMutablePointer<Float>?, product: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+    ) {
         guard swiGLU, let scratch else {
-            product(x: x, w: w, bias: bias, out: out, rows: rows, n: n, k: k)
+            product(x, out, rows)
             return
         }
         var r0 = 0
         while r0 < rows {
             let m = min(epilogueBlockRows, rows - r0)
-            product(x: x + r0 * k, w: w, bias: bias, out: scratch, rows: m, n: n, k: k)
+            product(x + r0 * k, scratch, m)
             SwiGLU.run(scratch, out + r0 * (n / 2), rows: m, width: n / 2)
             r0 += m
         }

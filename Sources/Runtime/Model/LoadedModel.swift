@@ -93,6 +93,14 @@ public final class LoadedModel: @unchecked Sendable {
     /// are in `arena`: an initializer's data in the weights, else the value's planned place in the
     /// arena (the plan's per-sample offset times the batch). The one place the executor turns names
     /// into typed pointers.
+    /// The fp32 values of weight `name`, or nil when it is not a weight (a value of the arena).
+    func weight(_ name: String) -> UnsafeBufferPointer<Float>? {
+        guard let raw = weightAddresses[name], let t = types[name], t.dtype == .float32, let n = t.shape.elementsPerSample else {
+            return nil
+        }
+        return UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Float.self), count: n)
+    }
+
     func pointer<T>(_ name: String, as type: T.Type, batch: Int, arena: AlignedBuffer) -> UnsafeMutablePointer<T> {
         let raw = weightAddresses[name] ?? arena.base + batch * placements[name]!.offset
         return raw.assumingMemoryBound(to: type)

@@ -1,0 +1,46 @@
+import Foundation
+import GraphIR
+import TRMCore
+
+/// The arithmetic of a session's matrix products (docs/precision.md). The `.trmg` is fp32
+/// either way; `bf16` packs each MatMul's weights into bf16 panels when the session is created and
+/// runs those products on VDPBF16PS with fp32 sums. Attention, the Mamba-2 scan, norms, residual
+/// sums and the recurrent carry stay fp32.
+public enum Precision: String, CaseIterable, Sendable {
+    case fp32
+    case bf16
+
+    /// How `precision` runs on this CPU: natively, emulated (bf16 without AVX512_BF16: the same
+    /// rounding on a portable path, many times slower), or fp32.
+    public var execution: String {
+        switch self {
+        case .fp32: return "fp32"
+        case .bf16: return BF16Gemm.isSupported ? "bf16 (AVX512_BF16)" : "bf16 emulated (this CPU lacks AVX512_BF16)"
+        }
+    }
+}
+
+/// The bf16 weights of a session: every MatMul's weight matrix packed once (`BF16PackedWeights`),
+/// keyed by the initializer's name, with what packing cost.
+struct BF16WeightSet {
+    var packed: [String: BF16PackedWeights] = [:]
+    /// Wall time of packing, and bytes of packed panels.
+    var seconds = 0.0
+    var bytes = 0
+
+    /// Packs the weights of every MatMul of `model`'s graph (a weight read by several MatMuls once).
+    init(model: LoadedModel) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for node in model.graph.nodes {
+            guard case .matMul = node.op, packed[node.inputs[1]] == nil, let values = model.weight(node.inputs[1]) else { continue }
+            let name = node.inputs[1]
+            let dims = model.types[name]!.shape.sampleDims
+            let w = try BF16PackedWeights(values, n: dims[0], k: dims[1])
+            packed[name] = w
+            bytes += w.bytes
+        }
+        seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+
+    init() {}
+}

@@ -1,0 +1,61 @@
+import Compiler
+import GraphIR
+import Runtime
+import Testing
+
+/// bf16 sessions (`Precision.bf16`) against fp32 on the same compiled model: the accuracy gate of
+/// docs/precision.md. bf16 keeps 8 significant bits, so each rounded operand is off by at
+/// most u = 2⁻⁹ relative, and a K-term product of rounded x and w by about 2u·|x||w| (the errors
+/// of random-sign terms add like a random walk, and so do those of the ~10-20 products in a row
+/// that one network application chains, damped by every RMSNorm): about 1 % relative on the
+/// logits after one ACT step (measured: 0.9-2.4 %). Random weights then amplify any difference by up
+/// to about 5× per step (random mlp_t models measured against fp64, docs/
+/// model.md §10), so the bounds grow with the step count. A bf16 path that drops q_head's bias, adds
+/// to stale outputs or mixes up the panel layout is off by tens of percent or more and fails.
+@Suite struct PrecisionTests {
+    /// Relative L2 error of `b` against `a`, and the share of positions whose argmax agrees.
+    static func compare(_ a: [Float], _ b: [Float], vocab: Int) -> (relative: Float, agreement: Double) {
+        let num = zip(a, b).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        let den = a.reduce(Float(0)) { $0 + $1 * $1 }
+        var same = 0
+        let rows = a.count / vocab
+        for r in 0..<rows {
+            let ra = a[(r * vocab)..<((r + 1) * vocab)], rb = b[(r * vocab)..<((r + 1) * vocab)]
+            if ra.indices.max(by: { ra[$0] < ra[$1] }) == rb.indices.max(by: { rb[$0] < rb[$1] }) { same += 1 }
+        }
+        return ((num / max(den, 1e-30)).squareRoot(), Double(same) / Double(max(rows, 1)))
+    }
+
+    @Test(arguments: [Preset.trmAttn, .trMamba2Attn, .trmMlpT, .trMamba2MlpT])
+    func bf16StaysCloseToFP32(preset: Preset) throws {
+        let ckpt = try Models.checkpoint(preset, grid: 6, hidden: 64)
+        let (model, _) = try TRMCompiler.compile(ckpt)
+        let loaded = try LoadedModel(bytes: TrmgWriter.serialize(model))
+        let count = 4, tokens = CompileTests.tokens(ckpt.config, count: count)
+        for (steps, bound) in [(1, Float(0.04)), (2, Float(0.2))] {
+            func result(_ precision: Precision) throws -> ACTResult {
+                let runner = try ACTRunner(session: Session(model: loaded, batch: count, threads: 2, precision: precision))
+                return try runner.run(tokens: tokens, puzzleIds: nil, count: count, halting: .fixed, maxSteps: steps)
+            }
+            let fp32 = try result(.fp32), bf16 = try result(.bf16)
+            let (relative, agreement) = Self.compare(fp32.logits, bf16.logits, vocab: ckpt.config.vocab)
+            let qRelative = Self.compare(fp32.qHalt, bf16.qHalt, vocab: 1).relative
+            #expect(qRelative <= bound, "\(preset), \(steps) ACT step(s): relative q_halt error \(qRelative)")
+            #expect(relative <= bound, "\(preset), \(steps) ACT step(s): relative logit error \(relative)")
+            #expect(agreement >= 0.9, "\(preset), \(steps) ACT step(s): argmax agreement \(agreement)")
+            #expect(relative > 0, "bf16 gave fp32's logits exactly: the bf16 path did not run")
+        }
+    }
+
+    /// A bf16 session packs every MatMul weight once and says what it cost; fp32 packs nothing.
+    @Test func packingIsReported() throws {
+        let ckpt = try Models.checkpoint(.trmAttn)
+        let loaded = try LoadedModel(bytes: TrmgWriter.serialize(try TRMCompiler.compile(ckpt).0))
+        let fp32 = try Session(model: loaded, batch: 1, threads: 1)
+        let bf16 = try Session(model: loaded, batch: 1, threads: 1, precision: .bf16)
+        #expect(fp32.packedBytes == 0 && fp32.precision == .fp32)
+        let weights = loaded.graph.nodes.filter { if case .matMul = $0.op { return true } else { return false } }.map(\.inputs[1])
+        let elements = Set(weights).reduce(0) { $0 + loaded.types[$1]!.shape.elementsPerSample! }
+        #expect(bf16.packedBytes >= 2 * elements && bf16.packedBytes < 3 * elements, "\(bf16.packedBytes) bytes for \(elements) weights")
+    }
+}
