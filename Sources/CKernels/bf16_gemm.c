@@ -30,7 +30,7 @@
 // VDPBF16PS: far more arithmetic than loads on every AVX512_BF16 core, and enough independent
 // chains to cover the instruction's latency. The kernel runs at 96-100 % of the measured VDPBF16PS
 // peak on Sapphire Rapids, where that peak is only half the fp32 FMA peak (one VDPBF16PS zmm per 2
-// cycles against two FMAs per cycle); on Zen 4 the bf16 rate is the higher one.
+// cycles against two FMAs per cycle); Zen 4 is said to run it at twice its FMA rate (not measured).
 enum { MR = 12, NR = TRM_BF16_PANEL, KC = 256, MC = 144 };
 
 static long round_up(long x, long m) { return (x + m - 1) / m * m; }
