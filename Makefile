@@ -86,11 +86,16 @@ demo: build
 	$$BIN/trm-run $(DEMO)/demo.trmg --task sudoku --limit 100 --seed 0 --batch 32 --show 1
 
 # trm-attn and tr-mamba2attn at the ARC size: trm-bench and onnxruntime on the same .trmg in one run,
-# plus trainer throughput at the Sudoku 9×9 reference size, written to BENCHMARKS.md. Takes tens of minutes on 2 cores; run it on an idle machine.
+# plus trainer throughput at the Sudoku 9×9 reference size, the halting comparison (bench-halting) and
+# the large puzzle tables (bench-large), written to BENCHMARKS.md. Takes tens of minutes on 2 cores
+# and about 5 GB of disk at a time under $(BENCH) (deleted after); run it on an idle machine.
 BENCH := $(CURDIR)/.build/bench
 BENCH_ARGS ?= --batch 1,8 --threads 1,2 --repeat 3
 # Trained models whose fixed and adaptive halting are compared (task = the name up to its first digit).
 HALTING_MODELS ?= sudoku6-tr-mamba2attn sudoku6-trm-attn
+# Puzzle-table rows of the large models: the ARC-AGI-1 size and one past 2 GiB (tools/bench_large.py).
+LARGE_ROWS ?= 876406,1190000
+.PHONY: bench-halting bench-large
 bench: deps build
 	@mkdir -p $(BENCH)
 	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; \
@@ -99,19 +104,52 @@ bench: deps build
 	  $$BIN/trm-compile $(BENCH)/$$p.ckpt -o $(BENCH)/$$p.trmg -q; \
 	done; \
 	$$BIN/trm-bench --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg --trainer trm-attn,tr-mamba2attn $(BENCH_ARGS) --json $(BENCH)/trm.json; \
-	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json; \
-	HALTING=""; for m in $(HALTING_MODELS); do \
-	  if [ -f models/$$m.ckpt ]; then \
-	    $$BIN/trm-compile models/$$m.ckpt -o $(BENCH)/$$m.trmg -q; \
-	    for h in fixed adaptive; do \
-	      $$BIN/trm-run $(BENCH)/$$m.trmg --task $$(echo $$m | sed 's/[0-9].*//') --limit 1000 --seed 0 --batch 64 --halting $$h -q \
-	        --json $(BENCH)/$$m.halting-$$h.json; \
-	      HALTING="$$HALTING $(BENCH)/$$m.halting-$$h.json"; \
-	    done; \
-	  fi; \
-	done; \
-	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)'" $$HALTING > BENCHMARKS.md.tmp; \
+	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json
+	@$(MAKE) --no-print-directory bench-halting
+	@$(MAKE) --no-print-directory bench-large
+	@set -e; HALTING=""; for m in $(HALTING_MODELS); do for p in "" .official; do for h in fixed adaptive; do \
+	  f=$(BENCH)/$$m$$p.halting-$$h.json; if [ -f $$f ]; then HALTING="$$HALTING $$f"; fi; \
+	done; done; done; \
+	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)'" $$HALTING \
+	  --large $(BENCH)/large.json > BENCHMARKS.md.tmp; \
 	mv BENCHMARKS.md.tmp BENCHMARKS.md; cat BENCHMARKS.md
+
+# Fixed vs adaptive halting of each HALTING_MODELS model on the 1000 puzzles trm-run generates with
+# seed 0: from the trm checkpoint, and (models the official architecture can hold: attention or
+# mlp_t blocks, no Mamba-2; official_run.py exits 3 for the others) from an official run folder
+# converted from it (tools/official_run.py: step_1 by torch.save, all_config.yaml) with the same
+# puzzles as an official dataset folder. Writes $(BENCH)/NAME[.official].halting-{fixed,adaptive}.json.
+bench-halting: deps build
+	@mkdir -p $(BENCH)
+	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; rm -f $(BENCH)/*.halting-*.json; \
+	for m in $(HALTING_MODELS); do \
+	  [ -f models/$$m.ckpt ] || continue; \
+	  task=$$(echo $$m | sed 's/[0-9].*//'); \
+	  $$BIN/trm-compile models/$$m.ckpt -o $(BENCH)/$$m.trmg -q; \
+	  for h in fixed adaptive; do \
+	    $$BIN/trm-run $(BENCH)/$$m.trmg --task $$task --limit 1000 --seed 0 --batch 64 --halting $$h -q \
+	      --json $(BENCH)/$$m.halting-$$h.json; \
+	  done; \
+	  rm -rf $(BENCH)/$$m.official-run $(BENCH)/$$m.official-data; rc=0; \
+	  $(PY) tools/official_run.py convert models/$$m.ckpt $(BENCH)/$$m.official-run > /dev/null || rc=$$?; \
+	  if [ $$rc = 3 ]; then continue; elif [ $$rc != 0 ]; then exit $$rc; fi; \
+	  $(PY) tools/official_run.py testset models/$$m.ckpt $(BENCH)/$$m.official-data --trm-data $$BIN/trm-data \
+	    --count 1000 --seed 0 > /dev/null; \
+	  $$BIN/trm-compile $(BENCH)/$$m.official-run --dataset $(BENCH)/$$m.official-data -o $(BENCH)/$$m.official.trmg -q; \
+	  for h in fixed adaptive; do \
+	    $$BIN/trm-run $(BENCH)/$$m.official.trmg --task $$task --data $(BENCH)/$$m.official-data --batch 64 --halting $$h -q \
+	      --json $(BENCH)/$$m.official.halting-$$h.json; \
+	  done; \
+	done
+
+# The large puzzle tables (tools/bench_large.py): compile time and peak RSS, open time and RSS, a
+# 2-step run, from trm checkpoints (external data; the ARC-AGI-1 size also inline) and from an
+# official step_N of the ARC-AGI-1 size. Writes $(BENCH)/large.json; the models are deleted after.
+bench-large: deps build
+	@mkdir -p $(BENCH)
+	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; rm -rf $(BENCH)/large; \
+	$(PY) tools/bench_large.py --bin $$BIN --work $(BENCH)/large --rows $(LARGE_ROWS) --json $(BENCH)/large.json; \
+	rm -rf $(BENCH)/large
 
 ARC_DATA := data/arc
 ARC1_SHA256 := b22cbaf01a1e30f0bbf667dab30e77bf387c6a53dec84607d92a41bd276a6d47

@@ -1,4 +1,6 @@
-"""Writes BENCHMARKS.md from trm-bench's and bench_ort.py's JSON (same models, same run)."""
+"""Writes BENCHMARKS.md from trm-bench's and bench_ort.py's JSON (same models, same run), trm-run's halting
+reports and tools/bench_large.py's JSON."""
+import argparse
 import datetime
 import json
 import os
@@ -17,22 +19,116 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+OFFICIAL_SUFFIX = ".official"
+
+
 def halting_section(paths):
-    """Fixed vs adaptive halting of the same trained model on the same task, from trm-run --json reports."""
-    runs = [json.load(open(p)) for p in paths]
+    """Fixed vs adaptive halting of the same trained model on the same task, from trm-run --json reports
+    named NAME.halting-MODE.json (the trm checkpoint) or NAME.official.halting-MODE.json (the official
+    run folder converted from it, with the same puzzles as an official dataset folder)."""
+    rows = []
+    for path in paths:
+        stem = os.path.basename(path).split(".halting-")[0]
+        official = stem.endswith(OFFICIAL_SUFFIX)
+        rows.append((stem[:-len(OFFICIAL_SUFFIX)] if official else stem, official, json.load(open(path))))
     lines = ["", "## Adaptive vs fixed halting", "",
-             "A trained model from `models/` (see models/README.md), the same generated test set, one run each. Fixed halting "
+             "A trained model from `models/` (see models/README.md), the same generated test set (the 1000 puzzles "
+             "`trm-run --task T --limit 1000 --seed 0` generates), one run each, batch 64. Fixed halting "
              "runs every query for the model's halt_max_steps ACT steps; adaptive halts a query when q_halt > 0 and "
-             "refills its batch slot.", "",
-             "| model | halting | queries | batch steps | seconds | queries/s | pass@1 |", "|---|---|---|---|---|---|---|"]
-    for path, r in zip(paths, runs):
-        model = os.path.basename(path).split(".halting-")[0]
-        lines.append(f"| {model} | {r['halting']} | {r['queries']} | {r['batch_steps']} | {r['seconds']:.2f} | "
+             "refills its batch slot. The official evaluation always runs halt_max_steps steps (q_halt is used in "
+             "training only): fixed halting is that, and stays the default for official models.", "",
+             "Path *official run*: the same weights as an official TinyRecursiveModels run folder (`tools/official_run.py "
+             "convert`: `step_1` written by torch.save under the official names, fp32 throughout, and `all_config.yaml`), "
+             "compiled with `trm-compile RUN_DIR --dataset DATA_DIR`, and the same puzzles as an official Sudoku/Maze "
+             "test dataset folder (`official_run.py testset`), run with `trm-run --data DATA_DIR`. A model with Mamba-2 "
+             "sub-layers has no official-format rows: the official architecture (trm.py) has attention or mlp_t blocks "
+             "only.", "",
+             "| model | path | halting | queries | batch steps | seconds | queries/s | pass@1 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for model, official, r in rows:
+        path = "official run" if official else "trm checkpoint"
+        lines.append(f"| {model} | {path} | {r['halting']} | {r['queries']} | {r['batch_steps']} | {r['seconds']:.2f} | "
                      f"{r['queries_per_second']:.1f} | {100 * r['pass_at_k']['1']:.1f}% |")
+    checks = []
+    by = {(m, o, r["halting"]): r for m, o, r in rows}
+    for (model, official, halting), r in by.items():
+        base = by.get((model, False, halting))
+        if not official or base is None:
+            continue
+        same = r["pass_at_k"] == base["pass_at_k"] and r["batch_steps"] == base["batch_steps"] \
+            and r["queries"] == base["queries"]
+        verdict = "the same as" if same else "**different from**"
+        checks.append(f"{model}, {halting} halting: the official run's pass@1 {100 * r['pass_at_k']['1']:.1f}% "
+                      f"(pass@K for every K, batch steps and queries) is {verdict} the trm checkpoint's "
+                      f"({100 * base['pass_at_k']['1']:.1f}%).")
+    if checks:
+        lines += ["", "Same weights and puzzles, so the two paths must agree exactly:", ""] + [f"- {c}" for c in checks]
     return lines
 
 
-def main(trm_path, ort_path, command, halting_paths=()):
+GIB = 2 ** 30
+OPEN_GOAL_S, OPEN_GOAL_RSS, COMPILE_GOAL_RATIO = 2.0, 300e6, 1.5
+
+
+def gb(n):
+    return f"{n / 1e9:.2f} GB"
+
+
+def mb(n):
+    """Megabytes, or gigabytes from 1 GB on."""
+    return gb(n) if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
+def large_section(path):
+    """The large puzzle tables of tools/bench_large.py's JSON, against issue 15's goals."""
+    report = json.load(open(path))
+    results = report["results"]
+    threads = sorted({r["threads"] for r in results})
+    lines = ["", "## Large models", "",
+             "Random-weight trm-attn ARC models (`trm-train init --preset trm-attn --task arc --num-puzzle-ids N "
+             "--seed 0`; the puzzle table is N × 512 fp32) with the ARC-AGI-1 row count (876,406) and one past "
+             f"2 GiB, measured by `tools/bench_large.py` on {report['cpu']}, {report['cores']} cores, "
+             f"{report['memory_bytes'] / GIB:.0f} GiB. Each time and peak RSS is the child process's own (wall time, "
+             "`ru_maxrss` from `wait4`). Compiled with the default external-data threshold (16 MiB: only the puzzle "
+             "table goes to `model.trmg.data`, docs/formats.md §2.5) unless *inline* (`--no-external-data`, possible "
+             "under 2 GiB only: a protobuf holds at most 2 GiB). *Open* is `trm-info model.trmg`, which opens and "
+             "validates the model as the runtime does; *run* is `trm-run` raw mode, one sample of puzzle id N − 1, "
+             f"batch 1, `--steps 2`, {', '.join(map(str, threads))} threads (the model's open included). The official "
+             "row is the same checkpoint converted by `tools/official_run.py convert` into a run folder whose `step_1` "
+             "torch.save wrote, compiled with `trm-compile RUN_DIR --task arc`. Files are in the page cache, just "
+             "written. GB and MB are 10⁹ and 10⁶ bytes, for sizes and RSS alike. A model past 2 GiB has no inline "
+             "row: trm-compile writes it only with external data.", "",
+             f"Goals (issue 15): compile peak RSS under {COMPILE_GOAL_RATIO}× the checkpoint's size; open in under "
+             f"{OPEN_GOAL_S:.0f} s with RSS under {OPEN_GOAL_RSS / 1e6:.0f} MB plus the pages a run touches.", "",
+             "| rows | source | layout | checkpoint | files written | compile s / peak RSS | compile RSS / checkpoint | "
+             "open s / RSS | run (2 steps) s / RSS | goals met |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        files = f".trmg {mb(r['trmg_bytes'])}"
+        if r["data_bytes"]:
+            files += f" + .data {gb(r['data_bytes'])}"
+        ratio = r["compile"]["rss_bytes"] / r["checkpoint_bytes"]
+        goals = []
+        if r["layout"] == "external":
+            goals.append(ratio < COMPILE_GOAL_RATIO)
+            goals += [r["open"]["s"] < OPEN_GOAL_S, r["open"]["rss_bytes"] < OPEN_GOAL_RSS]
+            met = "yes" if all(goals) else "**no**"
+        else:
+            met = "- (comparison)"
+        lines.append(f"| {r['rows']:,} | {r['source']} | {r['layout']} | {gb(r['checkpoint_bytes'])} | {files} | "
+                     f"{r['compile']['s']:.1f} / {gb(r['compile']['rss_bytes'])} | {ratio:.2f}× | "
+                     f"{r['open']['s']:.2f} / {mb(r['open']['rss_bytes'])} | "
+                     f"{r['run']['s']:.1f} / {mb(r['run']['rss_bytes'])} | {met} |")
+    compared = [r for r in results if "outputs_equal_reference" in r]
+    if compared:
+        same = all(r["outputs_equal_reference"] for r in compared)
+        names = ", ".join(f"{r['rows']:,} rows {r['source']} {r['layout']}" for r in compared)
+        lines += ["", ("Logits and q_halt are byte-identical" if same else "**Logits or q_halt differ**") +
+                  f" to the external trm-checkpoint compile of the same rows for: {names}."]
+    return lines
+
+
+def main(trm_path, ort_path, command, halting_paths=(), large_path=None):
     trm, ortr = json.load(open(trm_path)), json.load(open(ort_path))
     ort_by = {(os.path.basename(r["model"]), r["batch"], r["threads"]): r for r in ortr["results"]}
     peaks = trm["peaks"]
@@ -84,9 +180,18 @@ def main(trm_path, ort_path, command, halting_paths=()):
                          f"{100 * r['sgemm_peak_fraction']:.0f}% |")
     if halting_paths:
         lines += halting_section(halting_paths)
+    if large_path:
+        lines += large_section(large_path)
     lines += ["", "Produced by:", "", "```", command, "```", ""]
     sys.stdout.write("\n".join(lines))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "make bench", sys.argv[4:])
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("trm", help="trm-bench --json")
+    parser.add_argument("ort", help="bench_ort.py --json")
+    parser.add_argument("command", nargs="?", default="make bench", help="the command the report says produced it")
+    parser.add_argument("halting", nargs="*", help="trm-run --json reports NAME[.official].halting-MODE.json")
+    parser.add_argument("--large", help="tools/bench_large.py --json")
+    args = parser.parse_args()
+    main(args.trm, args.ort, args.command, args.halting, args.large)

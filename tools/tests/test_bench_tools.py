@@ -1,0 +1,94 @@
+"""The benchmark scripts of `make bench` on small inputs: tools/bench_large.py measures a child's own
+wall time and peak RSS, and tools/bench_report.py writes the halting section (with the check that the
+official-format rows equal the trm-checkpoint rows) and the large-model section (with the goals).
+The measured runs themselves are `make bench`'s; these only check the scripts, in well under a second."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import bench_large  # noqa: E402
+import bench_report  # noqa: E402
+
+
+def test_measure_reports_the_childs_own_peak_rss_and_time(tmp_path):
+    grow = "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.2)"
+    m = bench_large.measure([sys.executable, "-c", grow], tmp_path, "grow")
+    assert m["rss_bytes"] >= 300 * 2**20 and m["s"] >= 0.2
+    # A small child reports its own peak, not this process's: an exec'd child's ru_maxrss starts at
+    # its spawner's high-water RSS, which this process raises past 300 MB here.
+    peak = bytearray(300 * 2**20)
+    peak[::4096] = b"x" * len(peak[::4096])
+    del peak
+    small = bench_large.measure([sys.executable, "-c", "pass"], tmp_path, "small")
+    assert small["rss_bytes"] < 100 * 2**20
+    assert list(tmp_path.iterdir()) == []  # logs of successful commands are deleted
+    with pytest.raises(RuntimeError, match="exited 3: boom"):
+        bench_large.measure([sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"], tmp_path, "fail")
+    assert (tmp_path / "fail.err").read_text() == "boom"
+
+
+def halting_report(tmp_path, name, halting, pass1, batch_steps, queries=1000):
+    path = tmp_path / f"{name}.halting-{halting}.json"
+    path.write_text(json.dumps({"halting": halting, "queries": queries, "batch_steps": batch_steps, "seconds": 10.0,
+                                "queries_per_second": queries / 10.0, "pass_at_k": {"1": pass1, "2": pass1}}))
+    return str(path)
+
+
+def test_halting_section_labels_the_official_path_and_checks_it(tmp_path):
+    paths = [halting_report(tmp_path, "m", "fixed", 0.782, 128), halting_report(tmp_path, "m", "adaptive", 0.751, 72),
+             halting_report(tmp_path, "m.official", "fixed", 0.782, 128),
+             halting_report(tmp_path, "m.official", "adaptive", 0.75, 72),
+             halting_report(tmp_path, "mamba", "fixed", 0.896, 128)]
+    text = "\n".join(bench_report.halting_section(paths))
+    assert "| m | trm checkpoint | fixed | 1000 | 128 | 10.00 | 100.0 | 78.2% |" in text
+    assert "| m | official run | adaptive | 1000 | 72 | 10.00 | 100.0 | 75.0% |" in text
+    assert "| mamba | trm checkpoint | fixed |" in text and "mamba, fixed" not in text
+    assert "m, fixed halting: the official run's pass@1 78.2% (pass@K for every K, batch steps and queries) is the same as" in text
+    assert "m, adaptive halting: the official run's pass@1 75.0% (pass@K for every K, batch steps and queries) is **different from**" in text
+
+
+def large_record(rows, source, layout, ckpt, compile_rss, open_s, open_rss, **extra):
+    return {"rows": rows, "source": source, "layout": layout, "threads": 2, "checkpoint_bytes": ckpt,
+            "trmg_bytes": 27_800_000 if layout == "external" else ckpt, "data_bytes": ckpt if layout == "external" else 0,
+            "compile": {"s": 8.5, "rss_bytes": compile_rss}, "open": {"s": open_s, "rss_bytes": open_rss},
+            "run": {"s": 11.8, "rss_bytes": 118e6}, **extra}
+
+
+def test_large_section_states_ratios_and_goals(tmp_path):
+    results = [large_record(876406, "trm checkpoint", "external", 1.82e9, 1.86e9, 0.19, 104e6),
+               large_record(876406, "trm checkpoint", "inline", 1.82e9, 5.37e9, 21.4, 5.36e9, outputs_equal_reference=True),
+               large_record(1190000, "trm checkpoint", "external", 2.46e9, 4.0e9, 0.18, 104e6),
+               large_record(876406, "official step_N (torch.save zip)", "external", 1.82e9, 1.86e9, 2.5, 104e6,
+                            outputs_equal_reference=True)]
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps({"cpu": "CPU", "cores": 2, "memory_bytes": 24 * 2**30, "results": results}))
+    lines = bench_report.large_section(str(path))
+    text = "\n".join(lines)
+    assert ("| 876,406 | trm checkpoint | external | 1.82 GB | .trmg 28 MB + .data 1.82 GB | 8.5 / 1.86 GB | 1.02× | "
+            "0.19 / 104 MB | 11.8 / 118 MB | yes |") in lines
+    assert "| 876,406 | trm checkpoint | inline | 1.82 GB | .trmg 1.82 GB | 8.5 / 5.37 GB | 2.95× |" in text
+    assert "| 1,190,000 | trm checkpoint | external | 2.46 GB |" in text and "| 1.63× |" in text
+    assert lines[-1].startswith("Logits and q_halt are byte-identical to the external trm-checkpoint compile")
+    by_source = {tuple(line.split(" | ")[:3]): line for line in lines if line.startswith("| ")}
+    assert by_source[("| 1,190,000", "trm checkpoint", "external")].endswith("| **no** |")  # compile ratio over 1.5×
+    assert by_source[("| 876,406", "official step_N (torch.save zip)", "external")].endswith("| **no** |")  # open 2.5 s
+    assert by_source[("| 876,406", "trm checkpoint", "inline")].endswith("| - (comparison) |")
+
+
+def test_report_command_line_takes_halting_files_and_large_json(tmp_path):
+    (tmp_path / "trm.json").write_text(json.dumps({"peaks": {"sgemm_gflops_t2": 120.0}, "results": []}))
+    (tmp_path / "ort.json").write_text(json.dumps({"onnxruntime": "1.32.0", "results": []}))
+    (tmp_path / "large.json").write_text(json.dumps({"cpu": "CPU", "cores": 2, "memory_bytes": 2**34, "results": [
+        large_record(876406, "trm checkpoint", "external", 1.82e9, 1.86e9, 0.19, 104e6)]}))
+    halting = [halting_report(tmp_path, "m", "fixed", 0.5, 8), halting_report(tmp_path, "m.official", "fixed", 0.5, 8)]
+    r = subprocess.run([sys.executable, ROOT / "tools" / "bench_report.py", tmp_path / "trm.json", tmp_path / "ort.json",
+                        "make bench BENCH_ARGS='--batch 1'", *halting, "--large", tmp_path / "large.json"],
+                       capture_output=True, text=True, check=True)
+    out = r.stdout
+    assert out.index("## Adaptive vs fixed halting") < out.index("## Large models") < out.index("make bench BENCH_ARGS='--batch 1'")
+    assert "| m | official run | fixed |" in out and "is the same as the trm checkpoint's (50.0%)" in out
