@@ -91,6 +91,8 @@ demo: build
 # and about 5 GB of disk at a time under $(BENCH) (deleted after); run it on an idle machine.
 BENCH := $(CURDIR)/.build/bench
 BENCH_ARGS ?= --batch 1,8 --threads 1,2 --repeat 3
+# Precisions trm-bench times (docs/precision.md); onnxruntime runs fp32.
+BENCH_PRECISION ?= fp32,bf16
 # Trained models whose fixed and adaptive halting are compared (task = the name up to its first digit).
 HALTING_MODELS ?= sudoku6-tr-mamba2attn sudoku6-trm-attn
 # Puzzle-table rows of the large models: the ARC-AGI-1 size and one past 2 GiB (tools/bench_large.py).
@@ -103,14 +105,15 @@ bench: deps build
 	  $$BIN/trm-train init --preset $$p --task arc --seed 0 -o $(BENCH)/$$p.ckpt > /dev/null; \
 	  $$BIN/trm-compile $(BENCH)/$$p.ckpt -o $(BENCH)/$$p.trmg -q; \
 	done; \
-	$$BIN/trm-bench --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg --trainer trm-attn,tr-mamba2attn $(BENCH_ARGS) --json $(BENCH)/trm.json; \
+	$$BIN/trm-bench --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg --trainer trm-attn,tr-mamba2attn $(BENCH_ARGS) \
+	  --precision $(BENCH_PRECISION) --json $(BENCH)/trm.json; \
 	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json
 	@$(MAKE) --no-print-directory bench-halting
 	@$(MAKE) --no-print-directory bench-large
 	@set -e; HALTING=""; for m in $(HALTING_MODELS); do for p in "" .official; do for h in fixed adaptive; do \
 	  f=$(BENCH)/$$m$$p.halting-$$h.json; if [ -f $$f ]; then HALTING="$$HALTING $$f"; fi; \
 	done; done; done; \
-	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)'" $$HALTING \
+	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)' BENCH_PRECISION=$(BENCH_PRECISION)" $$HALTING \
 	  --large $(BENCH)/large.json > BENCHMARKS.md.tmp; \
 	mv BENCHMARKS.md.tmp BENCHMARKS.md; cat BENCHMARKS.md
 

@@ -136,34 +136,46 @@ def main(trm_path, ort_path, command, halting_paths=(), large_path=None):
         "# Benchmarks",
         "",
         f"Measured {datetime.date.today().isoformat()} on {cpu_model()}, {os.cpu_count()} cores, "
-        f"onnxruntime {ortr['onnxruntime']}, OpenBLAS (Debian libopenblas0-pthread). Random-weight models from "
+        f"onnxruntime {ortr['onnxruntime']}, OpenBLAS (Debian libopenblas0-pthread, {trm.get('openblas_core', 'core not recorded')} "
+        "kernels). Random-weight models from "
         "`trm-train init` at the ARC size (S = 916, hidden 512), one ACT step = the H_cycles × (L_cycles + 1) = 15 "
         "unrolled network applications. Timings are best / median of the repeats after one warm-up step; the "
         "machine is shared, so compare ratios measured in the same run, not absolute numbers across runs.",
         "",
         "Peaks measured in the same run: " + ", ".join(
-            f"{k.replace('_gflops_t', ' (threads ').replace('sgemm', '512×1536×7328 sgemm').replace('fma', 'fp32 FMA')}) {v:.1f} GFLOP/s"
+            f"{k.replace('_gflops_t', ' (threads ').replace('sgemm', '512×1536×7328 sgemm').replace('fma', 'fp32 FMA').replace('bf16', 'bf16 dot (VDPBF16PS)')}) {v:.1f} GFLOP/s"
             for k, v in sorted(peaks.items())) + ".",
         "",
-        "| model | batch | threads | trm ms (best / median) | onnxruntime ms (best / median) | speed-up | GEMM GFLOP/s | of sgemm peak | arena MB | allocations per step | Mamba2ScanGate share | scan GFLOP/s (of FMA peak) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | batch | threads | precision | trm ms (best / median) | onnxruntime fp32 ms (best / median) | speed-up vs onnxruntime | vs trm fp32 | GEMM GFLOP/s | of sgemm peak | of bf16 peak | arena MB | allocations per step | Mamba2ScanGate share | scan GFLOP/s (of FMA peak) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    fp32_by = {(os.path.basename(r["model"]), r["batch"], r["threads"]): r for r in trm["results"]
+               if r.get("precision", "fp32") == "fp32"}
     for r in trm["results"]:
         name = os.path.basename(r["model"])
+        precision = r.get("precision", "fp32")
         o = ort_by.get((name, r["batch"], r["threads"]))
+        base = fp32_by.get((name, r["batch"], r["threads"]))
+        vs_fp32 = f"{base['ms_best'] / r['ms_best']:.2f}×" if base and precision != "fp32" else "-"
+        of_bf16 = f"{100 * r['bf16_peak_fraction']:.0f}%" if "bf16_peak_fraction" in r else "-"
+        if precision != "fp32" and r.get("precision_execution", "").find("emulated") >= 0:
+            precision += " (emulated)"
         ort_cell = f"{o['ms_best']:.0f} / {o['ms_median']:.0f}" if o else "n/a"
         speed = f"{o['ms_best'] / r['ms_best']:.2f}×" if o else "n/a"
         scan = f"{100 * r['scan_share']:.0f}%" if "scan_share" in r else "-"
         scan_rate = f"{r['scan_gflops']:.1f} ({100 * r['scan_fma_peak_fraction']:.0f}%)" if "scan_gflops" in r else "-"
-        lines.append(f"| {name} | {r['batch']} | {r['threads']} | {r['ms_best']:.0f} / {r['ms_median']:.0f} | {ort_cell} | {speed} | "
-                     f"{r['gemm_gflops']:.1f} | {100 * r['sgemm_peak_fraction']:.0f}% | {r['arena_mb']:.1f} | "
+        lines.append(f"| {name} | {r['batch']} | {r['threads']} | {precision} | {r['ms_best']:.0f} / {r['ms_median']:.0f} | "
+                     f"{ort_cell} | {speed} | {vs_fp32} | "
+                     f"{r['gemm_gflops']:.1f} | {100 * r['sgemm_peak_fraction']:.0f}% | {of_bf16} | {r['arena_mb']:.1f} | "
                      f"{r['allocations_per_step']:.0f} | {scan} | {scan_rate} |")
     lines += ["", "GEMM FLOPs count the projections and the attention products (QKᵀ, PV); the scan's FLOPs are "
               "5·P·N per head and token. The sgemm peak is OpenBLAS on that one shape, measured once per thread count "
               "at the start of the run. The projections run on the same OpenBLAS, but the attention products run on "
               "trm's own 6×16 kernel with K and V packed once per head, so a step can come close to that peak or pass it. "
               "The scan share and rate time the whole fused Mamba2ScanGate op (conv, scan, gate and norm) against "
-              "the scan's FLOPs only."]
+              "the scan's FLOPs only. bf16 rows run every MatMul on bf16-packed weights with fp32 sums "
+              "(docs/precision.md); attention's products, the scan and the norms stay fp32. Whether bf16 pays depends "
+              "on the CPU's VDPBF16PS rate against its fp32 FMA rate: both peaks are above."]
     if trm.get("trainer"):
         lines += ["", "## Trainer throughput", "",
                   "`trm-train` optimizer steps at the Sudoku 9×9 reference size (hidden 512, H_cycles 3, L_cycles 6, "

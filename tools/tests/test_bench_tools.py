@@ -92,3 +92,19 @@ def test_report_command_line_takes_halting_files_and_large_json(tmp_path):
     out = r.stdout
     assert out.index("## Adaptive vs fixed halting") < out.index("## Large models") < out.index("make bench BENCH_ARGS='--batch 1'")
     assert "| m | official run | fixed |" in out and "is the same as the trm checkpoint's (50.0%)" in out
+
+
+def test_precision_rows_compare_bf16_with_fp32_and_onnxruntime(tmp_path):
+    def row(precision, ms, **extra):
+        return {"model": "/b/m.trmg", "batch": 8, "threads": 2, "precision": precision, "ms_best": ms, "ms_median": ms,
+                "gemm_gflops": 100.0, "sgemm_peak_fraction": 0.8, "arena_mb": 1.0, "allocations_per_step": 0, **extra}
+    (tmp_path / "trm.json").write_text(json.dumps({
+        "peaks": {"sgemm_gflops_t2": 120.0, "bf16_gflops_t2": 200.0}, "openblas_core": "SkylakeX",
+        "results": [row("fp32", 1000.0), row("bf16", 500.0, bf16_peak_fraction=0.7, precision_execution="bf16 (AVX512_BF16)")]}))
+    (tmp_path / "ort.json").write_text(json.dumps({"onnxruntime": "1.32.0", "results": [
+        {"model": "/o/m.trmg", "batch": 8, "threads": 2, "ms_best": 1500.0, "ms_median": 1500.0}]}))
+    out = subprocess.run([sys.executable, ROOT / "tools" / "bench_report.py", tmp_path / "trm.json", tmp_path / "ort.json"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "| m.trmg | 8 | 2 | fp32 | 1000 / 1000 | 1500 / 1500 | 1.50× | - |" in out
+    assert "| m.trmg | 8 | 2 | bf16 | 500 / 500 | 1500 / 1500 | 3.00× | 2.00× | 100.0 | 80% | 70% |" in out
+    assert "SkylakeX kernels" in out and "bf16 dot (VDPBF16PS) (threads 2) 200.0 GFLOP/s" in out
