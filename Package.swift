@@ -48,7 +48,7 @@ let package = Package(
 
         .executableTarget(name: "trm-train", dependencies: ["Trainer", "Runtime", "GraphIR", "CLISupport", "TRMCore", "Tasks"]),
         .executableTarget(name: "trm-info", dependencies: ["GraphIR", "Runtime", "CLISupport", "TRMCore"]),
-        .executableTarget(name: "trm-compile", dependencies: ["Compiler", "Runtime", "GraphIR", "CLISupport", "TRMCore"]),
+        .executableTarget(name: "trm-compile", dependencies: ["Compiler", "Runtime", "GraphIR", "CLISupport", "TRMCore", "Tasks"]),
         .executableTarget(name: "trm-run", dependencies: ["Runtime", "GraphIR", "CLISupport", "Tasks", "TRMCore"]),
         .executableTarget(name: "trm-data", dependencies: ["Tasks", "GraphIR", "CLISupport", "TRMCore"]),
         .target(name: "CMallocCounter"),

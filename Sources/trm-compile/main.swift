@@ -4,6 +4,7 @@ import Foundation
 import GraphIR
 import Runtime
 import TRMCore
+import Tasks
 
 let options: [Arguments.Option] = [
     .init("output", "FILE", short: "o", help: "compiled model to write (required)"),
@@ -44,6 +45,13 @@ let usage = """
     \(Arguments.helpText(options))
     """
 
+/// What `--dataset DIR` tells the compiler, read by Tasks' one reader of official folders.
+func datasetSizes(_ directory: String) throws -> OfficialDatasetSizes {
+    let (m, identifiers) = try OfficialDataset.readHeader(path: directory)
+    return OfficialDatasetSizes(
+        directory: directory, vocab: m.vocabSize, seqLen: m.seqLen, numPuzzleIds: m.numPuzzleIdentifiers, identifiers: identifiers)
+}
+
 func megabytes(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1e6) }
 func ratio(_ a: Int, _ b: Int) -> String { String(format: "%.0f", Double(a) / Double(max(b, 1))) }
 
@@ -57,7 +65,7 @@ runCommand("trm-compile") {
         throw UsageError("--external-threshold and --no-external-data exclude each other")
     }
     let official = OfficialOptions(
-        config: args.string("config"), dataset: args.string("dataset"), task: try args.choice("task", TaskKind.self))
+        config: args.string("config"), dataset: try args.string("dataset").map(datasetSizes), task: try args.choice("task", TaskKind.self))
     let sidecar = args.has("no-external-data") ? nil : try TrmgWriter.sidecarPath(for: output)
     try OutputFile.checkOutputs(
         [output] + (sidecar.map { [$0] } ?? []), inputs: OfficialCheckpoint.inputFiles(path: args.positional[0], options: official))

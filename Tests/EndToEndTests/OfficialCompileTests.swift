@@ -92,7 +92,7 @@ import TRMCore
                 [dir + "/run", "--dataset", dir + "/fewer"], 1,
                 "identifiers.json names 2 puzzle identifiers, but the puzzle table has 3 rows"
             ),
-            ([dir + "/run", "--dataset", dir + "/nope"], 1, "no test/dataset.json or train/dataset.json"),
+            ([dir + "/run", "--dataset", dir + "/nope"], 1, "no test/dataset.json (the layout of TinyRecursiveModels' datasets)"),
             ([dir + "/run", "--task", "maze"], 1, "no tensor of this attention model gives seq_len"),
             ([dir + "/run", "--task", "chess"], 2, "--task must be one of arc, sudoku, maze"),
             ([dir + "/ours.ckpt", "--task", "sudoku"], 1, "is a trm checkpoint"),

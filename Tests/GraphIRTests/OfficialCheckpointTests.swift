@@ -47,7 +47,7 @@ import TRMCore
         try Data(run.yaml.utf8).write(to: URL(fileURLWithPath: dir + "/all_config.yaml"))
         try run.writeDataset(to: dir + "/data")
         #expect(try CheckpointFormat.of(path: dir + "/step_7") == .torchZip)
-        let loaded = try Checkpoint.load(path: dir, official: OfficialOptions(config: nil, dataset: dir + "/data", task: nil))
+        let loaded = try Checkpoint.load(path: dir, official: OfficialOptions(config: nil, dataset: Self.dataset(run), task: nil))
         #expect(loaded.checkpoint == ours)
         #expect(loaded.official?.tensorFile == dir + "/step_7")
         #expect(loaded.official?.ignoredTensors == ["_orig_mod.model.inner.rotary_emb.cos_cached"])

@@ -114,7 +114,7 @@ public struct OfficialRun {
         try FileManager.default.createDirectory(atPath: directory + "/test", withIntermediateDirectories: true)
         let metadata = """
             {"pad_id": 0, "ignore_label_id": 0, "blank_identifier_id": 0, "vocab_size": 6, "seq_len": 16, \
-            "num_puzzle_identifiers": \(identifiers.count), "total_groups": 10, "mean_puzzle_examples": 1.0, \
+            "num_puzzle_identifiers": \((names ?? identifiers).count), "total_groups": 10, "mean_puzzle_examples": 1.0, \
             "total_puzzles": 10, "sets": ["all"]}
             """
         try Data(metadata.utf8).write(to: URL(fileURLWithPath: directory + "/test/dataset.json"))

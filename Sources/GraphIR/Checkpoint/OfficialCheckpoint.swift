@@ -5,11 +5,12 @@ import TRMCore
 public struct OfficialOptions: Sendable {
     /// `all_config.yaml`; by default the one beside the checkpoint file.
     public var config: String?
-    /// The dataset folder (`test/dataset.json`, `identifiers.json`).
-    public var dataset: String?
+    /// What the dataset folder says (`test/dataset.json`, `identifiers.json`), as Tasks'
+    /// `OfficialDataset.readHeader` read it.
+    public var dataset: OfficialDatasetSizes?
     public var task: TaskKind?
 
-    public init(config: String? = nil, dataset: String? = nil, task: TaskKind? = nil) {
+    public init(config: String? = nil, dataset: OfficialDatasetSizes? = nil, task: TaskKind? = nil) {
         self.config = config
         self.dataset = dataset
         self.task = task
@@ -58,7 +59,7 @@ public struct OfficialCheckpoint: Sendable {
         var files = [path]
         let file = (try? CheckpointFormat.of(path: path)) == .directory ? (try? latestStep(in: path)) : path
         if let file { files += [file, options.config ?? ((file as NSString).deletingLastPathComponent + "/all_config.yaml")] }
-        if let dir = options.dataset { files += ["test", "train"].map { dir + "/" + $0 + "/dataset.json" } + [dir + "/identifiers.json"] }
+        if let dir = options.dataset?.directory { files += [dir + "/test/dataset.json", dir + "/identifiers.json"] }
         return files
     }
 
@@ -82,7 +83,7 @@ public struct OfficialCheckpoint: Sendable {
         case .trm: throw TRMError(.invalidInput, "\(file) is a trm checkpoint: compile it on its own, without --config")
         case .directory, .unknown: throw TRMError(.malformedFile, "\(file): neither a safetensors file nor a PyTorch zip checkpoint")
         }
-        let dataset = try options.dataset.map { try OfficialDatasetSizes.read(directory: $0) }
+        let dataset = options.dataset
         return try TRMError.within(file) {
             try make(tensors: tensors, config: config, dataset: dataset, task: options.task, tensorFile: file, configFile: configFile)
         }

@@ -2,22 +2,16 @@ import Foundation
 import TRMCore
 
 /// What an official dataset folder (written by TinyRecursiveModels' dataset/build_*_dataset.py)
-/// tells about a model trained on it (docs/formats.md §1.5): `test/dataset.json` (or
-/// `train/dataset.json`) gives vocab_size, seq_len and num_puzzle_identifiers, and
-/// `identifiers.json` names the puzzle identifiers by id. (The compiler needs only these; trm-run
-/// reads and validates the whole folder with Tasks' `OfficialDataset`, which GraphIR cannot import.
-/// Both read dataset.json: keep their field names in step.)
+/// tells about a model trained on it (docs/formats.md §1.5): vocab_size, seq_len and
+/// num_puzzle_identifiers from `test/dataset.json`, and `identifiers.json`, the name of each
+/// puzzle identifier. The folder is read and validated by one reader, Tasks'
+/// `OfficialDataset.readHeader` (trm-compile fills this from it; GraphIR reads no dataset files).
 public struct OfficialDatasetSizes: Hashable, Sendable {
-    /// Largest dataset.json read.
-    public static let maxMetadataBytes = 1 << 20
-    /// Largest identifiers.json read (ARC-AGI-1 with 1000 augmentations: about 40 MB).
-    public static let maxIdentifierBytes = 1 << 30
-
     public var directory: String
     public var vocab: Int
     public var seqLen: Int
     public var numPuzzleIds: Int
-    /// identifiers.json, when the folder has it.
+    /// identifiers.json, when known.
     public var identifiers: [String]?
 
     public init(directory: String, vocab: Int, seqLen: Int, numPuzzleIds: Int, identifiers: [String]?) {
@@ -26,34 +20,6 @@ public struct OfficialDatasetSizes: Hashable, Sendable {
         self.seqLen = seqLen
         self.numPuzzleIds = numPuzzleIds
         self.identifiers = identifiers
-    }
-
-    /// Reads the dataset folder `directory`.
-    public static func read(directory: String) throws -> OfficialDatasetSizes {
-        let candidates = ["test", "train"].map { directory + "/" + $0 + "/dataset.json" }
-        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw TRMError(.io, "\(directory): no test/dataset.json or train/dataset.json (the layout of TinyRecursiveModels' datasets)")
-        }
-        let bytes = try AtomicFile.read(path, limit: maxMetadataBytes)
-        let object = try? JSONSerialization.jsonObject(with: Data(bytes))
-        guard let metadata = object as? [String: Any] else { throw TRMError(.malformedFile, "\(path): not a JSON object") }
-        func size(_ key: String) throws -> Int {
-            guard let v = metadata[key].flatMap(JSONText.int), v >= 1, v <= ModelLimits.maxPuzzleIds else {
-                throw TRMError(.malformedFile, "\(path): '\(key)' must be a positive integer")
-            }
-            return v
-        }
-        var identifiers: [String]?
-        let idsPath = directory + "/identifiers.json"
-        if FileManager.default.fileExists(atPath: idsPath) {
-            let idsBytes = try AtomicFile.read(idsPath, limit: maxIdentifierBytes)
-            let list = try? JSONSerialization.jsonObject(with: Data(idsBytes))
-            guard let names = list as? [String] else { throw TRMError(.malformedFile, "\(idsPath): not a JSON list of strings") }
-            identifiers = names
-        }
-        return OfficialDatasetSizes(
-            directory: directory, vocab: try size("vocab_size"), seqLen: try size("seq_len"),
-            numPuzzleIds: try size("num_puzzle_identifiers"), identifiers: identifiers)
     }
 }
 

@@ -59,11 +59,9 @@ public struct OfficialDataset: Sendable {
     /// list of `num_puzzle_identifiers` strings; a `test_puzzles.json` ARC would refuse, or that
     /// repeats a puzzle.
     public static func load(path: String) throws -> OfficialDataset {
+        let (metadata, identifiers) = try readHeader(path: path)
         let dir = path + "/" + split
-        let metadataFile = dir + "/dataset.json"
-        let metadata = try OfficialMetadata.parse(try AtomicFile.read(metadataFile, limit: 1 << 20), file: metadataFile)
         let sets = try metadata.sets.map { try readSet($0, in: dir, metadata: metadata) }
-        let identifiers = try readIdentifiers(path + "/identifiers.json", count: metadata.numPuzzleIdentifiers, metadataFile: metadataFile)
         let puzzlesFile = path + "/test_puzzles.json"
         var testPuzzles: [ARCPuzzle]?
         if FileManager.default.fileExists(atPath: puzzlesFile) {
@@ -95,6 +93,22 @@ public struct OfficialDataset: Sendable {
                 ? "the model's identifier \(n) '\(mine[n])' is not in it" : "its identifier \(n) '\(identifiers[n])' is not in the model"
             throw TRMError(.invalidInput, "the model has \(mine.count) identifiers and \(file) \(identifiers.count): \(extra)")
         }
+    }
+
+    /// Largest dataset.json read.
+    public static let maxMetadataBytes = 1 << 20
+
+    /// The folder's `test/dataset.json` and `identifiers.json`, validated as `load` validates them,
+    /// without the arrays: what a model trained on the folder must agree with (trm-compile's
+    /// `--dataset`). The one reader of these two files.
+    public static func readHeader(path: String) throws -> (metadata: OfficialMetadata, identifiers: [String]) {
+        let metadataFile = path + "/" + split + "/dataset.json"
+        guard FileManager.default.fileExists(atPath: metadataFile) else {
+            throw TRMError(.io, "\(path): no \(split)/dataset.json (the layout of TinyRecursiveModels' datasets)")
+        }
+        let metadata = try OfficialMetadata.parse(try AtomicFile.read(metadataFile, limit: maxMetadataBytes), file: metadataFile)
+        let identifiers = try readIdentifiers(path + "/identifiers.json", count: metadata.numPuzzleIdentifiers, metadataFile: metadataFile)
+        return (metadata, identifiers)
     }
 
     // MARK: Reading
