@@ -4,7 +4,9 @@
 // One attention head on a 6×16 register-tiled microkernel (12 accumulators, AVX2 + FMA). K is
 // packed once per head into 16-key panels and V into 16-column panels, so both products stream
 // their B operand contiguously, never pay a per-call packing or beta pass, and never hold the
-// S×S score matrix: queries go in tiles of ATTN_TILE rows.
+// S×S score matrix: queries go in tiles of ATTN_TILE rows. A head dim that is not a multiple of 16
+// pads K's and V's panels with zero columns, and the last output panel is stored through a small
+// tile, so every head dim takes this path (OpenBLAS would allocate per call).
 
 
 enum { MR = 6, NR = 16, ATTN_TILE = 126 };
@@ -12,10 +14,10 @@ enum { MR = 6, NR = 16, ATTN_TILE = 126 };
 static long round_up(long x, long m) { return (x + m - 1) / m * m; }
 
 long trm_attention_workspace(long seq, long d) {
-    const long tile = seq < ATTN_TILE ? round_up(seq, MR) : ATTN_TILE;
+    const long tile = seq < ATTN_TILE ? round_up(seq, MR) : ATTN_TILE, dp = round_up(d, NR);
     return round_up(seq, MR) * d     // Q, rotated and scaled, zero rows to a multiple of MR
          + round_up(seq, NR) * d     // K panels [seq/16][d][16]
-         + seq * d                   // V panels [d/16][seq][16]
+         + seq * dp                  // V panels [dp/16][seq][16], columns past d zero
          + tile * round_up(seq, NR); // scores of one query tile
 }
 
@@ -68,10 +70,10 @@ static void rotate_row(const float *v, float *out, const float *cos, const float
 
 CLONES int trm_attention_head(const float *q, const float *k, const float *v, long stride, const float *cos,
                               const float *sin, float *out, long out_stride, long seq, long d, float *workspace) {
-    if (d % NR != 0 || d > 512 || seq <= 0) return 0;
-    const long seq_q = round_up(seq, MR), seq_k = round_up(seq, NR);
+    if (d < 1 || d > 8192 || (cos && d % 2 != 0) || seq <= 0) return 0;
+    const long seq_q = round_up(seq, MR), seq_k = round_up(seq, NR), dp = round_up(d, NR);
     const long tile = seq < ATTN_TILE ? seq_q : ATTN_TILE;
-    float *qs = workspace, *kp = qs + seq_q * d, *vp = kp + seq_k * d, *scores = vp + seq * d;
+    float *qs = workspace, *kp = qs + seq_q * d, *vp = kp + seq_k * d, *scores = vp + seq * dp;
     const float scale = 1.0f / __builtin_sqrtf((float)d);
 
     // Gather: Q rows (rotated, scaled), K into 16-key panels (rotated), V into 16-column panels.
@@ -86,8 +88,8 @@ CLONES int trm_attention_head(const float *q, const float *k, const float *v, lo
         } else {
             for (long i = 0; i < d; i++) { qs[t * d + i] = qt[i] * scale; kdst[i * NR] = kt[i]; }
         }
-        for (long j = 0; j < d; j += NR)
-            for (long l = 0; l < NR; l++) vp[(j / NR) * seq * NR + t * NR + l] = vt[j + l];
+        for (long j = 0; j < dp; j += NR)
+            for (long l = 0; l < NR; l++) vp[(j / NR) * seq * NR + t * NR + l] = j + l < d ? vt[j + l] : 0.0f;
     }
     for (long t = seq; t < seq_q; t++)
         for (long i = 0; i < d; i++) qs[t * d + i] = 0.0f;
@@ -103,11 +105,20 @@ CLONES int trm_attention_head(const float *q, const float *k, const float *v, lo
         // Unnormalised: the 1/Σ of each row scales the P·V tile instead of the row.
         for (long r = 0; r < rows; r++) inv_sum[r] = trm_softmax_row_unnormalized(scores + r * seq_k, seq);
         for (long r = rows; r < round_up(rows, MR); r++) inv_sum[r] = 0.0f;
-        // out[rows, d] = P · V
+        // out[rows, d] = P · V; a last panel narrower than 16 goes through `edge`.
         for (long i = 0; i < rows; i += MR) {
             const long mr = rows - i < MR ? rows - i : MR;
-            for (long j = 0; j < d; j += NR)
-                micro_6x16(scores + i * seq_k, seq_k, vp + j * seq, seq, out + (t0 + i) * out_stride + j, out_stride, mr, inv_sum + i);
+            for (long j = 0; j < dp; j += NR) {
+                float *dst = out + (t0 + i) * out_stride + j;
+                if (j + NR <= d) {
+                    micro_6x16(scores + i * seq_k, seq_k, vp + j * seq, seq, dst, out_stride, mr, inv_sum + i);
+                    continue;
+                }
+                float edge[MR * NR] __attribute__((aligned(32)));
+                micro_6x16(scores + i * seq_k, seq_k, vp + j * seq, seq, edge, NR, mr, inv_sum + i);
+                for (long r = 0; r < mr; r++)
+                    for (long c = 0; c < d - j; c++) dst[r * out_stride + c] = edge[r * NR + c];
+            }
         }
     }
     return 1;

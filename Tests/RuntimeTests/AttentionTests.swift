@@ -41,7 +41,10 @@ import GraphIR
         return out
     }
 
-    @Test(arguments: [(16, 5, true), (16, 126, false), (32, 131, true), (64, 40, true), (8, 23, true), (24, 19, false)])
+    @Test(arguments: [
+        (16, 5, true), (16, 126, false), (32, 131, true), (64, 40, true), (8, 23, true), (24, 19, false), (2, 9, true), (10, 140, true),
+        (7, 13, false), (50, 33, true), (520, 7, true),
+    ])
     func fusedMatchesReference(d: Int, seq: Int, rope: Bool) {
         let batch = 2, heads = 2, w = heads * d
         let qkv = SampleGraphs.values(batch * seq * 3 * w, seed: UInt64(d * 1000 + seq))

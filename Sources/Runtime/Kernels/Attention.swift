@@ -3,9 +3,10 @@ import Foundation
 
 /// Non-causal softmax attention, unfused (separate q, k, v) and fused (qkv split + RoPE +
 /// attention). Both gather one head into a per-thread workspace and process queries in tiles, so
-/// no S×S tensor is ever held: the largest temporary is a [tile, S] block of scores. Head dims that
-/// are multiples of 16 run on the C kernel `trm_attention_head` (6×16 register tiles over K and V
-/// packed once per head); others on OpenBLAS.
+/// no S×S tensor is ever held: the largest temporary is a [tile, S] block of scores. Every head dim
+/// up to 8192 runs on the C kernel `trm_attention_head` (6×16 register tiles over K and V packed
+/// once per head, padded to 16 columns), which allocates nothing; larger ones (and an odd one with
+/// RoPE, which configs refuse) on OpenBLAS.
 public enum Attention {
     /// Query rows per tile of the OpenBLAS path.
     public static let tile = 128
