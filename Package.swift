@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime", "TRMCore"]),
         .target(name: "Tasks", dependencies: ["TRMCore"]),
         .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks", "COpenBLAS", "CKernels", "TRMCore"]),
-        .target(name: "CLISupport", dependencies: []),
+        .target(name: "CLISupport", dependencies: ["TRMCore"]),
         // Every file reader as a libFuzzer target; the test suite replays their corpora.
         .target(name: "FuzzTargets", dependencies: ["GraphIR", "Runtime", "Tasks", "TRMRuntimeC", "Compiler", "TRMCore"]),
 
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphIR", "Trainer", "TRMCore", "TestSupport"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TRMCore", "TestSupport"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR", "Runtime", "TRMCore"]),
-        .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
+        .testTarget(name: "CLISupportTests", dependencies: ["CLISupport", "TRMCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GraphIR", "Tasks", "TRMCore", "TestSupport"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "GraphIR", "Runtime", "Tasks", "TRMCore"]),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import TRMCore
 
 /// A small command-line parser for the thin trm executables (no package dependencies): `--name value`,
 /// `--name=value` and `--flag`, plus positional arguments. Unknown options are errors.
@@ -59,13 +60,25 @@ public struct Arguments {
     }
 
     /// Parses `args`; when --help is given, prints `usage` and returns nil.
+    /// Parses `args` as `init` does, after answering `--help` (prints `usage`) and `--version`
+    /// (prints `versionLine`), for which it returns nil: every tool has both.
     public static func parse(_ args: [String], options: [Option], usage: String) throws -> Arguments? {
+        if args.contains("--version"), !options.contains(where: { $0.name == "version" }) {
+            print(versionLine)
+            return nil
+        }
         let parsed = try Arguments(args, options: options)
         if parsed.has("help") {
             print(usage)
             return nil
         }
         return parsed
+    }
+
+    /// `trm-run 0.2.0` (the executable's name and `TRMVersion`).
+    public static var versionLine: String {
+        let name = CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent } ?? "trm"
+        return "\(name) \(TRMVersion.string)"
     }
 
     public func has(_ flag: String) -> Bool { flags.contains(flag) }
@@ -103,6 +116,8 @@ public struct Arguments {
 
     /// Help text for `options`, aligned.
     public static func helpText(_ options: [Option]) -> String {
+        let options =
+            options.contains { $0.name == "version" } ? options : options + [Option("version", help: "print the version and exit")]
         let left = options.map { o in
             "  " + (o.short.map { "-\($0), " } ?? "") + "--\(o.name)" + (o.valueName.map { " \($0)" } ?? "")
         }

@@ -40,6 +40,10 @@ public func runSubcommands(_ tool: String, usage: String, _ commands: [String: (
             print(usage)
             return
         }
+        if command == "--version" {
+            print(Arguments.versionLine)
+            return
+        }
         guard let run = commands[command] else { throw UsageError("unknown command '\(command)'") }
         try run(argv)
     }

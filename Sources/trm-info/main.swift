@@ -3,6 +3,11 @@ import GraphIR
 import Runtime
 import TRMCore
 
+let options: [Arguments.Option] = [
+    .init("json", help: "print the model config JSON only (checkpoints) or the plan's config JSON (.trmg)"),
+    .init("help", short: "h", help: "show this help"),
+]
+
 let usage = """
     trm-info: validate and describe a checkpoint (.ckpt) or a compiled model (.trmg).
 
@@ -12,13 +17,11 @@ let usage = """
     reason and exit code 1.
 
     OPTIONS:
-      --json      print the model config JSON only (checkpoints) or the plan's config JSON (.trmg)
-      -h, --help  show this help
+    \(Arguments.helpText(options))
     """
 
 BlasBuffers.startWithoutOpenBLASThreads()
 runCommand("trm-info") {
-    let options: [Arguments.Option] = [.init("json", help: "config JSON only"), .init("help", short: "h", help: "help")]
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one FILE") }
     let path = args.positional[0]

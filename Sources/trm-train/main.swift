@@ -17,7 +17,7 @@ let usage = """
 
 BlasBuffers.startWithoutOpenBLASThreads()
 let commands: [String: ([String]) throws -> Void] = ["train": TrainCommand.run, "init": InitCommand.run, "eager": EagerCommand.run]
-if let first = CommandLine.arguments.dropFirst().first, first.hasPrefix("--"), !["--help"].contains(first) {
+if let first = CommandLine.arguments.dropFirst().first, first.hasPrefix("--"), !["--help", "--version"].contains(first) {
     runCommand("trm-train") { try TrainCommand.run(Array(CommandLine.arguments.dropFirst())) }
 }
 runSubcommands("trm-train", usage: usage, commands)

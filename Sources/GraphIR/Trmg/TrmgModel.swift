@@ -1,3 +1,4 @@
+import TRMCore
 /// After an ACT step, graph output `from` becomes graph input `to`; a fresh slot starts from the
 /// initializer `initial` (a [D] vector broadcast over [S, D]).
 public struct CarryBinding: Hashable, Sendable {
@@ -83,7 +84,7 @@ public enum TrmgFormat {
     public static let domain = "ai.trm"
     public static let domainVersion: Int64 = 1
     public static let producerName = "trm-compile"
-    public static let producerVersion = "0.1.0"
+    public static let producerVersion = TRMVersion.string
     /// Name of the symbolic batch dimension in ONNX shapes.
     public static let batchDimName = "B"
     /// Files larger than this are refused before reading (protobuf messages are limited to 2 GiB).
