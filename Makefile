@@ -54,6 +54,7 @@ test: deps data
 	$(MAKE) test-tools
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-tsan
+	$(MAKE) test-slurm
 
 # The Swift suite also writes the .trmg files tools/tests reads into $(FIXTURES) (TRM_FIXTURES): the
 # writer tests write and check them on every run, into a temporary directory when it is unset.
@@ -232,3 +233,10 @@ proto:
 
 clean:
 	rm -rf .build $(VENV)
+
+# A sharded evaluation on a real Slurm cluster on this machine (munged, slurmctld, two slurmd on
+# 127.0.0.1; the Debian packages slurmctld slurmd slurm-client munge installed when missing): array
+# job + afterok merge job against the single-process run. Needs root; about 30 s. Part of `make test`.
+.PHONY: test-slurm
+test-slurm: build
+	tools/slurm_test.sh $$($(SWIFT) build $(RELEASE) --show-bin-path)

@@ -11,16 +11,22 @@ enum TaskMode {
     static func run(_ args: Arguments, model: LoadedModel, settings: RunSettings) throws {
         // Every option and output is checked before the first query runs.
         try OutputFile.checkOutputs(
-            [args.string("json"), args.string("submission")].compactMap { $0 },
+            [args.string("json"), args.string("submission"), args.string("candidates")].compactMap { $0 },
             inputs: [args.positional[0]] + [args.string("data")].compactMap { $0 })
         let ks = try parseKs(args.string("k"))
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
         let showCount = try args.int("show", in: 0...Int.max) ?? 0
         let limitOption = try args.int("limit", in: 1...Int.max)
         if args.string("submission") != nil, args.string("task") != "arc" { throw UsageError("--submission is for --task arc") }
+        let shardPlan = try ShardMode.plan(args)
         let source = try makeSource(args, model: model, seed: seed)
         guard source.puzzleCount > 0 else { throw TRMError(.invalidInput, "the task data holds no puzzles") }
         let limit = min(limitOption ?? source.puzzleCount, source.puzzleCount)
+        if let shardPlan {
+            return try ShardMode.run(
+                args, model: model, settings: settings, source: source, limit: limit, ks: ks, seed: seed, shard: shardPlan.shard,
+                path: shardPlan.path)
+        }
         let runner = try ACTRunner(
             session: Session(model: model, batch: settings.batch, threads: settings.threads, precision: settings.precision))
         runner.session.profiling = settings.profile

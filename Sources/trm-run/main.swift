@@ -18,6 +18,10 @@ let options: [Arguments.Option] = [
     .init("show", "N", help: "render N puzzles with their prediction (in colour on a terminal, see --color)"),
     ColorChoice.option,
     .init("seed", "S", help: "seed for augmentation and generated test sets (default 0)"),
+    .init("candidates", "FILE", help: "run one shard of the query list and write its candidates to FILE (resumes it); see merge"),
+    .init("shard", "I/N", help: "with --candidates: shard I of N, I from 0 (default: the Slurm array task, else 0/1)"),
+    .init("shard-count", "N", help: "with --candidates in a Kubernetes Indexed Job: N shards, the index from JOB_COMPLETION_INDEX"),
+    .init("checkpoint-every", "N", help: "with --candidates: rewrite FILE after every N batches of queries (default 1)"),
     .init("inputs", "tokens.npy", help: "raw mode: int tokens [N, L]"),
     .init("puzzle-ids", "ids.npy", help: "raw mode: int puzzle ids [N] (default: all 0)"),
     .init("out", "DIR", help: "raw mode: directory for logits.npy, preds.npy, q_halt.npy, steps.npy"),
@@ -39,10 +43,16 @@ let usage = """
                    [--json FILE] [--submission FILE] [--show N] [--color WHEN] [--batch B] [--threads T] [--halting MODE]
                    [--precision fp32|bf16]
            trm-run model.trmg --inputs tokens.npy [--puzzle-ids ids.npy] --out DIR [--batch B] ...
+           trm-run model.trmg --task T ... --candidates FILE [--shard I/N] [--checkpoint-every N]
+           trm-run merge SHARD.cand... [--json FILE] [--submission FILE] [--dry-run]
+           trm-run status SHARD.cand...
 
     Task mode builds every (puzzle, augmentation) query, runs them in full batches, undoes each
     augmentation, votes (count, then mean sigmoid(q_halt)) and prints pass@K (and exact accuracy
     for Sudoku and Maze). Raw mode writes the final ACT step's outputs as .npy files.
+    With --candidates, the run is one shard of the query list (contiguous, balanced ranges) and
+    writes each query's candidate to FILE, checkpointed atomically; a rerun resumes it. `merge`
+    votes and scores the shards' files exactly as the unsharded run; `status` shows their progress.
 
     OPTIONS:
     \(Arguments.helpText(options))
@@ -62,6 +72,12 @@ struct RunSettings {
 }
 
 BlasBuffers.startWithoutOpenBLASThreads()
+// `merge` and `status` take candidate files, not a model (a model file of that name still runs).
+if let first = CommandLine.arguments.dropFirst().first, ["merge", "status"].contains(first), !FileManager.default.fileExists(atPath: first)
+{
+    let rest = Array(CommandLine.arguments.dropFirst(2))
+    runCommand("trm-run \(first)") { try first == "merge" ? MergeCommand.merge(rest) : MergeCommand.status(rest) }
+}
 runCommand("trm-run") {
     guard let args = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), options: options, usage: usage) else { return }
     guard args.positional.count == 1 else { throw UsageError("expected one model path") }

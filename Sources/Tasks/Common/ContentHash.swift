@@ -1,0 +1,140 @@
+import Foundation
+import TRMCore
+
+/// SHA-256 (FIPS 180-4) of bytes, files and folders: the content hashes a candidate file's header
+/// names its model and data by (docs/sharding.md). Plain Swift, no dependencies.
+public struct SHA256: Sendable {
+    private var h: [UInt32] = [
+        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
+    ]
+    private var pending: [UInt8] = []
+    private var length: UInt64 = 0
+
+    private static let k: [UInt32] = [
+        0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
+        0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
+        0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
+        0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7, 0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967,
+        0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
+        0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
+        0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
+        0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
+    ]
+
+    public init() {}
+
+    /// Feeds `bytes`.
+    public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        length &+= UInt64(bytes.count)
+        pending.append(contentsOf: bytes)
+        let whole = pending.count / 64 * 64
+        guard whole > 0 else { return }
+        pending.withUnsafeBufferPointer { p in
+            for start in stride(from: 0, to: whole, by: 64) { compress(p.baseAddress! + start) }
+        }
+        pending.removeFirst(whole)
+    }
+
+    /// The digest of everything fed, as 64 lower-case hex digits.
+    public func hexDigest() -> String {
+        var copy = self
+        let bits = length &* 8
+        copy.pending.append(0x80)
+        while copy.pending.count % 64 != 56 { copy.pending.append(0) }
+        for i in (0..<8).reversed() { copy.pending.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
+        copy.pending.withUnsafeBufferPointer { p in
+            for start in stride(from: 0, to: p.count, by: 64) { copy.compress(p.baseAddress! + start) }
+        }
+        return copy.h.map { String(format: "%08x", $0) }.joined()
+    }
+
+    private mutating func compress(_ block: UnsafePointer<UInt8>) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { compress(block, schedule: $0) }
+    }
+
+    private mutating func compress(_ block: UnsafePointer<UInt8>, schedule w: UnsafeMutableBufferPointer<UInt32>) {
+        for i in 0..<16 {
+            w[i] =
+                UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
+        }
+        func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
+        for i in 16..<64 {
+            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        }
+        var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+        for i in 0..<64 {
+            let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ Self.k[i] &+ w[i]
+            let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+            hh = g
+            g = f
+            f = e
+            e = d &+ t1
+            d = c
+            c = b
+            b = a
+            a = t1 &+ t2
+        }
+        h[0] &+= a
+        h[1] &+= b
+        h[2] &+= c
+        h[3] &+= d
+        h[4] &+= e
+        h[5] &+= f
+        h[6] &+= g
+        h[7] &+= hh
+    }
+
+    /// The digest of `bytes`.
+    public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        var s = SHA256()
+        s.update(bytes)
+        return s.hexDigest()
+    }
+}
+
+/// Content hashes of the inputs a shard names in its header.
+public enum ContentHash {
+    /// SHA-256 of a file's bytes, or of a folder: every regular file under it in sorted relative-path
+    /// order, each fed as its path, a NUL, its size in decimal, a NUL and its bytes (so renaming or
+    /// moving a file changes the hash). Errors name the path.
+    public static func sha256(path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TRMError(.io, "cannot hash \(path): it does not exist")
+        }
+        var hash = SHA256()
+        if !isDirectory.boolValue {
+            try feed(path, into: &hash)
+            return hash.hexDigest()
+        }
+        guard let walker = FileManager.default.enumerator(atPath: path) else { throw TRMError(.io, "cannot list \(path)") }
+        var files: [String] = []
+        while let relative = walker.nextObject() as? String {
+            var dir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path + "/" + relative, isDirectory: &dir), !dir.boolValue { files.append(relative) }
+        }
+        for relative in files.sorted() {
+            let full = path + "/" + relative
+            let size = (try? FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) ?? 0
+            hash.update(Array(relative.utf8) + [0] + Array(String(size).utf8) + [0])
+            try feed(full, into: &hash)
+        }
+        return hash.hexDigest()
+    }
+
+    /// Feeds a file in 4 MiB reads.
+    private static func feed(_ path: String, into hash: inout SHA256) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw TRMError(.io, "cannot open \(path) to hash it") }
+        defer { try? handle.close() }
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 4 << 20) ?? Data() } catch {
+                throw TRMError(.io, "cannot read \(path): \(error.localizedDescription)")
+            }
+            if chunk.isEmpty { break }
+            hash.update(chunk)
+        }
+    }
+}
