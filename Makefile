@@ -111,11 +111,12 @@ bench: deps build
 	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json
 	@$(MAKE) --no-print-directory bench-halting
 	@$(MAKE) --no-print-directory bench-large
+	@$(MAKE) --no-print-directory bench-shards
 	@set -e; HALTING=""; for m in $(HALTING_MODELS); do for p in "" .official; do for h in fixed adaptive; do \
 	  f=$(BENCH)/$$m$$p.halting-$$h.json; if [ -f $$f ]; then HALTING="$$HALTING $$f"; fi; \
 	done; done; done; \
 	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)' BENCH_PRECISION=$(BENCH_PRECISION)" $$HALTING \
-	  --large $(BENCH)/large.json > BENCHMARKS.md.tmp; \
+	  --large $(BENCH)/large.json --shards $(BENCH)/shards.json > BENCHMARKS.md.tmp; \
 	mv BENCHMARKS.md.tmp BENCHMARKS.md; cat BENCHMARKS.md
 
 # Fixed vs adaptive halting of each HALTING_MODELS model on the 1000 puzzles trm-run generates with
@@ -154,6 +155,15 @@ bench-large: deps build
 	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; rm -rf $(BENCH)/large; \
 	$(PY) tools/bench_large.py --bin $$BIN --work $(BENCH)/large --rows $(LARGE_ROWS) --json $(BENCH)/large.json; \
 	rm -rf $(BENCH)/large
+
+# One process vs two shards on the trained Sudoku 6×6 trm-attn model (tools/bench_shards.py), for
+# BENCHMARKS.md's scaling efficiency and ARC-AGI-1 projection (docs/sharding.md).
+.PHONY: bench-shards
+bench-shards: deps build data
+	@mkdir -p $(BENCH)
+	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; \
+	$(PY) tools/bench_shards.py --bin $$BIN --model models/sudoku6-trm-attn.ckpt --arc $(ARC_DATA)/arc1.json \
+	  --work $(BENCH)/shards --json $(BENCH)/shards.json; rm -rf $(BENCH)/shards
 
 ARC_DATA := data/arc
 ARC1_SHA256 := b22cbaf01a1e30f0bbf667dab30e77bf387c6a53dec84607d92a41bd276a6d47

@@ -128,7 +128,61 @@ def large_section(path):
     return lines
 
 
-def main(trm_path, ort_path, command, halting_paths=(), large_path=None):
+ARC_VERSIONS = (8, 1001)  # trm-run's default (the original + 7), and the reference evaluation's
+
+
+def shards_section(path, trm, halting_paths=()):
+    """One process vs two shards (tools/bench_shards.py), and the projected cost of a full ARC-AGI-1
+    evaluation from this run's ARC-size ACT step times."""
+    r = json.load(open(path))
+    one, two = r["single"]["1"], r["single"]["2"]
+    shard = r["shards"]
+    efficiency = shard["queries_per_second"] / (2 * one["queries_per_second"])
+    lines = ["", "## Sharded evaluation", "",
+             f"`trm-run` on {r['model']} ({r['queries']} generated Sudoku queries, batch {r['batch']}, fixed halting), "
+             f"{r['cores']} cores: one process, and two shards of one thread each run at once "
+             "(`--candidates s<i>.cand --shard i/2`, timed from the first start to the last exit) and merged "
+             "(`trm-run merge`, docs/sharding.md). Scaling efficiency = the shards' queries/s ÷ 2 × the 1-thread "
+             "process's.", "",
+             "| run | seconds | queries/s |", "|---|---|---|",
+             f"| 1 process, 1 thread | {one['seconds']:.2f} | {one['queries_per_second']:.1f} |",
+             f"| 1 process, 2 threads | {two['seconds']:.2f} | {two['queries_per_second']:.1f} |",
+             f"| 2 shards × 1 thread | {shard['seconds']:.2f} | {shard['queries_per_second']:.1f} |", "",
+             f"Scaling efficiency {100 * efficiency:.0f}%; two shards give {shard['queries_per_second'] / two['queries_per_second']:.2f}× "
+             "the queries/s of one 2-thread process. The merged pass@K " +
+             ("equals" if r["merge_equals_single"] else "**differs from**") + " the single run's."]
+    pairs = r.get("arc_eval_test_pairs")
+    steps = {(os.path.basename(x["model"]), x.get("precision", "fp32")): x for x in trm["results"]
+             if x["batch"] == max(y["batch"] for y in trm["results"]) and x["threads"] == max(y["threads"] for y in trm["results"])}
+    rows = [(k, v) for k, v in sorted(steps.items()) if k[0].startswith("trm-attn")]
+    if pairs and rows:
+        ratios = []
+        for hp in halting_paths:
+            if ".official." in os.path.basename(hp) or not hp.endswith("halting-adaptive.json"):
+                continue
+            fixed_path = hp.replace("halting-adaptive", "halting-fixed")
+            if os.path.exists(fixed_path):
+                ratios.append(json.load(open(hp))["batch_steps"] / json.load(open(fixed_path))["batch_steps"])
+        adaptive = sum(ratios) / len(ratios) if ratios else None
+        lines += ["", f"Projected ARC-AGI-1 evaluation ({pairs} test pairs of the evaluation split, each a query per "
+                  "augmented version) on one node like this one, from the ARC-size trm-attn ACT step of this run "
+                  f"(batch {rows[0][1]['batch']}, {rows[0][1]['threads']} threads) × 16 ACT steps per query (fixed halting). "
+                  "Shards are independent, so N nodes take 1/N of the wall time. "
+                  + (f"Adaptive halting is projected with the batch-step ratio the trained Sudoku models measured above "
+                     f"({adaptive:.2f}); a trained ARC model's ratio may differ." if adaptive else ""), "",
+                  "| precision | s per query-step | versions | queries | node-hours fixed | node-hours adaptive |",
+                  "|---|---|---|---|---|---|"]
+        for (name, precision), x in rows:
+            per = x["ms_best"] / 1000 / x["batch"]
+            for versions in ARC_VERSIONS:
+                q = pairs * versions
+                hours = q * 16 * per / 3600
+                lines.append(f"| {precision} | {per:.2f} | {versions} | {q:,} | {hours:,.1f} | "
+                             + (f"{hours * adaptive:,.1f}" if adaptive else "-") + " |")
+    return lines
+
+
+def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_path=None):
     trm, ortr = json.load(open(trm_path)), json.load(open(ort_path))
     ort_by = {(os.path.basename(r["model"]), r["batch"], r["threads"]): r for r in ortr["results"]}
     peaks = trm["peaks"]
@@ -194,6 +248,8 @@ def main(trm_path, ort_path, command, halting_paths=(), large_path=None):
         lines += halting_section(halting_paths)
     if large_path:
         lines += large_section(large_path)
+    if shards_path:
+        lines += shards_section(shards_path, trm, halting_paths)
     lines += ["", "Produced by:", "", "```", command, "```", ""]
     sys.stdout.write("\n".join(lines))
 
@@ -205,5 +261,6 @@ if __name__ == "__main__":
     parser.add_argument("command", nargs="?", default="make bench", help="the command the report says produced it")
     parser.add_argument("halting", nargs="*", help="trm-run --json reports NAME[.official].halting-MODE.json")
     parser.add_argument("--large", help="tools/bench_large.py --json")
+    parser.add_argument("--shards", help="tools/bench_shards.py --json")
     args = parser.parse_args()
-    main(args.trm, args.ort, args.command, args.halting, args.large)
+    main(args.trm, args.ort, args.command, args.halting, args.large, args.shards)

@@ -108,3 +108,16 @@ def test_precision_rows_compare_bf16_with_fp32_and_onnxruntime(tmp_path):
     assert "| m.trmg | 8 | 2 | fp32 | 1000 / 1000 | 1500 / 1500 | 1.50× | - |" in out
     assert "| m.trmg | 8 | 2 | bf16 | 500 / 500 | 1500 / 1500 | 3.00× | 2.00× | 100.0 | 80% | 70% |" in out
     assert "SkylakeX kernels" in out and "bf16 dot (VDPBF16PS) (threads 2) 200.0 GFLOP/s" in out
+
+
+def test_shards_section_states_efficiency_and_projects_arc(tmp_path):
+    shards = {"model": "m.ckpt", "queries": 800, "batch": 16, "cores": 2, "merge_equals_single": True, "arc_eval_test_pairs": 419,
+              "single": {"1": {"seconds": 20.0, "queries_per_second": 40.0}, "2": {"seconds": 16.0, "queries_per_second": 50.0}},
+              "shards": {"count": 2, "threads_each": 1, "seconds": 12.5, "queries_per_second": 64.0}}
+    (tmp_path / "shards.json").write_text(json.dumps(shards))
+    trm = {"results": [{"model": "/b/trm-attn.trmg", "batch": 8, "threads": 2, "precision": "fp32", "ms_best": 8000.0}]}
+    fixed, adaptive = halting_report(tmp_path, "m", "fixed", 0.5, 8), halting_report(tmp_path, "m", "adaptive", 0.5, 4)
+    text = "\n".join(bench_report.shards_section(str(tmp_path / "shards.json"), trm, [fixed, adaptive]))
+    assert "Scaling efficiency 80%" in text and "1.28× the queries/s" in text and "equals the single run's" in text
+    # 419 pairs × 8 versions × 16 steps × 1 s per query-step = 14.9 node-hours; adaptive halves the batch steps.
+    assert "| fp32 | 1.00 | 8 | 3,352 | 14.9 | 7.4 |" in text
