@@ -184,7 +184,7 @@ $(ARC_DATA)/arc1.json:
 # libFuzzer + AddressSanitizer build of every reader (Sources/FuzzTargets, FUZZING.md). SwiftPM passes
 # --sanitize values as separate -sanitize= flags and swiftc keeps only the last one, which would
 # drop the fuzzer's coverage from Swift code: hence the combined -Xswiftc flag.
-FUZZ_TARGETS ?= trmg ckpt arc-json csv npy capi official-config ckpt-config trmg-plan torch-zip
+FUZZ_TARGETS ?= trmg ckpt arc-json csv npy capi official-config ckpt-config trmg-plan torch-zip candidates
 FUZZ_SECONDS ?= 1800
 FUZZ_RUNS ?= -1
 FUZZ_SMOKE_SECONDS ?= 4

@@ -25,6 +25,11 @@ done
 cp "$TMP/arc.ckpt" "$OUT/ckpt/arc-trm-attn.ckpt"
 
 "$BIN/trm-data" generate --task sudoku --size 4 --count 3 --seed 1 -o "$OUT/csv/sudoku4.csv" > /dev/null
+
+# Candidate files of a sharded run (docs/sharding.md): one shard of two of a Sudoku evaluation.
+mkdir -p "$OUT/candidates"
+"$BIN/trm-run" "$TMP/trm-attn.trmg" --task sudoku --limit 3 --num-aug 1 --batch 2 --threads 1 \
+  --candidates "$OUT/candidates/sudoku4-shard0.cand" --shard 0/2 -q
 "$BIN/trm-data" generate --task sudoku --size 9 --count 2 --seed 1 -o "$OUT/csv/sudoku9.csv" > /dev/null
 "$BIN/trm-data" generate --task maze --size 5 --count 2 --seed 1 -o "$OUT/csv/maze5.csv" > /dev/null
 

@@ -40,6 +40,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// unpickler of `data.pkl`, storage records and strided views (TorchCheckpoint.parse), once with
     /// the records' checksums checked and, when that fails, once without.
     case torchZip = "torch-zip"
+    /// A shard's candidate file (`trm-run --candidates`, docs/sharding.md): header, records and
+    /// trailer, as `trm-run merge` and a resuming shard read it.
+    case candidates
 
     /// Largest per-sample arena for which a target also runs ACT steps: keeps one input to milliseconds.
     static let maxSteppedArenaBytes = 1 << 20
@@ -73,6 +76,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .capi: return Self.capi(bytes)
             case .ckptConfig: return try Self.ckptConfig(bytes)
             case .trmgPlan: return try Self.trmgPlan(bytes)
+            case .candidates: _ = try CandidateFile.parse(bytes, path: "fuzz.cand")
             case .torchZip:
                 // A mutated byte inside a record fails its CRC-32, so an input the checked read
                 // refuses is read again with the checksums off: that is how mutations reach the
