@@ -38,7 +38,7 @@ def test_tiny_run_writes_json_and_the_report_lines(bin_dir, tmp_path, capsys):
         assert 0 < r["trm_train"]["s_best"] <= r["trm_train"]["s_median"] < 10
         assert r["torch_over_trm"] == pytest.approx(r["s_best"] / r["trm_train"]["s_best"])
         assert r["samples_per_s"] == pytest.approx(4 / r["s_best"]) and r["gflops"] > 0
-        assert "--preset " + r["preset"] in r["trm_train"]["command"]
+        assert "--preset " + r["preset"] in r["trm_train"]["command"] and r["trm_train"]["command"].endswith("-o m.ckpt")
     # trm-train's own parameter count for the config (57,794 for trm-attn at this size).
     assert rows[0]["params"] == 57794
 
