@@ -87,7 +87,8 @@ demo: build
 	$$BIN/trm-run $(DEMO)/demo.trmg --task sudoku --limit 100 --seed 0 --batch 32 --show 1
 
 # trm-attn and tr-mamba2attn at the ARC size: trm-bench and onnxruntime on the same .trmg in one run,
-# plus trainer throughput at the Sudoku 9×9 reference size, the halting comparison (bench-halting) and
+# plus trainer throughput at the Sudoku 9×9 reference size (and the same step in PyTorch there and at the
+# shipped models' small size, tools/bench_torch_train.py), the halting comparison (bench-halting) and
 # the large puzzle tables (bench-large), written to BENCHMARKS.md. Takes tens of minutes on 2 cores
 # and about 5 GB of disk at a time under $(BENCH) (deleted after); run it on an idle machine.
 BENCH := $(CURDIR)/.build/bench
@@ -98,6 +99,9 @@ BENCH_PRECISION ?= fp32,bf16
 HALTING_MODELS ?= sudoku6-tr-mamba2attn sudoku6-trm-attn
 # Puzzle-table rows of the large models: the ARC-AGI-1 size and one past 2 GiB (tools/bench_large.py).
 LARGE_ROWS ?= 876406,1190000
+# Thread counts of the PyTorch trainer step (tools/bench_torch_train.py); keep them BENCH_ARGS' --threads,
+# which trm-bench --trainer times.
+TRAIN_THREADS ?= 1,2
 .PHONY: bench-halting bench-large
 bench: deps build
 	@mkdir -p $(BENCH)
@@ -108,7 +112,11 @@ bench: deps build
 	done; \
 	$$BIN/trm-bench --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg --trainer trm-attn,tr-mamba2attn $(BENCH_ARGS) \
 	  --precision $(BENCH_PRECISION) --json $(BENCH)/trm.json; \
-	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json
+	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json; \
+	$(PY) tools/bench_torch_train.py --size reference --preset trm-attn,tr-mamba2attn --batch 8 --threads $(TRAIN_THREADS) \
+	  --repeat 3 --json $(BENCH)/torch-train.json; \
+	$(PY) tools/bench_torch_train.py --size small --preset trm-attn,tr-mamba2attn --threads $(TRAIN_THREADS) --repeat 3 \
+	  --trm-train $$BIN/trm-train --json $(BENCH)/torch-train-small.json
 	@$(MAKE) --no-print-directory bench-halting
 	@$(MAKE) --no-print-directory bench-large
 	@$(MAKE) --no-print-directory bench-shards
@@ -116,7 +124,8 @@ bench: deps build
 	  f=$(BENCH)/$$m$$p.halting-$$h.json; if [ -f $$f ]; then HALTING="$$HALTING $$f"; fi; \
 	done; done; done; \
 	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)' BENCH_PRECISION=$(BENCH_PRECISION)" $$HALTING \
-	  --large $(BENCH)/large.json --shards $(BENCH)/shards.json > BENCHMARKS.md.tmp; \
+	  --large $(BENCH)/large.json --shards $(BENCH)/shards.json --torch-train $(BENCH)/torch-train.json \
+	  --torch-train $(BENCH)/torch-train-small.json > BENCHMARKS.md.tmp; \
 	mv BENCHMARKS.md.tmp BENCHMARKS.md; cat BENCHMARKS.md
 
 # Fixed vs adaptive halting of each HALTING_MODELS model on the 1000 puzzles trm-run generates with

@@ -5,6 +5,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 
@@ -182,7 +183,50 @@ def shards_section(path, trm, halting_paths=()):
     return lines
 
 
-def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_path=None):
+def torch_trainer_section(trainer_rows, paths):
+    """The same trainer step in PyTorch (tools/bench_torch_train.py, same make bench run): at the reference
+    size against trm-bench --trainer's rows, at the shipped models' small size against trm-train's own
+    per-step times, which the script measures right after its PyTorch timing."""
+    reports = [json.load(open(p)) for p in paths]
+    rows = [r for report in reports for r in report["results"]]
+    versions = sorted({report["torch"] for report in reports})
+    attention = sorted({report.get("attention", "sdpa") for report in reports})
+    trm_by = {(r["preset"], r["batch"], r["threads"]): r for r in trainer_rows}
+    lines = ["", "### The same step in PyTorch", "",
+             f"`tools/bench_torch_train.py`: PyTorch {', '.join(versions)}, eager, fp32, `torch.set_num_threads(threads)`, "
+             "the official TRM module tree of `tools/official_torch_model.py` (attention through "
+             + ("F.scaled_dot_product_attention" if attention == ["sdpa"] else "/".join(attention))
+             + ", as the official layers.py), a Mamba-2 mixer of the script's own for tr-mamba2attn (the scan in its exact "
+             "quadratic single-chunk form), the same sizes, recursion (H_cycles − 1 cycles without gradient, the last "
+             "with autograd), losses, AdamATan2, SignSGD and EMA, random init, random stand-in puzzles; best / median "
+             "of the repeats after one warm-up step. tools/tests/test_bench_torch_train.py checks at a tiny size that "
+             "its losses over three steps (to 1e-5) and the EMA weights and puzzle table after them (to 5e-6) equal "
+             "trm-train's, from the same checkpoint and data.",
+             "", "| size | preset | batch | threads | PyTorch s per step (best / median) | trm s per step (best / median) | "
+             "trm speed-up (PyTorch ÷ trm) |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["size"] == "reference":
+            t = trm_by.get((r["preset"], r["batch"], r["threads"]))
+            trm_cell = f"{t['s_best']:.2f} / {t['s_median']:.2f} (trm-bench)" if t else "n/a"
+            trm_best = t["s_best"] if t else None
+            size = "Sudoku 9×9 reference (hidden 512)"
+        else:
+            t = r.get("trm_train")
+            trm_cell = f"{t['s_best']:.3f} / {t['s_median']:.3f} (trm-train)" if t else "n/a"
+            trm_best = t["s_best"] if t else None
+            size = f"Sudoku 6×6 small (hidden {r['config']['hidden']}, as models/)" if r["size"] == "small" else r["size"]
+        digits = 2 if r["size"] == "reference" else 3
+        ratio = f"{r['s_best'] / trm_best:.2f}×" if trm_best else "n/a"
+        lines.append(f"| {size} | {r['preset']} | {r['batch']} | {r['threads']} | "
+                     f"{r['s_best']:.{digits}f} / {r['s_median']:.{digits}f} | {trm_cell} | {ratio} |")
+    commands = sorted({re.sub(r"--threads \d+", "--threads T", r["trm_train"]["command"]) for r in rows if "trm_train" in r})
+    if commands:
+        lines += ["", "trm-train at the small size ran `trm-train " + "`, `trm-train ".join(commands) + "` (generated "
+                  "puzzles; each step's time is batch ÷ the samples/s of its `--log-every 1` record, after one warm-up step)."]
+    return lines
+
+
+def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_path=None, torch_paths=()):
     trm, ortr = json.load(open(trm_path)), json.load(open(ort_path))
     ort_by = {(os.path.basename(r["model"]), r["batch"], r["threads"]): r for r in ortr["results"]}
     peaks = trm["peaks"]
@@ -244,6 +288,8 @@ def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_
             lines.append(f"| {r['preset']} | {r['batch']} | {r['threads']} | {r['s_best']:.2f} / {r['s_median']:.2f} | "
                          f"{r['samples_per_s']:.2f} | {r['gflop_per_sample']:.1f} | {r['gflops']:.1f} | "
                          f"{100 * r['sgemm_peak_fraction']:.0f}% |")
+        if torch_paths:
+            lines += torch_trainer_section(trm["trainer"], torch_paths)
     if halting_paths:
         lines += halting_section(halting_paths)
     if large_path:
@@ -262,5 +308,6 @@ if __name__ == "__main__":
     parser.add_argument("halting", nargs="*", help="trm-run --json reports NAME[.official].halting-MODE.json")
     parser.add_argument("--large", help="tools/bench_large.py --json")
     parser.add_argument("--shards", help="tools/bench_shards.py --json")
+    parser.add_argument("--torch-train", action="append", default=[], help="tools/bench_torch_train.py --json (repeatable)")
     args = parser.parse_args()
-    main(args.trm, args.ort, args.command, args.halting, args.large, args.shards)
+    main(args.trm, args.ort, args.command, args.halting, args.large, args.shards, args.torch_train)

@@ -121,3 +121,16 @@ def test_shards_section_states_efficiency_and_projects_arc(tmp_path):
     assert "Scaling efficiency 80%" in text and "1.28× the queries/s" in text and "equals the single run's" in text
     # 419 pairs × 8 versions × 16 steps × 1 s per query-step = 14.9 node-hours; adaptive halves the batch steps.
     assert "| fp32 | 1.00 | 8 | 3,352 | 14.9 | 7.4 |" in text
+
+
+def test_torch_trainer_section_sets_pytorch_beside_trm(tmp_path):
+    torch_json = tmp_path / "torch-train.json"
+    torch_json.write_text(json.dumps({"torch": "2.15.0", "attention": "sdpa", "results": [
+        {"preset": "trm-attn", "size": "reference", "batch": 8, "threads": 2, "s_best": 1.69, "s_median": 1.71, "config": {}},
+        {"preset": "trm-attn", "size": "small", "batch": 64, "threads": 2, "s_best": 0.216, "s_median": 0.218,
+         "config": {"hidden": 128}, "trm_train": {"s_best": 0.329, "s_median": 0.332, "command": "--task sudoku --threads 2"}}]}))
+    trainer = [{"preset": "trm-attn", "batch": 8, "threads": 2, "s_best": 2.11, "s_median": 2.14}]
+    text = "\n".join(bench_report.torch_trainer_section(trainer, [str(torch_json)]))
+    assert "| Sudoku 9×9 reference (hidden 512) | trm-attn | 8 | 2 | 1.69 / 1.71 | 2.11 / 2.14 (trm-bench) | 0.80× |" in text
+    assert "| Sudoku 6×6 small (hidden 128, as models/) | trm-attn | 64 | 2 | 0.216 / 0.218 | 0.329 / 0.332 (trm-train) | 0.66× |" in text
+    assert "`trm-train --task sudoku --threads T`" in text
