@@ -25,26 +25,17 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import shutil
 import subprocess
 import sys
 
 import numpy as np
 
+from bench_report import cpu_model  # the same CPU line as the report
+
 TOOLS = pathlib.Path(__file__).resolve().parent
 DEFAULT_ROWS = (876406, 1190000)
 ARC_ROWS = 876406
-
-
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 # Forks and execs the command, reaps it with wait4 and writes "seconds ru_maxrss_kib exit_code" to
