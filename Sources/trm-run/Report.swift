@@ -23,8 +23,14 @@ struct Report {
             "\(task): \(puzzles) puzzles, \(queries) queries, \(halting.rawValue) halting, \(precision.rawValue), \(batchSteps) batch steps in \(String(format: "%.1f", seconds)) s (\(String(format: "%.2f", Double(queries) / max(seconds, 1e-9))) queries/s)"
         )
         if pass.puzzles > 0 {
-            Swift.print("  K      " + pass.ks.map { String($0).padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
-            Swift.print("  pass@K " + pass.ks.map { String(format: "%-8.2f", 100 * pass.rate($0)) }.joined() + " (%)")
+            let ks = pass.informativeKs
+            Swift.print("  K      " + ks.map { String($0).padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
+            Swift.print("  pass@K " + ks.map { String(format: "%-8.2f", 100 * pass.rate($0)) }.joined() + " (%)")
+            if ks.count < pass.ks.count {
+                Swift.print(
+                    "  (at most \(pass.maxCandidates) candidates per test pair: pass@K for larger K equals pass@\(ks.last!); --json has every K)"
+                )
+            }
             Swift.print(
                 String(
                     format: "  exact accuracy (pass@1): %.2f%% of %d scored puzzles", 100 * pass.rate(pass.ks.contains(1) ? 1 : pass.ks[0]),

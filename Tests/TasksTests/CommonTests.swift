@@ -41,5 +41,11 @@ import Testing
         #expect(abs(p.rate(2) - 1.5 / 3) < 1e-12)
         #expect(p.rate(1000) == p.rate(2))  // K beyond the candidates changes nothing
         #expect(p.rate(1) <= p.rate(2) && p.rate(2) <= p.rate(1000))
+        // Two candidates at most: K = 2 covers them, so the table stops there.
+        #expect(p.maxCandidates == 2 && p.informativeKs == [1, 2])
+        var wide = PassAtK(ks: [1, 2, 5])
+        wide.add(pairs: [(Voting.rank((0..<9).map { prediction(Grid([[$0]])!, 1) }), b)])
+        #expect(wide.informativeKs == [1, 2, 5], "9 candidates: every K can differ")
+        #expect(PassAtK(ks: [1, 2]).informativeKs == [1], "no candidates: the smallest K alone")
     }
 }

@@ -6,6 +6,8 @@ public struct PassAtK: Sendable {
     public var scores: [Int: Double]
     /// Puzzles scored.
     public var puzzles: Int
+    /// Most ranked candidates any scored test pair had.
+    public private(set) var maxCandidates = 0
 
     public static let defaultKs = [1, 2, 5, 10, 100, 1000]
 
@@ -20,10 +22,18 @@ public struct PassAtK: Sendable {
     public mutating func add(pairs: [(ranked: [Candidate], truth: Grid)]) {
         puzzles += 1
         guard !pairs.isEmpty else { return }
+        maxCandidates = max(maxCandidates, pairs.map(\.ranked.count).max() ?? 0)
         for k in ks {
             let passing = pairs.filter { pair in pair.ranked.prefix(k).contains { $0.answer == pair.truth } }.count
             scores[k, default: 0] += Double(passing) / Double(pairs.count)
         }
+    }
+
+    /// The K values that can differ: up to the first K that covers every candidate of every pair
+    /// (pass@K for any larger K equals it), at least the smallest K.
+    public var informativeKs: [Int] {
+        guard let cut = ks.firstIndex(where: { $0 >= maxCandidates }) else { return ks }
+        return Array(ks[...cut])
     }
 
     /// Fraction of puzzles passing at K (0...1).
