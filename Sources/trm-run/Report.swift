@@ -27,9 +27,8 @@ struct Report {
             Swift.print("  K      " + ks.map { String($0).padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
             Swift.print("  pass@K " + ks.map { String(format: "%-8.2f", 100 * pass.rate($0)) }.joined() + " (%)")
             if ks.count < pass.ks.count {
-                Swift.print(
-                    "  (at most \(pass.maxCandidates) candidates per test pair: pass@K for larger K equals pass@\(ks.last!); --json has every K)"
-                )
+                let most = pass.maxCandidates == 1 ? "1 candidate" : "\(pass.maxCandidates) candidates"
+                Swift.print("  (at most \(most) per test pair: pass@K for larger K equals pass@\(ks.last!); --json has every K)")
             }
             Swift.print(
                 String(
