@@ -46,6 +46,12 @@ public struct KernelWorkspace: Equatable, Sendable {
         }
     }
 
+    /// Floats of per-thread workspace a session of `precision` allocates: bf16 MatMuls take the bf16
+    /// GEMM's workspace after their fp32 scratch (`BF16MatMulArgs`), beyond what the plan records.
+    public func floatsPerThread(_ precision: Precision) -> Int {
+        floatsPerThread + (precision == .bf16 ? BF16Gemm.maxWorkspaceFloats : 0)
+    }
+
     /// The per-thread workspace in bytes: the plan's `workspace_bytes`.
     public var bytesPerThread: Int { floatsPerThread * 4 }
 

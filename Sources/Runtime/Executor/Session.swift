@@ -48,8 +48,7 @@ public final class Session {
         packingSeconds = bf16.seconds
         packedBytes = bf16.bytes
         program = ProgramBuilder(model: model, batch: batch, arena: arena, bf16: bf16).build()
-        // bf16 products take their GEMM workspace after the fp32 kernels' scratch.
-        workspaceFloatsPerThread = model.workspace.floatsPerThread + (precision == .bf16 ? BF16Gemm.maxWorkspaceFloats : 0)
+        workspaceFloatsPerThread = model.workspace.floatsPerThread(precision)
         workspace = try AlignedBuffer(
             bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))
         shared = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(model.workspace.sharedFloats, 4, what: "the shared kernel buffers"))
