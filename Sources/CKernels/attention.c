@@ -58,16 +58,6 @@ static inline __attribute__((always_inline)) void micro_6x16(const float *a, lon
     }
 }
 
-// out = v·cos + rot(v)·sin, rot(v) = (-v[d/2:], v[:d/2]), times `scale`.
-static void rotate_row(const float *v, float *out, const float *cos, const float *sin, long d, float scale) {
-    const long half = d / 2;
-    for (long i = 0; i < half; i++) {
-        const float a = v[i], b = v[i + half];
-        out[i] = (a * cos[i] - b * sin[i]) * scale;
-        out[i + half] = (b * cos[i + half] + a * sin[i + half]) * scale;
-    }
-}
-
 CLONES int trm_attention_head(const float *q, const float *k, const float *v, long stride, const float *cos,
                               const float *sin, float *out, long out_stride, long seq, long d, float *workspace) {
     if (d < 1 || d > 8192 || (cos && d % 2 != 0) || seq <= 0) return 0;
@@ -82,8 +72,8 @@ CLONES int trm_attention_head(const float *q, const float *k, const float *v, lo
         const float *qt = q + t * stride, *kt = k + t * stride, *vt = v + t * stride;
         float *kdst = kp + (t / NR) * d * NR + t % NR;
         if (cos) {
-            rotate_row(qt, qs + t * d, cos + t * d, sin + t * d, d, scale);
-            rotate_row(kt, krow, cos + t * d, sin + t * d, d, 1.0f);
+            trm_rotate_row(qt, qs + t * d, cos + t * d, sin + t * d, d, scale);
+            trm_rotate_row(kt, krow, cos + t * d, sin + t * d, d, 1.0f);
             for (long i = 0; i < d; i++) kdst[i * NR] = krow[i];
         } else {
             for (long i = 0; i < d; i++) { qs[t * d + i] = qt[i] * scale; kdst[i * NR] = kt[i]; }

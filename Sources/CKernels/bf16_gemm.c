@@ -4,10 +4,9 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__x86_64__)
+#include "bf16_micro.h"
+#if TRM_X86
 #include <cpuid.h>
-#include <immintrin.h>
-#define TRM_X86 1
 #endif
 
 // C = A·Wᵀ with A converted to bf16 per call and W packed once (trm_bf16_pack_b) into panels of 32
@@ -31,7 +30,7 @@
 // chains to cover the instruction's latency. The kernel runs at 96-100 % of the measured VDPBF16PS
 // peak on Sapphire Rapids, where that peak is only half the fp32 FMA peak (one VDPBF16PS zmm per 2
 // cycles against two FMAs per cycle); Zen 4 is said to run it at twice its FMA rate (not measured).
-enum { MR = 12, NR = TRM_BF16_PANEL, KC = 256, MC = 144 };
+enum { MR = TRM_BF16_MR, NR = TRM_BF16_PANEL, KC = 256, MC = 144 };
 
 static long round_up(long x, long m) { return (x + m - 1) / m * m; }
 static long min_long(long a, long b) { return a < b ? a : b; }
@@ -147,7 +146,6 @@ long trm_bf16_gemm_workspace(long m, long k) {
 // The AVX512_BF16 path
 
 #if TRM_X86
-#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 // Row r of the block (r < rows) gets a[r, 2·p0 .. 2·(p0 + kc)) as bf16 pairs at ws + r·KC: the row
 // stride is the constant KC so that the microkernel's twelve row addresses are one register plus
@@ -174,68 +172,6 @@ BF16_TARGET static void pack_a(const float *a, long lda, long rows, long p0, lon
     }
 }
 
-// c[r, 0..cols) (+)= the R×(16·W) tile Σ_p a_r[p]·b[p] (+ bias) for r < R: a rows are KC pairs apart,
-// b is the panel at the block's first pair (NR lanes per pair). R and W are constants at every call
-// site, so the tile lives in registers. `load_c`: add to c instead of overwriting it.
-BF16_TARGET static inline __attribute__((always_inline)) void micro(const int R, const int W, const uint32_t *a,
-                                                                   const uint32_t *b, long kc, float *c, long ldc,
-                                                                   long cols, const float *bias, int load_c) {
-    const __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
-    const __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
-    const __m512 init0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
-    const __m512 init1 = bias && W == 2 ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
-    __m512 acc[MR][2];
-    _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
-        acc[r][0] = init0;
-        acc[r][1] = init1;
-    }
-    for (long p = 0; p < kc; p++, b += NR) {
-        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
-        const __m512bh b1 = W == 2 ? (__m512bh)_mm512_loadu_si512(b + 16) : b0;
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
-            const __m512bh x = (__m512bh)_mm512_set1_epi32((int)a[r * KC + p]);
-            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], x, b0);
-            if (W == 2) acc[r][1] = _mm512_dpbf16_ps(acc[r][1], x, b1);
-        }
-    }
-    _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
-        float *cr = c + r * ldc;
-        __m512 v0 = acc[r][0], v1 = acc[r][1];
-        if (load_c) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cr));
-            if (W == 2) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cr + 16));
-        }
-        _mm512_mask_storeu_ps(cr, m0, v0);
-        if (W == 2) _mm512_mask_storeu_ps(cr + 16, m1, v1);
-    }
-}
-
-#define MICRO_CASE(R)                                                                                                  \
-    case R:                                                                                                            \
-        if (wide) micro(R, 2, a, b, kc, c, ldc, cols, bias, load_c);                                                  \
-        else micro(R, 1, a, b, kc, c, ldc, cols, bias, load_c);                                                        \
-        break;
-
-BF16_TARGET static void micro_any(long rows, const uint32_t *a, const uint32_t *b, long kc, float *c, long ldc,
-                                  long cols, const float *bias, int load_c) {
-    const int wide = cols > 16;
-    switch (rows) {
-        MICRO_CASE(12)
-        MICRO_CASE(11)
-        MICRO_CASE(10)
-        MICRO_CASE(9)
-        MICRO_CASE(8)
-        MICRO_CASE(7)
-        MICRO_CASE(6)
-        MICRO_CASE(5)
-        MICRO_CASE(4)
-        MICRO_CASE(3)
-        MICRO_CASE(2)
-        MICRO_CASE(1)
-    default: break;
-    }
-}
-
 BF16_TARGET static void gemm_avx512bf16(long m, long n, long k, const float *a, long lda, const uint16_t *packed_b,
                                         float *c, long ldc, const float *bias, int accumulate, float *workspace) {
     const long pairs = (k + 1) / 2;
@@ -252,8 +188,8 @@ BF16_TARGET static void gemm_avx512bf16(long m, long n, long k, const float *a, 
                 const uint32_t *panel = bp + j0 * pairs + p0 * NR;
                 const long cols = min_long(NR, n - j0);
                 for (long r0 = 0; r0 < mc; r0 += MR)
-                    micro_any(min_long(MR, mc - r0), ws + r0 * KC, panel, kc, c + (i0 + r0) * ldc + j0, ldc, cols,
-                              bias_now ? bias_now + j0 : NULL, load_c);
+                    trm_bf16_micro_any(min_long(MR, mc - r0), ws + r0 * KC, KC, panel, kc, c + (i0 + r0) * ldc + j0,
+                                       ldc, cols, bias_now ? bias_now + j0 : NULL, NULL, load_c);
             }
         }
     }

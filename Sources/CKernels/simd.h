@@ -19,4 +19,15 @@
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 #define SPLAT(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
 
+// out = v·cos + rot(v)·sin, rot(v) = (-v[d/2:], v[:d/2]), times `scale` (half-split RoPE of one
+// row, as the attention kernels gather it).
+static inline void trm_rotate_row(const float *v, float *out, const float *cos, const float *sin, long d, float scale) {
+    const long half = d / 2;
+    for (long i = 0; i < half; i++) {
+        const float a = v[i], b = v[i + half];
+        out[i] = (a * cos[i] - b * sin[i]) * scale;
+        out[i + half] = (b * cos[i + half] + a * sin[i + half]) * scale;
+    }
+}
+
 #endif

@@ -16,6 +16,7 @@ let options: [Arguments.Option] = [
         "trainer", "PRESETS",
         help: "also time trm-train steps of these presets at the Sudoku 9×9 reference size (e.g. trm-attn,tr-mamba2attn)"),
     .init("train-batch", "B", help: "batch of the trainer timing (default 8)"),
+    .init("profile", help: "also print each op's share of the step and its GFLOP/s (one profiled step)"),
     .init("help", short: "h", help: "show this help"),
 ]
 
@@ -119,6 +120,7 @@ runCommand("trm-bench") {
                     let best = times[0], median = times[times.count / 2]
                     let gemmRate = gemmFlops * Double(batch) / best / 1e9
                     let scanSeconds = runner.session.profiledSeconds { $0.facts.cost.isScan }
+                    let profile = OpProfile(model: model, seconds: runner.session.instructionSeconds, batch: batch)
                     var row: [String: Any] = [
                         "model": path, "batch": batch, "threads": threads, "ms_best": best * 1e3, "ms_median": median * 1e3,
                         "gemm_gflops": gemmRate, "sgemm_peak_fraction": gemmRate / peaks["sgemm_gflops_t\(threads)"]!,
@@ -126,8 +128,11 @@ runCommand("trm-bench") {
                         "gflop_per_sample": (gemmFlops + scanFlops) / 1e9, "precision": precision.rawValue,
                         "precision_execution": precision.execution, "packing_seconds": runner.session.packingSeconds,
                     ]
+                    row["profile"] = profile.json
+                    row["matmul_gflops"] = profile.matMulGFlops
                     if precision == .bf16, let peak = peaks["bf16_gflops_t\(threads)"], peak > 0 {
                         row["bf16_peak_fraction"] = gemmRate / peak
+                        row["matmul_bf16_peak_fraction"] = profile.matMulGFlops / peak
                     }
                     if scanFlops > 0, scanSeconds > 0 {
                         row["scan_share"] = scanSeconds / profiled
@@ -141,6 +146,7 @@ runCommand("trm-bench") {
                                 "%@  batch %d  threads %d  %@: %.0f ms best, %.0f ms median, GEMM %.1f GFLOP/s (%.0f%% of sgemm peak), %.0f allocations/step",
                             (path as NSString).lastPathComponent, batch, threads, precision.rawValue, best * 1e3, median * 1e3, gemmRate,
                             100 * gemmRate / peaks["sgemm_gflops_t\(threads)"]!, allocations))
+                    if args.has("profile") { print(profile.table) }
                     if let share = row["scan_share"] as? Double, let frac = row["scan_fma_peak_fraction"] as? Double {
                         print(
                             String(

@@ -46,6 +46,25 @@ import GraphIR
         (7, 13, false), (50, 33, true), (520, 7, true),
     ])
     func fusedMatchesReference(d: Int, seq: Int, rope: Bool) {
+        Self.check(d: d, seq: seq, rope: rope, bf16: false)
+    }
+
+    /// The bf16 kernel (Q, K, V and the softmax's exps rounded to bf16, u = 2⁻⁹): an output is a
+    /// convex combination of V rows, so its error is about u·|v| plus the score errors' effect
+    /// (u·|q||k| ≈ 2⁻⁹·√d·|v|-scaled logits): NMSE ≈ 1e-5 measured, bound 1e-4; a wrong panel layout
+    /// or a dropped 1/Σ gives NMSE near 1 or far above. Without AVX512_BF16 the kernel declines and
+    /// the fp32 one runs (fp32's bound then holds, and the test says so).
+    @Test(arguments: [
+        (16, 5, true), (16, 126, false), (32, 131, true), (64, 40, true), (64, 270, true), (8, 23, true), (24, 19, false),
+        (2, 9, true), (10, 140, true), (7, 13, false), (50, 33, true), (520, 7, true), (33, 200, false),
+    ])
+    func bf16MatchesReference(d: Int, seq: Int, rope: Bool) {
+        if !BF16Gemm.isSupported { print("AttentionTests: this CPU lacks AVX512_BF16; the bf16 attention kernel is not exercised") }
+        Self.check(d: d, seq: seq, rope: rope, bf16: true)
+    }
+
+    /// Runs the fused (rope) or unfused op on random values and compares with `reference`.
+    static func check(d: Int, seq: Int, rope: Bool, bf16: Bool) {
         let batch = 2, heads = 2, w = heads * d
         let qkv = SampleGraphs.values(batch * seq * 3 * w, seed: UInt64(d * 1000 + seq))
         var cos = [Float](repeating: 0, count: seq * d), sin = cos
@@ -65,7 +84,7 @@ import GraphIR
                                 guard rope else { continue }
                                 Attention.fusedItem(
                                     item, qkv: qp.baseAddress!, cos: cp.baseAddress!, sin: sp.baseAddress!, out: op.baseAddress!,
-                                    seq: seq, heads: heads, headDim: d, workspace: ws.baseAddress!)
+                                    seq: seq, heads: heads, headDim: d, bf16: bf16, workspace: ws.baseAddress!)
                             }
                         }
                     }
@@ -89,7 +108,7 @@ import GraphIR
                                 for item in 0..<(batch * heads) {
                                     Attention.unfusedItem(
                                         item, q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!, out: op.baseAddress!,
-                                        seq: seq, heads: heads, headDim: d, workspace: ws.baseAddress!)
+                                        seq: seq, heads: heads, headDim: d, bf16: bf16, workspace: ws.baseAddress!)
                                 }
                             }
                         }
@@ -98,6 +117,12 @@ import GraphIR
             }
         }
         let expected = Self.reference(qkv: qkv, cos: rope ? cos : nil, sin: rope ? sin : nil, batch: batch, seq: seq, heads: heads, d: d)
-        KernelCheck.expectClose(out, expected.map(Double.init), "d \(d) seq \(seq) rope \(rope)")
+        let what = "d \(d) seq \(seq) rope \(rope)\(bf16 ? " bf16" : "")"
+        if bf16 && BF16Gemm.isSupported {
+            KernelCheck.expectClose(out, expected.map(Double.init), what, nmse: 1e-4)
+            #expect(KernelCheck.nmse(out, expected.map(Double.init)) > 1e-12, "\(what): exact fp32 result, the bf16 kernel did not run")
+        } else {
+            KernelCheck.expectClose(out, expected.map(Double.init), what)
+        }
     }
 }

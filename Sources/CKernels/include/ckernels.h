@@ -49,6 +49,16 @@ int trm_attention_head(const float *q, const float *k, const float *v, long stri
 /// Floats of workspace trm_attention_head needs.
 long trm_attention_workspace(long seq, long d);
 
+/// trm_attention_head with Q·Kᵀ and P·V in bf16 (VDPBF16PS, fp32 sums): Q (rotated, scaled), K, V
+/// and the softmax's unnormalised exps are rounded to bf16 (nearest even); the scores, the softmax
+/// and its 1/Σ stay fp32. Returns 0, doing nothing, on a CPU without AVX512_BF16 or for a shape
+/// trm_attention_head refuses; the caller then runs the fp32 kernel. `workspace` holds
+/// trm_attention_bf16_workspace(seq, d) floats.
+int trm_attention_head_bf16(const float *q, const float *k, const float *v, long stride, const float *cos,
+                            const float *sin, float *out, long out_stride, long seq, long d, float *workspace);
+/// Floats of workspace trm_attention_head_bf16 needs.
+long trm_attention_bf16_workspace(long seq, long d);
+
 /// The widest x86 vector level this CPU (and OS) runs: 2 for AVX-512 F/BW/VL/DQ/CD (Skylake-X and
 /// later, Zen 4), 1 for AVX2 with FMA, 0 for anything else (or a CPU that is not x86).
 int trm_cpu_vector_level(void);

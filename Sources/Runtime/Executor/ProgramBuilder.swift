@@ -8,11 +8,14 @@ struct ProgramBuilder {
     let arena: AlignedBuffer
     /// MatMul weights packed in bf16 (`Precision.bf16`): those MatMuls run on them.
     let bf16: BF16WeightSet
+    /// The session's arithmetic: with `.bf16` attention runs its two products in bf16 too.
+    let precision: Precision
 
-    init(model: LoadedModel, batch: Int, arena: AlignedBuffer, bf16: BF16WeightSet = BF16WeightSet()) {
+    init(model: LoadedModel, batch: Int, arena: AlignedBuffer, precision: Precision = .fp32, bf16: BF16WeightSet = BF16WeightSet()) {
         self.model = model
         self.batch = batch
         self.arena = arena
+        self.precision = precision
         self.bf16 = bf16
     }
 
@@ -82,12 +85,12 @@ struct ProgramBuilder {
             return Step(
                 AttentionArgs(
                     inputs: .separate(q: i[0], k: i[1], v: i[2]), out: o, batch: batch,
-                    seq: dims(x)[1], heads: h, headDim: hd))
+                    seq: dims(x)[1], heads: h, headDim: hd, bf16: precision == .bf16))
         case .fusedAttention(let h, let hd):
             return Step(
                 AttentionArgs(
                     inputs: .fused(qkv: i[0], cos: i[1], sin: i[2]), out: o, batch: batch,
-                    seq: dims(x)[1], heads: h, headDim: hd))
+                    seq: dims(x)[1], heads: h, headDim: hd, bf16: precision == .bf16))
         case .swiGLU:
             let width = last() / 2
             return Step(SwiGLUArgs(x: i[0], out: o, rows: rows(2 * width), width: width))

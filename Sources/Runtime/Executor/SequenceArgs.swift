@@ -36,6 +36,8 @@ struct AttentionArgs: Instruction {
     var inputs: Inputs
     var out: ValuePointer
     var batch, seq, heads, headDim: Int
+    /// Q·Kᵀ and P·V in bf16 (`Attention.head`).
+    var bf16: Bool
 
     var phases: [WorkPhase] { [.each(batch * heads)] }
 
@@ -44,10 +46,11 @@ struct AttentionArgs: Instruction {
             switch inputs {
             case let .separate(q, k, v):
                 Attention.unfusedItem(
-                    item, q: q, k: k, v: v, out: out, seq: seq, heads: heads, headDim: headDim, workspace: context.scratch)
+                    item, q: q, k: k, v: v, out: out, seq: seq, heads: heads, headDim: headDim, bf16: bf16,
+                    workspace: context.scratch)
             case let .fused(qkv, cos, sin):
                 Attention.fusedItem(
-                    item, qkv: qkv, cos: cos, sin: sin, out: out, seq: seq, heads: heads, headDim: headDim,
+                    item, qkv: qkv, cos: cos, sin: sin, out: out, seq: seq, heads: heads, headDim: headDim, bf16: bf16,
                     workspace: context.scratch)
             }
         }

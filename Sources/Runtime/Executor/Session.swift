@@ -47,7 +47,7 @@ public final class Session {
         let bf16 = precision == .bf16 ? try BF16WeightSet(model: model) : BF16WeightSet()
         packingSeconds = bf16.seconds
         packedBytes = bf16.bytes
-        program = ProgramBuilder(model: model, batch: batch, arena: arena, bf16: bf16).build()
+        program = ProgramBuilder(model: model, batch: batch, arena: arena, precision: precision, bf16: bf16).build()
         workspaceFloatsPerThread = model.workspace.floatsPerThread(precision)
         workspace = try AlignedBuffer(
             bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))
