@@ -1,5 +1,8 @@
 #include "ckernels.h"
 #include "simd.h"
+#include "zmm_tiles.h"
+
+#include <string.h>
 
 // One attention head on a 6×16 register-tiled microkernel (12 accumulators, AVX2 + FMA). K is
 // packed once per head into 16-key panels and V into 16-column panels, so both products stream
@@ -13,12 +16,30 @@ enum { MR = 6, NR = 16, ATTN_TILE = 126 };
 
 static long round_up(long x, long m) { return (x + m - 1) / m * m; }
 
-long trm_attention_workspace(long seq, long d) {
+// On AVX-512 CPUs the head runs on the 12×32 zmm tile instead (zmm_tiles.h, as the bf16 kernels):
+// the same gather into 32-key and 32-column panels, half the instructions per FLOP of the 6×16
+// ymm tile, which is front-end-bound on Zen 4 (measured: ~40 % of the FMA peak there).
+enum { ZMM_NR = TRM_BF16_PANEL, ZMM_TILE = 11 * TRM_ZMM_MR };
+
+static long workspace_avx2(long seq, long d) {
     const long tile = seq < ATTN_TILE ? round_up(seq, MR) : ATTN_TILE, dp = round_up(d, NR);
     return round_up(seq, MR) * d     // Q, rotated and scaled, zero rows to a multiple of MR
          + round_up(seq, NR) * d     // K panels [seq/16][d][16]
          + seq * dp                  // V panels [dp/16][seq][16], columns past d zero
          + tile * round_up(seq, NR); // scores of one query tile
+}
+
+static long workspace_zmm(long seq, long d) {
+    const long tile = seq < ZMM_TILE ? round_up(seq, TRM_ZMM_MR) : ZMM_TILE, seq_k = round_up(seq, ZMM_NR);
+    return seq * d                   // Q, rotated and scaled
+         + seq_k * d                 // K panels [seq_k/32][d][32], keys past seq zero
+         + round_up(d, ZMM_NR) * seq // V panels [⌈d/32⌉][seq][32], columns past d zero
+         + tile * seq_k;             // scores of one query tile
+}
+
+long trm_attention_workspace(long seq, long d) {
+    const long a = workspace_avx2(seq, d), z = workspace_zmm(seq, d);
+    return a > z ? a : z;
 }
 
 // c[r, 0..16) = scale[r] · Σ_k a[r, k]·b[k, 0..16) for r < 6 (scale NULL: 1), storing rows r < rows.
@@ -58,9 +79,55 @@ static inline __attribute__((always_inline)) void micro_6x16(const float *a, lon
     }
 }
 
+#if TRM_X86
+F32_TARGET static void head_zmm(const float *q, const float *k, const float *v, long stride, const float *cos,
+                                const float *sin, float *out, long out_stride, long seq, long d, float *workspace) {
+    const long seq_k = round_up(seq, ZMM_NR), dp = round_up(d, ZMM_NR);
+    const long tile = seq < ZMM_TILE ? round_up(seq, TRM_ZMM_MR) : ZMM_TILE;
+    float *qs = workspace, *kp = qs + seq * d, *vp = kp + seq_k * d, *scores = vp + dp * seq;
+    const float scale = 1.0f / __builtin_sqrtf((float)d);
+    float krow[d], inv_sum[ZMM_TILE];
+    memset(kp + (seq / ZMM_NR) * d * ZMM_NR, 0, (size_t)((seq_k - seq / ZMM_NR * ZMM_NR) * d) * 4);
+    if (dp != d) memset(vp + (d / ZMM_NR) * seq * ZMM_NR, 0, (size_t)(seq * ZMM_NR) * 4);
+    for (long t = 0; t < seq; t++) {
+        const float *qt = q + t * stride, *kt = k + t * stride, *vt = v + t * stride;
+        float *kdst = kp + (t / ZMM_NR) * d * ZMM_NR + t % ZMM_NR;
+        if (cos) {
+            trm_rotate_row(qt, qs + t * d, cos + t * d, sin + t * d, d, scale);
+            trm_rotate_row(kt, krow, cos + t * d, sin + t * d, d, 1.0f);
+            for (long i = 0; i < d; i++) kdst[i * ZMM_NR] = krow[i];
+        } else {
+            for (long i = 0; i < d; i++) { qs[t * d + i] = qt[i] * scale; kdst[i * ZMM_NR] = kt[i]; }
+        }
+        for (long c = 0; c < d; c++) vp[(c / ZMM_NR) * seq * ZMM_NR + t * ZMM_NR + c % ZMM_NR] = vt[c];
+    }
+    const uint32_t *qw = (const uint32_t *)qs, *kw = (const uint32_t *)kp, *vw = (const uint32_t *)vp;
+    for (long t0 = 0; t0 < seq; t0 += tile) {
+        const long rows = seq - t0 < tile ? seq - t0 : tile;
+        const uint32_t *sw = (const uint32_t *)scores;
+        for (long j = 0; j < seq_k; j += ZMM_NR)
+            for (long i = 0; i < rows; i += TRM_ZMM_MR)
+                trm_f32_tile_any(rows - i < TRM_ZMM_MR ? rows - i : TRM_ZMM_MR, qw + (t0 + i) * d, d, kw + j * d, d,
+                                 scores + i * seq_k + j, seq_k, ZMM_NR, NULL, NULL, 0);
+        for (long r = 0; r < rows; r++) inv_sum[r] = trm_softmax_row_unnormalized(scores + r * seq_k, seq);
+        for (long i = 0; i < rows; i += TRM_ZMM_MR)
+            for (long j = 0; j < d; j += ZMM_NR)
+                trm_f32_tile_any(rows - i < TRM_ZMM_MR ? rows - i : TRM_ZMM_MR, sw + i * seq_k, seq_k, vw + j * seq,
+                                 seq, out + (t0 + i) * out_stride + j, out_stride, d - j < ZMM_NR ? d - j : ZMM_NR, NULL,
+                                 inv_sum + i, 0);
+    }
+}
+#endif
+
 CLONES int trm_attention_head(const float *q, const float *k, const float *v, long stride, const float *cos,
                               const float *sin, float *out, long out_stride, long seq, long d, float *workspace) {
     if (d < 1 || d > 8192 || (cos && d % 2 != 0) || seq <= 0) return 0;
+#if TRM_X86
+    if (trm_cpu_vector_level() == 2) {
+        head_zmm(q, k, v, stride, cos, sin, out, out_stride, seq, d, workspace);
+        return 1;
+    }
+#endif
     const long seq_q = round_up(seq, MR), seq_k = round_up(seq, NR), dp = round_up(d, NR);
     const long tile = seq < ATTN_TILE ? seq_q : ATTN_TILE;
     float *qs = workspace, *kp = qs + seq_q * d, *vp = kp + seq_k * d, *scores = vp + seq * dp;

@@ -1,11 +1,11 @@
-#include "bf16_micro.h"
+#include "zmm_tiles.h"
 #include "ckernels.h"
 #include "simd.h"
 
 #include <string.h>
 
 // One attention head with both products on VDPBF16PS (bf16 operands, fp32 sums) and the softmax
-// in fp32, on the bf16 GEMM's 12×32 register tile (bf16_micro.h). Per head, once:
+// in fp32, on the bf16 GEMM's 12×32 register tile (zmm_tiles.h). Per head, once:
 //   Q rows (rotated, scaled by 1/√d) become bf16 pairs along d;
 //   K is packed as the B operand of Q·Kᵀ: panels of 32 keys, one k-pair of d per 32-bit lane;
 //   V is packed as the B operand of P·V: panels of 32 columns of d, one pair of keys per lane.
@@ -14,7 +14,7 @@
 // keys (up to a multiple of 32) are zero, so they score 0 and are never read by the softmax; the
 // partner of an odd last key or an odd d is zero, so it adds nothing.
 
-enum { MR = TRM_BF16_MR, NR = TRM_BF16_PANEL, TILE = 11 * TRM_BF16_MR };
+enum { MR = TRM_ZMM_MR, NR = TRM_BF16_PANEL, TILE = 11 * TRM_ZMM_MR };
 
 static long round_up(long x, long m) { return (x + m - 1) / m * m; }
 
@@ -87,7 +87,7 @@ BF16_TARGET static int head_bf16(const float *q, const float *k, const float *v,
         for (long j = 0; j < seq_k; j += NR) {
             const uint32_t *panel = kp + (j / NR) * pairs_d * NR;
             for (long i = 0; i < rows; i += MR)
-                trm_bf16_micro_any(rows - i < MR ? rows - i : MR, qs + (t0 + i) * pairs_d, pairs_d, panel, pairs_d,
+                trm_bf16_tile_any(rows - i < MR ? rows - i : MR, qs + (t0 + i) * pairs_d, pairs_d, panel, pairs_d,
                                    scores + i * seq_k + j, seq_k, NR, NULL, NULL, 0);
         }
         for (long r = 0; r < rows; r++) {
@@ -98,7 +98,7 @@ BF16_TARGET static int head_bf16(const float *q, const float *k, const float *v,
         for (long i = 0; i < rows; i += MR) {
             const long mr = rows - i < MR ? rows - i : MR;
             for (long j = 0; j < d; j += NR)
-                trm_bf16_micro_any(mr, pb + i * pairs_s, pairs_s, vp + (j / NR) * pairs_s * NR, pairs_s,
+                trm_bf16_tile_any(mr, pb + i * pairs_s, pairs_s, vp + (j / NR) * pairs_s * NR, pairs_s,
                                    out + (t0 + i) * out_stride + j, out_stride, d - j < NR ? d - j : NR, NULL,
                                    inv_sum + i, 0);
         }

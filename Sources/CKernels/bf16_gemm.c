@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bf16_micro.h"
+#include "zmm_tiles.h"
 #if TRM_X86
 #include <cpuid.h>
 #endif
@@ -30,7 +30,7 @@
 // chains to cover the instruction's latency. The kernel runs at 96-100 % of the measured VDPBF16PS
 // peak on Sapphire Rapids, where that peak is only half the fp32 FMA peak (one VDPBF16PS zmm per 2
 // cycles against two FMAs per cycle); Zen 4 is said to run it at twice its FMA rate (not measured).
-enum { MR = TRM_BF16_MR, NR = TRM_BF16_PANEL, KC = 256, MC = 144 };
+enum { MR = TRM_ZMM_MR, NR = TRM_BF16_PANEL, KC = 256, MC = 144 };
 
 static long round_up(long x, long m) { return (x + m - 1) / m * m; }
 static long min_long(long a, long b) { return a < b ? a : b; }
@@ -188,7 +188,7 @@ BF16_TARGET static void gemm_avx512bf16(long m, long n, long k, const float *a, 
                 const uint32_t *panel = bp + j0 * pairs + p0 * NR;
                 const long cols = min_long(NR, n - j0);
                 for (long r0 = 0; r0 < mc; r0 += MR)
-                    trm_bf16_micro_any(min_long(MR, mc - r0), ws + r0 * KC, KC, panel, kc, c + (i0 + r0) * ldc + j0,
+                    trm_bf16_tile_any(min_long(MR, mc - r0), ws + r0 * KC, KC, panel, kc, c + (i0 + r0) * ldc + j0,
                                        ldc, cols, bias_now ? bias_now + j0 : NULL, NULL, load_c);
             }
         }
