@@ -13,7 +13,7 @@
 #if defined(TRM_NO_CLONES) || !defined(__x86_64__)
 #define CLONES
 #else
-#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
 
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
