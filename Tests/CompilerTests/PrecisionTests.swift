@@ -47,15 +47,22 @@ import Testing
         }
     }
 
-    /// A bf16 session packs every MatMul weight once and says what it cost; fp32 packs nothing.
+    /// A session packs every MatMul weight once (bf16; fp32 on AVX-512 CPUs) and says what it cost.
     @Test func packingIsReported() throws {
         let ckpt = try Models.checkpoint(.trmAttn)
         let loaded = try LoadedModel(bytes: TrmgWriter.serialize(try TRMCompiler.compile(ckpt).0))
         let fp32 = try Session(model: loaded, batch: 1, threads: 1)
         let bf16 = try Session(model: loaded, batch: 1, threads: 1, precision: .bf16)
-        #expect(fp32.packedBytes == 0 && fp32.precision == .fp32)
+        #expect(fp32.precision == .fp32)
         let weights = loaded.graph.nodes.filter { if case .matMul = $0.op { return true } else { return false } }.map(\.inputs[1])
         let elements = Set(weights).reduce(0) { $0 + loaded.types[$1]!.shape.elementsPerSample! }
         #expect(bf16.packedBytes >= 2 * elements && bf16.packedBytes < 3 * elements, "\(bf16.packedBytes) bytes for \(elements) weights")
+        // fp32 packs fp32 panels where F32Gemm runs (AVX-512), nothing elsewhere (OpenBLAS).
+        if F32Gemm.isSupported {
+            #expect(
+                fp32.packedBytes >= 4 * elements && fp32.packedBytes < 5 * elements, "\(fp32.packedBytes) bytes for \(elements) weights")
+        } else {
+            #expect(fp32.packedBytes == 0)
+        }
     }
 }

@@ -59,6 +59,20 @@ int trm_attention_head_bf16(const float *q, const float *k, const float *v, long
 /// Floats of workspace trm_attention_head_bf16 needs.
 long trm_attention_bf16_workspace(long seq, long d);
 
+/// 1 when trm_f32_gemm runs here (an AVX-512 CPU, trm_cpu_vector_level() == 2), else 0.
+int trm_f32_gemm_available(void);
+/// Floats trm_f32_pack_b writes for w [n, k]: ⌈n/32⌉ panels of k rows of 32 columns.
+long trm_f32_packed_size(long n, long k);
+/// Packs w [n, k] (row-major, rows `ldw` floats apart; y = x·wᵀ) into panels: panel j, row p,
+/// column c holds w[32j + c, p]; columns past n are zero. Runs on any CPU.
+void trm_f32_pack_b(const float *w, long ldw, long n, long k, float *packed);
+/// c[i, j] = (accumulate ? c[i, j] : 0) + bias[j] + Σ_p a[i, p]·w[j, p] (fp32 FMAs) for i < m, j < n,
+/// with packed_b = w packed by trm_f32_pack_b; rows of a and c are lda and ldc floats apart, bias
+/// may be NULL. Uses no workspace; calls on disjoint rows of c may run concurrently. Returns 0,
+/// doing nothing, when trm_f32_gemm_available() is 0 (the caller uses sgemm), else 1.
+int trm_f32_gemm(long m, long n, long k, const float *a, long lda, const float *packed_b, float *c, long ldc,
+                 const float *bias, int accumulate);
+
 /// The widest x86 vector level this CPU (and OS) runs: 2 for AVX-512 F/BW/VL/DQ/CD (Skylake-X and
 /// later, Zen 4), 1 for AVX2 with FMA, 0 for anything else (or a CPU that is not x86).
 int trm_cpu_vector_level(void);

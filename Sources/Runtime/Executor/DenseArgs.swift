@@ -23,10 +23,10 @@ struct MatMulArgs: Instruction {
     }
 }
 
-/// MatMulArgs with the weights packed in bf16 (`Precision.bf16`); each thread's scratch holds the
-/// SwiGLU block (`scratchFloats`) and then the bf16 GEMM's workspace.
-struct BF16MatMulArgs: Instruction {
-    var x: ValuePointer, w: BF16PackedWeights, bias: ValuePointer?, out: ValuePointer
+/// MatMulArgs with the weights packed at session creation (bf16, or fp32 on AVX-512 CPUs); each
+/// thread's scratch holds the SwiGLU block (`scratchFloats`) and then the bf16 GEMM's workspace.
+struct PackedMatMulArgs: Instruction {
+    var x: ValuePointer, w: PackedMatMulWeights, bias: ValuePointer?, out: ValuePointer
     var rows: Int
     var swiGLU: Bool
 

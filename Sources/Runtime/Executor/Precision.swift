@@ -20,22 +20,53 @@ public enum Precision: String, CaseIterable, Sendable {
     }
 }
 
-/// The bf16 weights of a session: every MatMul's weight matrix packed once (`BF16PackedWeights`),
-/// keyed by the initializer's name, with what packing cost.
-struct BF16WeightSet {
-    var packed: [String: BF16PackedWeights] = [:]
+/// One MatMul's weights packed for the session's arithmetic.
+enum PackedMatMulWeights {
+    case bf16(BF16PackedWeights)
+    case fp32(F32PackedWeights)
+
+    var n: Int {
+        switch self {
+        case .bf16(let w): return w.n
+        case .fp32(let w): return w.n
+        }
+    }
+    var k: Int {
+        switch self {
+        case .bf16(let w): return w.k
+        case .fp32(let w): return w.k
+        }
+    }
+    var bytes: Int {
+        switch self {
+        case .bf16(let w): return w.bytes
+        case .fp32(let w): return w.bytes
+        }
+    }
+}
+
+/// The packed weights of a session: every MatMul's weight matrix packed once, keyed by the
+/// initializer's name, with what packing cost. bf16 sessions pack into bf16 panels
+/// (`BF16PackedWeights`); fp32 sessions into fp32 panels (`F32PackedWeights`) where `F32Gemm`
+/// runs (AVX-512 CPUs), and pack nothing elsewhere (their MatMuls stay on OpenBLAS).
+struct PackedWeightSet {
+    var packed: [String: PackedMatMulWeights] = [:]
     /// Wall time of packing, and bytes of packed panels.
     var seconds = 0.0
     var bytes = 0
 
     /// Packs the weights of every MatMul of `model`'s graph (a weight read by several MatMuls once).
-    init(model: LoadedModel) throws {
+    init(model: LoadedModel, precision: Precision) throws {
+        guard precision == .bf16 || F32Gemm.isSupported else { return }
         let start = DispatchTime.now().uptimeNanoseconds
         for node in model.graph.nodes {
             guard case .matMul = node.op, packed[node.inputs[1]] == nil, let values = model.weight(node.inputs[1]) else { continue }
             let name = node.inputs[1]
             let dims = model.types[name]!.shape.sampleDims
-            let w = try BF16PackedWeights(values, n: dims[0], k: dims[1])
+            let w: PackedMatMulWeights =
+                precision == .bf16
+                ? .bf16(try BF16PackedWeights(values, n: dims[0], k: dims[1]))
+                : .fp32(try F32PackedWeights(values, n: dims[0], k: dims[1]))
             packed[name] = w
             bytes += w.bytes
         }

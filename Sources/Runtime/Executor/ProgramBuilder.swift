@@ -6,17 +6,17 @@ struct ProgramBuilder {
     let model: LoadedModel
     let batch: Int
     let arena: AlignedBuffer
-    /// MatMul weights packed in bf16 (`Precision.bf16`): those MatMuls run on them.
-    let bf16: BF16WeightSet
+    /// MatMul weights packed for the session's precision: those MatMuls run on them.
+    let packed: PackedWeightSet
     /// The session's arithmetic: with `.bf16` attention runs its two products in bf16 too.
     let precision: Precision
 
-    init(model: LoadedModel, batch: Int, arena: AlignedBuffer, precision: Precision = .fp32, bf16: BF16WeightSet = BF16WeightSet()) {
+    init(model: LoadedModel, batch: Int, arena: AlignedBuffer, precision: Precision = .fp32, packed: PackedWeightSet = PackedWeightSet()) {
         self.model = model
         self.batch = batch
         self.arena = arena
         self.precision = precision
-        self.bf16 = bf16
+        self.packed = packed
     }
 
     /// Where value `name` lives for this batch size (`LoadedModel.pointer`).
@@ -51,9 +51,9 @@ struct ProgramBuilder {
                     count: count(node.inputs[1]), out: o, node: node.name))
         case .matMul(let epilogue):
             let w = dims(node.inputs[1])
-            if let packed = bf16.packed[node.inputs[1]] {
+            if let packed = packed.packed[node.inputs[1]] {
                 return Step(
-                    BF16MatMulArgs(
+                    PackedMatMulArgs(
                         x: i[0], w: packed, bias: i.count > 2 ? i[2] : nil, out: o, rows: rows(w[1]), swiGLU: epilogue == .swiGLU))
             }
             return Step(

@@ -44,10 +44,10 @@ public final class Session {
         self.threads = threads
         arena = try AlignedBuffer(bytes: bytes)
         self.precision = precision
-        let bf16 = precision == .bf16 ? try BF16WeightSet(model: model) : BF16WeightSet()
-        packingSeconds = bf16.seconds
-        packedBytes = bf16.bytes
-        program = ProgramBuilder(model: model, batch: batch, arena: arena, precision: precision, bf16: bf16).build()
+        let packed = try PackedWeightSet(model: model, precision: precision)
+        packingSeconds = packed.seconds
+        packedBytes = packed.bytes
+        program = ProgramBuilder(model: model, batch: batch, arena: arena, precision: precision, packed: packed).build()
         workspaceFloatsPerThread = model.workspace.floatsPerThread(precision)
         workspace = try AlignedBuffer(
             bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))

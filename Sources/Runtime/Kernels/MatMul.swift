@@ -23,23 +23,28 @@ public enum MatMulKernel {
         }
     }
 
-    /// The same with the weights in bf16 (`BF16PackedWeights` of w [n, k]) and x rounded to bf16
-    /// in the product, which sums in fp32; `gemmWorkspace` holds `BF16Gemm.maxWorkspaceFloats`.
-    public static func run(
-        x: UnsafePointer<Float>, packed w: BF16PackedWeights, bias: UnsafePointer<Float>?,
+    /// The same with the weights packed at session creation: in bf16 (x rounded to bf16 in the
+    /// product, which sums in fp32; `gemmWorkspace` holds `BF16Gemm.maxWorkspaceFloats`) or in fp32
+    /// panels (`F32Gemm`, no workspace).
+    static func run(
+        x: UnsafePointer<Float>, packed w: PackedMatMulWeights, bias: UnsafePointer<Float>?,
         out: UnsafeMutablePointer<Float>, rows: Int, swiGLU: Bool,
         scratch: UnsafeMutablePointer<Float>?, gemmWorkspace: UnsafeMutablePointer<Float>
     ) {
         let (n, k) = (w.n, w.k)
         withEpilogue(x: x, out: out, rows: rows, n: n, k: k, swiGLU: swiGLU, scratch: scratch) { x, out, m in
+            let a = UnsafeBufferPointer(start: x, count: m * k), c = UnsafeMutableBufferPointer(start: out, count: m * n)
+            let b = bias.map { UnsafeBufferPointer(start: $0, count: n) }
             do {
-                try BF16Gemm.multiply(
-                    UnsafeBufferPointer(start: x, count: m * k), lda: k, m: m, w,
-                    bias: bias.map { UnsafeBufferPointer(start: $0, count: n) },
-                    UnsafeMutableBufferPointer(start: out, count: m * n), ldc: n,
-                    workspace: UnsafeMutableBufferPointer(start: gemmWorkspace, count: BF16Gemm.maxWorkspaceFloats))
+                switch w {
+                case .bf16(let w):
+                    try BF16Gemm.multiply(
+                        a, lda: k, m: m, w, bias: b, c, ldc: n,
+                        workspace: UnsafeMutableBufferPointer(start: gemmWorkspace, count: BF16Gemm.maxWorkspaceFloats))
+                case .fp32(let w): try F32Gemm.multiply(a, lda: k, m: m, w, bias: b, c, ldc: n)
+                }
             } catch {
-                preconditionFailure("MatMul bf16: \(error)")  // the program builder checked every shape
+                preconditionFailure("MatMul on packed weights: \(error)")  // the program builder checked every shape
             }
         }
     }

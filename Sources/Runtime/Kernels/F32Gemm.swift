@@ -1,0 +1,61 @@
+import CKernels
+import TRMCore
+
+/// A weight matrix w [n, k] (fp32, row-major: y = x·wᵀ) packed once into the 32-column panels
+/// `F32Gemm.multiply` streams (trm_f32_pack_b in ckernels.h). Immutable after init, so every
+/// thread of a session may share it.
+public struct F32PackedWeights: @unchecked Sendable {
+    /// Output columns (rows of w).
+    public let n: Int
+    /// Depth (columns of w).
+    public let k: Int
+    let storage: AlignedBuffer
+    let count: Int
+
+    /// Packs `w` [n, k] (row-major, exactly n·k floats). Throws `.invalidInput` on a size mismatch,
+    /// `.outOfMemory` when the packed copy cannot be allocated.
+    public init(_ w: UnsafeBufferPointer<Float>, n: Int, k: Int) throws {
+        let (elements, overflow) = n.multipliedReportingOverflow(by: k)
+        guard n >= 0, k >= 0, !overflow, w.count == elements else {
+            throw TRMError(.invalidInput, "F32PackedWeights: w has \(w.count) floats, not [\(n), \(k)]")
+        }
+        self.n = n
+        self.k = k
+        count = trm_f32_packed_size(n, k)
+        storage = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(count, 4, what: "packed fp32 weights [\(n), \(k)]"))
+        if n > 0, k > 0 { trm_f32_pack_b(w.baseAddress, k, n, k, storage.base.assumingMemoryBound(to: Float.self)) }
+    }
+
+    var packed: UnsafePointer<Float> { UnsafePointer(storage.base.assumingMemoryBound(to: Float.self)) }
+
+    /// Bytes of packed storage (the fp32 weights plus the zero columns of the last panel).
+    public var bytes: Int { count * 4 }
+}
+
+/// `out = x·wᵀ (+ bias)` in fp32 on weights packed at session creation (`F32PackedWeights`), on
+/// the AVX-512 tile the bf16 kernels use; on other CPUs sessions keep OpenBLAS (`isSupported`).
+public enum F32Gemm {
+    /// Whether `multiply` runs here (an AVX-512 CPU); fp32 sessions pack their weights only then.
+    public static let isSupported: Bool = trm_f32_gemm_available() != 0
+
+    /// `out[i, j] = (accumulate ? out[i, j] : 0) + bias[j] + Σ_p x[i, p]·w[j, p]` for i < m, j < w.n.
+    /// Rows of x and out are `lda` and `ldc` floats apart. Throws `.invalidInput` on a shape that
+    /// does not fit the buffers and on a CPU without AVX-512.
+    public static func multiply(
+        _ x: UnsafeBufferPointer<Float>, lda: Int, m: Int, _ w: F32PackedWeights, bias: UnsafeBufferPointer<Float>? = nil,
+        _ out: UnsafeMutableBufferPointer<Float>, ldc: Int, accumulate: Bool = false
+    ) throws {
+        let (n, k) = (w.n, w.k)
+        guard m >= 0 else { throw TRMError(.invalidInput, "F32Gemm.multiply: negative row count \(m)") }
+        guard m > 0, n > 0 else { return }
+        guard Gemm.fits(out.count, rows: m, cols: n, ld: ldc), k == 0 || Gemm.fits(x.count, rows: m, cols: k, ld: lda) else {
+            throw TRMError(.invalidInput, "F32Gemm.multiply: x [\(m), \(k)] or out [\(m), \(n)] does not fit its buffer")
+        }
+        if let bias, bias.count < n {
+            throw TRMError(.invalidInput, "F32Gemm.multiply: bias has \(bias.count) floats, the weights have \(n) outputs")
+        }
+        let done = trm_f32_gemm(
+            m, n, k, x.baseAddress, lda, w.packed, out.baseAddress, ldc, bias?.baseAddress, accumulate ? 1 : 0)
+        guard done != 0 else { throw TRMError(.invalidInput, "F32Gemm.multiply: this CPU lacks AVX-512 (check F32Gemm.isSupported)") }
+    }
+}
