@@ -99,7 +99,8 @@ F32_TARGET static void head_zmm(const float *q, const float *k, const float *v, 
         } else {
             for (long i = 0; i < d; i++) { qs[t * d + i] = qt[i] * scale; kdst[i * ZMM_NR] = kt[i]; }
         }
-        for (long c = 0; c < d; c++) vp[(c / ZMM_NR) * seq * ZMM_NR + t * ZMM_NR + c % ZMM_NR] = vt[c];
+        for (long j = 0; j < d; j += ZMM_NR)
+            memcpy(vp + (j / ZMM_NR) * seq * ZMM_NR + t * ZMM_NR, vt + j, (size_t)(d - j < ZMM_NR ? d - j : ZMM_NR) * 4);
     }
     const uint32_t *qw = (const uint32_t *)qs, *kw = (const uint32_t *)kp, *vw = (const uint32_t *)vp;
     for (long t0 = 0; t0 < seq; t0 += tile) {

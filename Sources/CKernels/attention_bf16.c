@@ -61,10 +61,8 @@ BF16_TARGET static int head_bf16(const float *q, const float *k, const float *v,
     const float scale = 1.0f / __builtin_sqrtf((float)d);
 
     memset(kp, 0, (size_t)(seq_k * pairs_d) * 4);
-    memset(vp, 0, (size_t)(dp * pairs_s) * 4);
-    uint16_t *vh = (uint16_t *)vp;
     for (long t = 0; t < seq; t++) {
-        const float *qt = q + t * stride, *kt = k + t * stride, *vt = v + t * stride;
+        const float *qt = q + t * stride, *kt = k + t * stride;
         if (cos) trm_rotate_row(qt, row, cos + t * d, sin + t * d, d, scale);
         else
             for (long i = 0; i < d; i++) row[i] = qt[i] * scale;
@@ -74,10 +72,20 @@ BF16_TARGET static int head_bf16(const float *q, const float *k, const float *v,
         to_pairs(row, d, row_pairs);
         uint32_t *kdst = kp + (t / NR) * pairs_d * NR + t % NR;
         for (long p = 0; p < pairs_d; p++) kdst[p * NR] = row_pairs[p];
-        // V: column c of key t goes to panel c/32, pair t/2, lane c%32, half t%2.
-        to_pairs(vt, d, row_pairs);
-        const uint16_t *vt16 = (const uint16_t *)row_pairs;
-        for (long c = 0; c < d; c++) vh[(((c / NR) * pairs_s + t / 2) * NR + c % NR) * 2 + t % 2] = vt16[c];
+    }
+    // V: column c of keys 2p, 2p+1 goes to panel c/32, pair p, lane c%32 (low half 2p, high 2p+1):
+    // 16 columns of both rows are rounded together and interleaved by one permute. Lanes past d are
+    // left as they are: P·V's stores mask them out.
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
+                                                6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (long p = 0; p < pairs_s; p++) {
+        const float *v0 = v + 2 * p * stride, *v1 = 2 * p + 1 < seq ? v0 + stride : NULL;
+        for (long c = 0; c < d; c += 16) {
+            const __mmask16 m = d - c >= 16 ? 0xffff : (__mmask16)((1u << (d - c)) - 1);
+            const __m512 lo = _mm512_maskz_loadu_ps(m, v0 + c), hi = v1 ? _mm512_maskz_loadu_ps(m, v1 + c) : _mm512_setzero_ps();
+            const __m512i words = _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+            _mm512_mask_storeu_epi32(vp + ((c / NR) * pairs_s + p) * NR + c % NR, m, words);
+        }
     }
 
     float inv_sum[TILE];

@@ -46,22 +46,30 @@ CLONES void trm_vsigmoid(const float *x, float *out, long n) {
     for (long i = 0; i < n; i++) out[i] = 1.0f / (1.0f + exp_one(-x[i]));
 }
 
-// Reductions keep 8 partial results so they vectorise without reassociation flags.
+// Reductions keep 16 partial results (one zmm, two ymm) so they vectorise without reassociation
+// flags; the exps and their sum are one pass, so the row is read twice, not three times.
 CLONES float trm_softmax_row_unnormalized(float *x, long n) {
-    float mv[8] = {-3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f};
+    enum { L = 16 };
+    float mv[L], sv[L];
+    for (int k = 0; k < L; k++) mv[k] = -3.4e38f, sv[k] = 0.0f;
     long i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) mv[k] = x[i + k] > mv[k] ? x[i + k] : mv[k];
+    for (; i + L <= n; i += L)
+        for (int k = 0; k < L; k++) mv[k] = x[i + k] > mv[k] ? x[i + k] : mv[k];
     float m = mv[0];
-    for (int k = 1; k < 8; k++) m = mv[k] > m ? mv[k] : m;
+    for (int k = 1; k < L; k++) m = mv[k] > m ? mv[k] : m;
     for (; i < n; i++) m = x[i] > m ? x[i] : m;
-    for (i = 0; i < n; i++) x[i] = exp_one(x[i] - m);
-    float sv[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (i = 0; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) sv[k] += x[i + k];
     float sum = 0.0f;
-    for (int k = 0; k < 8; k++) sum += sv[k];
-    for (; i < n; i++) sum += x[i];
+    for (i = 0; i + L <= n; i += L)
+        for (int k = 0; k < L; k++) {
+            const float e = exp_one(x[i + k] - m);
+            x[i + k] = e;
+            sv[k] += e;
+        }
+    for (; i < n; i++) {
+        x[i] = exp_one(x[i] - m);
+        sum += x[i];
+    }
+    for (int k = 0; k < L; k++) sum += sv[k];
     return 1.0f / sum;
 }
 
