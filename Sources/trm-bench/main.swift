@@ -157,9 +157,30 @@ runCommand("trm-bench") {
             }
         }
     }
+    // The accuracy gate beside the timings: bf16 against fp32 on the same tokens, 1 and 2 ACT steps.
+    var accuracy: [[String: Any]] = []
+    if precisions.contains(.fp32), precisions.contains(.bf16) {
+        for (path, model) in models {
+            for steps in [1, 2] {
+                let c = try PrecisionGate.compare(model: model, batch: 2, threads: threadCounts.max() ?? 1, steps: steps)
+                accuracy.append([
+                    "model": path, "steps": steps, "batch": 2, "argmax_agreement": c.argmaxAgreement, "relative_error": c.relativeError,
+                    "max_row_relative_error": c.maxRowRelativeError, "q_halt_relative_error": c.qHaltRelativeError,
+                ])
+                print(
+                    String(
+                        format:
+                            "%@  bf16 vs fp32, %d ACT step(s): argmax agreement %.2f%%, relative logit error %.2f%% (worst position %.2f%%)",
+                        (path as NSString).lastPathComponent, steps, 100 * c.argmaxAgreement, 100 * c.relativeError,
+                        100 * c.maxRowRelativeError))
+            }
+        }
+    }
     if let json = args.string("json") {
         let data = try JSONSerialization.data(
-            withJSONObject: ["peaks": peaks, "openblas_core": BlasBuffers.coreName, "results": rows, "trainer": trainerRows],
+            withJSONObject: [
+                "peaks": peaks, "openblas_core": BlasBuffers.coreName, "results": rows, "trainer": trainerRows, "accuracy": accuracy,
+            ],
             options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write([UInt8](data), to: json)
     }
