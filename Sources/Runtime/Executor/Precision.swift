@@ -4,8 +4,8 @@ import TRMCore
 
 /// The arithmetic of a session's matrix products (docs/precision.md). The `.trmg` is fp32
 /// either way; `bf16` packs each MatMul's weights into bf16 panels when the session is created and
-/// runs those products on VDPBF16PS with fp32 sums. Attention, the Mamba-2 scan, norms, residual
-/// sums and the recurrent carry stay fp32.
+/// runs those products, and attention's QKᵀ and P·V, on VDPBF16PS with fp32 sums. The softmax, the
+/// Mamba-2 scan, norms, residual sums and the recurrent carry stay fp32.
 public enum Precision: String, CaseIterable, Sendable {
     case fp32
     case bf16
