@@ -52,6 +52,7 @@ test: deps data
 	$(SWIFT) build $(RELEASE)
 	$(MAKE) test-swift
 	$(MAKE) test-tools
+	$(MAKE) precision-gate PRECISION_GATE_MODELS='$(PRECISION_GATE_TEST_MODELS)'
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-tsan
 	$(MAKE) test-slurm
@@ -71,6 +72,18 @@ fixtures:
 # fixtures test-swift (or `make fixtures`) wrote.
 test-tools:
 	TRM_LARGE=1 TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q tools/tests
+
+# bf16 against fp32 on the trained models of models/ (tools/precision_gate.py, docs/precision.md): every
+# pass@K within 0.5 points on the 1000-puzzle test sets. `make bench` runs every model (about 4 minutes on
+# 2 Zen 4 cores); `make test` the Sudoku models, the two whose accuracy is not near 0, and the ARC one
+# (about 1.5 minutes).
+PRECISION_GATE_MODELS ?= *.ckpt
+PRECISION_GATE_TEST_MODELS := sudoku6-*.ckpt,arc4-*.ckpt
+PRECISION_GATE_JSON ?= $(CURDIR)/.build/precision-gate.json
+.PHONY: precision-gate
+precision-gate: deps build
+	$(PY) tools/precision_gate.py --bin $$($(SWIFT) build $(RELEASE) --show-bin-path) --select '$(PRECISION_GATE_MODELS)' \
+	  --json $(PRECISION_GATE_JSON)
 
 # ARC-size runtime vs onnxruntime check (trm-attn and tr-mamba2attn, batch 2, 2 ACT steps): minutes.
 check-large: deps build
@@ -120,12 +133,13 @@ bench: deps build
 	@$(MAKE) --no-print-directory bench-halting
 	@$(MAKE) --no-print-directory bench-large
 	@$(MAKE) --no-print-directory bench-shards
+	@$(MAKE) --no-print-directory precision-gate PRECISION_GATE_JSON=$(BENCH)/precision-gate.json
 	@set -e; HALTING=""; for m in $(HALTING_MODELS); do for p in "" .official; do for h in fixed adaptive; do \
 	  f=$(BENCH)/$$m$$p.halting-$$h.json; if [ -f $$f ]; then HALTING="$$HALTING $$f"; fi; \
 	done; done; done; \
 	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)' BENCH_PRECISION=$(BENCH_PRECISION)" $$HALTING \
 	  --large $(BENCH)/large.json --shards $(BENCH)/shards.json --torch-train $(BENCH)/torch-train.json \
-	  --torch-train $(BENCH)/torch-train-small.json > BENCHMARKS.md.tmp; \
+	  --torch-train $(BENCH)/torch-train-small.json --precision-gate $(BENCH)/precision-gate.json > BENCHMARKS.md.tmp; \
 	mv BENCHMARKS.md.tmp BENCHMARKS.md; cat BENCHMARKS.md
 
 # Fixed vs adaptive halting of each HALTING_MODELS model on the 1000 puzzles trm-run generates with

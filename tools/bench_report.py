@@ -226,7 +226,105 @@ def torch_trainer_section(trainer_rows, paths):
     return lines
 
 
-def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_path=None, torch_paths=()):
+def matmul_cell(r, peaks):
+    """The MatMul nodes' own GFLOP/s and its fraction of the peak of the row's arithmetic."""
+    rate = r.get("matmul_gflops")
+    if not rate:
+        return "-"
+    key = ("bf16" if r.get("precision") == "bf16" else "fma") + f"_gflops_t{r['threads']}"
+    peak = peaks.get(key)
+    return f"{rate:.1f} ({100 * rate / peak:.0f}%)" if peak else f"{rate:.1f}"
+
+
+PROFILE_OPS = ("MatMul", "MatMul+SwiGLU", "FusedAttention", "Mamba2ScanGate")
+
+
+def profile_section(trm):
+    """Per-op time and rate of one profiled step, for the largest batch at the most threads."""
+    rows = [r for r in trm["results"] if r.get("profile")]
+    if not rows:
+        return []
+    batch, threads = max(r["batch"] for r in rows), max(r["threads"] for r in rows)
+    lines = ["", f"Where a step's time goes (one profiled step, batch {batch}, {threads} threads): each op's share of "
+             "the step and its GFLOP/s over its own time.", "",
+             "| model | precision | " + " | ".join(PROFILE_OPS) + " |", "|---|---|" + "---|" * len(PROFILE_OPS)]
+    for r in rows:
+        if r["batch"] != batch or r["threads"] != threads:
+            continue
+        by = {p["op"]: p for p in r["profile"]}
+        total = sum(p["seconds"] for p in r["profile"]) or 1
+        cells = []
+        for op in PROFILE_OPS:
+            p = by.get(op)
+            cells.append(f"{100 * p['seconds'] / total:.0f}%, {p['gflop'] / p['seconds']:.0f} GFLOP/s"
+                         if p and p["seconds"] > 0 and p["gflop"] > 0 else "-")
+        lines.append(f"| {os.path.basename(r['model'])} | {r.get('precision', 'fp32')} | " + " | ".join(cells) + " |")
+    return lines
+
+
+# Issue 16's goals at batch 8, 2 threads: (model prefix, precision, against, at least).
+GOALS = (("trm-attn", "bf16", "onnxruntime", 1.8), ("trm-attn", "bf16", "trm fp32", 1.6),
+         ("tr-mamba2attn", "bf16", "onnxruntime", 4.0), ("trm-attn", "fp32", "onnxruntime", 1.2),
+         ("tr-mamba2attn", "fp32", "onnxruntime", 3.0))
+BF16_MATMUL_GOAL = 0.65
+
+
+def goals_section(trm, ort_by):
+    """The speed goals of the bf16 issue, checked on this run's batch-8, 2-thread rows."""
+    by = {(os.path.basename(r["model"]).removesuffix(".trmg"), r.get("precision", "fp32")): r for r in trm["results"]
+          if r["batch"] == 8 and r["threads"] == 2}
+    if not by:
+        return []
+    lines = ["", "Goals (batch 8, 2 threads, this run):", ""]
+    for model, precision, against, goal in GOALS:
+        r = by.get((model, precision))
+        base = ort_by.get((f"{model}.trmg", 8, 2)) if against == "onnxruntime" else by.get((model, "fp32"))
+        if not r or not base:
+            continue
+        ratio = base["ms_best"] / r["ms_best"]
+        lines.append(f"- {model} {precision} vs {against}: {ratio:.2f}× (goal ≥ {goal}×): {'met' if ratio >= goal else '**not met**'}")
+    peak = trm["peaks"].get("bf16_gflops_t2")
+    for model in ("trm-attn", "tr-mamba2attn"):
+        r = by.get((model, "bf16"))
+        if r and r.get("matmul_gflops") and peak:
+            f = r["matmul_gflops"] / peak
+            lines.append(f"- {model} bf16 MatMul kernels at {100 * f:.0f}% of the bf16 dot peak (goal ≥ "
+                         f"{100 * BF16_MATMUL_GOAL:.0f}%): {'met' if f >= BF16_MATMUL_GOAL else '**not met**'}")
+    return lines
+
+
+def accuracy_section(trm, gate_path):
+    """bf16 against fp32: trm-bench's ARC-size comparison and tools/precision_gate.py on the trained models."""
+    lines = []
+    if trm.get("accuracy"):
+        lines += ["", "## bf16 accuracy gate", "",
+                  "The same random-weight ARC-size models in fp32 and bf16 on the same random tokens (batch 2, fixed "
+                  "halting; `PrecisionGate` in Sources/Runtime/ACT/PrecisionComparison.swift, which "
+                  "Tests/CompilerTests/PrecisionTests.swift gates in `make test`: relative error ≤ 4 % after one step, "
+                  "≤ 20 % after two, argmax agreement ≥ 95 % and ≥ 90 %; docs/precision.md derives the bounds).", "",
+                  "| model | ACT steps | argmax agreement | relative logit error | worst position |", "|---|---|---|---|---|"]
+        for a in trm["accuracy"]:
+            lines.append(f"| {os.path.basename(a['model'])} | {a['steps']} | {100 * a['argmax_agreement']:.2f}% | "
+                         f"{100 * a['relative_error']:.2f}% | {100 * a['max_row_relative_error']:.2f}% |")
+    if gate_path and os.path.exists(gate_path):
+        gate = json.load(open(gate_path))
+        lines += ["", f"The trained models of `models/` (`tools/precision_gate.py`): trm-run in fp32 and in bf16 on the "
+                  "same held-out puzzles (Sudoku/Maze: the 1000 of `--limit 1000 --seed 0`; ARC: the 4 held-out "
+                  f"puzzles of models/README.md, reported but not gated). Gate: every pass@K within "
+                  f"{gate['tolerance_points']} points.", "",
+                  "| model | puzzles | bf16 execution | fp32 pass@1 | bf16 pass@1 | worst |Δ| over K (points) | fp32 s | bf16 s | gate |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for m in gate["models"]:
+            first = min(m["fp32_pass_at_k"], key=int)
+            verdict = ("pass" if m["passed"] else "**fail**") if m["gated"] else "not gated"
+            worst = "n/a" if m["worst_difference_points"] is None else f"{m['worst_difference_points']:.2f}"
+            lines.append(f"| {m['model']} | {m['puzzles']} | {m['bf16_execution']} | {100 * m['fp32_pass_at_k'][first]:.1f}% | "
+                         f"{100 * m['bf16_pass_at_k'][first]:.1f}% | {worst} | {m['fp32_seconds']:.1f} | "
+                         f"{m['bf16_seconds']:.1f} | {verdict} |")
+    return lines
+
+
+def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_path=None, torch_paths=(), gate_path=None):
     trm, ortr = json.load(open(trm_path)), json.load(open(ort_path))
     ort_by = {(os.path.basename(r["model"]), r["batch"], r["threads"]): r for r in ortr["results"]}
     peaks = trm["peaks"]
@@ -244,7 +342,7 @@ def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_
             f"{k.replace('_gflops_t', ' (threads ').replace('sgemm', '512×1536×7328 sgemm').replace('fma', 'fp32 FMA').replace('bf16', 'bf16 dot (VDPBF16PS)')}) {v:.1f} GFLOP/s"
             for k, v in sorted(peaks.items())) + ".",
         "",
-        "| model | batch | threads | precision | trm ms (best / median) | onnxruntime fp32 ms (best / median) | speed-up vs onnxruntime | vs trm fp32 | GEMM GFLOP/s | of sgemm peak | of bf16 peak | arena MB | allocations per step | Mamba2ScanGate share | scan GFLOP/s (of FMA peak) |",
+        "| model | batch | threads | precision | trm ms (best / median) | onnxruntime fp32 ms (best / median) | speed-up vs onnxruntime | vs trm fp32 | step GEMM GFLOP/s | of sgemm peak | MatMul kernels GFLOP/s (of its peak) | arena MB | allocations per step | Mamba2ScanGate share | scan GFLOP/s (of FMA peak) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     fp32_by = {(os.path.basename(r["model"]), r["batch"], r["threads"]): r for r in trm["results"]
@@ -255,7 +353,7 @@ def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_
         o = ort_by.get((name, r["batch"], r["threads"]))
         base = fp32_by.get((name, r["batch"], r["threads"]))
         vs_fp32 = f"{base['ms_best'] / r['ms_best']:.2f}×" if base and precision != "fp32" else "-"
-        of_bf16 = f"{100 * r['bf16_peak_fraction']:.0f}%" if "bf16_peak_fraction" in r else "-"
+        of_bf16 = matmul_cell(r, peaks)
         if precision != "fp32" and r.get("precision_execution", "").find("emulated") >= 0:
             precision += " (emulated)"
         ort_cell = f"{o['ms_best']:.0f} / {o['ms_median']:.0f}" if o else "n/a"
@@ -267,13 +365,19 @@ def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_
                      f"{r['gemm_gflops']:.1f} | {100 * r['sgemm_peak_fraction']:.0f}% | {of_bf16} | {r['arena_mb']:.1f} | "
                      f"{r['allocations_per_step']:.0f} | {scan} | {scan_rate} |")
     lines += ["", "GEMM FLOPs count the projections and the attention products (QKᵀ, PV); the scan's FLOPs are "
-              "5·P·N per head and token. The sgemm peak is OpenBLAS on that one shape, measured once per thread count "
-              "at the start of the run. The projections run on the same OpenBLAS, but the attention products run on "
-              "trm's own 6×16 kernel with K and V packed once per head, so a step can come close to that peak or pass it. "
-              "The scan share and rate time the whole fused Mamba2ScanGate op (conv, scan, gate and norm) against "
-              "the scan's FLOPs only. bf16 rows run every MatMul on bf16-packed weights with fp32 sums "
-              "(docs/precision.md); attention's products, the scan and the norms stay fp32. Whether bf16 pays depends "
-              "on the CPU's VDPBF16PS rate against its fp32 FMA rate: both peaks are above."]
+              "5·P·N per head and token. *Step GEMM GFLOP/s* divides them by the whole step's time; *MatMul kernels* "
+              "divides the MatMul nodes' FLOPs by those nodes' own time in one profiled step (`trm-bench --profile`), "
+              "against the fp32 FMA peak for fp32 rows and the bf16 dot peak for bf16 rows. The sgemm peak is OpenBLAS "
+              "on that one shape, measured once per thread count at the start of the run. On AVX-512 CPUs fp32 MatMuls "
+              "run on trm's own GEMM over weights packed at session creation, elsewhere on OpenBLAS; attention runs on "
+              "trm's own per-head kernel with K and V packed once per head, so a step can pass the sgemm peak. The "
+              "scan share and rate time the whole fused Mamba2ScanGate op (conv, scan, gate and norm) against the "
+              "scan's FLOPs only. bf16 rows run every MatMul on bf16-packed weights and attention's QKᵀ and P·V on "
+              "bf16 operands, with fp32 sums (docs/precision.md); the softmax, the scan and the norms stay fp32. "
+              "Whether bf16 pays depends on the CPU's VDPBF16PS rate against its fp32 FMA rate: both peaks are above."]
+    lines += profile_section(trm)
+    lines += goals_section(trm, ort_by)
+    lines += accuracy_section(trm, gate_path)
     if trm.get("trainer"):
         lines += ["", "## Trainer throughput", "",
                   "`trm-train` optimizer steps at the Sudoku 9×9 reference size (hidden 512, H_cycles 3, L_cycles 6, "
@@ -309,5 +413,6 @@ if __name__ == "__main__":
     parser.add_argument("--large", help="tools/bench_large.py --json")
     parser.add_argument("--shards", help="tools/bench_shards.py --json")
     parser.add_argument("--torch-train", action="append", default=[], help="tools/bench_torch_train.py --json (repeatable)")
+    parser.add_argument("--precision-gate", help="tools/precision_gate.py --json")
     args = parser.parse_args()
-    main(args.trm, args.ort, args.command, args.halting, args.large, args.shards, args.torch_train)
+    main(args.trm, args.ort, args.command, args.halting, args.large, args.shards, args.torch_train, args.precision_gate)

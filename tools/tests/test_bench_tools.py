@@ -100,14 +100,44 @@ def test_precision_rows_compare_bf16_with_fp32_and_onnxruntime(tmp_path):
                 "gemm_gflops": 100.0, "sgemm_peak_fraction": 0.8, "arena_mb": 1.0, "allocations_per_step": 0, **extra}
     (tmp_path / "trm.json").write_text(json.dumps({
         "peaks": {"sgemm_gflops_t2": 120.0, "bf16_gflops_t2": 200.0}, "openblas_core": "SkylakeX",
-        "results": [row("fp32", 1000.0), row("bf16", 500.0, bf16_peak_fraction=0.7, precision_execution="bf16 (AVX512_BF16)")]}))
+        "results": [row("fp32", 1000.0), row("bf16", 500.0, matmul_gflops=140.0, precision_execution="bf16 (AVX512_BF16)")]}))
     (tmp_path / "ort.json").write_text(json.dumps({"onnxruntime": "1.32.0", "results": [
         {"model": "/o/m.trmg", "batch": 8, "threads": 2, "ms_best": 1500.0, "ms_median": 1500.0}]}))
     out = subprocess.run([sys.executable, ROOT / "tools" / "bench_report.py", tmp_path / "trm.json", tmp_path / "ort.json"],
                          capture_output=True, text=True, check=True).stdout
     assert "| m.trmg | 8 | 2 | fp32 | 1000 / 1000 | 1500 / 1500 | 1.50× | - |" in out
-    assert "| m.trmg | 8 | 2 | bf16 | 500 / 500 | 1500 / 1500 | 3.00× | 2.00× | 100.0 | 80% | 70% |" in out
+    assert "| m.trmg | 8 | 2 | bf16 | 500 / 500 | 1500 / 1500 | 3.00× | 2.00× | 100.0 | 80% | 140.0 (70%) |" in out
     assert "SkylakeX kernels" in out and "bf16 dot (VDPBF16PS) (threads 2) 200.0 GFLOP/s" in out
+
+
+def test_goals_profile_and_accuracy_sections(tmp_path):
+    def row(model, precision, ms, **extra):
+        return {"model": f"/b/{model}.trmg", "batch": 8, "threads": 2, "precision": precision, "ms_best": ms, "ms_median": ms,
+                "gemm_gflops": 100.0, "sgemm_peak_fraction": 0.8, "arena_mb": 1.0, "allocations_per_step": 0, **extra}
+    profile = [{"op": "MatMul", "seconds": 3.0, "gflop": 900.0, "nodes": 9}, {"op": "FusedAttention", "seconds": 1.0, "gflop": 200.0, "nodes": 3}]
+    trm = {"peaks": {"bf16_gflops_t2": 400.0, "fma_gflops_t2": 200.0, "sgemm_gflops_t2": 180.0},
+           "results": [row("trm-attn", "fp32", 9000.0, profile=profile), row("trm-attn", "bf16", 5000.0, matmul_gflops=300.0),
+                       row("tr-mamba2attn", "bf16", 9000.0, matmul_gflops=200.0)],
+           "accuracy": [{"model": "/b/trm-attn.trmg", "steps": 1, "argmax_agreement": 0.99, "relative_error": 0.015,
+                         "max_row_relative_error": 0.02}]}
+    ort_by = {("trm-attn.trmg", 8, 2): {"ms_best": 10000.0}, ("tr-mamba2attn.trmg", 8, 2): {"ms_best": 30000.0}}
+    goals = bench_report.goals_section(trm, ort_by)
+    assert "- trm-attn bf16 vs onnxruntime: 2.00× (goal ≥ 1.8×): met" in goals
+    assert "- trm-attn bf16 vs trm fp32: 1.80× (goal ≥ 1.6×): met" in goals
+    assert "- tr-mamba2attn bf16 vs onnxruntime: 3.33× (goal ≥ 4.0×): **not met**" in goals
+    assert "- trm-attn fp32 vs onnxruntime: 1.11× (goal ≥ 1.2×): **not met**" in goals
+    assert "- trm-attn bf16 MatMul kernels at 75% of the bf16 dot peak (goal ≥ 65%): met" in goals
+    assert "- tr-mamba2attn bf16 MatMul kernels at 50% of the bf16 dot peak (goal ≥ 65%): **not met**" in goals
+    assert "| trm-attn.trmg | fp32 | 75%, 300 GFLOP/s | - | 25%, 200 GFLOP/s | - |" in bench_report.profile_section(trm)
+    gate = tmp_path / "gate.json"
+    gate.write_text(json.dumps({"tolerance_points": 0.5, "models": [
+        {"model": "sudoku6-x", "puzzles": 1000, "gated": True, "passed": False, "bf16_execution": "bf16 (AVX512_BF16)",
+         "fp32_pass_at_k": {"1": 0.8}, "bf16_pass_at_k": {"1": 0.79}, "worst_difference_points": 1.0,
+         "fp32_seconds": 10.0, "bf16_seconds": 6.0}]}))
+    text = "\n".join(bench_report.accuracy_section(trm, str(gate)))
+    assert "| trm-attn.trmg | 1 | 99.00% | 1.50% | 2.00% |" in text
+    assert "| sudoku6-x | 1000 | bf16 (AVX512_BF16) | 80.0% | 79.0% | 1.00 | 10.0 | 6.0 | **fail** |" in text
+    assert bench_report.accuracy_section({"results": []}, str(tmp_path / "absent.json")) == []
 
 
 def test_shards_section_states_efficiency_and_projects_arc(tmp_path):
