@@ -1,69 +1,214 @@
 #!/usr/bin/env python3
-"""The bf16 accuracy gate on the trained models (docs/precision.md): every models/*.ckpt is
-compiled and evaluated by trm-run in fp32 and in bf16 on the same held-out set, and every pass@K
-of bf16 must be within --tolerance points (default 0.5) of fp32's.
+"""The bf16 accuracy gate on the trained models (docs/precision.md, issue 16): every models/*.ckpt is
+compiled and evaluated by trm-run in fp32 and in bf16 on the same held-out set, and every pass@K of
+bf16 (pass@1 is the exact accuracy) must be within --tolerance points (default 0.5) of fp32's.
 
 Sudoku and Maze models run on their 1000-puzzle test sets (`--limit 1000 --seed 0`, as
-models/README.md scores them). The ARC model has 4 held-out puzzles only (models/README.md); it is
-run and reported, but 4 puzzles cannot resolve half a point, so it is not gated.
+models/README.md scores them), one query per puzzle. The ARC model is run as models/README.md runs
+it (its 4 held-out test pairs, `--split train --puzzles ... --num-aug 7`: 32 queries) and reported,
+but not gated: 4 puzzles cannot resolve half a point (one puzzle is 25 points). More ARC queries are
+not to be had honestly from this model: its identifier table holds 8 versions of each of its 4
+puzzles, so a larger --num-aug adds none, and any other ARC puzzle would run on the blank identifier
+row it never trained with and score 0 in both precisions, a comparison that cannot fail.
 
-Usage: precision_gate.py --bin DIR [--models DIR] [--select GLOBS] [--limit 1000] [--threads 2] [--json FILE]
-Exit status: 0 when every gated model passes, 1 when one fails, 2 on a usage or run error.
+Each precision runs as one shard of the evaluation (`trm-run --candidates FILE --shard 0/1`) and is
+scored by `trm-run merge --json`, which writes what a plain `trm-run --json` writes (docs/sharding.md)
+and leaves each query's decoded prediction in FILE. From those the gate also reports the share of
+queries (and of puzzles) whose prediction is the same in both precisions and each precision's cell
+accuracy; a bf16 run that reproduces fp32's q_halt bit for bit on every query fails, since then the
+bf16 kernels did not run.
+
+Usage: precision_gate.py --bin DIR [--models DIR] [--select GLOBS] [--limit 1000] [--threads 2]
+                         [--tolerance 0.5] [--json FILE]
+Exit status: 0 when every gated model passes, 1 when the gate fails, 2 on a usage or run error
+(a missing binary, model or directory, a trm-run that fails).
 """
 import argparse
 import json
+import math
+import os
 import pathlib
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 
 ARC_PUZZLES = "3c9b0459,6150a2bd,67a3c6ac,68b16354"
+PRECISIONS = ("fp32", "bf16")
+# Variables that pick a shard (docs/sharding.md §1); --shard 0/1 overrides them, they are removed anyway.
+SHARD_VARIABLES = ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX")
+
+
+class GateError(Exception):
+    """A run that could not be made or read: exit status 2."""
 
 
 def task_args(name, limit):
-    """trm-run arguments for a shipped model by its name (sudoku6-*, maze9-*, arc4-*), and whether it is gated."""
+    """trm-run arguments for a shipped model by its name (sudoku*, maze*, arc*), and the reason it is
+    not gated (None: gated)."""
     if name.startswith("sudoku"):
-        return ["--task", "sudoku", "--limit", str(limit), "--seed", "0", "--batch", "64"], True
+        return ["--task", "sudoku", "--limit", str(limit), "--seed", "0", "--batch", "64"], None
     if name.startswith("maze"):
-        return ["--task", "maze", "--limit", str(limit), "--seed", "0", "--batch", "64"], True
+        return ["--task", "maze", "--limit", str(limit), "--seed", "0", "--batch", "64"], None
     if name.startswith("arc"):
-        return ["--task", "arc", "--split", "train", "--puzzles", ARC_PUZZLES, "--num-aug", "7"], False
+        return (["--task", "arc", "--split", "train", "--puzzles", ARC_PUZZLES, "--num-aug", "7"],
+                "only 4 held-out puzzles, < 1000")
     raise ValueError(f"{name}: no task known for this model name (expected sudoku*, maze* or arc*)")
 
 
 def compare(fp32, bf16, tolerance):
     """Per-K differences (bf16 − fp32, in points) of two trm-run --json results and the gate's verdict:
-    (differences, worst absolute difference, passed, problem or None)."""
+    (differences, worst absolute difference, passed, problem or None). Runs that cannot be compared
+    (no pass@K, other K, other puzzles, a value that is not a number, the wrong precision) fail."""
     a, b = fp32.get("pass_at_k"), bf16.get("pass_at_k")
     if not a or not b:
         return {}, None, False, "a run wrote no pass@K"
     if set(a) != set(b):
-        return {}, None, False, f"the runs report different K: fp32 {sorted(a, key=int)}, bf16 {sorted(b, key=int)}"
-    if fp32.get("scored_puzzles") != bf16.get("scored_puzzles"):
-        return {}, None, False, f"the runs scored {fp32.get('scored_puzzles')} and {bf16.get('scored_puzzles')} puzzles"
+        missing = sorted(set(a) ^ set(b), key=int)
+        return {}, None, False, (f"the runs report different K (pass@{', pass@'.join(missing)} in one only): "
+                                 f"fp32 {sorted(a, key=int)}, bf16 {sorted(b, key=int)}")
+    for key in ("scored_puzzles", "queries"):
+        if fp32.get(key) != bf16.get(key):
+            return {}, None, False, f"the runs have {fp32.get(key)} and {bf16.get(key)} {key.replace('_', ' ')}"
+    for want, r in zip(PRECISIONS, (fp32, bf16)):
+        if r.get("precision", want) != want:
+            return {}, None, False, f"the {want} run reports precision {r.get('precision')}"
+    bad = [k for k in a if not all(isinstance(x, (int, float)) and math.isfinite(x) and 0 <= x <= 1 for x in (a[k], b[k]))]
+    if bad:
+        return {}, None, False, f"pass@{bad[0]} is not a rate in [0, 1]: fp32 {a[bad[0]]}, bf16 {b[bad[0]]}"
     diffs = {k: 100.0 * (b[k] - a[k]) for k in sorted(a, key=int)}
     worst = max(abs(d) for d in diffs.values())
-    return diffs, worst, worst <= tolerance, None
+    return diffs, worst, worst <= tolerance + 1e-9, None
 
 
-def run_model(bin_dir, ckpt, work, limit, threads):
-    """Compiles `ckpt` and runs it in both precisions: {precision: (trm-run JSON, wall seconds)}."""
-    args, gated = task_args(ckpt.stem, limit)
-    trmg = work / f"{ckpt.stem}.trmg"
-    subprocess.run([str(bin_dir / "trm-compile"), str(ckpt), "-o", str(trmg), "-q"], check=True, capture_output=True, text=True)
-    out = {}
-    for precision in ("fp32", "bf16"):
-        result = work / f"{ckpt.stem}.{precision}.json"
-        t0 = time.monotonic()
-        r = subprocess.run(
-            [str(bin_dir / "trm-run"), str(trmg), *args, "--threads", str(threads), "--precision", precision, "-q",
-             "--json", str(result)],
-            capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError(f"trm-run {ckpt.stem} --precision {precision} failed: {r.stderr.strip()}")
-        out[precision] = (json.loads(result.read_text()), time.monotonic() - t0)
-    return out, gated
+def read_candidates(path):
+    """A candidate file (docs/sharding.md §2): (header, records in query order)."""
+    lines = pathlib.Path(path).read_text().splitlines()
+    if len(lines) < 2 or "end" not in json.loads(lines[-1]):
+        raise GateError(f"{path}: not a whole candidate file")
+    header = json.loads(lines[0])
+    records = [json.loads(line) for line in lines[1:-1]]
+    if [r["q"] for r in records] != list(range(header["queries"])):
+        raise GateError(f"{path}: the records are not queries 0..{header['queries'] - 1}")
+    return header, records
+
+
+def cell_accuracy(header, records):
+    """Share of the true output cells that the queries' decoded predictions get right (a prediction of
+    another shape, or none, gets none of its pair's cells); None when no output is known."""
+    outputs = {p["name"]: p.get("outputs") for p in header["puzzles"]}
+    right = total = 0
+    for r in records:
+        truth = (outputs.get(r["puzzle"]) or [None] * (r["test"] + 1))[r["test"]]
+        if truth is None:
+            continue
+        total += len(truth[2])
+        answer = r.get("answer")
+        if answer is not None and answer[:2] == truth[:2]:
+            right += sum(x == y for x, y in zip(answer[2], truth[2]))
+    return right / total if total else None
+
+
+def agreement(fp32_records, bf16_records):
+    """How many queries (and puzzles: all of a puzzle's queries) have the same decoded prediction in both
+    precisions, and on how many queries bf16's q_halt equals fp32's bit for bit."""
+    if [(r["q"], r["puzzle"], r["test"]) for r in fp32_records] != [(r["q"], r["puzzle"], r["test"]) for r in bf16_records]:
+        raise GateError("the fp32 and bf16 runs queried different puzzles")
+    same, puzzle_same = 0, {}
+    for a, b in zip(fp32_records, bf16_records):
+        s = a["answer"] == b["answer"]
+        same += s
+        puzzle_same[a["puzzle"]] = puzzle_same.get(a["puzzle"], True) and s
+    n, p = len(fp32_records), len(puzzle_same)
+    return {
+        "queries": n, "identical_queries": same, "identical_query_share": same / n if n else None,
+        "puzzles_queried": p, "identical_puzzles": sum(puzzle_same.values()),
+        "identical_puzzle_share": sum(puzzle_same.values()) / p if p else None,
+        "identical_q_halt_bits": sum(a["q_halt_bits"] == b["q_halt_bits"] for a, b in zip(fp32_records, bf16_records)),
+    }
+
+
+def run_timed(cmd, what):
+    """Runs cmd; returns (wall seconds, CPU seconds of the child). Raises GateError naming `what`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    env = {k: v for k, v in os.environ.items() if k not in SHARD_VARIABLES}
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if r.returncode != 0:
+        raise GateError(f"{what} exited {r.returncode}: {r.stderr.strip() or r.stdout.strip()}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def run_model(bin_dir, ckpt, work, limit, threads, tolerance):
+    """Compiles `ckpt`, runs it in both precisions and compares them: the model's row of the report."""
+    name = ckpt.stem
+    args, not_gated = task_args(name, limit)
+    trmg = work / f"{name}.trmg"
+    run_timed([bin_dir / "trm-compile", ckpt, "-o", trmg, "-q"], f"trm-compile {ckpt}")
+    runs = {}
+    for precision in PRECISIONS:
+        cand, result = work / f"{name}.{precision}.cand", work / f"{name}.{precision}.json"
+        wall, cpu = run_timed([bin_dir / "trm-run", trmg, *args, "--threads", threads, "--precision", precision, "-q",
+                               "--candidates", cand, "--shard", "0/1"], f"trm-run {name} --precision {precision}")
+        run_timed([bin_dir / "trm-run", "merge", cand, "--json", result, "-q"], f"trm-run merge ({name}, {precision})")
+        header, records = read_candidates(cand)
+        runs[precision] = {"result": json.loads(result.read_text()), "header": header, "records": records,
+                           "seconds": wall, "cpu_seconds": cpu}
+    f32, b16 = runs["fp32"], runs["bf16"]
+    diffs, worst, passed, problem = compare(f32["result"], b16["result"], tolerance)
+    agree = agreement(f32["records"], b16["records"])
+    if problem is None and agree["queries"] and agree["identical_q_halt_bits"] == agree["queries"]:
+        passed, problem = False, (f"bf16 reproduced fp32's q_halt bit for bit on all {agree['queries']} queries: "
+                                  "the bf16 kernels did not run")
+    row = {"model": name, "task": f32["result"].get("task"), "puzzles": f32["result"].get("scored_puzzles"),
+           "gated": not_gated is None, "not_gated_reason": not_gated, "difference_points": diffs,
+           "worst_difference_points": worst, "worst_k": max(diffs, key=lambda k: abs(diffs[k])) if diffs else None,
+           "passed": passed, "problem": problem, **agree}
+    for precision, r in runs.items():
+        res = r["result"]
+        row[f"{precision}_pass_at_k"] = res.get("pass_at_k")
+        row[f"{precision}_exact_accuracy"] = (res.get("pass_at_k") or {}).get("1")
+        row[f"{precision}_execution"] = res.get("precision_execution")
+        row[f"{precision}_cell_accuracy"] = cell_accuracy(r["header"], r["records"])
+        row[f"{precision}_seconds"] = r["seconds"]
+        row[f"{precision}_cpu_seconds"] = r["cpu_seconds"]
+        row[f"{precision}_compute_seconds"] = res.get("seconds")
+        row[f"{precision}_batch_steps"] = res.get("batch_steps")
+    return row
+
+
+def pct(x, digits=1):
+    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def verdict(row):
+    if row["problem"]:
+        return "FAIL"
+    if not row["gated"]:
+        return "not gated"
+    return "pass" if row["passed"] else "FAIL"
+
+
+def failures(rows):
+    """Models that fail the gate: gated ones beyond the tolerance, and any whose runs cannot be compared."""
+    return [r["model"] for r in rows if r["problem"] or (r["gated"] and not r["passed"])]
+
+
+def table(rows, tolerance):
+    head = (f"{'model':24s} {'puzzles':>7s} {'queries':>7s}  {'fp32 exact':>10s} {'bf16 exact':>10s}  {'worst |Δ|':>11s}  "
+            f"{'same pred.':>10s}  {'cells fp32/bf16':>15s}  {'fp32 s':>6s} {'bf16 s':>6s}  gate (|Δ| ≤ {tolerance} pt)")
+    lines = [head]
+    for r in rows:
+        worst = "n/a" if r["worst_difference_points"] is None else f"{r['worst_difference_points']:.2f} @{r['worst_k']}"
+        cells = f"{pct(r['fp32_cell_accuracy'])}/{pct(r['bf16_cell_accuracy'])}"
+        lines.append(f"{r['model']:24s} {str(r['puzzles']):>7s} {str(r['queries']):>7s}  {pct(r['fp32_exact_accuracy'], 2):>10s} "
+                     f"{pct(r['bf16_exact_accuracy'], 2):>10s}  {worst:>11s}  {pct(r['identical_query_share']):>10s}  "
+                     f"{cells:>15s}  {r['fp32_seconds']:6.1f} {r['bf16_seconds']:6.1f}  {verdict(r)}"
+                     + (f" ({r['problem']})" if r["problem"] else f" ({r['not_gated_reason']})" if not r["gated"] else ""))
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -72,46 +217,47 @@ def main(argv=None):
     p.add_argument("--models", default="models", type=pathlib.Path, help="directory of the shipped *.ckpt (default models)")
     p.add_argument("--select", default="*.ckpt", help="comma-separated globs of the checkpoints to run (default *.ckpt: all)")
     p.add_argument("--limit", type=int, default=1000, help="Sudoku/Maze test puzzles (default 1000)")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--tolerance", type=float, default=0.5, help="largest |bf16 − fp32| per pass@K, in points")
+    p.add_argument("--threads", type=int, default=2, help="trm-run threads (default 2)")
+    p.add_argument("--tolerance", type=float, default=0.5, help="largest |bf16 − fp32| per pass@K, in points (default 0.5)")
     p.add_argument("--json", type=pathlib.Path, help="write the per-model results as JSON")
     a = p.parse_args(argv)
+    if a.limit < 1 or a.threads < 1 or a.tolerance < 0:
+        print("precision_gate: --limit and --threads must be at least 1, --tolerance not negative", file=sys.stderr)
+        return 2
     for tool in ("trm-compile", "trm-run"):
         if not (a.bin / tool).is_file():
             print(f"precision_gate: {a.bin / tool} does not exist (run make build)", file=sys.stderr)
             return 2
+    if not a.models.is_dir():
+        print(f"precision_gate: the models directory {a.models} does not exist", file=sys.stderr)
+        return 2
     ckpts = sorted({c for g in a.select.split(",") for c in a.models.glob(g) if c.suffix == ".ckpt"})
     if not ckpts:
         print(f"precision_gate: no checkpoint in {a.models} matches {a.select}", file=sys.stderr)
         return 2
-    rows, failed = [], []
+    rows = []
+    t0, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory(prefix="trm-precision-gate-") as tmp:
         for ckpt in ckpts:
             try:
-                runs, gated = run_model(a.bin, ckpt, pathlib.Path(tmp), a.limit, a.threads)
-            except (RuntimeError, ValueError, subprocess.CalledProcessError) as e:
-                print(f"precision_gate: {e}", file=sys.stderr)
+                rows.append(run_model(a.bin, ckpt, pathlib.Path(tmp), a.limit, a.threads, a.tolerance))
+            except (GateError, ValueError, OSError, json.JSONDecodeError, KeyError) as e:
+                print(f"precision_gate: {ckpt.name}: {e}", file=sys.stderr)
                 return 2
-            (f32, t32), (b16, t16) = runs["fp32"], runs["bf16"]
-            diffs, worst, passed, problem = compare(f32, b16, a.tolerance)
-            row = {
-                "model": ckpt.stem, "task": f32.get("task"), "puzzles": f32.get("scored_puzzles"), "gated": gated,
-                "fp32_pass_at_k": f32["pass_at_k"], "bf16_pass_at_k": b16["pass_at_k"], "difference_points": diffs,
-                "worst_difference_points": worst, "passed": passed, "problem": problem,
-                "fp32_seconds": t32, "bf16_seconds": t16, "bf16_execution": b16.get("precision_execution"),
-            }
-            rows.append(row)
-            first = min(f32["pass_at_k"], key=int)
-            verdict = ("pass" if passed else "FAIL") if gated else "reported, not gated (< 1000 puzzles)"
-            print(f"{ckpt.stem:24s} {row['puzzles']:5} puzzles  pass@{first} fp32 {100 * f32['pass_at_k'][first]:6.2f} %  "
-                  f"bf16 {100 * b16['pass_at_k'][first]:6.2f} %  worst |Δ| over K {worst if worst is not None else float('nan'):.2f} pt  "
-                  f"{t32:6.1f} s / {t16:6.1f} s  {verdict}" + (f"  ({problem})" if problem else ""))
-            if gated and not passed:
-                failed.append(ckpt.stem)
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total, cpu = time.monotonic() - t0, (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    failed = failures(rows)
+    print(table(rows, a.tolerance))
+    print(f"{len(rows)} models, {sum(r['gated'] for r in rows)} gated, in {total:.1f} s wall, {cpu:.1f} s CPU "
+          f"(--threads {a.threads}); bf16: {rows[0]['bf16_execution']}")
     if a.json:
-        a.json.write_text(json.dumps({"tolerance_points": a.tolerance, "models": rows}, indent=1, sort_keys=True) + "\n")
+        a.json.write_text(json.dumps({
+            "tolerance_points": a.tolerance, "limit": a.limit, "threads": a.threads, "select": a.select,
+            "seconds": total, "cpu_seconds": cpu, "passed": not failed, "failed": failed, "models": rows,
+        }, indent=1, sort_keys=True) + "\n")
     if failed:
-        print(f"precision_gate: bf16 differs from fp32 by more than {a.tolerance} points on {', '.join(failed)}", file=sys.stderr)
+        print(f"precision_gate: FAILED: bf16 differs from fp32 by more than {a.tolerance} points, or the runs "
+              f"cannot be compared, on {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 
