@@ -297,7 +297,7 @@ def accuracy_section(trm, gate_path):
     """bf16 against fp32: trm-bench's ARC-size comparison and tools/precision_gate.py on the trained models."""
     lines = []
     if trm.get("accuracy"):
-        lines += ["", "## bf16 accuracy gate", "",
+        lines += ["", "## bf16 accuracy gate at the ARC size (random weights)", "",
                   "The same random-weight ARC-size models in fp32 and bf16 on the same random tokens (batch 2, fixed "
                   "halting; `PrecisionGate` in Sources/Runtime/ACT/PrecisionComparison.swift, which "
                   "Tests/CompilerTests/PrecisionTests.swift gates in `make test`: relative error ≤ 4 % after one step, "
@@ -306,22 +306,59 @@ def accuracy_section(trm, gate_path):
         for a in trm["accuracy"]:
             lines.append(f"| {os.path.basename(a['model'])} | {a['steps']} | {100 * a['argmax_agreement']:.2f}% | "
                          f"{100 * a['relative_error']:.2f}% | {100 * a['max_row_relative_error']:.2f}% |")
-    if gate_path and os.path.exists(gate_path):
-        gate = json.load(open(gate_path))
-        lines += ["", f"The trained models of `models/` (`tools/precision_gate.py`): trm-run in fp32 and in bf16 on the "
-                  "same held-out puzzles (Sudoku/Maze: the 1000 of `--limit 1000 --seed 0`; ARC: the 4 held-out "
-                  f"puzzles of models/README.md, reported but not gated). Gate: every pass@K within "
-                  f"{gate['tolerance_points']} points.", "",
-                  "| model | puzzles | bf16 execution | fp32 pass@1 | bf16 pass@1 | worst |Δ| over K (points) | fp32 s | bf16 s | gate |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for m in gate["models"]:
-            first = min(m["fp32_pass_at_k"], key=int)
-            verdict = ("pass" if m["passed"] else "**fail**") if m["gated"] else "not gated"
-            worst = "n/a" if m["worst_difference_points"] is None else f"{m['worst_difference_points']:.2f}"
-            lines.append(f"| {m['model']} | {m['puzzles']} | {m['bf16_execution']} | {100 * m['fp32_pass_at_k'][first]:.1f}% | "
-                         f"{100 * m['bf16_pass_at_k'][first]:.1f}% | {worst} | {m['fp32_seconds']:.1f} | "
-                         f"{m['bf16_seconds']:.1f} | {verdict} |")
-    return lines
+    return lines + gate_section(gate_path)
+
+
+def gate_section(path):
+    """tools/precision_gate.py's JSON: bf16 against fp32 on the trained models of models/ (no section when the
+    gate did not run)."""
+    if not path or not os.path.exists(path):
+        return []
+    gate = json.load(open(path))
+    rows = gate["models"]
+    tolerance = gate["tolerance_points"]
+    lines = ["", "## bf16 accuracy gate on the trained models", "",
+             "`tools/precision_gate.py` (`make precision-gate`): each checkpoint of `models/` compiled and run by `trm-run` "
+             "in fp32 and in bf16 on the same held-out puzzles, fixed halting (Sudoku/Maze: the 1000 puzzles of "
+             "`--limit 1000 --seed 0`, one query each, as models/README.md scores them; ARC: the 4 held-out puzzles of "
+             "models/README.md × 8 versions, reported but not gated, since one puzzle is 25 points). Each precision runs "
+             "as one shard (`--candidates`) scored by `trm-run merge --json`, so the per-query predictions are there to "
+             f"compare. Gate: pass@K of bf16 within {tolerance} points of fp32's for every K (pass@1 is the exact "
+             "accuracy). *Same predictions* is the share of queries whose decoded grid is identical in both precisions; "
+             "*cell accuracy* counts the true output cells each query's prediction gets right. Seconds are trm-run's wall "
+             f"time per precision, {gate.get('threads', '?')} threads.", "",
+             "| model | puzzles | bf16 execution | fp32 pass@1 | bf16 pass@1 | worst |Δ| over K (points) | fp32 s | bf16 s | "
+             "gate | same predictions | cell accuracy fp32 / bf16 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def pct(x):
+        return "n/a" if x is None else f"{100 * x:.1f}%"
+
+    for m in rows:
+        first = min(m["fp32_pass_at_k"], key=int)
+        if m.get("problem"):
+            verdict = f"**fail** ({m['problem']})"
+        elif not m["gated"]:
+            verdict = "not gated" + (f" ({m['not_gated_reason']})" if m.get("not_gated_reason") else "")
+        else:
+            verdict = "pass" if m["passed"] else "**fail**"
+        worst = "n/a" if m["worst_difference_points"] is None else f"{m['worst_difference_points']:.2f}"
+        puzzles = str(m["puzzles"])
+        if m.get("queries") not in (None, m["puzzles"]):
+            puzzles += f" ({m['queries']} queries)"
+        cells = ("n/a" if m.get("fp32_cell_accuracy") is None
+                 else f"{pct(m['fp32_cell_accuracy'])} / {pct(m.get('bf16_cell_accuracy'))}")
+        lines.append(f"| {m['model']} | {puzzles} | {m['bf16_execution']} | {100 * m['fp32_pass_at_k'][first]:.1f}% | "
+                     f"{100 * m['bf16_pass_at_k'][first]:.1f}% | {worst} | {m['fp32_seconds']:.1f} | "
+                     f"{m['bf16_seconds']:.1f} | {verdict} | {pct(m.get('identical_query_share'))} | {cells} |")
+    gated = [m for m in rows if m["gated"]]
+    failed = [m["model"] for m in rows if m.get("problem") or (m["gated"] and not m["passed"])]
+    summary = (f"**The gate fails** on {', '.join(failed)}." if failed else
+               f"The gate passes on all {len(gated)} gated models.")
+    if "seconds" in gate:
+        summary += (f" The whole gate ({len(rows)} models, compile and both precisions) took {gate['seconds']:.0f} s wall, "
+                    f"{gate['cpu_seconds']:.0f} s CPU.")
+    return lines + ["", summary]
 
 
 def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_path=None, torch_paths=(), gate_path=None):

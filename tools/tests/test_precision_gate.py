@@ -1,5 +1,5 @@
 """tools/precision_gate.py: the comparison that decides the bf16 gate, the prediction agreement read from
-candidate files, and one real run of a shipped model in both precisions."""
+candidate files, the BENCHMARKS.md section, and one real run of a shipped model in both precisions."""
 import json
 import os
 import pathlib
@@ -8,6 +8,7 @@ import sys
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+import bench_report  # noqa: E402
 import precision_gate  # noqa: E402
 
 from conftest import ROOT, run  # noqa: E402
@@ -101,6 +102,42 @@ def test_candidate_files_are_read_whole_or_refused(tmp_path):
     (tmp_path / "cut.cand").write_text((tmp_path / "ok.cand").read_text().rsplit("\n", 2)[0] + "\n")
     with pytest.raises(precision_gate.GateError, match="not a whole"):
         precision_gate.read_candidates(tmp_path / "cut.cand")
+
+
+def gate_row(**extra):
+    row = {"model": "sudoku6-x", "task": "Sudoku 6×6", "puzzles": 1000, "queries": 1000, "gated": True, "passed": True,
+           "problem": None, "not_gated_reason": None, "fp32_execution": "fp32", "bf16_execution": "bf16 (AVX512_BF16)",
+           "fp32_pass_at_k": {"1": 0.8, "2": 0.8}, "bf16_pass_at_k": {"1": 0.797, "2": 0.797},
+           "difference_points": {"1": -0.3, "2": -0.3}, "worst_difference_points": 0.3, "worst_k": "1",
+           "identical_query_share": 0.985, "identical_queries": 985, "fp32_cell_accuracy": 0.95, "bf16_cell_accuracy": 0.949,
+           "fp32_seconds": 10.0, "bf16_seconds": 6.0, "fp32_cpu_seconds": 19.0, "bf16_cpu_seconds": 11.5}
+    row.update(extra)
+    return row
+
+
+def test_benchmarks_section(tmp_path):
+    gate = tmp_path / "gate.json"
+    gate.write_text(json.dumps({"tolerance_points": 0.5, "limit": 1000, "threads": 2, "seconds": 120.0, "cpu_seconds": 230.0,
+                                "passed": False, "models": [
+                                    gate_row(), gate_row(model="maze9-y", passed=False, worst_difference_points=0.6),
+                                    gate_row(model="arc4-z", puzzles=4, queries=32, gated=False,
+                                             not_gated_reason="only 4 held-out puzzles, < 1000")]}))
+    text = "\n".join(bench_report.gate_section(str(gate)))
+    assert "## bf16 accuracy gate on the trained models" in text
+    assert "| sudoku6-x | 1000 | bf16 (AVX512_BF16) | 80.0% | 79.7% | 0.30 | 10.0 | 6.0 | pass | 98.5% | 95.0% / 94.9% |" in text
+    assert "| maze9-y | 1000 | bf16 (AVX512_BF16) | 80.0% | 79.7% | 0.60 | 10.0 | 6.0 | **fail** |" in text
+    assert "| arc4-z | 4 (32 queries) | bf16 (AVX512_BF16) |" in text and "not gated (only 4 held-out puzzles, < 1000)" in text
+    assert "**The gate fails**" in text and "120 s wall" in text
+    # Written by the first version of the script (no queries, agreement or CPU time): still a table.
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"tolerance_points": 0.5, "models": [
+        {k: v for k, v in gate_row().items() if k not in ("queries", "identical_query_share", "fp32_cell_accuracy",
+                                                           "bf16_cell_accuracy", "fp32_cpu_seconds", "bf16_cpu_seconds")}]}))
+    assert "| sudoku6-x | 1000 | bf16 (AVX512_BF16) | 80.0% | 79.7% | 0.30 | 10.0 | 6.0 | pass | n/a | n/a |" in \
+        "\n".join(bench_report.gate_section(str(old)))
+    # No gate run: no section, as for the other optional sections.
+    assert bench_report.gate_section(str(tmp_path / "absent.json")) == []
+    assert bench_report.gate_section(None) == []
 
 
 def test_missing_binaries_models_and_bad_options_are_clear_errors(tmp_path, bin_dir):
