@@ -8,8 +8,9 @@ models/README.md scores them), one query per puzzle. The ARC model is run as mod
 it (its 4 held-out test pairs, `--split train --puzzles ... --num-aug 7`: 32 queries) and reported,
 but not gated: 4 puzzles cannot resolve half a point (one puzzle is 25 points). More ARC queries are
 not to be had honestly from this model: its identifier table holds 8 versions of each of its 4
-puzzles, so a larger --num-aug adds none, and any other ARC puzzle would run on the blank identifier
-row it never trained with and score 0 in both precisions, a comparison that cannot fail.
+puzzles, so a larger --num-aug adds none (trm-run queries the versions the table names), and any
+other ARC puzzle would run on the blank identifier row it never trained with; a model that solves
+none of its own 4 puzzles would score 0 there in both precisions, a comparison that cannot fail.
 
 Each precision runs as one shard of the evaluation (`trm-run --candidates FILE --shard 0/1`) and is
 scored by `trm-run merge --json`, which writes what a plain `trm-run --json` writes (docs/sharding.md)
@@ -129,6 +130,15 @@ def agreement(fp32_records, bf16_records):
     }
 
 
+def unchanged_by_bf16(agree):
+    """The problem when bf16 gave fp32's q_halt bit for bit on every query (its products cannot all round the
+    same way: the bf16 kernels did not run), else None."""
+    n = agree["queries"]
+    if n and agree["identical_q_halt_bits"] == n:
+        return f"bf16 reproduced fp32's q_halt bit for bit on all {n} queries: the bf16 kernels did not run"
+    return None
+
+
 def run_timed(cmd, what):
     """Runs cmd; returns (wall seconds, CPU seconds of the child). Raises GateError naming `what`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -160,9 +170,8 @@ def run_model(bin_dir, ckpt, work, limit, threads, tolerance):
     f32, b16 = runs["fp32"], runs["bf16"]
     diffs, worst, passed, problem = compare(f32["result"], b16["result"], tolerance)
     agree = agreement(f32["records"], b16["records"])
-    if problem is None and agree["queries"] and agree["identical_q_halt_bits"] == agree["queries"]:
-        passed, problem = False, (f"bf16 reproduced fp32's q_halt bit for bit on all {agree['queries']} queries: "
-                                  "the bf16 kernels did not run")
+    if problem is None and (problem := unchanged_by_bf16(agree)):
+        passed = False
     row = {"model": name, "task": f32["result"].get("task"), "puzzles": f32["result"].get("scored_puzzles"),
            "gated": not_gated is None, "not_gated_reason": not_gated, "difference_points": diffs,
            "worst_difference_points": worst, "worst_k": max(diffs, key=lambda k: abs(diffs[k])) if diffs else None,

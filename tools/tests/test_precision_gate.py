@@ -79,6 +79,9 @@ def test_agreement_and_cell_accuracy():
     assert agree["identical_puzzles"] == 1 and agree["puzzles_queried"] == 2 and agree["identical_q_halt_bits"] == 2
     with pytest.raises(precision_gate.GateError):
         precision_gate.agreement(a, b[::-1])
+    # bf16 that changes no q_halt bit on any query did not run its kernels.
+    assert precision_gate.unchanged_by_bf16(agree) is None
+    assert "did not run" in precision_gate.unchanged_by_bf16(precision_gate.agreement(a, a))
     header = {"puzzles": [{"name": "p", "outputs": [[1, 2, [1, 2]]]}, {"name": "r", "outputs": [[2, 1, [7, 7]]]}]}
     # p's two queries get 2 and 0 of its 2 cells right; r has no prediction: none of its 2.
     assert precision_gate.cell_accuracy(header, b) == pytest.approx(2 / 6)
