@@ -79,6 +79,20 @@ static inline __attribute__((always_inline)) void micro_6x16(const float *a, lon
     }
 }
 
+// Query row t rotated (with a RoPE row cos/sin, else not) and scaled into qdst; key row t rotated
+// into its panel column kdst (rows `panel` floats apart); krow is scratch of d floats.
+static inline __attribute__((always_inline)) void gather_qk(const float *qt, const float *kt, const float *cos,
+                                                            const float *sin, long d, float scale, float *qdst,
+                                                            float *kdst, long panel, float *krow) {
+    if (cos) {
+        trm_rotate_row(qt, qdst, cos, sin, d, scale);
+        trm_rotate_row(kt, krow, cos, sin, d, 1.0f);
+        for (long i = 0; i < d; i++) kdst[i * panel] = krow[i];
+    } else {
+        for (long i = 0; i < d; i++) { qdst[i] = qt[i] * scale; kdst[i * panel] = kt[i]; }
+    }
+}
+
 #if TRM_X86
 F32_TARGET static void head_zmm(const float *q, const float *k, const float *v, long stride, const float *cos,
                                 const float *sin, float *out, long out_stride, long seq, long d, float *workspace) {
@@ -91,14 +105,8 @@ F32_TARGET static void head_zmm(const float *q, const float *k, const float *v, 
     if (dp != d) memset(vp + (d / ZMM_NR) * seq * ZMM_NR, 0, (size_t)(seq * ZMM_NR) * 4);
     for (long t = 0; t < seq; t++) {
         const float *qt = q + t * stride, *kt = k + t * stride, *vt = v + t * stride;
-        float *kdst = kp + (t / ZMM_NR) * d * ZMM_NR + t % ZMM_NR;
-        if (cos) {
-            trm_rotate_row(qt, qs + t * d, cos + t * d, sin + t * d, d, scale);
-            trm_rotate_row(kt, krow, cos + t * d, sin + t * d, d, 1.0f);
-            for (long i = 0; i < d; i++) kdst[i * ZMM_NR] = krow[i];
-        } else {
-            for (long i = 0; i < d; i++) { qs[t * d + i] = qt[i] * scale; kdst[i * ZMM_NR] = kt[i]; }
-        }
+        gather_qk(qt, kt, cos ? cos + t * d : NULL, sin ? sin + t * d : NULL, d, scale, qs + t * d,
+                  kp + (t / ZMM_NR) * d * ZMM_NR + t % ZMM_NR, ZMM_NR, krow);
         for (long j = 0; j < d; j += ZMM_NR)
             memcpy(vp + (j / ZMM_NR) * seq * ZMM_NR + t * ZMM_NR, vt + j, (size_t)(d - j < ZMM_NR ? d - j : ZMM_NR) * 4);
     }
@@ -138,14 +146,8 @@ CLONES int trm_attention_head(const float *q, const float *k, const float *v, lo
     float krow[d], inv_sum[ATTN_TILE];
     for (long t = 0; t < seq; t++) {
         const float *qt = q + t * stride, *kt = k + t * stride, *vt = v + t * stride;
-        float *kdst = kp + (t / NR) * d * NR + t % NR;
-        if (cos) {
-            trm_rotate_row(qt, qs + t * d, cos + t * d, sin + t * d, d, scale);
-            trm_rotate_row(kt, krow, cos + t * d, sin + t * d, d, 1.0f);
-            for (long i = 0; i < d; i++) kdst[i * NR] = krow[i];
-        } else {
-            for (long i = 0; i < d; i++) { qs[t * d + i] = qt[i] * scale; kdst[i * NR] = kt[i]; }
-        }
+        gather_qk(qt, kt, cos ? cos + t * d : NULL, sin ? sin + t * d : NULL, d, scale, qs + t * d,
+                  kp + (t / NR) * d * NR + t % NR, NR, krow);
         for (long j = 0; j < dp; j += NR)
             for (long l = 0; l < NR; l++) vp[(j / NR) * seq * NR + t * NR + l] = j + l < d ? vt[j + l] : 0.0f;
     }
