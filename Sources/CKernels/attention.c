@@ -105,10 +105,18 @@ F32_TARGET static void head_zmm(const float *q, const float *k, const float *v, 
     if (dp != d) memset(vp + (d / ZMM_NR) * seq * ZMM_NR, 0, (size_t)(seq * ZMM_NR) * 4);
     for (long t = 0; t < seq; t++) {
         const float *qt = q + t * stride, *kt = k + t * stride, *vt = v + t * stride;
+        if (t + TRM_GATHER_PREFETCH_ROWS < seq) {
+            const long ahead = TRM_GATHER_PREFETCH_ROWS * stride;
+            trm_prefetch_row(qt + ahead, d);
+            trm_prefetch_row(kt + ahead, d);
+            trm_prefetch_row(vt + ahead, d);
+        }
         gather_qk(qt, kt, cos ? cos + t * d : NULL, sin ? sin + t * d : NULL, d, scale, qs + t * d,
                   kp + (t / ZMM_NR) * d * ZMM_NR + t % ZMM_NR, ZMM_NR, krow);
-        for (long j = 0; j < d; j += ZMM_NR)
-            memcpy(vp + (j / ZMM_NR) * seq * ZMM_NR + t * ZMM_NR, vt + j, (size_t)(d - j < ZMM_NR ? d - j : ZMM_NR) * 4);
+        for (long j = 0; j < d; j += 16) {
+            const __mmask16 m = d - j >= 16 ? 0xffff : (__mmask16)((1u << (d - j)) - 1);
+            _mm512_mask_storeu_ps(vp + (j / ZMM_NR) * seq * ZMM_NR + t * ZMM_NR + j % ZMM_NR, m, _mm512_maskz_loadu_ps(m, vt + j));
+        }
     }
     const uint32_t *qw = (const uint32_t *)qs, *kw = (const uint32_t *)kp, *vw = (const uint32_t *)vp;
     for (long t0 = 0; t0 < seq; t0 += tile) {

@@ -63,6 +63,10 @@ BF16_TARGET static int head_bf16(const float *q, const float *k, const float *v,
     memset(kp, 0, (size_t)(seq_k * pairs_d) * 4);
     for (long t = 0; t < seq; t++) {
         const float *qt = q + t * stride, *kt = k + t * stride;
+        if (t + TRM_GATHER_PREFETCH_ROWS < seq) {
+            trm_prefetch_row(qt + TRM_GATHER_PREFETCH_ROWS * stride, d);
+            trm_prefetch_row(kt + TRM_GATHER_PREFETCH_ROWS * stride, d);
+        }
         if (cos) trm_rotate_row(qt, row, cos + t * d, sin + t * d, d, scale);
         else
             for (long i = 0; i < d; i++) row[i] = qt[i] * scale;
@@ -80,6 +84,10 @@ BF16_TARGET static int head_bf16(const float *q, const float *k, const float *v,
                                                 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (long p = 0; p < pairs_s; p++) {
         const float *v0 = v + 2 * p * stride, *v1 = 2 * p + 1 < seq ? v0 + stride : NULL;
+        if (2 * p + TRM_GATHER_PREFETCH_ROWS + 1 < seq) {
+            trm_prefetch_row(v0 + TRM_GATHER_PREFETCH_ROWS * stride, d);
+            trm_prefetch_row(v0 + (TRM_GATHER_PREFETCH_ROWS + 1) * stride, d);
+        }
         for (long c = 0; c < d; c += 16) {
             const __mmask16 m = d - c >= 16 ? 0xffff : (__mmask16)((1u << (d - c)) - 1);
             const __m512 lo = _mm512_maskz_loadu_ps(m, v0 + c), hi = v1 ? _mm512_maskz_loadu_ps(m, v1 + c) : _mm512_setzero_ps();

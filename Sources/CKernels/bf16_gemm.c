@@ -147,14 +147,15 @@ long trm_bf16_gemm_workspace(long m, long k) {
 
 #if TRM_X86
 
-// Row r of the block (r < rows) gets a[r, 2·p0 .. 2·(p0 + kc)) as bf16 pairs at ws + r·KC: the row
-// stride is the constant KC so that the microkernel's twelve row addresses are one register plus
-// immediate displacements. A missing partner of an odd k is zero.
-BF16_TARGET static void pack_a(const float *a, long lda, long rows, long p0, long kc, long k, uint32_t *ws) {
+// Row r of the block (r < rows) gets a[r, 2·p0 .. 2·(p0 + kc)) as bf16 pairs at ws + r·ldw: the
+// GEMM's row stride is the constant KC so that the microkernel's twelve row addresses are one
+// register plus immediate displacements. A missing partner of an odd k is zero.
+BF16_TARGET static inline __attribute__((always_inline)) void pack_a(const float *a, long lda, long rows, long p0,
+                                                                     long kc, long k, uint32_t *ws, long ldw) {
     const long have = min_long(2 * kc, k - 2 * p0); // floats of A in this slice
     for (long r = 0; r < rows; r++) {
         const float *src = a + r * lda + 2 * p0;
-        uint16_t *dst = (uint16_t *)(ws + r * KC);
+        uint16_t *dst = (uint16_t *)(ws + r * ldw);
         long i = 0;
         for (; i + 32 <= have; i += 32) {
             const __m512 lo = _mm512_loadu_ps(src + i), hi = _mm512_loadu_ps(src + i + 16);
@@ -181,7 +182,7 @@ BF16_TARGET static void gemm_avx512bf16(long m, long n, long k, const float *a, 
         const long mc = min_long(MC, m - i0);
         for (long p0 = 0; p0 < pairs; p0 += KC) {
             const long kc = min_long(KC, pairs - p0);
-            pack_a(a + i0 * lda, lda, mc, p0, kc, k, ws);
+            pack_a(a + i0 * lda, lda, mc, p0, kc, k, ws, KC);
             const float *bias_now = p0 == 0 ? bias : NULL;
             const int load_c = p0 > 0 || accumulate;
             for (long j0 = 0; j0 < n; j0 += NR) {
@@ -194,7 +195,42 @@ BF16_TARGET static void gemm_avx512bf16(long m, long n, long k, const float *a, 
         }
     }
 }
+
+// The SwiGLU product on the plain packing (as gemm_glu_zmm in f32_gemm.c): 16 output columns at a
+// time, the gate's and the up projection's words `up - gate` apart, over all k-pairs at once. The
+// workspace (MC·KC words) then holds MC·KC/pairs rows of A, a multiple of MR.
+BF16_TARGET static void gemm_glu_avx512bf16(long m, long width, long k, const float *a, long lda,
+                                            const uint16_t *packed_b, float *out, long ldo, const float *bias,
+                                            float *workspace) {
+    const long pairs = (k + 1) / 2, block = min_long(MC, MC * KC / pairs / MR * MR);
+    uint32_t *ws = (uint32_t *)workspace;
+    const uint32_t *bp = (const uint32_t *)packed_b;
+    for (long i0 = 0; i0 < m; i0 += block) {
+        const long mc = min_long(block, m - i0);
+        pack_a(a + i0 * lda, lda, mc, 0, pairs, k, ws, pairs);
+        for (long j = 0; j < width; j += 16) {
+            const long gate = (j / NR) * NR * pairs + j % NR, up = ((width + j) / NR) * NR * pairs + (width + j) % NR;
+            for (long r0 = 0; r0 < mc; r0 += MR)
+                trm_bf16_tile_glu_any(min_long(MR, mc - r0), ws + r0 * pairs, pairs, bp + gate, up - gate, pairs,
+                                      out + (i0 + r0) * ldo + j, ldo, min_long(16, width - j), bias ? bias + j : NULL,
+                                      bias ? bias + width + j : NULL);
+        }
+    }
+}
 #endif
+
+int trm_bf16_gemm_glu(long m, long width, long k, const float *a, long lda, const uint16_t *packed_b, float *out,
+                      long ldo, const float *bias, float *workspace) {
+    if (width % 16 != 0 || k <= 0 || (k + 1) / 2 > MC * KC / MR) return 0;
+#if TRM_X86
+    if (!trm_cpu_has_avx512bf16()) return 0;
+    if (m > 0 && width > 0) gemm_glu_avx512bf16(m, width, k, a, lda, packed_b, out, ldo, bias, workspace);
+    return 1;
+#else
+    (void)m, (void)a, (void)lda, (void)packed_b, (void)out, (void)ldo, (void)bias, (void)workspace;
+    return 0;
+#endif
+}
 
 // ---------------------------------------------------------------------------------------------
 // Portable path and dispatch

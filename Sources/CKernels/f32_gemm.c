@@ -48,7 +48,40 @@ F32_TARGET static void gemm_zmm(long m, long n, long k, const float *a, long lda
         }
     }
 }
+
+// The SwiGLU product: out[i, c] = silu(g)·u with g = a_i·w[c] + bias[c], u = a_i·w[width + c] + bias[width + c],
+// from the plain packing of w [2·width, k]. Output columns go 16 at a time; with width a multiple of 16
+// the gate's and the up projection's 16 columns each sit in one half of a panel, k·32 words apart times
+// their panel distance, so one GLU tile walks both over the whole k (no K blocks: g and u must be complete
+// before the epilogue; the MC·k block of A still stays in L2 for the k of our models).
+F32_TARGET static void gemm_glu_zmm(long m, long width, long k, const float *a, long lda, const float *packed_b,
+                                    float *out, long ldo, const float *bias) {
+    const uint32_t *aw = (const uint32_t *)a, *bw = (const uint32_t *)packed_b;
+    for (long i0 = 0; i0 < m; i0 += MC) {
+        const long mc = min_long(MC, m - i0);
+        for (long j = 0; j < width; j += 16) {
+            const long gate = (j / NR) * NR * k + j % NR, up = ((width + j) / NR) * NR * k + (width + j) % NR;
+            for (long r0 = 0; r0 < mc; r0 += MR)
+                trm_f32_tile_glu_any(min_long(MR, mc - r0), aw + (i0 + r0) * lda, lda, bw + gate, up - gate, k,
+                                     out + (i0 + r0) * ldo + j, ldo, min_long(16, width - j), bias ? bias + j : NULL,
+                                     bias ? bias + width + j : NULL);
+        }
+    }
+}
 #endif
+
+int trm_f32_gemm_glu(long m, long width, long k, const float *a, long lda, const float *packed_b, float *out, long ldo,
+                     const float *bias) {
+    if (!trm_f32_gemm_available() || width % 16 != 0 || k <= 0) return 0;
+    if (m <= 0 || width <= 0) return 1;
+#if TRM_X86
+    gemm_glu_zmm(m, width, k, a, lda, packed_b, out, ldo, bias);
+    return 1;
+#else
+    (void)a, (void)lda, (void)packed_b, (void)out, (void)ldo, (void)bias;
+    return 0;
+#endif
+}
 
 int trm_f32_gemm(long m, long n, long k, const float *a, long lda, const float *packed_b, float *c, long ldc,
                  const float *bias, int accumulate) {

@@ -72,6 +72,13 @@ void trm_f32_pack_b(const float *w, long ldw, long n, long k, float *packed);
 /// doing nothing, when trm_f32_gemm_available() is 0 (the caller uses sgemm), else 1.
 int trm_f32_gemm(long m, long n, long k, const float *a, long lda, const float *packed_b, float *c, long ldc,
                  const float *bias, int accumulate);
+/// The SwiGLU epilogue fused into trm_f32_gemm: out[i, c] = silu(g)·u for c < width, with
+/// g = bias[c] + Σ_p a[i, p]·w[c, p] and u = bias[width + c] + Σ_p a[i, p]·w[width + c, p], packed_b = w
+/// [2·width, k] packed by trm_f32_pack_b; rows of out are ldo floats apart, bias (2·width) may be NULL.
+/// Returns 0, doing nothing, where this fused form does not run (no AVX-512, width not a multiple of
+/// 16, k ≤ 0): the caller computes the product and the epilogue apart. Else 1.
+int trm_f32_gemm_glu(long m, long width, long k, const float *a, long lda, const float *packed_b, float *out, long ldo,
+                     const float *bias);
 
 /// The widest x86 vector level this CPU (and OS) runs: 2 for AVX-512 F/BW/VL/DQ/CD (Skylake-X and
 /// later, Zen 4), 1 for AVX2 with FMA, 0 for anything else (or a CPU that is not x86).

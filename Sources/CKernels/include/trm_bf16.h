@@ -41,6 +41,14 @@ long trm_bf16_gemm_workspace(long m, long k);
 /// k = 0 leaves c + bias (or 0 + bias).
 void trm_bf16_gemm(long m, long n, long k, const float *a, long lda, const uint16_t *packed_b, float *c, long ldc,
                    const float *bias, int accumulate, float *workspace);
+/// The SwiGLU epilogue fused into trm_bf16_gemm: out[i, c] = silu(g)·u for c < width, with g and u
+/// the bf16 products of a_i with rows c and width + c of w [2·width, k] (packed by trm_bf16_pack_b)
+/// plus bias[c], bias[width + c] (bias may be NULL); rows of out are ldo floats apart; `workspace`
+/// as trm_bf16_gemm's. Returns 0, doing nothing, where the fused form does not run (no AVX512_BF16,
+/// width not a multiple of 16, k ≤ 0, or k over 6144, where 12 rows of A no longer fit the
+/// workspace): the caller computes the product and the epilogue apart. Else 1.
+int trm_bf16_gemm_glu(long m, long width, long k, const float *a, long lda, const uint16_t *packed_b, float *out,
+                      long ldo, const float *bias, float *workspace);
 /// The same product without bf16 instructions (the path trm_bf16_gemm takes on other CPUs; callable
 /// anywhere, for tests). Denormals are kept; fp32 sums in a different order.
 void trm_bf16_gemm_portable(long m, long n, long k, const float *a, long lda, const uint16_t *packed_b, float *c,

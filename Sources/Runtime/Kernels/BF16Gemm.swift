@@ -106,6 +106,26 @@ public enum BF16Gemm {
         }
     }
 
+    /// The SwiGLU epilogue fused into `multiply`: `out[i, c] = silu(g)·u` for c < w.n/2, with
+    /// `[g | u] = bf16(x)·wᵀ + bias` (bias of w.n floats, sums in fp32), `workspace` as `multiply`'s.
+    /// Returns false, writing nothing, where the fused form does not run (no AVX512_BF16, w.n/2 not a
+    /// multiple of 16, k = 0 or over 6144): the caller then computes the product and `SwiGLU.run`
+    /// apart. Throws `.invalidInput` on a shape that does not fit.
+    public static func multiplySwiGLU(
+        _ x: UnsafeBufferPointer<Float>, lda: Int, m: Int, _ w: BF16PackedWeights, bias: UnsafeBufferPointer<Float>? = nil,
+        _ out: UnsafeMutableBufferPointer<Float>, ldo: Int, workspace: UnsafeMutableBufferPointer<Float>
+    ) throws -> Bool {
+        try Gemm.checkSwiGLU(
+            what: "BF16Gemm.multiplySwiGLU", x: x.count, lda: lda, m: m, n: w.n, k: w.k, bias: bias?.count, out: out.count, ldo: ldo)
+        guard workspace.count >= maxWorkspaceFloats else {
+            throw TRMError(.invalidInput, "BF16Gemm.multiplySwiGLU: the workspace has \(workspace.count) floats, not \(maxWorkspaceFloats)")
+        }
+        guard m > 0 else { return true }
+        let done = trm_bf16_gemm_glu(
+            m, w.n / 2, w.k, x.baseAddress, lda, w.packed.baseAddress, out.baseAddress, ldo, bias?.baseAddress, workspace.baseAddress)
+        return done != 0
+    }
+
     /// `x` rounded to bf16 (nearest, ties to even; denormals kept; NaN stays NaN), as bit patterns.
     public static func round(_ x: [Float]) -> [UInt16] {
         [UInt16](unsafeUninitializedCapacity: x.count) { out, done in

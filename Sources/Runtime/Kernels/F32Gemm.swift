@@ -58,4 +58,19 @@ public enum F32Gemm {
             m, n, k, x.baseAddress, lda, w.packed, out.baseAddress, ldc, bias?.baseAddress, accumulate ? 1 : 0)
         guard done != 0 else { throw TRMError(.invalidInput, "F32Gemm.multiply: this CPU lacks AVX-512 (check F32Gemm.isSupported)") }
     }
+
+    /// The SwiGLU epilogue fused into the product: `out[i, c] = silu(g)·u` for c < w.n/2, with
+    /// `[g | u] = x·wᵀ + bias` (bias of w.n floats). Returns false, writing nothing, where the fused
+    /// form does not run (no AVX-512, w.n/2 not a multiple of 16, k = 0): the caller then computes
+    /// the product and `SwiGLU.run` apart. Throws `.invalidInput` on a shape that does not fit.
+    public static func multiplySwiGLU(
+        _ x: UnsafeBufferPointer<Float>, lda: Int, m: Int, _ w: F32PackedWeights, bias: UnsafeBufferPointer<Float>? = nil,
+        _ out: UnsafeMutableBufferPointer<Float>, ldo: Int
+    ) throws -> Bool {
+        let (width, k) = (w.n / 2, w.k)
+        try Gemm.checkSwiGLU(
+            what: "F32Gemm.multiplySwiGLU", x: x.count, lda: lda, m: m, n: w.n, k: k, bias: bias?.count, out: out.count, ldo: ldo)
+        guard m > 0 else { return true }
+        return trm_f32_gemm_glu(m, width, k, x.baseAddress, lda, w.packed, out.baseAddress, ldo, bias?.baseAddress) != 0
+    }
 }

@@ -1,4 +1,5 @@
 import COpenBLAS
+import TRMCore
 
 /// Matrix products on OpenBLAS `cblas_sgemm`, behind shape-checked entry points: the one GEMM
 /// wrapper of the runtime and the trainer. Every matrix is row-major fp32; an operand is a buffer
@@ -50,6 +51,18 @@ public enum Gemm {
         guard rows > 0, cols > 0 else { return true }
         let (span, overflow) = (rows - 1).multipliedReportingOverflow(by: ld)
         return !overflow && span <= count - cols
+    }
+
+    /// The shape checks of the fused SwiGLU products (`F32Gemm.multiplySwiGLU`,
+    /// `BF16Gemm.multiplySwiGLU`): x [m, k] rows `lda` apart, weights of n = 2·width outputs (n even),
+    /// a bias of n floats if any, out [m, width] rows `ldo` apart.
+    static func checkSwiGLU(what: String, x: Int, lda: Int, m: Int, n: Int, k: Int, bias: Int?, out: Int, ldo: Int) throws {
+        guard m >= 0 else { throw TRMError(.invalidInput, "\(what): negative row count \(m)") }
+        guard n % 2 == 0 else { throw TRMError(.invalidInput, "\(what): the weights have \(n) outputs, not [gate | up] halves") }
+        guard m == 0 || (fits(out, rows: m, cols: n / 2, ld: ldo) && (k == 0 || fits(x, rows: m, cols: k, ld: lda))) else {
+            throw TRMError(.invalidInput, "\(what): x [\(m), \(k)] or out [\(m), \(n / 2)] does not fit its buffer")
+        }
+        if let bias, bias < n { throw TRMError(.invalidInput, "\(what): bias has \(bias) floats, the weights have \(n) outputs") }
     }
 
     /// Sets the number of threads OpenBLAS uses (the runtime sets it explicitly; never left to the

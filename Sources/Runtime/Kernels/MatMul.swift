@@ -32,6 +32,7 @@ public enum MatMulKernel {
         scratch: UnsafeMutablePointer<Float>?, gemmWorkspace: UnsafeMutablePointer<Float>
     ) {
         let (n, k) = (w.n, w.k)
+        if swiGLU, fusedSwiGLU(x: x, packed: w, bias: bias, out: out, rows: rows, gemmWorkspace: gemmWorkspace) { return }
         withEpilogue(x: x, out: out, rows: rows, n: n, k: k, swiGLU: swiGLU, scratch: scratch) { x, out, m in
             let a = UnsafeBufferPointer(start: x, count: m * k), c = UnsafeMutableBufferPointer(start: out, count: m * n)
             let b = bias.map { UnsafeBufferPointer(start: $0, count: n) }
@@ -46,6 +47,27 @@ public enum MatMulKernel {
             } catch {
                 preconditionFailure("MatMul on packed weights: \(error)")  // the program builder checked every shape
             }
+        }
+    }
+
+    /// The SwiGLU epilogue inside the packed GEMM's register tile (the product [g | u] is never
+    /// stored); false where that form does not run (see `F32Gemm.multiplySwiGLU`).
+    private static func fusedSwiGLU(
+        x: UnsafePointer<Float>, packed w: PackedMatMulWeights, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>, rows: Int, gemmWorkspace: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        let a = UnsafeBufferPointer(start: x, count: rows * w.k), c = UnsafeMutableBufferPointer(start: out, count: rows * (w.n / 2))
+        let b = bias.map { UnsafeBufferPointer(start: $0, count: w.n) }
+        do {
+            switch w {
+            case .bf16(let w):
+                return try BF16Gemm.multiplySwiGLU(
+                    a, lda: w.k, m: rows, w, bias: b, c, ldo: w.n / 2,
+                    workspace: UnsafeMutableBufferPointer(start: gemmWorkspace, count: BF16Gemm.maxWorkspaceFloats))
+            case .fp32(let w): return try F32Gemm.multiplySwiGLU(a, lda: w.k, m: rows, w, bias: b, c, ldo: w.n / 2)
+            }
+        } catch {
+            preconditionFailure("MatMul+SwiGLU on packed weights: \(error)")  // the program builder checked every shape
         }
     }
 
