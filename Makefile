@@ -30,9 +30,10 @@ system-deps:
 
 # Python interop checks (onnx, onnxruntime, safetensors) live in a venv under .venv/.
 python-deps: $(VENV)/.installed
-$(VENV)/.installed: tools/requirements.txt
+$(VENV)/.installed: tools/requirements.txt bindings/python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e bindings/python
 	touch $@
 
 build: system-deps
@@ -72,6 +73,13 @@ fixtures:
 # fixtures test-swift (or `make fixtures`) wrote.
 test-tools:
 	TRM_LARGE=1 TRM_FIXTURES=$(FIXTURES) TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q tools/tests
+	$(MAKE) test-bindings
+
+# The Python module (bindings/python, installed into the venv with `pip install -e` by python-deps)
+# against the release build's libtrm_runtime.so.
+.PHONY: test-bindings
+test-bindings:
+	TRM_BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path) $(PY) -m pytest -q bindings/python/tests
 
 # bf16 against fp32 on the trained models of models/ (tools/precision_gate.py, docs/precision.md): every
 # pass@K within 0.5 points on the 1000-puzzle test sets (the ARC model's 4 puzzles reported, not gated),

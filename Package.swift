@@ -37,8 +37,8 @@ let package = Package(
         .target(name: "GraphIR", dependencies: ["TRMCore", "TRMGProto", "CProtobufC"]),
         // Vectorised exp-based loops (C, so they auto-vectorise; AVX2 and baseline clones).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
-        .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS", "CKernels", "TRMCore"]),
-        .target(name: "TRMRuntimeC", dependencies: ["Runtime", "GraphIR", "TRMCore"]),
+        .target(name: "Runtime", dependencies: ["GraphIR", "COpenBLAS", "CKernels", "TRMCore", "Tasks"]),
+        .target(name: "TRMRuntimeC", dependencies: ["Runtime", "GraphIR", "TRMCore", "Tasks"]),
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime", "TRMCore"]),
         .target(name: "Tasks", dependencies: ["TRMCore"]),
         .target(name: "Trainer", dependencies: ["GraphIR", "Runtime", "Tasks", "COpenBLAS", "CKernels", "TRMCore"]),

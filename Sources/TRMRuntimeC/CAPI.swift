@@ -18,19 +18,70 @@ final class ModelHandle {
 
 final class SessionHandle {
     let runner: ACTRunner
-    init(_ runner: ACTRunner) { self.runner = runner }
+    /// Set from any thread by trm_session_cancel; the runner checks it before every ACT step.
+    let cancellation = CancellationFlag()
+    /// trm_session_set_progress's callback and its user pointer.
+    var progress: (callback: @convention(c) (Int, Int, UnsafeMutableRawPointer?) -> Void, user: UnsafeMutableRawPointer?)?
+    /// Whether the slots hold a step's outputs (false after create and after trm_session_load).
+    var hasOutputs = false
+
+    init(_ runner: ACTRunner) {
+        self.runner = runner
+        runner.cancellation = cancellation
+    }
+
+    /// The progress callback as the runner takes it (nil without one).
+    var progressClosure: ((Int, Int) -> Void)? {
+        guard let progress else { return nil }
+        return { done, total in progress.callback(done, total, progress.user) }
+    }
 }
 
-enum Status: Int32 {
+/// trm_status of include/trm_runtime.h, with the header's values and descriptions.
+enum Status: Int32, CaseIterable {
     case ok = 0
-    case invalidArgument, malformedModel, io, invalidInput, outOfMemory, internalError
+    case invalidArgument, malformedModel, io, invalidInput, outOfMemory, internalError, cancelled, invalidState
+
+    /// trm_status_string's text.
+    var text: String {
+        switch self {
+        case .ok: return "ok"
+        case .invalidArgument: return "invalid argument"
+        case .malformedModel: return "malformed model"
+        case .io: return "I/O error"
+        case .invalidInput: return "invalid input"
+        case .outOfMemory: return "out of memory"
+        case .internalError: return "internal error"
+        case .cancelled: return "cancelled"
+        case .invalidState: return "invalid state"
+        }
+    }
+
+    /// The texts as C strings, allocated once (trm_status_string returns them forever).
+    static let cStrings: [UnsafeMutablePointer<CChar>] = allCases.map { strdup($0.text)! }
+    static let unknown: UnsafeMutablePointer<CChar> = strdup("unknown status")!
 }
+
+/// The TRM_API_VERSION this library implements (the header's macros; a test compares the two).
+let apiVersion: Int32 = 1_01_00
+
+@_cdecl("trm_status_string")
+public func trm_status_string(_ status: Int32) -> UnsafePointer<CChar> {
+    guard let s = Status(rawValue: status) else { return UnsafePointer(Status.unknown) }
+    return UnsafePointer(Status.cStrings[Int(s.rawValue)])
+}
+
+@_cdecl("trm_api_version")
+public func trm_api_version() -> Int32 { apiVersion }
 
 /// Runs `body`, recording the error message of a failure for `trm_last_error`.
 func guarded(_ body: () throws -> Void) -> Int32 {
     do {
         try body()
         return Status.ok.rawValue
+    } catch let e as ACTCancelled {
+        LastError.set(e.description)
+        return Status.cancelled.rawValue
     } catch let e as CAPIError {
         LastError.set(e.message)
         return e.status.rawValue
@@ -52,6 +103,7 @@ struct CAPIError: Error {
     var status: Status
     var message: String
     static func argument(_ m: String) -> CAPIError { CAPIError(status: .invalidArgument, message: m) }
+    static func state(_ m: String) -> CAPIError { CAPIError(status: .invalidState, message: m) }
 }
 
 /// The per-thread last error message.

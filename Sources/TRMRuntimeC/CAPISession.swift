@@ -61,8 +61,10 @@ public func trm_session_create_precision(
         }
         let h = try model(p)
         guard let out else { throw CAPIError.argument("out is NULL") }
-        guard batch >= 1 else { throw CAPIError.argument("batch must be at least 1, got \(batch)") }
-        guard threads >= 0 else { throw CAPIError.argument("threads must be 0 (all cores) or positive, got \(threads)") }
+        guard batch >= 1, batch <= Session.maxBatch else { throw CAPIError.argument("batch must be 1...\(Session.maxBatch), got \(batch)") }
+        guard threads >= 0, threads <= Session.maxThreads else {
+            throw CAPIError.argument("threads must be 0 (all cores) or 1...\(Session.maxThreads), got \(threads)")
+        }
         let t = threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : Int(threads)
         let session = try Session(model: h.model, batch: Int(batch), threads: t, precision: precisionCodes[Int(precision)])
         let handle = SessionHandle(try ACTRunner(session: session))
@@ -84,7 +86,7 @@ public func trm_session_solve(
     _ steps: UnsafeMutablePointer<Int32>?
 ) -> Int32 {
     guarded {
-        let r = try session(p).runner
+        let h = try session(p), r = h.runner
         guard count >= 0, count <= 1 << 24 else { throw CAPIError.argument("count \(count) is out of range") }
         guard let tokens else { throw CAPIError.argument("tokens is NULL") }
         guard halting == 0 || halting == 1 else { throw CAPIError.argument("halting must be 0 (fixed) or 1 (adaptive)") }
@@ -95,7 +97,8 @@ public func trm_session_solve(
         let idList = ids.map { Array(UnsafeBufferPointer(start: $0, count: count)) }
         let result = try r.run(
             tokens: tok, puzzleIds: idList, count: count, halting: halting == 0 ? .fixed : .adaptive,
-            maxSteps: maxSteps == 0 ? nil : Int(maxSteps))
+            maxSteps: maxSteps == 0 ? nil : Int(maxSteps), progress: h.progressClosure)
+        h.hasOutputs = true
         if let logits { result.logits.withUnsafeBufferPointer { logits.update(from: $0.baseAddress!, count: $0.count) } }
         if let preds { result.preds.withUnsafeBufferPointer { preds.update(from: $0.baseAddress!, count: $0.count) } }
         if let qHalt { result.qHalt.withUnsafeBufferPointer { qHalt.update(from: $0.baseAddress!, count: $0.count) } }
@@ -106,9 +109,10 @@ public func trm_session_solve(
 @_cdecl("trm_session_load")
 public func trm_session_load(_ p: OpaquePointer?, _ tokens: UnsafePointer<Int32>?, _ ids: UnsafePointer<Int32>?) -> Int32 {
     guarded {
-        let r = try session(p).runner
+        let h = try session(p), r = h.runner
         guard let tokens else { throw CAPIError.argument("tokens is NULL") }
         let b = r.session.batch
+        h.hasOutputs = false
         try r.load(
             tokens: Array(UnsafeBufferPointer(start: tokens, count: b * r.seqLen)),
             puzzleIds: ids.map { Array(UnsafeBufferPointer(start: $0, count: b)) })
@@ -117,15 +121,20 @@ public func trm_session_load(_ p: OpaquePointer?, _ tokens: UnsafePointer<Int32>
 
 @_cdecl("trm_session_step")
 public func trm_session_step(_ p: OpaquePointer?) -> Int32 {
-    guarded { try session(p).runner.stepAll() }
+    guarded {
+        let h = try session(p)
+        try h.runner.stepAll()
+        h.hasOutputs = true
+    }
 }
 
 @_cdecl("trm_session_read")
 public func trm_session_read(_ p: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Float>?, _ count: Int) -> Int32
 {
     guarded {
-        let s = try session(p).runner.session
+        let h = try session(p), s = h.runner.session
         guard let name, let out else { throw CAPIError.argument("name and out must not be NULL") }
+        guard h.hasOutputs else { throw CAPIError.state("no ACT step has run since the session was created or loaded: nothing to read") }
         let key = String(cString: name)
         guard s.model.graph.outputs.contains(where: { $0.name == key && $0.type.dtype == .float32 }), let n = s.count(key) else {
             throw CAPIError.argument("'\(key)' is not a float output of the model")
@@ -139,10 +148,26 @@ public func trm_session_read(_ p: OpaquePointer?, _ name: UnsafePointer<CChar>?,
 @_cdecl("trm_session_predictions")
 public func trm_session_predictions(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?, _ count: Int) -> Int32 {
     guarded {
-        let r = try session(p).runner
+        let h = try session(p), r = h.runner
         guard let out else { throw CAPIError.argument("out is NULL") }
+        guard h.hasOutputs else { throw CAPIError.state("no ACT step has run since the session was created or loaded: no predictions") }
         let preds = r.predictions()
         guard count == preds.count else { throw CAPIError.argument("predictions have \(preds.count) values, count is \(count)") }
         preds.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: preds.count) }
     }
+}
+
+@_cdecl("trm_session_set_progress")
+public func trm_session_set_progress(
+    _ p: OpaquePointer?, _ callback: (@convention(c) (Int, Int, UnsafeMutableRawPointer?) -> Void)?, _ user: UnsafeMutableRawPointer?
+) -> Int32 {
+    guarded {
+        let h = try session(p)
+        if let callback { h.progress = (callback: callback, user: user) } else { h.progress = nil }
+    }
+}
+
+@_cdecl("trm_session_cancel")
+public func trm_session_cancel(_ p: OpaquePointer?) -> Int32 {
+    guarded { try session(p).cancellation.cancel() }
 }

@@ -1,4 +1,5 @@
 import GraphIR
+import Synchronization
 import TRMCore
 
 /// How the ACT loop decides that a sample is done.
@@ -23,6 +24,29 @@ public struct ACTResult: Sendable {
     public var batchSteps: Int
 }
 
+/// A request to stop a run between two ACT steps, settable from any thread (an embedder's UI thread,
+/// a progress callback). `ACTRunner.run` checks it before each step and throws `ACTCancelled`.
+public final class CancellationFlag: Sendable {
+    private let requested = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Asks the current (or, when idle, the next) run to stop at its next step boundary.
+    public func cancel() { requested.store(true, ordering: .releasing) }
+
+    /// Whether a stop was asked for and not yet answered.
+    public var isCancelled: Bool { requested.load(ordering: .acquiring) }
+
+    /// Answers the request: the run that stopped clears it, so the next run starts clean.
+    public func clear() { requested.store(false, ordering: .releasing) }
+}
+
+/// Thrown by `ACTRunner.run` when its `CancellationFlag` was set: the run stopped between two ACT
+/// steps and its partial results are dropped; the session is intact and may run again.
+public struct ACTCancelled: Error, CustomStringConvertible {
+    public var description: String { "cancelled between two ACT steps" }
+}
+
 /// The ACT loop (docs/model.md §7.1): runs samples through the step graph in batch slots, carrying z_H
 /// and z_L between steps, halting per `Halting` and refilling free slots from the queue.
 public final class ACTRunner {
@@ -35,6 +59,8 @@ public final class ACTRunner {
     public var vocabOut: Int { signature.vocabOut }
     public var vocabIn: Int { signature.vocabIn }
     public var numPuzzleIds: Int { signature.numPuzzleIds }
+    /// Checked before every ACT step of `run`; nil: runs are never cancelled.
+    public var cancellation: CancellationFlag?
     /// Carry bindings resolved to pointers once, so a step allocates nothing.
     let carries:
         [(
@@ -92,6 +118,10 @@ public final class ACTRunner {
         for s in 0..<b { load(s) }
         let logits = session.pointer(logitsName), q = session.pointer(qHaltName)
         while slots.contains(where: { $0 != nil }) {
+            if let cancellation, cancellation.isCancelled {
+                cancellation.clear()
+                throw ACTCancelled()
+            }
             try session.step()
             result.batchSteps += 1
             for s in 0..<b {

@@ -26,6 +26,10 @@ public enum PuzzleCSV {
         public var answer: [UInt8]
         public var rating: String
 
+        public init(file: String, line: Int, source: String, question: [UInt8], answer: [UInt8], rating: String) {
+            (self.file, self.line, self.source, self.question, self.answer, self.rating) = (file, line, source, question, answer, rating)
+        }
+
         /// `file:line`, the prefix of every error about this row.
         public var location: String { "\(file):\(line)" }
 

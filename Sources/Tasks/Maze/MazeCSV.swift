@@ -47,7 +47,14 @@ public enum MazeCSV: PuzzleCSVFormat {
     /// the row and say what is wrong: a length that is not side², a character outside `# SGo`, not
     /// exactly one S and one G, an answer that changes more than path marks or whose marks are not a
     /// shortest S-G path, a rating that is not a number.
+    /// Without `checkAnswer` (a maze to solve, whose row carries the question again as its answer)
+    /// only the question's characters are checked.
     public static func puzzle(from row: PuzzleCSV.Row, layout side: inout Int?) throws -> MazePuzzle {
+        try puzzle(from: row, layout: &side, checkAnswer: true)
+    }
+
+    /// `puzzle(from:layout:)`, checking the answer only with `checkAnswer`.
+    public static func puzzle(from row: PuzzleCSV.Row, layout side: inout Int?, checkAnswer: Bool) throws -> MazePuzzle {
         if side == nil {
             let n = Int(Double(row.question.count).squareRoot().rounded())
             guard n >= 2, n * n == row.question.count else {
@@ -60,6 +67,7 @@ public enum MazeCSV: PuzzleCSVFormat {
             throw row.error("\(field) has \(text.count) characters, expected \(n * n) for a \(n)×\(n) maze")
         }
         let question = try cells(row.question, field: "question", side: n, row: row)
+        guard checkAnswer else { return MazePuzzle(source: row.source, question: question, answer: question, rating: 0) }
         let answer = try cells(row.answer, field: "answer", side: n, row: row)
         let rating: Int
         if let v = try? row.integerRating() {

@@ -63,7 +63,14 @@ public enum SudokuCSV: PuzzleCSVFormat {
     /// The puzzle of one row. `shape` is the file's board shape, set from this row when nil.
     /// Errors name the row and say what is wrong: length, a character that is not a blank or a digit
     /// in range, an answer that is not a solved board or changes a given, a rating that is not an integer.
+    /// Without `checkAnswer` (a puzzle to solve, whose row carries the question again as its answer)
+    /// only the question is checked: its characters and that no two givens conflict.
     public static func puzzle(from row: PuzzleCSV.Row, layout shape: inout SudokuShape?) throws -> SudokuPuzzle {
+        try puzzle(from: row, layout: &shape, checkAnswer: true)
+    }
+
+    /// `puzzle(from:layout:)`, checking the answer only with `checkAnswer`.
+    public static func puzzle(from row: PuzzleCSV.Row, layout shape: inout SudokuShape?, checkAnswer: Bool) throws -> SudokuPuzzle {
         if shape == nil {
             guard let s = SudokuShape(cellCount: row.question.count) else {
                 throw row.error("question has \(row.question.count) characters; a 4×4, 6×6 or 9×9 board has 16, 36 or 81")
@@ -75,6 +82,10 @@ public enum SudokuCSV: PuzzleCSVFormat {
             throw row.error("\(field) has \(text.count) characters, expected \(s.cellCount) for a \(s.size)×\(s.size) board")
         }
         let question = try digits(row.question, field: "question", blanks: true, shape: s, row: row)
+        guard checkAnswer else {
+            if let p = s.shapeProblem(question) ?? s.conflict(question) { throw row.error("question: \(p)") }
+            return SudokuPuzzle(source: row.source, question: question, answer: question, rating: 0)
+        }
         let answer = try digits(row.answer, field: "answer", blanks: false, shape: s, row: row)
         let puzzle = SudokuPuzzle(source: row.source, question: question, answer: answer, rating: try row.integerRating())
         if let p = puzzle.problem() { throw row.error(p) }
