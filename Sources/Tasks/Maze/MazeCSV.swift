@@ -47,13 +47,12 @@ public enum MazeCSV: PuzzleCSVFormat {
     /// the row and say what is wrong: a length that is not side², a character outside `# SGo`, not
     /// exactly one S and one G, an answer that changes more than path marks or whose marks are not a
     /// shortest S-G path, a rating that is not a number.
-    /// Without `checkAnswer` (a maze to solve, whose row carries the question again as its answer)
-    /// only the question's characters are checked.
     public static func puzzle(from row: PuzzleCSV.Row, layout side: inout Int?) throws -> MazePuzzle {
         try puzzle(from: row, layout: &side, checkAnswer: true)
     }
 
-    /// `puzzle(from:layout:)`, checking the answer only with `checkAnswer`.
+    /// `puzzle(from:layout:)`; without `checkAnswer` (a maze to solve, whose row carries the question
+    /// again as its answer) only the question's characters are checked.
     public static func puzzle(from row: PuzzleCSV.Row, layout side: inout Int?, checkAnswer: Bool) throws -> MazePuzzle {
         if side == nil {
             let n = Int(Double(row.question.count).squareRoot().rounded())

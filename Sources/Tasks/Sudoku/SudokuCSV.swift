@@ -63,13 +63,12 @@ public enum SudokuCSV: PuzzleCSVFormat {
     /// The puzzle of one row. `shape` is the file's board shape, set from this row when nil.
     /// Errors name the row and say what is wrong: length, a character that is not a blank or a digit
     /// in range, an answer that is not a solved board or changes a given, a rating that is not an integer.
-    /// Without `checkAnswer` (a puzzle to solve, whose row carries the question again as its answer)
-    /// only the question is checked: its characters and that no two givens conflict.
     public static func puzzle(from row: PuzzleCSV.Row, layout shape: inout SudokuShape?) throws -> SudokuPuzzle {
         try puzzle(from: row, layout: &shape, checkAnswer: true)
     }
 
-    /// `puzzle(from:layout:)`, checking the answer only with `checkAnswer`.
+    /// `puzzle(from:layout:)`; without `checkAnswer` (a puzzle to solve, whose row carries the question
+    /// again as its answer) only the question is checked: its characters and that no two givens conflict.
     public static func puzzle(from row: PuzzleCSV.Row, layout shape: inout SudokuShape?, checkAnswer: Bool) throws -> SudokuPuzzle {
         if shape == nil {
             guard let s = SudokuShape(cellCount: row.question.count) else {
