@@ -62,8 +62,30 @@ def _choice(table, value, what):
     return table[value]
 
 
-class Model:
-    """A compiled model (.trmg), opened from a path (external data is mapped from beside it) or bytes."""
+class _Handle:
+    """A library handle released by `_free` on close(), at exit of a `with` block, or when collected."""
+    _free = None
+    _handle = ctypes.c_void_p()
+
+    def close(self):
+        if self._handle:
+            type(self)._free(self._handle)
+            self._handle = ctypes.c_void_p()
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Model(_Handle):
+    """A compiled model (.trmg), opened from a path (external data is mapped from beside it) or bytes.
+    close() releases it; sessions and tasks made from it keep it alive until they close too."""
+    _free = _lib.trm_model_free
 
     def __init__(self, path=None, *, data=None):
         if (path is None) == (data is None):
@@ -86,24 +108,11 @@ class Model:
     def seq_len(self):
         return self.info["seq_len"]
 
-    def close(self):
-        """Releases the model; sessions and tasks made from it keep it alive until they close too."""
-        if self._handle:
-            _lib.trm_model_free(self._handle)
-            self._handle = ctypes.c_void_p()
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
-class Session:
+class Session(_Handle):
     """Memory and threads for `batch` slots of a model; `precision` "fp32" or "bf16"."""
+    _free = _lib.trm_session_free
 
     def __init__(self, model, batch=8, threads=0, precision="fp32"):
         self.model = model
@@ -177,24 +186,12 @@ class Session:
         May be called from another thread or from the progress callback."""
         _check(_lib.trm_session_cancel(self._handle))
 
-    def close(self):
-        if self._handle:
-            _lib.trm_session_free(self._handle)
-            self._handle = ctypes.c_void_p()
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
-class Task:
+class Task(_Handle):
     """Puzzles of one task ("arc", "sudoku", "maze") and their answers: encoding, `num_aug` augmented
     versions (seeded), inverse transforms and voting, as `trm-run --task`."""
+    _free = _lib.trm_task_free
 
     def __init__(self, model, kind, num_aug=0, seed=0):
         self.model = model
@@ -274,17 +271,3 @@ class Task:
     def attempt(self, puzzle, test=0, attempt=1):
         """Attempt 1 or 2 of a test pair as the ARC submission has it (a numpy grid)."""
         return self._grid(_lib.trm_task_attempt, puzzle, test, attempt)
-
-    def close(self):
-        if self._handle:
-            _lib.trm_task_free(self._handle)
-            self._handle = ctypes.c_void_p()
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
