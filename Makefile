@@ -122,6 +122,10 @@ BENCH_PRECISION ?= fp32,bf16
 HALTING_MODELS ?= sudoku6-tr-mamba2attn sudoku6-trm-attn
 # Puzzle-table rows of the large models: the ARC-AGI-1 size and one past 2 GiB (tools/bench_large.py).
 LARGE_ROWS ?= 876406,1190000
+# Rounds of the headline configuration (batch 8, 2 threads) that alternate trm-bench and onnxruntime after the
+# main run (tools/bench_headline.py, about 4 minutes each here), so the goals' ratios survive a slow spell of a
+# shared machine on one side.
+HEADLINE_ROUNDS ?= 2
 # Thread counts of the PyTorch trainer step (tools/bench_torch_train.py); keep them BENCH_ARGS' --threads,
 # which trm-bench --trainer times.
 TRAIN_THREADS ?= 1,2
@@ -136,6 +140,8 @@ bench: deps build
 	$$BIN/trm-bench --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg --trainer trm-attn,tr-mamba2attn $(BENCH_ARGS) \
 	  --precision $(BENCH_PRECISION) --json $(BENCH)/trm.json; \
 	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json; \
+	$(PY) tools/bench_headline.py --bin $$BIN --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg \
+	  --precision $(BENCH_PRECISION) --rounds $(HEADLINE_ROUNDS) --json $(BENCH)/headline.json; \
 	$(PY) tools/bench_torch_train.py --size reference --preset trm-attn,tr-mamba2attn --batch 8 --threads $(TRAIN_THREADS) \
 	  --repeat 3 --json $(BENCH)/torch-train.json; \
 	$(PY) tools/bench_torch_train.py --size small --preset trm-attn,tr-mamba2attn --threads $(TRAIN_THREADS) --repeat 3 \
@@ -149,7 +155,8 @@ bench: deps build
 	done; done; done; \
 	$(PY) tools/bench_report.py $(BENCH)/trm.json $(BENCH)/ort.json "make bench BENCH_ARGS='$(BENCH_ARGS)' BENCH_PRECISION=$(BENCH_PRECISION)" $$HALTING \
 	  --large $(BENCH)/large.json --shards $(BENCH)/shards.json --torch-train $(BENCH)/torch-train.json \
-	  --torch-train $(BENCH)/torch-train-small.json --precision-gate $(BENCH)/precision-gate.json > BENCHMARKS.md.tmp; \
+	  --torch-train $(BENCH)/torch-train-small.json --precision-gate $(BENCH)/precision-gate.json \
+	  --headline $(BENCH)/headline.json > BENCHMARKS.md.tmp; \
 	mv BENCHMARKS.md.tmp BENCHMARKS.md; cat BENCHMARKS.md
 
 # Fixed vs adaptive halting of each HALTING_MODELS model on the 1000 puzzles trm-run generates with

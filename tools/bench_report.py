@@ -269,23 +269,65 @@ GOALS = (("trm-attn", "bf16", "onnxruntime", 1.8), ("trm-attn", "bf16", "trm fp3
 BF16_MATMUL_GOAL = 0.65
 
 
-def goals_section(trm, ort_by):
-    """The speed goals of the bf16 issue, checked on this run's batch-8, 2-thread rows."""
-    by = {(os.path.basename(r["model"]).removesuffix(".trmg"), r.get("precision", "fp32")): r for r in trm["results"]
-          if r["batch"] == 8 and r["threads"] == 2}
+def best_times(trm, ort_by, headline):
+    """Batch-8, 2-thread best times of this run: {(model, precision): ms} for trm and {model: ms} for onnxruntime,
+    each the least over the main run and the alternating headline rounds (tools/bench_headline.py), if any."""
+    trm_best, ort_best = {}, {}
+
+    def keep(table, key, ms):
+        table[key] = min(ms, table.get(key, ms))
+    for r in trm["results"]:
+        if r["batch"] == 8 and r["threads"] == 2:
+            keep(trm_best, (os.path.basename(r["model"]).removesuffix(".trmg"), r.get("precision", "fp32")), r["ms_best"])
+    for (name, batch, threads), r in ort_by.items():
+        if batch == 8 and threads == 2:
+            keep(ort_best, name.removesuffix(".trmg"), r["ms_best"])
+    for r in (headline or {}).get("rows", []):
+        model = os.path.basename(r["model"]).removesuffix(".trmg")
+        if r["side"] == "trm":
+            keep(trm_best, (model, r["precision"]), r["ms_best"])
+        else:
+            keep(ort_best, model, r["ms_best"])
+    return trm_best, ort_best
+
+
+def headline_section(headline):
+    """Every alternating round of tools/bench_headline.py, one row per round and model."""
+    if not headline or not headline.get("rows"):
+        return []
+    cells = {}
+    for r in headline["rows"]:
+        side = r["precision"] if r["side"] == "trm" else "onnxruntime"
+        cells.setdefault((r["round"], os.path.basename(r["model"])), {})[side] = r["ms_best"]
+    lines = ["", f"Headline rounds (batch 8, 2 threads, best of {headline['repeat']} each; trm-bench and onnxruntime "
+             "alternate, trm first in even rounds):", "", "| round | model | trm fp32 ms | trm bf16 ms | onnxruntime fp32 ms |",
+             "|---|---|---|---|---|"]
+    for (i, model), c in sorted(cells.items()):
+        lines.append(f"| {i} | {model} | " + " | ".join(f"{c[k]:.0f}" if k in c else "-" for k in ("fp32", "bf16", "onnxruntime")) + " |")
+    return lines
+
+
+def goals_section(trm, ort_by, headline=None):
+    """The speed goals of the bf16 issue, on this run's batch-8, 2-thread best times (the main run and, if any, the
+    alternating headline rounds)."""
+    by, ort_best = best_times(trm, ort_by, headline)
     if not by:
         return []
-    lines = ["", "Goals (batch 8, 2 threads, this run):", ""]
+    rounds = len({r["round"] for r in (headline or {}).get("rows", [])})
+    scope = f"this run: the best of the main run and {rounds} alternating rounds" if rounds else "this run"
+    lines = ["", f"Goals (batch 8, 2 threads, {scope}):", ""]
     for model, precision, against, goal in GOALS:
-        r = by.get((model, precision))
-        base = ort_by.get((f"{model}.trmg", 8, 2)) if against == "onnxruntime" else by.get((model, "fp32"))
-        if not r or not base:
+        ms = by.get((model, precision))
+        base = ort_best.get(model) if against == "onnxruntime" else by.get((model, "fp32"))
+        if not ms or not base:
             continue
-        ratio = base["ms_best"] / r["ms_best"]
+        ratio = base / ms
         lines.append(f"- {model} {precision} vs {against}: {ratio:.2f}× (goal ≥ {goal}×): {'met' if ratio >= goal else '**not met**'}")
     peak = trm["peaks"].get("bf16_gflops_t2")
+    rows = {(os.path.basename(r["model"]).removesuffix(".trmg"), r.get("precision", "fp32")): r for r in trm["results"]
+            if r["batch"] == 8 and r["threads"] == 2}
     for model in ("trm-attn", "tr-mamba2attn"):
-        r = by.get((model, "bf16"))
+        r = rows.get((model, "bf16"))
         if r and r.get("matmul_gflops") and peak:
             f = r["matmul_gflops"] / peak
             lines.append(f"- {model} bf16 MatMul kernels at {100 * f:.0f}% of the bf16 dot peak (goal ≥ "
@@ -361,8 +403,10 @@ def gate_section(path):
     return lines + ["", summary]
 
 
-def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_path=None, torch_paths=(), gate_path=None):
+def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_path=None, torch_paths=(), gate_path=None,
+         headline_path=None):
     trm, ortr = json.load(open(trm_path)), json.load(open(ort_path))
+    headline = json.load(open(headline_path)) if headline_path else None
     ort_by = {(os.path.basename(r["model"]), r["batch"], r["threads"]): r for r in ortr["results"]}
     peaks = trm["peaks"]
     lines = [
@@ -413,7 +457,8 @@ def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_
               "bf16 operands, with fp32 sums (docs/precision.md); the softmax, the scan and the norms stay fp32. "
               "Whether bf16 pays depends on the CPU's VDPBF16PS rate against its fp32 FMA rate: both peaks are above."]
     lines += profile_section(trm)
-    lines += goals_section(trm, ort_by)
+    lines += goals_section(trm, ort_by, headline)
+    lines += headline_section(headline)
     lines += accuracy_section(trm, gate_path)
     if trm.get("trainer"):
         lines += ["", "## Trainer throughput", "",
@@ -451,5 +496,7 @@ if __name__ == "__main__":
     parser.add_argument("--shards", help="tools/bench_shards.py --json")
     parser.add_argument("--torch-train", action="append", default=[], help="tools/bench_torch_train.py --json (repeatable)")
     parser.add_argument("--precision-gate", help="tools/precision_gate.py --json")
+    parser.add_argument("--headline", help="tools/bench_headline.py --json")
     args = parser.parse_args()
-    main(args.trm, args.ort, args.command, args.halting, args.large, args.shards, args.torch_train, args.precision_gate)
+    main(args.trm, args.ort, args.command, args.halting, args.large, args.shards, args.torch_train, args.precision_gate,
+         args.headline)

@@ -129,6 +129,20 @@ def test_goals_profile_and_accuracy_sections(tmp_path):
     assert "- trm-attn bf16 MatMul kernels at 75% of the bf16 dot peak (goal ≥ 65%): met" in goals
     assert "- tr-mamba2attn bf16 MatMul kernels at 50% of the bf16 dot peak (goal ≥ 65%): **not met**" in goals
     assert "| trm-attn.trmg | fp32 | 75%, 300 GFLOP/s | - | 25%, 200 GFLOP/s | - |" in bench_report.profile_section(trm)
+    # Alternating headline rounds: each side's best over the main run and the rounds decides.
+    headline = {"repeat": 3, "rows": [
+        {"round": 0, "side": "trm", "model": "/h/trm-attn.trmg", "precision": "bf16", "ms_best": 4500.0},
+        {"round": 0, "side": "onnxruntime", "model": "/h/trm-attn.trmg", "ms_best": 9000.0},
+        {"round": 1, "side": "onnxruntime", "model": "/h/tr-mamba2attn.trmg", "ms_best": 40000.0},
+        {"round": 1, "side": "trm", "model": "/h/trm-attn.trmg", "precision": "fp32", "ms_best": 9500.0}]}
+    goals = bench_report.goals_section(trm, ort_by, headline)
+    assert goals[1] == "Goals (batch 8, 2 threads, this run: the best of the main run and 2 alternating rounds):"
+    assert "- trm-attn bf16 vs onnxruntime: 2.00× (goal ≥ 1.8×): met" in goals  # 9000 / 4500
+    assert "- trm-attn bf16 vs trm fp32: 2.00× (goal ≥ 1.6×): met" in goals  # 9000 (main) / 4500
+    assert "- tr-mamba2attn bf16 vs onnxruntime: 3.33× (goal ≥ 4.0×): **not met**" in goals  # 30000 (main) / 9000
+    rows = bench_report.headline_section(headline)
+    assert "| 0 | trm-attn.trmg | - | 4500 | 9000 |" in rows and "| 1 | trm-attn.trmg | 9500 | - | - |" in rows
+    assert bench_report.headline_section(None) == []
     gate = tmp_path / "gate.json"
     gate.write_text(json.dumps({"tolerance_points": 0.5, "models": [
         {"model": "sudoku6-x", "puzzles": 1000, "gated": True, "passed": False, "bf16_execution": "bf16 (AVX512_BF16)",
