@@ -108,10 +108,15 @@ import TRMCore
         #expect(sections[3].all("p", cssClass: "more").first?.text == "and 1 more candidate with 1 vote (the truth among them)")
         #expect(sections[3].all("h3").first?.text == "test 0: 11 votes for 6 candidates; the truth is ranked 6")
         // p3's candidates tie on votes: ranked by mean sigmoid(q_halt), highest q first.
-        #expect(sections[3].all("td", cssClass: "confidence").first?.text == String(format: "%.3f", 1 / (1 + exp(-8.0))))
+        #expect(sections[3].all("td", cssClass: "confidence").first?.text == String(format: "%.3g", 1 / (1 + exp(-8.0))))
         // p1: attempt 1 wrong, attempt 2 right; p4 (unscored) marks neither.
         let p1 = sections[1].all("figure").compactMap { $0.attributes["class"] }
         #expect(p1 == ["wrong", "right"])
+        #expect(sections[1].all("td", cssClass: "rank").map(\.text) == ["1", "2 ✓"])
+        #expect(
+            sections[1].all("td", cssClass: "right").map { $0.attributes["class"]! } == [
+                "rank right", "votes right", "confidence right", "answer right",
+            ])
         #expect(sections[4].all("figure").allSatisfy { $0.attributes["class"] == nil })
         #expect(sections[4].all("h3").first?.text == "test 0: 1 vote for 1 candidate")
         #expect(sections[2].all("div", cssClass: "pair").count == 2)

@@ -89,8 +89,8 @@ public struct EvaluationReport {
         table.grid td{width:13px;height:13px;min-width:13px;padding:0;border:1px solid #777;font-size:10px;text-align:center;line-height:13px}
         table.grid td.empty{width:auto;font-size:11px;color:#777;background:#fff}
         table.passk,table.candidates{border-collapse:collapse;margin:6px 0}
-        table.passk td,table.passk th,table.candidates td,table.candidates th{border:1px solid #ccc;padding:3px 8px;font-size:12px;vertical-align:top;text-align:left}
-        table.candidates tr.right td{background:#e3f4e6}
+        table.passk>tbody>tr>*,table.candidates>tbody>tr>*{border:1px solid #ccc;padding:3px 8px;font-size:12px;vertical-align:top;text-align:left}
+        table.candidates>tbody>tr>td.right{background:#e3f4e6}
         .right figcaption,.right .verdict,span.right,li.right .verdict{color:#1a7f37}
         .wrong figcaption,.wrong .verdict,span.wrong,li.wrong .verdict{color:#c62828}
         .partly .verdict,li.partly .verdict{color:#b26a00}

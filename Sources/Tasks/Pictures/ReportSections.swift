@@ -57,13 +57,19 @@ extension EvaluationReport {
         }
         s += "</div>\n"
         guard !ranked.isEmpty else { return s + "</div>\n" }
-        s += "<table class=\"candidates\"><tr><th>rank</th><th>votes</th><th>mean sigmoid(q_halt)</th><th>answer</th></tr>\n"
-        for (r, c) in ranked.prefix(shownCandidates).enumerated() {
-            let right = truth.map { c.answer == $0 } ?? false
-            s += "<tr class=\"candidate\(right ? " right" : "")\"><td class=\"rank\">\(r + 1)\(right ? " ✓" : "")</td>"
-            s += "<td class=\"votes\">\(c.count)</td><td class=\"confidence\">\(String(format: "%.3f", c.meanConfidence))</td>"
-            s += "<td>\(style.html(c.answer))</td></tr>\n"
+        // One column per candidate: its rank, votes, mean sigmoid(q_halt) and answer; the right one marked.
+        let shown = Array(ranked.prefix(shownCandidates))
+        let marks = shown.map { c in truth.map { c.answer == $0 } ?? false }
+        func row(_ title: String, _ cls: String, _ cell: (Int, Candidate) -> String) -> String {
+            "<tr><th>\(title)</th>"
+                + shown.enumerated().map { i, c in "<td class=\"\(cls)\(marks[i] ? " right" : "")\">\(cell(i, c))</td>" }.joined()
+                + "</tr>\n"
         }
+        s += "<table class=\"candidates\">\n"
+        s += row("rank", "rank") { i, _ in "\(i + 1)\(marks[i] ? " ✓" : "")" }
+        s += row("votes", "votes") { _, c in "\(c.count)" }
+        s += row("mean sigmoid(q_halt)", "confidence") { _, c in String(format: "%.3g", c.meanConfidence) }
+        s += row("answer", "answer") { _, c in style.html(c.answer) }
         s += "</table>\n"
         if ranked.count > shownCandidates {
             let rest = ranked.dropFirst(shownCandidates)
