@@ -95,6 +95,35 @@ import TestSupport
         }
     }
 
+    @Test func trainCurveRedrawsARunFromItsMetrics() throws {
+        let dir = try Executables.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lines = [
+            #"{"kind":"train","step":10,"loss":2.0,"lm_loss":1.5,"exact":0.0,"token_acc":0.4}"#,
+            #"{"kind":"eval","step":10,"exact":0.1,"token_acc":0.5,"count":8}"#,
+            #"{"kind":"train","step":20,"loss":1.0,"lm_loss":0.8,"exact":0.2,"token_acc":0.6}"#,
+            #"{"kind":"eval","step":20,"exact":0.3,"token_acc":0.7,"count":8}"#, "not a record",
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: dir + "/m.jsonl"))
+        let r = try Executables.run("trm-train", ["curve", dir + "/m.jsonl", "-o", dir + "/c.svg", "--title", "run <1>"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let root = try XMLTree.parse(path: dir + "/c.svg")
+        #expect(root.all("polyline").count == 6 && root.all("circle").count == 4)
+        #expect(root.all("text").contains { $0.text == "run <1>" } && root.all("text").contains { $0.text == "held-out token acc" })
+
+        try Data("nothing\n".utf8).write(to: URL(fileURLWithPath: dir + "/empty.jsonl"))
+        for (args, status, message) in [
+            (["curve", dir + "/m.jsonl"], Int32(2), "-o FILE is required"),
+            (["curve", dir + "/empty.jsonl", "-o", dir + "/e.svg"], 1, "holds no metrics records"),
+            (["curve", dir + "/m.jsonl", "-o", dir + "/m.jsonl"], 1, "is the same file as the input"),
+            (["curve", dir + "/missing.jsonl", "-o", dir + "/e.svg"], 1, "cannot open"),
+        ] {
+            let bad = try Executables.run("trm-train", args)
+            #expect(bad.status == status && bad.stderr.contains(message), "\(args): \(bad.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/e.svg"))
+    }
+
     @Test func badPictureOutputsAreRefusedBeforeTheRun() throws {
         let dir = try Executables.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
