@@ -276,6 +276,29 @@ test-tsan: deps
 	  -L $(SWIFT_LIBS) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_LIBS) -o $(TSAN_DIR)/check/threads
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_DIR)/check/threads $(TSAN_DIR)/check/m.trmg 4 3
 
+# The HTML report and the pass@K plot of `trm-run --report/--plot` in a real browser: the trained toy ARC
+# model on its 4 puzzles (32 queries), then headless screenshots by Debian's chromium (installed when
+# missing) checked by tools/check_screenshot.py (the size asked for, not one flat colour, ARC colours in
+# the report). Not part of `make test`; the PNGs stay in $(REPORT_CHECK) to look at.
+REPORT_CHECK := $(CURDIR)/.build/report-check
+REPORT_PUZZLES := 3c9b0459,6150a2bd,67a3c6ac,68b16354
+ARC_COLOURS := 0074d9,ff4136,2ecc40,ffdc00,aaaaaa,f012be,ff851b,7fdbff,870c25
+CHROMIUM := timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --disable-background-networking
+.PHONY: report-check
+report-check: build data
+	@command -v chromium > /dev/null || { echo "installing: chromium"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@rm -rf $(REPORT_CHECK) && mkdir -p $(REPORT_CHECK)
+	@BIN=$$($(SWIFT) build $(RELEASE) --show-bin-path); set -e; \
+	$$BIN/trm-compile models/arc4-trm-attn.ckpt -o $(REPORT_CHECK)/arc4.trmg -q; \
+	$$BIN/trm-run $(REPORT_CHECK)/arc4.trmg --task arc --split train --puzzles $(REPORT_PUZZLES) --num-aug 7 \
+	  --plot $(REPORT_CHECK)/passk.svg --report $(REPORT_CHECK)/report; \
+	$(CHROMIUM) --screenshot=$(REPORT_CHECK)/report.png --window-size=1200,2000 file://$(REPORT_CHECK)/report/index.html 2> $(REPORT_CHECK)/chromium.log; \
+	$(CHROMIUM) --screenshot=$(REPORT_CHECK)/passk.png --window-size=760,320 file://$(REPORT_CHECK)/passk.svg 2>> $(REPORT_CHECK)/chromium.log; \
+	python3 tools/check_screenshot.py $(REPORT_CHECK)/report.png --size 1200x2000 --expect-colours $(ARC_COLOURS) --min-expected 4; \
+	python3 tools/check_screenshot.py $(REPORT_CHECK)/passk.png --size 760x320 --min-bytes 5000 --expect-colours 1f77b4; \
+	echo "screenshots: $(REPORT_CHECK)/report.png $(REPORT_CHECK)/passk.png"
+
 # Regenerates the committed protobuf-c code from Proto/trmg.proto.
 proto:
 	protoc-c --proto_path=Proto --c_out=Sources/TRMGProto Proto/trmg.proto

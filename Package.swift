@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TRMCore", "TestSupport"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphIR", "Trainer", "TRMCore", "TestSupport"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TRMCore", "TestSupport"]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR", "Runtime", "TRMCore"]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "GraphIR", "Runtime", "TRMCore", "TestSupport"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport", "TRMCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GraphIR", "Tasks", "TRMCore", "TestSupport"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "GraphIR", "Runtime", "Tasks", "TRMCore"]),

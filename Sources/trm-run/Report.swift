@@ -18,10 +18,13 @@ struct Report {
     var packingSeconds: Double
     var packedBytes: Int
 
+    /// The first line of the report: what ran, and how fast.
+    var headline: String {
+        "\(task): \(puzzles) puzzles, \(queries) queries, \(halting.rawValue) halting, \(precision.rawValue), \(batchSteps) batch steps in \(String(format: "%.1f", seconds)) s (\(String(format: "%.2f", Double(queries) / max(seconds, 1e-9))) queries/s)"
+    }
+
     func print() {
-        Swift.print(
-            "\(task): \(puzzles) puzzles, \(queries) queries, \(halting.rawValue) halting, \(precision.rawValue), \(batchSteps) batch steps in \(String(format: "%.1f", seconds)) s (\(String(format: "%.2f", Double(queries) / max(seconds, 1e-9))) queries/s)"
-        )
+        Swift.print(headline)
         if pass.puzzles > 0 {
             let ks = pass.informativeKs
             Swift.print("  K      " + ks.map { String($0).padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())

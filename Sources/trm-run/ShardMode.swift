@@ -19,7 +19,7 @@ enum ShardMode {
             }
             return nil
         }
-        for option in ["json", "submission", "show"] where args.string(option) != nil {
+        for option in ["json", "submission", "show", "plot", "report"] where args.string(option) != nil {
             throw UsageError("--\(option) does not apply to a shard: `trm-run merge` writes it from the shards' candidate files")
         }
         let count = try args.int("shard-count", in: 1...ShardSpec.maxCount)

@@ -11,7 +11,7 @@ enum TaskMode {
     static func run(_ args: Arguments, model: LoadedModel, settings: RunSettings) throws {
         // Every option and output is checked before the first query runs.
         try OutputFile.checkOutputs(
-            [args.string("json"), args.string("submission"), args.string("candidates")].compactMap { $0 },
+            [args.string("json"), args.string("submission"), args.string("candidates")].compactMap { $0 } + Report.pictureOutputs(args),
             inputs: [args.positional[0]] + [args.string("data")].compactMap { $0 })
         let ks = try parseKs(args.string("k"))
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
@@ -72,6 +72,7 @@ enum TaskMode {
         if showCount > 0 { show(source, evaluation, count: min(showCount, limit), colour: settings.colour) }
         if settings.profile { RawMode.printProfile(runner.session) }
         if let path = args.string("json") { try AtomicFile.write(report.json(), to: path) }
+        try report.writePictures(args, model: args.positional[0], evaluation: evaluation, style: source.gridStyle)
     }
 
     static func parseKs(_ s: String?) throws -> [Int] {

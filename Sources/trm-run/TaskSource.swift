@@ -17,6 +17,8 @@ protocol TaskSource {
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)]
     /// A terminal rendering of a grid (one line per row): ANSI colours when `colour`, else plain characters.
     func render(_ grid: Grid, colour: Bool) -> [String]
+    /// How `--report` draws a grid (Pictures.swift).
+    var gridStyle: GridStyle { get }
     /// How `--submission` lays out `submission.json`.
     var submissionStyle: Evaluation.SubmissionStyle { get }
 }

@@ -15,6 +15,8 @@ let options: [Arguments.Option] = [
     .init("k", "LIST", help: "K values of pass@K (default 1,2,5,10,100,1000)"),
     .init("json", "FILE", help: "write the metrics as JSON"),
     .init("submission", "FILE", help: "ARC: write a Kaggle submission.json"),
+    .init("plot", "FILE", help: "write the pass@K curve, with the puzzles solved at each K, as an SVG"),
+    .init("report", "DIR", help: "write DIR/index.html: each puzzle's input, truth, two attempts and top candidates with their votes"),
     .init("show", "N", help: "render N puzzles with their prediction (in colour on a terminal, see --color)"),
     ColorChoice.option,
     .init("seed", "S", help: "seed for augmentation and generated test sets (default 0)"),
@@ -40,8 +42,8 @@ let usage = """
     trm-run: run a compiled model (.trmg) with the ACT loop.
 
     USAGE: trm-run model.trmg --task arc|sudoku|maze [--data PATH] [--limit N] [--num-aug N] [--k LIST]
-                   [--json FILE] [--submission FILE] [--show N] [--color WHEN] [--batch B] [--threads T] [--halting MODE]
-                   [--precision fp32|bf16]
+                   [--json FILE] [--submission FILE] [--plot FILE.svg] [--report DIR] [--show N] [--color WHEN]
+                   [--batch B] [--threads T] [--halting MODE] [--precision fp32|bf16]
            trm-run model.trmg --inputs tokens.npy [--puzzle-ids ids.npy] --out DIR [--batch B] ...
            trm-run model.trmg --task T ... --candidates FILE [--shard I/N] [--checkpoint-every N]
            trm-run merge SHARD.cand... [--json FILE] [--submission FILE] [--dry-run]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import GraphIR
+import TestSupport
 @testable import Trainer
 
 @Suite struct MetricsLogTests {
@@ -24,7 +25,7 @@ import GraphIR
         #expect(fresh.records.isEmpty && after.isEmpty)
     }
 
-    @Test func curveDrawsEverySeries() {
+    @Test func curveDrawsEverySeriesWithTheHeldOutAccuracies() throws {
         let records =
             (1...5).map {
                 MetricsRecord(
@@ -34,11 +35,21 @@ import GraphIR
                         ("exact", Double($0) / 5), ("token_acc", 0.5),
                     ])
             }
-            + [MetricsRecord(kind: .eval, step: 50, values: [("exact", 0.75)])]
+            + [
+                MetricsRecord(kind: .eval, step: 25, values: [("exact", 0.25), ("token_acc", 0.4), ("count", 8)]),
+                MetricsRecord(kind: .eval, step: 50, values: [("exact", 0.75), ("token_acc", 0.6), ("count", 8)]),
+            ]
         let svg = TrainingCurve.svg(records, title: "a < b")
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
-        #expect(svg.components(separatedBy: "<polyline").count - 1 == 5)
-        #expect(svg.contains("a &lt; b") && svg.contains("<circle"), "a single eval point is drawn as a dot")
-        #expect(TrainingCurve.svg([], title: "empty").contains("</svg>"))
+        let root = try XMLTree.parse(Data(svg.utf8))
+        #expect(root.all("polyline").count == 6)
+        let texts = root.all("text").map(\.text)
+        #expect(texts.contains("a < b") && texts.contains("held-out exact") && texts.contains("held-out token acc"))
+        // The held-out token accuracy: steps 25 and 50 of 50 across the 560-pixel frame at x 70; 40 % and
+        // 60 % of the accuracy panel (200 pixels high, its top at 314).
+        let heldOutTokens = root.all("polyline").filter { $0.attributes["stroke"] == "#98df8a" }
+        #expect(heldOutTokens.map { $0.attributes["points"] } == ["350.0,434.0 630.0,394.0"])
+        #expect(root.all("circle").count == 4, "a dot per held-out evaluation, exact and token accuracy")
+        #expect(try XMLTree.parse(Data(TrainingCurve.svg([], title: "empty").utf8)).all("polyline").isEmpty)
     }
 }

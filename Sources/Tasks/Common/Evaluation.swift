@@ -138,6 +138,13 @@ public struct Evaluation: Sendable {
         group.mapValues { g in attempts(group: g).map { $0 ?? (Self.placeholder, Self.placeholder) } }
     }
 
+    /// The two attempts of each test pair of a puzzle, as `attempts()` and the submission choose them;
+    /// nil for a pair without candidates. Empty for an unknown puzzle.
+    public func attempts(puzzle: String) -> [(Grid, Grid)?] {
+        guard let g = group[puzzle] else { return [] }
+        return attempts(group: g)
+    }
+
     /// The attempts of each test pair of a voting group; nil for a pair without candidates.
     private func attempts(group g: Int) -> [(Grid, Grid)?] {
         tallies[g].map { tally in

@@ -52,10 +52,15 @@ public struct MetricsLog {
     public init(path: String, resumeStep: Int?) throws {
         self.path = path
         if let resumeStep, FileManager.default.fileExists(atPath: path) {
-            let text = String(decoding: try AtomicFile.read(path, limit: 1 << 30), as: UTF8.self)
-            records = text.split(separator: "\n").compactMap { MetricsRecord.parse(String($0)) }.filter { $0.step <= resumeStep }
+            records = try Self.records(path: path).filter { $0.step <= resumeStep }
         }
         try AtomicFile.write(Array(records.map { $0.jsonLine + "\n" }.joined().utf8), to: path)
+    }
+
+    /// The records of a metrics file (lines that are not records are skipped).
+    public static func records(path: String) throws -> [MetricsRecord] {
+        let text = String(decoding: try AtomicFile.read(path, limit: 1 << 30), as: UTF8.self)
+        return text.split(separator: "\n").compactMap { MetricsRecord.parse(String($0)) }
     }
 
     /// Appends one record to the file (one line, flushed). When the write fails (a full disk) the
