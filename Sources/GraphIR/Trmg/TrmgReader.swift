@@ -180,7 +180,7 @@ public enum TrmgReader {
 
     static func plan(_ p: Trmg__TrmPlan) throws -> ModelPlan {
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "TrmPlan: \(why)") }
-        guard p.has_format_version != 0, p.format_version == ModelPlan.formatVersion else {
+        guard p.has_format_version != 0, ModelPlan.readableVersions.contains(Int(p.format_version)) else {
             throw fail("unsupported plan version \(p.format_version)")
         }
         func count(_ has: protobuf_c_boolean, _ v: Int64, _ what: String) throws -> Int {
@@ -188,9 +188,11 @@ public enum TrmgReader {
             return Int(v)
         }
         let carry = try CRead.messages(p.carry, p.n_carry, "carry").map {
-            CarryBinding(
+            let values = try CRead.array($0.pointee.initial_values, $0.pointee.n_initial_values)
+            guard p.format_version >= 2 || values.isEmpty else { throw fail("initial values in a version 1 plan") }
+            return CarryBinding(
                 from: try CRead.string($0.pointee.from) ?? "", to: try CRead.string($0.pointee.to) ?? "",
-                initial: try CRead.string($0.pointee.initial) ?? "")
+                initial: try CRead.string($0.pointee.initial) ?? "", initialValues: values.isEmpty ? nil : values)
         }
         let placements = try CRead.messages(p.placement, p.n_placement, "placement").map {
             ValuePlacement(

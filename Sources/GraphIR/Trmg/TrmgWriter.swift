@@ -157,6 +157,10 @@ public enum TrmgWriter {
             b.pointee.from = try arena.cString(c.from)
             b.pointee.to = try arena.cString(c.to)
             b.pointee.initial = try arena.cString(c.initial)
+            if let values = c.initialValues {
+                b.pointee.n_initial_values = values.count
+                b.pointee.initial_values = try arena.array(values)
+            }
             return b
         }
         try packer.set(p, \.n_carry, \.carry, carry)
