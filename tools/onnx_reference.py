@@ -1,5 +1,6 @@
-"""Plain numpy meaning of every `ai.trm` op (Sources/GraphIR/Op.swift), and an evaluator that runs a
-whole .trmg graph node by node with it.
+"""Plain numpy meaning of every op of a .trmg (Sources/GraphIR/Op.swift; in the file, standard ONNX
+ops in the default domain and the others in `ai.trm`, docs/formats.md §2.1), and an evaluator that
+runs a whole .trmg graph node by node with it.
 
 This is the second, independent statement of the op semantics: the ONNX function bodies written by
 GraphIR are checked against it (tools/tests/test_function_bodies.py). Arithmetic is float64, except
@@ -147,15 +148,33 @@ def _mamba_dims(at):
                 reverse=bool(at["reverse"]))
 
 
-def apply(op_type, at, inputs, batched):
-    """The outputs (a list) of `ai.trm` op `op_type` with attributes `at` on numpy `inputs`.
-
-    `batched` says whether the first input has the batch axis, which only Reshape needs (its shape
-    attribute is per sample)."""
+def standard(op_type, at, inputs):
+    """The outputs of the standard ONNX ops a .trmg uses, with their int64 operands as inputs; None
+    for any other op."""
     x = inputs[0] if inputs else None
+    if op_type == "Slice":
+        return [slice_axis(x, int(inputs[3][0]), int(inputs[1][0]), int(inputs[2][0]))]
+    if op_type == "Reshape":
+        return [x.reshape([x.shape[i] if s == 0 else int(s) for i, s in enumerate(inputs[1])])]
+    if op_type == "Pad":
+        return [pad(x, int(inputs[3][0]), int(inputs[1][1]))]
+    return None
+
+
+def apply(op_type, at, inputs, batched, domain="ai.trm"):
+    """The outputs (a list) of op `op_type` of `domain` with attributes `at` on numpy `inputs`.
+
+    `batched` says whether the first input has the batch axis, which only the `ai.trm` Reshape of
+    files written before the standard domain needs (its shape attribute is per sample)."""
+    x = inputs[0] if inputs else None
+    if domain == "" and (out := standard(op_type, at, inputs)) is not None:
+        return out
     if op_type == "Gather":
         return [inputs[0][inputs[1]]]
-    if op_type == "MatMul":
+    if op_type in ("Linear", "LinearSwiGLU"):
+        epilogue = "swiGLU" if op_type == "LinearSwiGLU" else "none"
+        return [matmul(x, inputs[1], inputs[2] if len(inputs) > 2 else None, epilogue)]
+    if op_type == "MatMul":  # files written before Linear
         return [matmul(x, inputs[1], inputs[2] if len(inputs) > 2 else None, at["epilogue"])]
     simple = {"Add": lambda: x + inputs[1], "Mul": lambda: x * inputs[1], "Scale": lambda: at["factor"] * x,
               "RMSNorm": lambda: rms_norm(x, at["eps"]), "AddRMSNorm": lambda: rms_norm(x + inputs[1], at["eps"]),
@@ -218,15 +237,17 @@ def evaluate(model, feeds, given=None):
             batched.add(i.name)
 
     def read(name):
+        if name == "":
+            return None
         if given is not None and name in given:
             v = np.asarray(given[name])
             return v.astype(np.float64) if v.dtype.kind == "f" else v.astype(np.int64)
         return values[name]
 
     for node in model.graph.node:
-        assert node.domain == "ai.trm", f"{node.name}: domain {node.domain!r}"
+        assert node.domain in ("", "ai.trm"), f"{node.name}: domain {node.domain!r}"
         outs = apply(node.op_type, attributes(node), [read(n) for n in node.input],
-                     bool(node.input) and node.input[0] in batched)
+                     bool(node.input) and node.input[0] in batched, node.domain)
         for name, v in zip(node.output, outs):
             values[name] = v
             # Every op's output has a batch axis exactly when one of its inputs does.

@@ -6,7 +6,8 @@ for our runtime that shares none of its code (docs/formats.md §3, §2.3).
 
 The graph maps (tokens [B, L] int32, puzzle_ids [B] int32, z_H, z_L [B, S, D]) to (z_H_next,
 z_L_next, logits [B, L, V], q_halt [B]). metadata_props carry `trm.carry`, a JSON list of
-{"from", "to", "init"} (init: an initializer [D] broadcast to [B, S, D] for the first step) and
+{"from", "to", "init", "init_values"} (init_values: the [D] vector broadcast to [B, S, D] for the first
+step; files written before it name an initializer `init` instead) and
 `trm.halt_max_steps`. The oracle runs N steps with fixed halting (every sample runs all N), feeding
 each `from` back as its `to`, and writes the final step's logits.npy, preds.npy (int32 argmax) and
 q_halt.npy. With --compare DIR it loads the same files written by our runtime and exits 1 when
@@ -30,11 +31,13 @@ def metadata(model):
 
 
 def carry_bindings(model):
-    """[(from, to, init)] from metadata_props `trm.carry`."""
+    """[(from, to, init)] from metadata_props `trm.carry`; init is the [D] values when the
+    binding has them, else the name of the initializer holding them."""
     raw = metadata(model).get("trm.carry")
     if raw is None:
         raise SystemExit("the model has no 'trm.carry' metadata: not a compiled TRM step graph")
-    return [(c["from"], c["to"], c["init"]) for c in json.loads(raw)]
+    return [(c["from"], c["to"], np.asarray(c["init_values"], np.float32) if c.get("init_values") else c["init"])
+            for c in json.loads(raw)]
 
 
 def initializer(model, name, base_dir):
@@ -50,7 +53,7 @@ def initializer(model, name, base_dir):
 def make_session(path, threads=None):
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.log_severity_level = 3  # unused carry initializers are expected, not worth a warning
+    options.log_severity_level = 3  # files from before trm.carry's init_values warn of unused initializers
     if threads:
         options.intra_op_num_threads = threads
     # From the path, so external-data sidecars resolve next to the model.
@@ -68,7 +71,7 @@ def run_act(session, model, base_dir, tokens, puzzle_ids, steps):
         if dst not in declared:
             raise SystemExit(f"carry target '{dst}' is not a graph input")
         per_sample = [int(d) for d in declared[dst].shape[1:]]
-        vector = initializer(model, init, base_dir).astype(np.float32)
+        vector = init if isinstance(init, np.ndarray) else initializer(model, init, base_dir).astype(np.float32)
         carries[dst] = np.ascontiguousarray(np.broadcast_to(vector, [batch] + per_sample))
     fixed = {"tokens": tokens.astype(np.int32), "puzzle_ids": puzzle_ids.astype(np.int32)}
     fixed = {k: v for k, v in fixed.items() if k in declared}

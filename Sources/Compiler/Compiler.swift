@@ -24,30 +24,29 @@ public enum TRMCompiler {
     /// that hands it over (`compile(try Checkpoint.read(...))`) holds no second copy of a large table.
     public static func compile(_ checkpoint: consuming Checkpoint, fuse: Bool = true) throws -> (TrmgModel, CompileReport) {
         let lowered = try Lowering.lower(checkpoint)
-        // The initial carries are read by the ACT loop, not by the graph: keep them.
-        var initial: [(String, [Float])] = []
-        for name in [StepGraphNames.hInit, StepGraphNames.lInit] { initial.append((name, checkpoint[name])) }
+        // The initial carries are read by the ACT loop, not by the graph: they go in the plan.
+        let hInit = checkpoint[StepGraphNames.hInit], lInit = checkpoint[StepGraphNames.lInit]
         checkpoint.tensors = [:]
         let nodesBefore = lowered.nodes.count, loweredNaive = try MemoryPlanner.naiveBytes(lowered)
         // Consumed too: the lowered weights go when the passes have replaced them (the scaled tables).
-        var graph = try PassPipeline.run(consume lowered, passes: PassPipeline.passes(fuse: fuse))
-        for (name, values) in initial where graph.initializer(named: name) == nil {
-            graph.initializers.append(Initializer(name: name, dims: [checkpoint.config.hidden], floats: values))
-        }
+        let graph = try PassPipeline.run(consume lowered, passes: PassPipeline.passes(fuse: fuse))
         let config = checkpoint.config
         var plan = try MemoryPlanner.modelPlan(graph)
         plan.configJSON = config.jsonString()
         plan.taskJSON = checkpoint.taskJSON
         plan.haltMaxSteps = config.haltMaxSteps
         plan.carry = [
-            CarryBinding(from: StepGraphNames.zHNext, to: StepGraphNames.zH, initial: StepGraphNames.hInit),
-            CarryBinding(from: StepGraphNames.zLNext, to: StepGraphNames.zL, initial: StepGraphNames.lInit),
+            CarryBinding(from: StepGraphNames.zHNext, to: StepGraphNames.zH, initial: StepGraphNames.hInit, initialValues: hInit),
+            CarryBinding(from: StepGraphNames.zLNext, to: StepGraphNames.zL, initial: StepGraphNames.lInit, initialValues: lInit),
         ]
         plan.identifiers = checkpoint.identifiers ?? []
+        // The values as the fp64 numbers equal to the fp32 ones, so that any JSON reader gets them exactly.
         let carryJSON =
             "["
             + plan.carry.map {
-                "{\"from\":\(JSONText.quote($0.from)),\"init\":\(JSONText.quote($0.initial)),\"to\":\(JSONText.quote($0.to))}"
+                "{\"from\":\(JSONText.quote($0.from)),\"init\":\(JSONText.quote($0.initial)),\"init_values\":["
+                    + ($0.initialValues ?? []).map { Double($0).description }.joined(separator: ",")
+                    + "],\"to\":\(JSONText.quote($0.to))}"
             }
             .joined(separator: ",") + "]"
         let metadata = [

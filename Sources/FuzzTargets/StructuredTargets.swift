@@ -230,7 +230,10 @@ extension FuzzTarget {
                 switch op {
                 case 10: plan.carry[i].from = name()
                 case 11: plan.carry[i].to = name()
-                case 12: plan.carry[i].initial = name()
+                case 12:
+                    // The initial value found by name only (as in a version 1 plan), under a new name.
+                    plan.carry[i].initial = name()
+                    plan.carry[i].initialValues = nil
                 default: plan.carry.remove(at: i)
                 }
                 let c = op == 13 ? nil : plan.carry[i]

@@ -1,11 +1,16 @@
 import TRMCore
 /// Builds a graph node by node, inferring every value's type as it goes, so a mistake is reported
-/// at the node that makes it. Value names are generated (`<prefix>.<n>`) unless given.
+/// at the node that makes it. A node is named `<scope>.<role>` when it is given a role
+/// (docs/formats.md §2.4), `<Op>_<n>` otherwise; a node's single output is named after the node
+/// (`<node>.<k>` for several) unless its names are given.
 public struct GraphBuilder {
     public private(set) var graph: Graph
     /// The inferred type of every value defined so far.
     public private(set) var types: [String: TensorType] = [:]
+    /// Segments put in front of every role-named node (`["H1", "L2", "block0", "attn"]`).
+    public var scope: [String] = []
     private var counter = 0
+    private var nodeNames: Set<String> = []
 
     public init(name: String) {
         graph = Graph(name: name, inputs: [], outputs: [])
@@ -36,17 +41,19 @@ public struct GraphBuilder {
         return initializer.name
     }
 
-    /// Appends a single-output node and returns its output's name.
+    /// Appends a single-output node and returns its output's name. `role` names the node inside
+    /// `scope`; `name` names its output.
     @discardableResult
-    public mutating func add(_ op: Op, _ inputs: [String], name: String? = nil) throws -> String {
-        try addNode(op, inputs, names: name.map { [$0] })[0]
+    public mutating func add(_ op: Op, _ inputs: [String], role: String? = nil, name: String? = nil) throws -> String {
+        try addNode(op, inputs, role: role, names: name.map { [$0] })[0]
     }
 
     /// Appends a node and returns its outputs' names (`names`, or generated ones).
     @discardableResult
-    public mutating func addNode(_ op: Op, _ inputs: [String], names: [String]? = nil) throws -> [String] {
+    public mutating func addNode(_ op: Op, _ inputs: [String], role: String? = nil, names: [String]? = nil) throws -> [String] {
         counter += 1
-        let nodeName = "\(op.name)_\(counter)"
+        let nodeName = NodeNames.unique(role.map { (scope + [$0]).joined(separator: ".") } ?? "\(op.name)_\(counter)", in: nodeNames)
+        nodeNames.insert(nodeName)
         let inputTypes = try inputs.map { n -> TensorType in
             guard let t = types[n] else { throw TRMError(.invalidGraph, "\(nodeName): unknown input '\(n)'") }
             return t

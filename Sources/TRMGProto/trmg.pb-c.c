@@ -1947,7 +1947,7 @@ const ProtobufCMessageDescriptor trmg__trm_value_placement__descriptor =
   (ProtobufCMessageInit) trmg__trm_value_placement__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor trmg__trm_carry_binding__field_descriptors[3] =
+static const ProtobufCFieldDescriptor trmg__trm_carry_binding__field_descriptors[4] =
 {
   {
     "from",
@@ -1985,16 +1985,29 @@ static const ProtobufCFieldDescriptor trmg__trm_carry_binding__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "initial_values",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_FLOAT,
+    offsetof(Trmg__TrmCarryBinding, n_initial_values),
+    offsetof(Trmg__TrmCarryBinding, initial_values),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned trmg__trm_carry_binding__field_indices_by_name[] = {
   0,   /* field[0] = from */
   2,   /* field[2] = initial */
+  3,   /* field[3] = initial_values */
   1,   /* field[1] = to */
 };
 static const ProtobufCIntRange trmg__trm_carry_binding__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor trmg__trm_carry_binding__descriptor =
 {
@@ -2004,7 +2017,7 @@ const ProtobufCMessageDescriptor trmg__trm_carry_binding__descriptor =
   "Trmg__TrmCarryBinding",
   "trmg",
   sizeof(Trmg__TrmCarryBinding),
-  3,
+  4,
   trmg__trm_carry_binding__field_descriptors,
   trmg__trm_carry_binding__field_indices_by_name,
   1,  trmg__trm_carry_binding__number_ranges,

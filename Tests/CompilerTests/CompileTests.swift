@@ -120,7 +120,12 @@ import TRMCore
         refused { $0.plan.placements.removeLast() }
         refused { $0.plan.placements.append($0.plan.placements[0]) }
         refused { $0.plan.arenaBytesPerSample = 0 }
-        refused { $0.plan.carry[0].initial = "lm_head.weight" }
+        refused { $0.plan.carry[0].initialValues?.removeLast() }
+        // As a version 1 plan names it: an initializer that is not [D].
+        refused {
+            $0.plan.carry[0].initialValues = nil
+            $0.plan.carry[0].initial = "lm_head.weight"
+        }
         refused { $0.plan.carry[0].from = "logits" }
         refused { $0.plan.configJSON = "{\"hidden\": 1}" }
     }

@@ -100,8 +100,10 @@ import TestSupport
         try #require(count > 0, "\(fusion): the model has nothing to fuse")
         let names = Set(fused.nodes.map(\.name))
         let removed = Set(before.nodes.map(\.name)).subtracting(names)
-        let target = fused.nodes.first(where: fusion.made)!.name
-        let original = before.nodes.first { $0.name == target }!
+        // The node the fused one replaced: a fusion keeps its anchor's outputs, not its name.
+        let made = fused.nodes.first(where: fusion.made)!
+        let original = before.nodes.first { $0.outputs == made.outputs }!
+        let target = original.name
         let chain = Self.chain(of: target, in: before, removed: removed)
         let expected = [Fusion.addRMSNorm: 1, .attention: 5, .mamba2: 11, .mamba2Bidirectional: 11, .matMulEpilogue: 1][fusion]!
         #expect(chain.count == expected, "\(fusion): \(target) replaced \(chain.map(\.op.name))")

@@ -7,21 +7,24 @@ import TRMCore
 /// The ONNX function bodies written with every `.trmg` (docs/formats.md §2). Their numerics are checked
 /// against onnxruntime and a numpy reference in tools/tests/test_function_bodies.py.
 @Suite struct OnnxFunctionTests {
-    @Test func everyOpGetsExactlyOneFunctionPerOverload() throws {
+    @Test func everyTrmOpGetsExactlyOneFunctionPerOverload() throws {
         let graph = try SampleGraphs.everyOp()
         let set = try OnnxFunctions.generate(for: graph)
         #expect(set.nodeOverloads.count == graph.nodes.count)
-        #expect(Set(set.functions.map(\.name)) == Set(graph.nodes.map(\.op.name)))
+        // The batch flag only changes a Reshape's operand, never whether an op is standard.
+        let forms = graph.nodes.map { OnnxNodeForm($0.op, batched: true) }
+        #expect(Set(set.functions.map(\.name)) == Set(forms.filter { !$0.isStandard }.map(\.opType)))
         let keys = set.functions.map { "\($0.name)|\($0.overload ?? "")" }
         #expect(Set(keys).count == keys.count)
-        // Every node finds its body, and no body is unused.
-        let used = zip(graph.nodes, set.nodeOverloads).map { "\($0.op.name)|\($1 ?? "")" }
+        // Every ai.trm node finds its body, no body is unused, and standard nodes have none.
+        let used = zip(forms, set.nodeOverloads).filter { !$0.0.isStandard }.map { "\($0.opType)|\($1 ?? "")" }
         #expect(Set(used) == Set(keys))
-        // Each op of the sample has exactly one function, except MatMul (with and without bias, and
-        // the SwiGLU epilogue) and Scale (two factors).
+        #expect(zip(forms, set.nodeOverloads).allSatisfy { !$0.isStandard || $1 == nil })
+        // Each op of the sample has exactly one function, except Linear (with and without bias) and
+        // Scale (two factors).
         let counts = Dictionary(grouping: set.functions, by: \.name).mapValues(\.count)
-        for (name, n) in counts where !["MatMul", "Scale"].contains(name) { #expect(n == 1, "\(name)") }
-        #expect(counts["MatMul"] == 3)
+        for (name, n) in counts where !["Linear", "Scale"].contains(name) { #expect(n == 1, "\(name)") }
+        #expect(counts["Linear"] == 2 && counts["LinearSwiGLU"] == 1)
         #expect(counts["Scale"] == 2)
     }
 
@@ -30,6 +33,9 @@ import TRMCore
             #expect(f.domain == "ai.trm")
             #expect(f.opsetImports == [OnnxOpset("", 23)])
             #expect(!f.nodes.isEmpty)
+            // Every node is named, once.
+            #expect(f.nodes.allSatisfy { $0.name?.isEmpty == false }, "\(f.name): an unnamed node")
+            #expect(Set(f.nodes.compactMap(\.name)).count == f.nodes.count, "\(f.name): a node name twice")
             // Single assignment in order: every input is a function input, an earlier output or "".
             var defined = Set(f.inputs + [""])
             for n in f.nodes {
@@ -59,15 +65,15 @@ import TRMCore
         let x = try b.input("x", TensorType(.float32, Shape(batched: [2, 3])))
         let a = try b.add(.scale(factor: 0.5), [x])
         let c = try b.add(.scale(factor: 0.25), [a])
-        _ = try b.add(.reshape(shape: [6]), [c], name: "flat")
         let w = try b.constant("w", [2, 3], [1, 2, 3, 4, 5, 6])
-        _ = try b.add(.reshape(shape: [3, 2]), [w], name: "w32")
+        _ = try b.add(.matMul(epilogue: .none), [c, w], name: "plain")
+        _ = try b.add(.matMul(epilogue: .none), [c, w, try b.constant("bias", [2], [1, 2])], name: "biased")
         _ = try b.add(.scale(factor: 0.5), [c], name: "again")
-        try b.output("flat")
-        try b.output("again")
+        _ = try b.add(.reshape(shape: [6]), [c], name: "flat")
+        for name in ["plain", "biased", "again", "flat"] { try b.output(name) }
         let set = try OnnxFunctions.generate(for: try b.build())
-        #expect(set.nodeOverloads == ["factor=0.5", "factor=0.25", "shape=6;batched=1", "shape=3,2;batched=0", "factor=0.5"])
-        #expect(set.functions.map(\.name) == ["Reshape", "Reshape", "Scale", "Scale"])
+        #expect(set.nodeOverloads == ["factor=0.5", "factor=0.25", "bias=0", "bias=1", "factor=0.5", nil])
+        #expect(set.functions.map(\.name) == ["Linear", "Linear", "Scale", "Scale"])
     }
 
     @Test func generationAndFilesAreDeterministic() throws {

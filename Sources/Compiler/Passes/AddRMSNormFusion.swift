@@ -12,7 +12,8 @@ public struct AddRMSNormFusion: GraphPass {
         for node in graph.nodes {
             guard case .rmsNorm(let eps) = node.op, let add = index.soleProducer(node.inputs[0], .add) else { continue }
             rewrite.removed.insert(add.name)
-            rewrite.replacements[node.name] = Node(node.name, .addRMSNorm(eps: eps), inputs: add.inputs, outputs: node.outputs)
+            rewrite.replacements[node.name] = Node(
+                NodeNames.replacing(node.name, role: "add_norm"), .addRMSNorm(eps: eps), inputs: add.inputs, outputs: node.outputs)
         }
         return rewrite.apply(to: graph)
     }

@@ -41,7 +41,7 @@ public struct AttentionFusion: GraphPass {
             if tables == nil { tables = identityTables(&g, seq: qkvShape.sampleDims[0], headDim: hd) }
             for p in parts { rewrite.removed.formUnion(p.consumed) }
             rewrite.replacements[node.name] = Node(
-                node.name, .fusedAttention(heads: heads, headDim: hd),
+                NodeNames.replacing(node.name, role: "fused_attention"), .fusedAttention(heads: heads, headDim: hd),
                 inputs: [parts[0].qkv, tables!.0, tables!.1], outputs: node.outputs)
         }
         return rewrite.apply(to: g)

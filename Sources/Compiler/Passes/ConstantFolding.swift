@@ -69,7 +69,8 @@ public struct ConstantFolding: GraphPass {
                     tables.append((table.name, name, factor, soleReader))
                 }
                 rewrite.removed.insert(gather.name)
-                rewrite.replacements[node.name] = Node(node.name, .gather, inputs: [name, gather.inputs[1]], outputs: node.outputs)
+                // Still the lookup, now in the scaled table: it keeps the Gather's name.
+                rewrite.replacements[node.name] = Node(gather.name, .gather, inputs: [name, gather.inputs[1]], outputs: node.outputs)
             }
         }
         for t in tables {

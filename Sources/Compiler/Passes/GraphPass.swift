@@ -43,10 +43,16 @@ struct Rewrite {
 
     var isEmpty: Bool { replacements.isEmpty && removed.isEmpty }
 
+    /// A replacement whose name another node already has gets a suffix (`NodeNames.unique`).
     func apply(to graph: Graph) -> Graph {
         var g = graph
+        var taken = Set(graph.nodes.lazy.filter { replacements[$0.name] == nil && !removed.contains($0.name) }.map(\.name))
         g.nodes = graph.nodes.compactMap { n in
-            if let r = replacements[n.name] { return r }
+            if var r = replacements[n.name] {
+                r.name = NodeNames.unique(r.name, in: taken)
+                taken.insert(r.name)
+                return r
+            }
             return removed.contains(n.name) ? nil : n
         }
         return g

@@ -53,7 +53,8 @@ public struct Mamba2ScanGateFusion: GraphPass {
         let zx = zSlice.inputs[0]
         let op = Op.mamba2ScanGate(m, convKernel: convW.dims[2], eps: eps)
         let fused = Node(
-            norm.name, op, inputs: [zx, conv.inputs[1], conv.inputs[2], addBias.inputs[1], scan.inputs[2], scan.inputs[5], norm.inputs[2]],
+            NodeNames.replacing(norm.name, role: "scan_gate"), op,
+            inputs: [zx, conv.inputs[1], conv.inputs[2], addBias.inputs[1], scan.inputs[2], scan.inputs[5], norm.inputs[2]],
             outputs: norm.outputs)
         let consumed = [scan, xs, bs, cs, silu, conv, softplus, addBias, dtSlice, xbcSlice, zSlice].map(\.name)
         return (fused, consumed)

@@ -13,7 +13,8 @@ public struct MatMulEpilogueFusion: GraphPass {
         for node in graph.nodes where node.op == .swiGLU {
             guard let mm = index.soleProducer(node.inputs[0], .matMul), mm.op == .matMul(epilogue: .none) else { continue }
             rewrite.removed.insert(mm.name)
-            rewrite.replacements[node.name] = Node(node.name, .matMul(epilogue: .swiGLU), inputs: mm.inputs, outputs: node.outputs)
+            let name = NodeNames.replacing(node.name, role: NodeNames.role(of: mm.name) + "_swiglu")
+            rewrite.replacements[node.name] = Node(name, .matMul(epilogue: .swiGLU), inputs: mm.inputs, outputs: node.outputs)
         }
         return rewrite.apply(to: graph)
     }

@@ -14,13 +14,22 @@ extension ModelConfig {
     /// and including a channel MLP: `L_level.layers.{b}.self_attn`, `.mlp`, `.mlp_t`, `.mamba2.{j}`.
     /// A kind other than mamba2 that repeats inside one block gets an index too (`self_attn.1`).
     public var sublayerPrefixes: [(kind: SublayerKind, prefix: String)] {
+        sublayerLayout.map { ($0.kind, $0.prefix) }
+    }
+
+    /// Each sub-layer's node-name scope in the step graph (docs/formats.md §2.4), in the order of
+    /// `sublayerPrefixes`: `block{b}.attn`, `block{b}.mlp`, `block{b}.mlp_t`, `block{b}.mamba`, with
+    /// the index of a kind that repeats inside its block (`block0.mamba1`).
+    public var sublayerScopes: [String] { sublayerLayout.map(\.scope) }
+
+    private var sublayerLayout: [(kind: SublayerKind, prefix: String, scope: String)] {
         var blocks: [[SublayerKind]] = [[]]
         for kind in sublayers {
             blocks[blocks.count - 1].append(kind)
             if kind == .mlp { blocks.append([]) }
         }
         if blocks.last!.isEmpty { blocks.removeLast() }
-        var result: [(SublayerKind, String)] = []
+        var result: [(SublayerKind, String, String)] = []
         for (b, block) in blocks.enumerated() {
             var seen: [SublayerKind: Int] = [:]
             for kind in block {
@@ -28,11 +37,13 @@ extension ModelConfig {
                 seen[kind] = j + 1
                 let base = "L_level.layers.\(b)."
                 let repeats = block.filter { $0 == kind }.count > 1
+                let index = repeats ? ".\(j)" : ""
+                let scope = { (short: String) in "block\(b).\(short)" + (repeats ? "\(j)" : "") }
                 switch kind {
-                case .mamba2: result.append((kind, base + "mamba2.\(j)"))
-                case .attn: result.append((kind, base + "self_attn" + (repeats ? ".\(j)" : "")))
-                case .mlp: result.append((kind, base + "mlp" + (repeats ? ".\(j)" : "")))
-                case .mlpT: result.append((kind, base + "mlp_t" + (repeats ? ".\(j)" : "")))
+                case .mamba2: result.append((kind, base + "mamba2.\(j)", scope("mamba")))
+                case .attn: result.append((kind, base + "self_attn" + index, scope("attn")))
+                case .mlp: result.append((kind, base + "mlp" + index, scope("mlp")))
+                case .mlpT: result.append((kind, base + "mlp_t" + index, scope("mlp_t")))
                 }
             }
         }

@@ -1,12 +1,23 @@
 /// Appends standard-domain nodes to a function body (or a Scan body), inventing value names.
 /// Names are a prefix and a counter, so the same sequence of calls always gives the same body.
+/// Nodes are named after the compositions they are part of and their op
+/// (`gated_rms_norm.silu.Sigmoid_7`), unique in the body.
 struct OnnxBodyBuilder {
     private(set) var nodes: [OnnxNode] = []
     private var counter = 0
     /// Scan bodies use their own prefix: ONNX forbids a subgraph from redefining an outer name.
     private let prefix: String
+    /// The compositions being built, outermost first (`enter`, `leave`).
+    private var labels: [String]
 
-    init(prefix: String = "t") { self.prefix = prefix }
+    init(prefix: String = "t", label: String? = nil) {
+        self.prefix = prefix
+        labels = label.map { [$0] } ?? []
+    }
+
+    /// Starts a composition: the nodes added until `leave` carry `label` in their names.
+    mutating func enter(_ label: String) { labels.append(label) }
+    mutating func leave() { labels.removeLast() }
 
     /// Adds a node and returns its `outputs` fresh output names.
     @discardableResult
@@ -15,7 +26,8 @@ struct OnnxBodyBuilder {
             counter += 1
             return "\(prefix)\(counter)"
         }
-        nodes.append(OnnxNode(type, inputs: inputs, outputs: names, attributes: attributes))
+        let name = (labels + ["\(type)_\(nodes.count + 1)"]).joined(separator: ".")
+        nodes.append(OnnxNode(type, inputs: inputs, outputs: names, attributes: attributes, name: name))
         return names
     }
 
@@ -44,7 +56,7 @@ struct OnnxBodyBuilder {
         guard value != name else { return }
         guard nodes.contains(where: { $0.outputs.contains(value) }) else {
             // A body that passes an input through still needs a node to name the output.
-            nodes.append(OnnxNode("Identity", inputs: [value], outputs: [name]))
+            nodes.append(OnnxNode("Identity", inputs: [value], outputs: [name], name: "Identity_\(nodes.count + 1)"))
             return
         }
         for i in nodes.indices {
@@ -82,7 +94,9 @@ struct OnnxBodyBuilder {
 
     /// `x · sigmoid(x)`.
     mutating func silu(_ x: String) -> String {
-        mul(x, one("Sigmoid", [x]))
+        enter("silu")
+        defer { leave() }
+        return mul(x, one("Sigmoid", [x]))
     }
 
     /// The two halves of the last axis.
@@ -93,12 +107,16 @@ struct OnnxBodyBuilder {
 
     /// `silu(first half) ⊙ second half` of the last axis.
     mutating func swiGLU(_ x: String) -> String {
+        enter("swiglu")
+        defer { leave() }
         let (g, u) = halves(x)
         return mul(silu(g), u)
     }
 
     /// `x / sqrt(mean(x², last axis) + eps)`.
     mutating func rmsNorm(_ x: String, eps: Float) -> String {
+        enter("rms_norm")
+        defer { leave() }
         let meanSquare = one("ReduceMean", [mul(x, x), ints([-1])], [.int("keepdims", 1)])
         return one("Div", [x, one("Sqrt", [add(meanSquare, scalar(eps))])])
     }

@@ -86,6 +86,8 @@ public struct OnnxAttribute: Hashable, Sendable {
 
 /// One node of a body. An empty input name marks an omitted optional input, as in ONNX.
 public struct OnnxNode: Hashable, Sendable {
+    /// Unique in its body: what the node is part of and its op (`rms_norm.ReduceMean_4`).
+    public var name: String?
     public var opType: String
     /// "" is the standard ONNX domain, the only one bodies use.
     public var domain: String
@@ -95,8 +97,9 @@ public struct OnnxNode: Hashable, Sendable {
 
     public init(
         _ opType: String, inputs: [String], outputs: [String], attributes: [OnnxAttribute] = [],
-        domain: String = ""
+        domain: String = "", name: String? = nil
     ) {
+        self.name = name
         self.opType = opType
         self.domain = domain
         self.inputs = inputs

@@ -1,15 +1,17 @@
 import TRMCore
-/// The model-local functions of a graph (docs/formats.md §2): every `ai.trm` node gets a body of
+/// The model-local functions of a graph (docs/formats.md §2): every `ai.trm` node (standard-domain
+/// nodes, `OnnxNodeForm.isStandard`, need none) gets a body of
 /// standard ONNX ops so that onnx.checker and onnxruntime can run any `.trmg` as an independent
 /// oracle. Our runtime never runs them.
 ///
 /// Each body is specialised to its node's attributes (and to the few input facts it needs, such as
-/// a MatMul's optional bias) through an IR-10 `overload`: constants are literal, variadic Concat
-/// works, and no body has to compute shapes from attribute references at run time.
+/// a MatMul's optional bias) through an IR-10 `overload`: constants are literal, and no body has to
+/// compute shapes from attribute references at run time.
 public struct OnnxFunctionSet: Hashable, Sendable {
     /// One function per distinct (op, overload), sorted by name then overload.
     public var functions: [OnnxFunction]
-    /// The overload of each graph node, in node order (nil for ops with a single body).
+    /// The overload of each graph node, in node order (nil for ops with a single body and for
+    /// standard ops).
     public var nodeOverloads: [String?]
 
     public static let empty = OnnxFunctionSet(functions: [], nodeOverloads: [])
@@ -26,9 +28,14 @@ public enum OnnxFunctions {
         var byKey: [String: OnnxFunction] = [:]
         var overloads: [String?] = []
         for node in graph.nodes {
-            let spec = try Specialisation(node, types)
+            let form = OnnxNodeForm(node.op, batched: node.inputs.first.flatMap { types[$0] }?.shape.isBatched ?? false)
+            guard !form.isStandard else {
+                overloads.append(nil)
+                continue
+            }
+            let spec = try Specialisation(node, types, form: form)
             overloads.append(spec.overload)
-            let key = node.op.name + "\u{0}" + (spec.overload ?? "")
+            let key = form.opType + "\u{0}" + (spec.overload ?? "")
             if byKey[key] == nil { byKey[key] = spec.function() }
         }
         let functions = byKey.sorted { $0.key < $1.key }.map(\.value)
@@ -53,10 +60,13 @@ public enum OnnxFunctions {
 /// What one node's body depends on: its op (with attributes) and a few facts about its inputs.
 struct Specialisation {
     let op: Op
+    /// The node's ONNX type and attributes.
+    let form: OnnxNodeForm
     /// Input-derived facts, in a fixed order, that change the body.
     let facts: [(name: String, value: Int)]
 
-    init(_ node: Node, _ types: [String: TensorType]) throws {
+    init(_ node: Node, _ types: [String: TensorType], form: OnnxNodeForm) throws {
+        self.form = form
         func type(_ i: Int) throws -> TensorType {
             guard i < node.inputs.count, let t = types[node.inputs[i]] else {
                 throw TRMError(.invalidGraph, "node '\(node.name)': cannot infer input \(i) for its ONNX function")
@@ -66,31 +76,32 @@ struct Specialisation {
         op = node.op
         switch node.op {
         case .matMul: facts = [("bias", node.inputs.count == 3 ? 1 : 0)]
-        case .concat: facts = [("inputs", node.inputs.count)]
-        case .reshape: facts = [("batched", try type(0).shape.isBatched ? 1 : 0)]
         case .conv1dCausal:
             let w = try type(1).shape.sampleDims
             guard w.count == 3 else { throw TRMError(.invalidGraph, "node '\(node.name)': conv weight must be [C, 1, K]") }
             facts = [("channels", w[0]), ("kernel", w[2])]
-        case .gather, .add, .mul, .scale, .rmsNorm, .ropeTable, .rope, .attention, .swiGLU, .transpose, .slice, .pad,
-            .silu, .softplus, .exp, .ssmScan, .gatedRMSNorm, .argmax, .sigmoid, .addRMSNorm, .fusedAttention, .mamba2ScanGate:
+        case .gather, .add, .mul, .scale, .rmsNorm, .ropeTable, .rope, .attention, .swiGLU, .transpose, .concat, .slice,
+            .reshape, .pad, .silu, .softplus, .exp, .ssmScan, .gatedRMSNorm, .argmax, .sigmoid, .addRMSNorm, .fusedAttention,
+            .mamba2ScanGate:
             facts = []
         }
     }
 
     /// A readable, unique rendering of everything the body depends on; nil when nothing does.
     var overload: String? {
-        let parts = op.attributes.map { "\($0.name)=\(Self.render($0.value))" } + facts.map { "\($0.name)=\($0.value)" }
+        let parts = form.attributes.map { "\($0.name)=\(Self.render($0.value))" } + facts.map { "\($0.name)=\($0.value)" }
         return parts.isEmpty ? nil : parts.joined(separator: ";")
     }
 
-    private static func render(_ v: AttributeValue) -> String {
+    private static func render(_ v: OnnxAttributeValue) -> String {
         switch v {
         case .int(let i): return String(i)
         // Swift prints the shortest text that reads back as the same Float, so distinct values differ.
         case .float(let f): return f.description
         case .ints(let v): return v.map(String.init).joined(separator: ",")
         case .string(let s): return s
+        case .floats(let v): return v.map(\.description).joined(separator: ",")
+        case .tensor, .graph, .reference: return "?"
         }
     }
 
@@ -100,8 +111,8 @@ struct Specialisation {
     func function() -> OnnxFunction {
         let (inputs, outputs, nodes) = body()
         return OnnxFunction(
-            name: op.name, domain: TrmgFormat.domain, overload: overload, inputs: inputs,
-            outputs: outputs, attributes: op.attributes.map(\.name), nodes: nodes,
+            name: form.opType, domain: TrmgFormat.domain, overload: overload, inputs: inputs,
+            outputs: outputs, attributes: form.attributes.map(\.name), nodes: nodes,
             opsetImports: [OnnxFunctions.opset])
     }
 
@@ -111,17 +122,13 @@ struct Specialisation {
         var inputs = ["x"]
         let out: String
         switch op {
-        case .gather:
-            inputs = ["table", "indices"]
-            out = b.one("Gather", ["table", "indices"], [.int("axis", 0)])
+        case .gather, .add, .mul, .transpose, .concat, .slice, .reshape, .pad, .softplus, .exp, .sigmoid:
+            preconditionFailure("\(op.name) is written as the standard ONNX op (OnnxNodeForm): it has no body")
         case .matMul(let epilogue):
             inputs = fact("bias") == 1 ? ["x", "w", "bias"] : ["x", "w"]
             var y = b.one("MatMul", ["x", b.transpose("w", [1, 0])])
             if fact("bias") == 1 { y = b.add(y, "bias") }
             out = epilogue == .swiGLU ? b.swiGLU(y) : y
-        case .add, .mul:
-            inputs = ["a", "b"]
-            out = b.one(op == .add ? "Add" : "Mul", ["a", "b"])
         case .scale(let factor): out = b.mul("x", b.scalar(factor))
         case .rmsNorm(let eps): out = b.rmsNorm("x", eps: eps)
         case .addRMSNorm(let eps):
@@ -149,30 +156,12 @@ struct Specialisation {
                 q: b.rope(q, cos: "cos", sin: "sin", heads: h, headDim: d),
                 k: b.rope(k, cos: "cos", sin: "sin", heads: h, headDim: d), v: v, heads: h, headDim: d)
         case .swiGLU: out = b.swiGLU("x")
-        case .transpose(let perm): out = b.transpose("x", perm)
-        case .concat(let axis):
-            inputs = (0..<fact("inputs")).map { "x\($0)" }
-            out = b.one("Concat", inputs, [.int("axis", axis)])
-        case .slice(let axis, let start, let end): out = b.slice("x", axis: axis, start: start, end: end)
-        case .reshape(let shape):
-            // A batched value keeps its run-time batch size in front of the per-sample shape.
-            let target =
-                fact("batched") == 1
-                ? b.one("Concat", [b.one("Shape", ["x"], [.int("start", 0), .int("end", 1)]), b.ints(shape)], [.int("axis", 0)])
-                : b.ints(shape)
-            out = b.one("Reshape", ["x", target])
-        case .pad(let axis, let after):
-            // "" skips Pad's optional constant_value input: the default pad value is 0.
-            out = b.one("Pad", ["x", b.ints([0, after]), "", b.ints([axis])])
         case .conv1dCausal(let reverse):
             inputs = ["x", "w", "bias"]
             out = b.conv1dCausal(
                 "x", weight: "w", bias: "bias", channels: fact("channels"), kernel: fact("kernel"),
                 reverse: reverse)
         case .silu: out = b.silu("x")
-        case .softplus: out = b.one("Softplus", ["x"])
-        case .exp: out = b.one("Exp", ["x"])
-        case .sigmoid: out = b.one("Sigmoid", ["x"])
         case .argmax:
             let index = b.one("ArgMax", ["x"], [.int("axis", -1), .int("keepdims", 0), .int("select_last_index", 0)])
             out = b.one("Cast", [index], [.int("to", Int(DType.int32.onnxCode))])

@@ -6,6 +6,8 @@ extension OnnxBodyBuilder {
     /// RoPE tables [S, d]: θ^(-2i/d) in fp64 rounded once to fp32, times the fp32 position, then the
     /// angles repeated for the second half and passed through cos and sin.
     mutating func ropeTable(seqLen: Int, dim: Int, theta: Float) -> (cos: String, sin: String) {
+        enter("rope_table")
+        defer { leave() }
         let i = one("Range", [double(0), double(Double(dim / 2)), double(1)])
         let exponent = one("Div", [mul(i, double(-2)), double(Double(dim))])
         let invFreq = one("Cast", [one("Pow", [double(Double(theta)), exponent])], [.int("to", 1)])
@@ -27,6 +29,8 @@ extension OnnxBodyBuilder {
 
     /// Half-split rotary embedding per head: `v·cos + rot(v)·sin`, rot(v) = [-v₂, v₁].
     mutating func rope(_ x: String, cos: String, sin: String, heads: Int, headDim: Int) -> String {
+        enter("rope")
+        defer { leave() }
         let v = splitHeads(x, heads: heads, headDim: headDim)
         // [S, d] -> [S, 1, d]: the same angle for every head of a position.
         let c = unsqueeze(cos, [1]), s = unsqueeze(sin, [1])
@@ -37,6 +41,8 @@ extension OnnxBodyBuilder {
 
     /// Non-causal softmax attention per head with scale 1/sqrt(d).
     mutating func attention(q: String, k: String, v: String, heads: Int, headDim: Int) -> String {
+        enter("attention")
+        defer { leave() }
         let qh = transpose(splitHeads(q, heads: heads, headDim: headDim), [0, 2, 1, 3])  // [B, H, S, d]
         let kt = transpose(splitHeads(k, heads: heads, headDim: headDim), [0, 2, 3, 1])  // [B, H, d, S]
         let vh = transpose(splitHeads(v, heads: heads, headDim: headDim), [0, 2, 1, 3])
@@ -51,6 +57,8 @@ extension OnnxBodyBuilder {
         _ x: String, weight: String, bias: String, channels: Int, kernel: Int,
         reverse: Bool
     ) -> String {
+        enter("conv1d")
+        defer { leave() }
         let input = reverse ? flip(x, axis: 1) : x
         // Conv wants channels first; K-1 zeros on the left make it causal.
         let y = one(
@@ -67,6 +75,8 @@ extension OnnxBodyBuilder {
         x: String, dt: String, a: String, bm: String, cm: String, d: String,
         dims m: Mamba2Dims
     ) -> String {
+        enter("ssm_scan")
+        defer { leave() }
         let (h, p, n, g) = (m.heads, m.headDim, m.dState, m.groups)
         func forward(_ v: String) -> String { m.reverse ? flip(v, axis: 1) : v }
         let x4 = reshape(forward(x), [0, 0, h, p])  // [B, L, H, P]
@@ -95,7 +105,7 @@ extension OnnxBodyBuilder {
     /// One Scan step over slices at time t: state [B, H, P, N], drive [B, H, P], decay [B, H],
     /// b and c [B, H, N] -> (next state, y [B, H, P]).
     static func ssmStep() -> OnnxGraph {
-        var s = OnnxBodyBuilder(prefix: "s")
+        var s = OnnxBodyBuilder(prefix: "s", label: "ssm_step")
         let decayed = s.mul(s.unsqueeze("decay", [2, 3]), "state")
         let next = s.add(decayed, s.mul(s.unsqueeze("drive", [3]), s.unsqueeze("b", [2])))
         let y = s.one("ReduceSum", [s.mul(next, s.unsqueeze("c", [2])), s.ints([3])], [.int("keepdims", 0)])
@@ -109,6 +119,8 @@ extension OnnxBodyBuilder {
 
     /// `v = y ⊙ silu(z)`, RMS-normalised over consecutive groups of `groupSize` channels, times w.
     mutating func gatedRMSNorm(y: String, z: String, weight: String, groupSize: Int, eps: Float) -> String {
+        enter("gated_rms_norm")
+        defer { leave() }
         let v = mul(y, silu(z))
         let grouped = reshape(v, [0, 0, -1, groupSize])
         return mul(reshape(rmsNorm(grouped, eps: eps), [0, 0, -1]), weight)

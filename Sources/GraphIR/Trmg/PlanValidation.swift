@@ -61,10 +61,10 @@ extension ModelPlan {
             else {
                 throw fail("carry \(c.from) -> \(c.to) does not bind an output to an input of the same type")
             }
-            guard let initial = graph.initializer(named: c.initial), let last = to.shape.sampleDims.last,
-                initial.dims == [last], initial.data.dtype == .float32
-            else {
-                throw fail("carry initial value '\(c.initial)' must be a [\(to.shape.sampleDims.last ?? 0)] initializer")
+            guard let initial = c.initialVector(in: graph), let last = to.shape.sampleDims.last, initial.count == last else {
+                throw fail(
+                    "carry initial value '\(c.initial)' must be [\(to.shape.sampleDims.last ?? 0)] values (or, in a version 1 plan, such an initializer)"
+                )
             }
         }
         return byName

@@ -200,7 +200,7 @@ struct ProtoPacker {
 
     /// The `NodeProto` of a body node.
     func node(_ n: OnnxNode) throws -> UnsafeMutablePointer<Trmg__NodeProto> {
-        try node(opType: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, attributes: n.attributes)
+        try node(name: n.name, opType: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, attributes: n.attributes)
     }
 
     /// The `TensorProto` of a body constant (no name).

@@ -1,15 +1,23 @@
 import TRMCore
 /// After an ACT step, graph output `from` becomes graph input `to`; a fresh slot starts from the
-/// initializer `initial` (a [D] vector broadcast over [S, D]).
+/// [D] vector `initial` broadcast over [S, D]: `initialValues` (what trm-compile writes), or, when
+/// they are nil (files of plan format version 1, hand-made models), the initializer of that name.
 public struct CarryBinding: Hashable, Sendable {
     public var from: String
     public var to: String
     public var initial: String
+    public var initialValues: [Float]?
 
-    public init(from: String, to: String, initial: String) {
+    public init(from: String, to: String, initial: String, initialValues: [Float]? = nil) {
         self.from = from
         self.to = to
         self.initial = initial
+        self.initialValues = initialValues
+    }
+
+    /// The initial [D] vector: the binding's values or the initializer `initial` of `graph`.
+    public func initialVector(in graph: Graph) -> [Float]? {
+        initialValues ?? graph.initializer(named: initial).flatMap { $0.dims.count == 1 ? $0.data.floats : nil }
     }
 }
 
@@ -28,8 +36,11 @@ public struct ValuePlacement: Hashable, Sendable {
 
 /// The TRM-only part of a `.trmg` (ModelProto field 99): what the runtime needs besides the graph.
 public struct ModelPlan: Hashable, Sendable {
-    /// Version of this message's layout.
-    public static let formatVersion = 1
+    /// Version of this message's layout: 2 since the initial carries are in the plan
+    /// (`CarryBinding.initialValues`); the reader still takes version 1.
+    public static let formatVersion = 2
+    /// The versions the reader takes.
+    public static let readableVersions = 1...2
 
     public var configJSON: String
     public var taskJSON: String

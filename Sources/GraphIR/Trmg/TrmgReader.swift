@@ -53,25 +53,72 @@ public enum TrmgReader {
         }
         // The sidecar's identity is part of the file's external data, not of the model.
         let sidecar = Sidecar(modelPath: modelPath, identity: metadata.removeValue(forKey: ExternalData.identityKey))
-        let graph = try graph(g.pointee, sidecar)
-        try Verifier.verify(graph)
+        let (graph, batchedReshapes) = try graph(g.pointee, sidecar)
+        let types = try Verifier.verify(graph)
+        // A standard Reshape's shape starts with 0 ("the batch size") exactly when its input is batched.
+        for (i, batched) in batchedReshapes where types[graph.nodes[i].inputs[0]]?.shape.isBatched != batched {
+            throw TRMError(.malformedFile, "node '\(graph.nodes[i].name)': its shape's leading 0 does not match its input's batch axis")
+        }
         let plan = try plan(planProto.pointee)
         return TrmgModel(
             graph: graph, plan: plan, metadata: metadata,
             producerVersion: try CRead.string(m.producer_version) ?? "")
     }
 
-    static func graph(_ g: Trmg__GraphProto, _ sidecar: Sidecar) throws -> Graph {
+    /// The graph, and for each Reshape read from the standard domain whether its input must be
+    /// batched (checked once the types are known).
+    static func graph(_ g: Trmg__GraphProto, _ sidecar: Sidecar) throws -> (Graph, [(Int, Bool)]) {
         let inputs = try CRead.messages(g.input, g.n_input, "graph input").map { try valueInfo($0.pointee) }
         let outputs = try CRead.messages(g.output, g.n_output, "graph output").map { try valueInfo($0.pointee) }
-        let initializers = try CRead.messages(g.initializer, g.n_initializer, "initializer").map { try tensor($0.pointee, sidecar) }
+        // int64 tensors are the constant operands of standard ops (OnnxNodeForm), not weights.
+        var initializers: [Initializer] = [], operands: [String: [Int]] = [:]
+        for t in try CRead.messages(g.initializer, g.n_initializer, "initializer") {
+            if t.pointee.has_data_type != 0, t.pointee.data_type == OnnxNodeForm.operandDataType {
+                let (name, values) = try operand(t.pointee)
+                guard operands.updateValue(values, forKey: name) == nil else {
+                    throw TRMError(.malformedFile, "initializer '\(name)' appears twice")
+                }
+            } else {
+                initializers.append(try tensor(t.pointee, sidecar))
+            }
+        }
         guard g.n_node <= ModelLimits.maxStepNodes else {
             throw TRMError(.malformedFile, "the graph has \(g.n_node) nodes, over the limit of \(ModelLimits.maxStepNodes)")
         }
-        let nodes = try CRead.messages(g.node, g.n_node, "node").enumerated().map { try node($1.pointee, index: $0) }
-        return Graph(
+        var used = Set<String>(), batchedReshapes: [(Int, Bool)] = []
+        let nodes = try CRead.messages(g.node, g.n_node, "node").enumerated().map { i, n in
+            let (node, batched) = try node(n.pointee, index: i) { name in
+                used.insert(name)
+                return operands[name]
+            }
+            if let batched { batchedReshapes.append((i, batched)) }
+            return node
+        }
+        if let unused = operands.keys.sorted().first(where: { !used.contains($0) }) {
+            throw TRMError(.malformedFile, "initializer '\(unused)': an int64 tensor that no standard op reads")
+        }
+        let graph = Graph(
             name: try CRead.string(g.name) ?? "", inputs: inputs, outputs: outputs,
             initializers: initializers, nodes: nodes)
+        return (graph, batchedReshapes)
+    }
+
+    /// An int64 operand: a short vector in `raw_data`.
+    static func operand(_ t: Trmg__TensorProto) throws -> (String, [Int]) {
+        let name = try CRead.string(t.name) ?? ""
+        let dims = try CRead.array(t.dims, t.n_dims)
+        guard dims.count == 1, dims[0] >= 0, dims[0] <= 64, t.has_raw_data != 0, t.has_data_location == 0,
+            t.raw_data.len == Int(dims[0]) * 8, dims[0] == 0 || t.raw_data.data != nil
+        else { throw TRMError(.malformedFile, "initializer '\(name)': an int64 operand must be 0 to 64 values in raw_data") }
+        let raw = UnsafeRawBufferPointer(start: t.raw_data.data, count: t.raw_data.len)
+        let values = try (0..<Int(dims[0])).map { i -> Int in
+            let v = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
+            guard v >= -Int64(Op.maxDim), v <= Int64(Op.maxDim) else {
+                throw TRMError(.malformedFile, "initializer '\(name)': value \(v) out of range")
+            }
+            return Int(v)
+        }
+        return (name, values)
     }
 
     static func valueInfo(_ v: Trmg__ValueInfoProto) throws -> ValueInfo {
@@ -138,23 +185,27 @@ public enum TrmgReader {
         return Initializer(name: name, dims: dims.map { Int($0) }, data: data)
     }
 
-    static func node(_ n: Trmg__NodeProto, index: Int) throws -> Node {
+    /// A node and, for a standard Reshape, whether its input must be batched. `operand` gives the
+    /// int64 operand of a name (nil: not one).
+    static func node(_ n: Trmg__NodeProto, index: Int, operand: (String) -> [Int]?) throws -> (Node, Bool?) {
         let name = try CRead.string(n.name) ?? "#\(index)"
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "node '\(name)': \(why)") }
-        guard try CRead.string(n.domain) == TrmgFormat.domain else { throw fail("domain must be '\(TrmgFormat.domain)'") }
         var attributes: [String: AttributeValue] = [:]
         for a in try CRead.messages(n.attribute, n.n_attribute, "attribute") {
             let key = try CRead.string(a.pointee.name) ?? ""
             guard attributes[key] == nil else { throw fail("attribute '\(key)' appears twice") }
             attributes[key] = try attribute(a.pointee, fail)
         }
-        let op: Op
-        do { op = try Op(name: try CRead.string(n.op_type) ?? "", attributes: attributes) } catch let e as TRMError {
+        let decoded: (op: Op, inputs: [String], batched: Bool?)
+        do {
+            decoded = try OnnxNodeForm.op(
+                domain: try CRead.string(n.domain) ?? "", opType: try CRead.string(n.op_type) ?? "", attributes: attributes,
+                inputs: try CRead.strings(n.input, n.n_input, "node inputs"), operand: operand)
+        } catch let e as TRMError {
             throw fail(e.message)
         }
-        return Node(
-            name, op, inputs: try CRead.strings(n.input, n.n_input, "node inputs"),
-            outputs: try CRead.strings(n.output, n.n_output, "node outputs"))
+        let node = Node(name, decoded.op, inputs: decoded.inputs, outputs: try CRead.strings(n.output, n.n_output, "node outputs"))
+        return (node, decoded.batched)
     }
 
     static func attribute(_ a: Trmg__AttributeProto, _ fail: (String) -> TRMError) throws -> AttributeValue {
@@ -180,7 +231,7 @@ public enum TrmgReader {
 
     static func plan(_ p: Trmg__TrmPlan) throws -> ModelPlan {
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "TrmPlan: \(why)") }
-        guard p.has_format_version != 0, p.format_version == ModelPlan.formatVersion else {
+        guard p.has_format_version != 0, ModelPlan.readableVersions.contains(Int(p.format_version)) else {
             throw fail("unsupported plan version \(p.format_version)")
         }
         func count(_ has: protobuf_c_boolean, _ v: Int64, _ what: String) throws -> Int {
@@ -188,9 +239,11 @@ public enum TrmgReader {
             return Int(v)
         }
         let carry = try CRead.messages(p.carry, p.n_carry, "carry").map {
-            CarryBinding(
+            let values = try CRead.array($0.pointee.initial_values, $0.pointee.n_initial_values)
+            guard p.format_version >= 2 || values.isEmpty else { throw fail("initial values in a version 1 plan") }
+            return CarryBinding(
                 from: try CRead.string($0.pointee.from) ?? "", to: try CRead.string($0.pointee.to) ?? "",
-                initial: try CRead.string($0.pointee.initial) ?? "")
+                initial: try CRead.string($0.pointee.initial) ?? "", initialValues: values.isEmpty ? nil : values)
         }
         let placements = try CRead.messages(p.placement, p.n_placement, "placement").map {
             ValuePlacement(

@@ -111,16 +111,32 @@ public enum TrmgWriter {
     // MARK: pieces
 
     /// The step graph's `GraphProto`; `overloads` holds each node's function overload, in node
-    /// order (empty: none).
+    /// order (empty: none). Nodes take their `OnnxNodeForm`; the int64 operands of standard ops
+    /// follow the graph's initializers.
     static func graphProto(
         _ g: Graph, overloads: [String?], external: ExternalData? = nil, _ packer: ProtoPacker
     ) throws -> UnsafeMutablePointer<Trmg__GraphProto> {
+        let types = OnnxFunctions.lenientTypes(g)
+        var operands: [UnsafeMutablePointer<Trmg__TensorProto>] = []
+        // ONNX names each value once: an operand's name must be new.
+        var names = Set(g.inputs.map(\.name) + g.initializers.map(\.name) + g.nodes.flatMap(\.outputs))
         let nodes = try g.nodes.enumerated().map { i, n in
-            try packer.node(
-                name: n.name, opType: n.op.name, domain: TrmgFormat.domain, overload: i < overloads.count ? overloads[i] : nil,
-                inputs: n.inputs, outputs: n.outputs, attributes: n.op.attributes.map { OnnxAttribute($0.name, $0.value.onnx) })
+            let form = OnnxNodeForm(n.op, batched: n.inputs.first.flatMap { types[$0] }?.shape.isBatched ?? false)
+            for case let o? in form.operands {
+                let name = "\(n.name).\(o.name)", values = o.values.map(Int64.init)
+                guard names.insert(name).inserted else {
+                    throw TRMError(.invalidGraph, "node '\(n.name)': its operand '\(name)' has the name of another value")
+                }
+                operands.append(
+                    try values.withUnsafeBytes { raw in
+                        try packer.tensor(name: name, dims: [values.count], dataType: OnnxNodeForm.operandDataType, raw: raw)
+                    })
+            }
+            return try packer.node(
+                name: n.name, opType: form.opType, domain: form.domain, overload: i < overloads.count ? overloads[i] : nil,
+                inputs: form.inputs(of: n), outputs: n.outputs, attributes: form.attributes)
         }
-        let initializers = try g.initializers.map { t in
+        let weights = try g.initializers.map { t in
             if let external, let e = external.entries[t.name] {
                 return try packer.externalTensor(
                     name: t.name, dims: t.dims, dataType: t.data.dtype.onnxCode, location: external.location, offset: e.offset,
@@ -141,7 +157,7 @@ public enum TrmgWriter {
                 })
         }
         return try packer.graph(
-            name: g.name, nodes: nodes, initializers: initializers, inputs: g.inputs.map(info), outputs: g.outputs.map(info))
+            name: g.name, nodes: nodes, initializers: weights + operands, inputs: g.inputs.map(info), outputs: g.outputs.map(info))
     }
 
     static func planProto(_ plan: ModelPlan, _ packer: ProtoPacker) throws -> UnsafeMutablePointer<Trmg__TrmPlan> {
@@ -157,6 +173,10 @@ public enum TrmgWriter {
             b.pointee.from = try arena.cString(c.from)
             b.pointee.to = try arena.cString(c.to)
             b.pointee.initial = try arena.cString(c.initial)
+            if let values = c.initialValues {
+                b.pointee.n_initial_values = values.count
+                b.pointee.initial_values = try arena.array(values)
+            }
             return b
         }
         try packer.set(p, \.n_carry, \.carry, carry)

@@ -61,21 +61,18 @@ public final class ACTRunner {
     public var numPuzzleIds: Int { signature.numPuzzleIds }
     /// Checked before every ACT step of `run`; nil: runs are never cancelled.
     public var cancellation: CancellationFlag?
-    /// Carry bindings resolved to pointers once, so a step allocates nothing.
-    let carries:
-        [(
-            from: UnsafeMutablePointer<Float>, to: UnsafeMutablePointer<Float>, initial: UnsafeMutablePointer<Float>,
-            perSample: Int, width: Int
-        )]
+    /// Carry bindings resolved to pointers and initial vectors once, so a step allocates nothing.
+    let carries: [(from: UnsafeMutablePointer<Float>, to: UnsafeMutablePointer<Float>, initial: [Float], perSample: Int)]
 
     public init(session: Session) throws {
         self.session = session
         signature = try session.model.stepSignature()
-        carries = session.model.plan.carry.map { c in
-            (
-                session.pointer(c.from), session.pointer(c.to), session.pointer(c.initial), session.count(c.to)! / session.batch,
-                session.model.types[c.initial]!.shape.sampleDims[0]
-            )
+        carries = try session.model.plan.carry.map { c in
+            // ModelPlan.validate checked the vector when the model was loaded.
+            guard let initial = c.initialVector(in: session.model.graph) else {
+                throw TRMError(.invalidGraph, "carry \(c.from) -> \(c.to) has no initial value")
+            }
+            return (session.pointer(c.from), session.pointer(c.to), initial, session.count(c.to)! / session.batch)
         }
     }
 
@@ -181,7 +178,9 @@ public final class ACTRunner {
     func resetCarry(_ slot: Int) {
         for c in carries {
             let dst = c.to + slot * c.perSample
-            for i in stride(from: 0, to: c.perSample, by: c.width) { (dst + i).update(from: c.initial, count: c.width) }
+            c.initial.withUnsafeBufferPointer { v in
+                for i in stride(from: 0, to: c.perSample, by: v.count) { (dst + i).update(from: v.baseAddress!, count: v.count) }
+            }
         }
     }
 

@@ -326,13 +326,19 @@ struct  Trmg__TrmCarryBinding
   char *from;
   char *to;
   /*
-   * initializer [D] broadcast to [B, S, D] for a fresh slot
+   * the initial value's name (H_init, L_init)
    */
   char *initial;
+  /*
+   * Its [D] values, broadcast to [B, S, D] for a fresh slot (format_version 2; in version 1 they
+   * were the initializer `initial`).
+   */
+  size_t n_initial_values;
+  float *initial_values;
 };
 #define TRMG__TRM_CARRY_BINDING__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&trmg__trm_carry_binding__descriptor) \
-    , NULL, NULL, NULL }
+    , NULL, NULL, NULL, 0,NULL }
 
 
 struct  Trmg__TrmPlan
