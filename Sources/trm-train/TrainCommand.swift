@@ -31,14 +31,18 @@ enum TrainCommand {
             .init("seed", "S", help: "seed of the initialisation, data order, augmentation and exploration (default 0)"),
             .init(
                 "init", "FILE",
-                help: "start from this checkpoint's weights instead of the reference initialisation (its config must be the one the options give)"),
+                help:
+                    "start from this checkpoint's weights instead of the reference initialisation (its config must be the one the options give)"
+            ),
             .init("eval-every", "N", help: "evaluate the saved weights on the held-out set every N steps (default: 10 times per run)"),
             .init("checkpoint-every", "N", help: "save checkpoint and state every N steps (default: as --eval-every)"),
             .init("log-every", "N", help: "print and log averaged metrics every N steps (default 10)"),
             .init("threads", "N", help: "BLAS threads (default: all cores)"),
             .init(
                 "trace", "FILE",
-                help: "write each step's random draws (refilled examples, exploration minima) and halting as JSON lines, to replay the run elsewhere"),
+                help:
+                    "write each step's random draws (refilled examples, exploration minima) and halting as JSON lines, to replay the run elsewhere"
+            ),
             .init("quiet", short: "q", help: "only errors and the final summary"),
         ] + TrainData.options + ModelOptions.options + [Subcommand.helpOption]
 
@@ -108,7 +112,8 @@ enum TrainCommand {
             let start = try Checkpoint.read(path: path)
             guard start.config == config else {
                 throw UsageError(
-                    "--init \(path): its config is not the one these options give (\(start.config.jsonString()) vs \(config.jsonString())); pass the same preset and size options")
+                    "--init \(path): its config is not the one these options give (\(start.config.jsonString()) vs \(config.jsonString())); pass the same preset and size options"
+                )
             }
             initial.tensors = start.tensors
         }

@@ -112,3 +112,20 @@ def test_each_altered_piece_of_the_semantics_diverges(runs, mutation):
         assert "step" in str(e)
         return
     assert problems(records, traces, losses, trainer, ckpt), f"{mutation}: the comparison did not notice"
+
+
+def test_init_and_trace_refuse_what_they_cannot_do(bin_dir, tmp_path):
+    common = ["--task", "sudoku", "--grid", "4", "--preset", "trm-attn", *TINY]
+    init = tmp_path / "init.ckpt"
+    run(bin_dir / "trm-train", "init", *common, "-o", init)
+    wider = [*common[:-len(TINY)], *TINY[:1], "48", *TINY[2:]]
+    r = run(bin_dir / "trm-train", *wider, "--steps", "1", "--batch", "2", "--init", init, "-q", "-o", tmp_path / "m.ckpt", ok=False)
+    assert r.returncode != 0 and "--init" in r.stderr and "config" in r.stderr, r.stderr
+    assert not (tmp_path / "m.ckpt").exists()
+    before = init.read_bytes()
+    r = run(bin_dir / "trm-train", *common, "--steps", "1", "--batch", "2", "--trace", init, "-q", "-o", tmp_path / "n.ckpt",
+            "--init", init, ok=False)
+    assert r.returncode != 0 and init.read_bytes() == before, r.stderr  # the trace may not overwrite an input
+    r = run(bin_dir / "trm-train", *common, "--steps", "1", "--batch", "2", "--trace", tmp_path / "t.jsonl", "--resume", "-q",
+            "-o", tmp_path / "n.ckpt", ok=False)
+    assert r.returncode != 0 and "--trace" in r.stderr, r.stderr
