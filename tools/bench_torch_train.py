@@ -51,6 +51,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import official_torch_model as otm  # noqa: E402
 
 IGNORE = -100
+# |q_halt| under which a replayed halting decision may differ from trm-train's (rounding), see Trainer.step.
+FLIP_BAND = 1e-3
+# The pieces of the semantics Trainer.mutation can alter, one at a time (tools/tests/test_train_semantics.py).
+MUTATIONS = ("carry-not-reset", "halt-loss-weight", "no-exploration", "sgd-not-signsgd", "ema-rate", "adam-not-atan2")
 PREFIX = "_orig_mod.model.inner."
 PRESETS = {"trm-attn": ("attn", "mlp", "attn", "mlp"), "tr-mamba2attn": ("mamba2", "mamba2", "attn", "mlp")}
 
@@ -114,6 +118,7 @@ class Options:
     exploration: float = 0.1
     loss: str = "stablemax"
     seed: int = 0
+    halt_loss_weight: float = 0.5  # the 0.5 of CE + 0.5 · BCE
 
 
 # The two sizes of the benchmark: (task grid, model fields, options, batch per preset).
@@ -387,6 +392,7 @@ class AdamATan2:
     θ ← θ·(1 − lr·wd) − lr/(1 − β1^t) · atan2(m, √v / √(1 − β2^t)) after m, v move towards g, g²."""
 
     def __init__(self, params, beta1, beta2, weight_decay):
+        self.plain_adam = False  # Trainer.mutation "adam-not-atan2": m / (√v + 1e-8) instead of atan2(m, √v)
         self.params = list(params)
         self.beta1, self.beta2, self.wd = beta1, beta2, weight_decay
         self.t = 0
@@ -404,7 +410,8 @@ class AdamATan2:
             g = p.grad if p.grad is not None else torch.zeros_like(p)
             m.add_(g - m, alpha=1 - self.beta1)
             v.add_(g * g - v, alpha=1 - self.beta2)
-            p.mul_(decay).sub_(torch.atan2(m, v.sqrt() / float(c2)), alpha=step_size)
+            update = m / (v.sqrt() / float(c2) + 1e-8) if self.plain_adam else torch.atan2(m, v.sqrt() / float(c2))
+            p.mul_(decay).sub_(update, alpha=step_size)
             p.grad = None
 
 
@@ -478,6 +485,11 @@ class Trainer:
         self.ids = torch.zeros(b, dtype=torch.long)
         self.rng = torch.Generator().manual_seed(options.seed ^ 0x5EED0FAC7)
         self.t = 0
+        # Replaying a trace (tools/train_semantics.py): the last step's q_halt and halting, and how many halting
+        # decisions on a |q_halt| below FLIP_BAND followed the trace where this step's own q_halt disagreed.
+        self.last_q_halt, self.last_halted, self.flips = None, None, 0
+        # One piece of the semantics altered on purpose, to show that a replay comparison catches it (MUTATIONS).
+        self.mutation = None
 
     def net(self, state, injection):
         return self.inner.L_level(state, injection, self.rotary)
@@ -494,22 +506,34 @@ class Trainer:
             x = 0.707106781 * (x + inner.embed_pos.embedding_weight)
         return math.sqrt(cfg.hidden) * x
 
-    def refill(self):
+    def refill(self, refills=None):
+        """Loads the next examples into the halted slots, from the source or from a trace's `refills` (which
+        must name exactly the halted slots)."""
         inner = self.inner
-        for b in torch.nonzero(self.halted).flatten().tolist():
-            tokens, labels, pid = self.source.next()
+        slots = torch.nonzero(self.halted).flatten().tolist()
+        if refills is not None:
+            assert [r["slot"] for r in refills] == slots, f"step {self.t}: the trace refills {[r['slot'] for r in refills]}, halted {slots}"
+        for i, b in enumerate(slots):
+            if refills is None:
+                tokens, labels, pid = self.source.next()
+            else:
+                r = refills[i]
+                tokens, labels, pid = torch.tensor(r["tokens"]), torch.tensor(r["labels"]), r["puzzle_id"]
             self.tokens[b], self.labels[b], self.ids[b] = tokens, labels, pid
-            self.z_h[b] = inner.H_init
-            self.z_l[b] = inner.L_init
+            if self.mutation != "carry-not-reset":
+                self.z_h[b] = inner.H_init
+                self.z_l[b] = inner.L_init
             self.steps[b] = 0
         self.halted.zero_()
 
-    def step(self):
-        """One optimizer step; returns (loss, lm_loss, q_halt_loss), each / B, as trm-train logs them."""
+    def step(self, trace=None):
+        """One optimizer step; returns (loss, lm_loss, q_halt_loss), each / B, as trm-train logs them. With
+        `trace` (one line of `trm-train --trace`) the step replays trm-train's random draws: the refilled
+        examples and the exploration minima."""
         cfg, o, inner, b = self.cfg, self.o, self.inner, self.batch
         self.t += 1
         factor = lr_factor(self.t, o)
-        self.refill()
+        self.refill(None if trace is None else trace["refills"])
         has_puzzle = cfg.puzzle_emb_len > 0
         rows = inner.puzzle_emb.weights[self.ids].clone().requires_grad_() if has_puzzle else None
         x = self.embed(self.tokens, rows)
@@ -530,7 +554,7 @@ class Trainer:
         with torch.no_grad():
             exact = ((logits.argmax(-1) == self.labels) & mask).sum(-1) == counts
         halt = F.binary_cross_entropy_with_logits(q[:, 0], exact.to(q.dtype), reduction="sum")
-        total = lm + 0.5 * halt
+        total = lm + (0.25 if self.mutation == "halt-loss-weight" else o.halt_loss_weight) * halt
         (total / b).backward()
         q_halt = q[:, 0].detach()
         # Halting (TrainingCarry.advance).
@@ -539,20 +563,36 @@ class Trainer:
         halted = self.steps >= cfg.halt_max_steps
         if cfg.halt_max_steps > 1:
             halted |= q_halt > 0
-            explores = torch.rand(b, generator=self.rng) < o.exploration
-            low = torch.randint(2, cfg.halt_max_steps + 1, (b,), generator=self.rng)
-            halted &= self.steps >= torch.where(explores, low, 0)
+            if trace is not None:
+                minimum = torch.tensor(trace["min_steps"]) if self.mutation != "no-exploration" else torch.zeros(b, dtype=torch.long)
+            else:
+                explores = torch.rand(b, generator=self.rng) < o.exploration
+                low = torch.randint(2, cfg.halt_max_steps + 1, (b,), generator=self.rng)
+                minimum = torch.where(explores, low, 0)
+            halted &= self.steps >= minimum
+        if trace is not None:
+            theirs = torch.tensor(trace["halted"])
+            disagree = halted != theirs
+            # A q_halt within rounding of 0 may fall on the other side in another implementation: follow the trace.
+            near_zero = q_halt.abs() < FLIP_BAND
+            assert not (disagree & ~near_zero).any(), \
+                f"step {self.t}: halting {halted.tolist()} where trm-train halted {theirs.tolist()} (q_halt {q_halt.tolist()})"
+            self.flips += int(disagree.sum())
+            halted = theirs
         self.halted = halted
+        self.last_q_halt, self.last_halted = q_halt, halted.clone()
         with torch.no_grad():
             if has_puzzle:  # sparse SignSGD on the rows of the batch (PuzzleEmbeddingSignSGD)
                 table = inner.puzzle_emb.weights
                 summed = torch.zeros_like(table).index_add_(0, self.ids, rows.grad)
                 used = torch.unique(self.ids)
                 lr = o.puzzle_emb_lr * factor
-                table[used] = table[used] * (1 - lr * o.puzzle_emb_weight_decay) - lr * torch.sign(summed[used])
+                step = summed[used] if self.mutation == "sgd-not-signsgd" else torch.sign(summed[used])
+                table[used] = table[used] * (1 - lr * o.puzzle_emb_weight_decay) - lr * step
+            self.adam.plain_adam = self.mutation == "adam-not-atan2"
             self.adam.step(o.lr * factor)
             if self.shadow is not None:
-                torch._foreach_lerp_(self.shadow, self.dense, 1 - o.ema)
+                torch._foreach_lerp_(self.shadow, self.dense, 1 - (0.8 if self.mutation == "ema-rate" else o.ema))
         return float(total.detach()) / b, float(lm.detach()) / b, float(halt.detach()) / b
 
 

@@ -29,10 +29,20 @@ enum TrainCommand {
             .init("exploration", "P", help: "halting exploration probability (default 0.1)"),
             .init("loss", "KIND", help: "stablemax (default) or softmax cross-entropy"),
             .init("seed", "S", help: "seed of the initialisation, data order, augmentation and exploration (default 0)"),
+            .init(
+                "init", "FILE",
+                help:
+                    "start from this checkpoint's weights instead of the reference initialisation (its config must be the one the options give)"
+            ),
             .init("eval-every", "N", help: "evaluate the saved weights on the held-out set every N steps (default: 10 times per run)"),
             .init("checkpoint-every", "N", help: "save checkpoint and state every N steps (default: as --eval-every)"),
             .init("log-every", "N", help: "print and log averaged metrics every N steps (default 10)"),
             .init("threads", "N", help: "BLAS threads (default: all cores)"),
+            .init(
+                "trace", "FILE",
+                help:
+                    "write each step's random draws (refilled examples, exploration minima) and halting as JSON lines, to replay the run elsewhere"
+            ),
             .init("quiet", short: "q", help: "only errors and the final summary"),
         ] + TrainData.options + ModelOptions.options + [Subcommand.helpOption]
 
@@ -72,7 +82,10 @@ enum TrainCommand {
                 "-o \(output) is \(destination.kindDescription); trm-train also writes \(outputs.state) and other files next to it, so -o must be a file"
             )
         }
-        try OutputFile.checkOutputs(outputs.all, inputs: ["data", "eval-data"].compactMap { args.string($0) })
+        let tracePath = args.string("trace")
+        if tracePath != nil, resume { throw UsageError("--trace records a run from its first step; it does not combine with --resume") }
+        try OutputFile.checkOutputs(
+            outputs.all + [tracePath].compactMap { $0 }, inputs: ["data", "eval-data", "init"].compactMap { args.string($0) })
         // One trainer per output: the lock is taken before the saved state is looked at.
         let lock = try RunLock(output: output)
         defer { lock.release() }
@@ -90,10 +103,20 @@ enum TrainCommand {
         let (config, _) = try ModelOptions.config(args, preset: preset, task: task, numPuzzleIds: data.source.identifiers?.count)
         var options = resolveOptions(data.source.count)
         options.seed = seed
+        options.recordTrace = tracePath != nil
 
         // Weights, gradients, two AdamATan2 moments, the EMA shadow and the saved copies.
         try SystemMemory.require(8 * config.tensorBytes, for: "training this model")
         var initial = try ModelOptions.initialCheckpoint(config: config, task: task, grid: grid, seed: seed, mambaInit: mambaInit)
+        if let path = args.string("init") {
+            let start = try Checkpoint.read(path: path)
+            guard start.config == config else {
+                throw UsageError(
+                    "--init \(path): its config is not the one these options give (\(start.config.jsonString()) vs \(config.jsonString())); pass the same preset and size options"
+                )
+            }
+            initial.tensors = start.tensors
+        }
         initial.identifiers = data.source.identifiers
         var loop = try TrainingLoop(
             run: TrainingRun(initial: initial, options: options, exampleCount: data.source.count), source: data.source,
@@ -113,8 +136,9 @@ enum TrainCommand {
                 """ + (resume ? "\n  resuming at step \(loop.run.step) of \(options.steps)" : ""))
         }
         TrainingInterrupt.install()
-        let printer = TrainPrinter(outputs: outputs, quiet: quiet)
+        let printer = TrainPrinter(outputs: outputs, quiet: quiet, trace: tracePath.map(TraceFile.init))
         let summary = loop.train(observer: printer)
+        try printer.trace?.write()
         let savedNote = printer.savedNote(summary.savedStep)
         switch summary.outcome {
         case .interrupted(let saved):
@@ -182,6 +206,12 @@ enum TrainCommand {
 struct TrainPrinter: TrainingLoopObserver {
     let outputs: TrainingOutputs
     let quiet: Bool
+    /// `--trace`: each step's `StepTrace` as a JSON line.
+    let trace: TraceFile?
+
+    func stepped(_ metrics: StepMetrics) {
+        if let trace, let t = metrics.trace { trace.append(t.jsonLine) }
+    }
 
     func savedNote(_ savedStep: Int?) -> String {
         savedStep.map { "\(outputs.checkpoint) and \(outputs.state) hold step \($0)" } ?? "nothing has been saved yet"
@@ -220,4 +250,17 @@ struct TrainPrinter: TrainingLoopObserver {
 enum TokenLossChoice: String, CaseIterable {
     case stablemax, softmax
     var value: TokenLoss { self == .stablemax ? .stablemax : .softmax }
+}
+
+/// The `--trace` lines, kept in memory (traces are for short runs) and written when training stops,
+/// through the output policy like every other file.
+final class TraceFile {
+    let path: String
+    private var lines: [String] = []
+
+    init(_ path: String) { self.path = path }
+
+    func append(_ line: String) { lines.append(line) }
+
+    func write() throws { try AtomicFile.write(Array(lines.map { $0 + "\n" }.joined().utf8), to: path) }
 }

@@ -69,8 +69,18 @@ public struct TrainingCarry: Sendable, Equatable {
         zH: [Float], zL: [Float], qHalt: [Float], haltMaxSteps: Int, explore: Double,
         rng: inout SeededRandom
     ) -> [Bool] {
+        var minSteps: [Int] = []
+        return advance(zH: zH, zL: zL, qHalt: qHalt, haltMaxSteps: haltMaxSteps, explore: explore, rng: &rng, minSteps: &minSteps)
+    }
+
+    /// `advance`, also returning in `minSteps` each slot's exploration minimum (0: none drawn).
+    public mutating func advance(
+        zH: [Float], zL: [Float], qHalt: [Float], haltMaxSteps: Int, explore: Double,
+        rng: inout SeededRandom, minSteps: inout [Int]
+    ) -> [Bool] {
         self.zH = zH
         self.zL = zL
+        minSteps = [Int](repeating: 0, count: batch)
         for b in 0..<batch {
             steps[b] += 1
             var halt = Int(steps[b]) >= haltMaxSteps
@@ -79,6 +89,7 @@ public struct TrainingCarry: Sendable, Equatable {
                 let explores = rng.nextUnit() < explore
                 let minStep = explores ? 2 + Int(rng.next() % UInt64(haltMaxSteps - 1)) : 0
                 halt = halt && Int(steps[b]) >= minStep
+                minSteps[b] = minStep
             }
             halted[b] = halt
         }

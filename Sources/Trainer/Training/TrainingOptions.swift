@@ -22,6 +22,9 @@ public struct TrainingOptions: Sendable, Equatable {
     public var exploration = 0.1
     public var tokenLoss: TokenLoss = .stablemax
     public var seed: UInt64 = 0
+    /// Whether each step's random draws are recorded (`StepMetrics.trace`, `trm-train --trace`); not
+    /// part of `json`: it does not change the run.
+    public var recordTrace = false
 
     public init() {}
 
@@ -52,6 +55,8 @@ public struct StepMetrics: Sendable, Equatable {
     public var exactSum: Double
     public var qHaltAccuracySum: Double
     public var stepsSum: Double
+    /// The step's random draws, when `TrainingOptions.recordTrace` (nil otherwise, and in sums).
+    public var trace: StepTrace? = nil
 
     /// Adds another step's counts (the losses are averaged by `merged` users).
     public mutating func accumulate(_ o: StepMetrics) {

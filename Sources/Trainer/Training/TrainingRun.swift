@@ -44,17 +44,32 @@ public struct TrainingRun: Sendable {
     public mutating func trainStep(source: some TrainingSource) -> StepMetrics {
         step += 1
         let factor = schedule.factor(step: step)
-        carry.refill(hInit: params[StepGraphNames.hInit], lInit: params[StepGraphNames.lInit]) { sampler.next(from: source) }
+        let refilledSlots = (0..<options.batch).filter { carry.halted[$0] }
+        var refills: [TrainingExample] = []
+        carry.refill(hInit: params[StepGraphNames.hInit], lInit: params[StepGraphNames.lInit]) {
+            let e = sampler.next(from: source)
+            if options.recordTrace { refills.append(e) }
+            return e
+        }
         let b = options.batch
         let r = supervision.run(
             zH: carry.zH, zL: carry.zL, tokens: carry.tokens, labels: carry.labels,
             puzzleIds: carry.puzzleIds, params: params, gradScale: 1 / Double(b))
         var rng = SeededRandom(seed: options.seed ^ 0x5EED_0F_AC7).fork(UInt64(step))
+        var minSteps: [Int] = []
         let halted = carry.advance(
             zH: r.zH, zL: r.zL, qHalt: r.qHalt, haltMaxSteps: config.haltMaxSteps,
-            explore: options.exploration, rng: &rng)
+            explore: options.exploration, rng: &rng, minSteps: &minSteps)
         var m = StepMetrics.zero
         m.step = step
+        if options.recordTrace {
+            m.trace = StepTrace(
+                step: step,
+                refills: zip(refilledSlots, refills).map {
+                    StepTrace.Refill(slot: $0, tokens: $1.tokens, labels: $1.labels, puzzleId: $1.puzzleId)
+                },
+                minSteps: minSteps, qHalt: r.qHalt, halted: halted)
+        }
         m.lr = options.lr * factor
         m.loss = r.loss.total / Double(b)
         m.lmLoss = r.loss.lmLoss / Double(b)
