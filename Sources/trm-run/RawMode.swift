@@ -31,10 +31,10 @@ enum RawMode {
         let runner = try ACTRunner(
             session: Session(model: model, batch: min(common.batch, max(n, 1)), threads: common.threads, precision: common.precision))
         runner.session.profiling = common.profile
-        let progress = ProgressLine(unit: "samples", quiet: common.quiet)
+        let progress = ProgressLine(unit: "samples", total: n, quiet: common.quiet)
         let result = try runner.run(
             tokens: tokens, puzzleIds: ids, count: n, halting: common.halting, maxSteps: common.steps,
-            progress: progress.update)
+            progress: { d, _ in progress.update(d) })
         progress.finish()
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         try Npy.write(.float32(result.logits), shape: [n, runner.seqLen, runner.vocabOut], to: files[0])
