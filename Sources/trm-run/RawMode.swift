@@ -22,6 +22,8 @@ enum RawMode {
             throw UsageError("\(inputs): tokens must have shape [N, \(signature.seqLen)], got \(shape)")
         }
         let n = shape[0]
+        // Values outside the vocabulary (a uint16 file can hold any) are refused naming the file.
+        try TRMError.within(inputs) { try signature.validate(tokens: tokens, puzzleIds: nil, count: n) }
         var ids: [Int32]?
         if let path = args.string("puzzle-ids") {
             let (v, s) = try Npy.readInt32(path: path, what: "puzzle ids")
