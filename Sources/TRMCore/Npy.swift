@@ -1,7 +1,8 @@
 import Foundation
 
 /// NumPy `.npy` arrays (format versions 1-3, C order, little-endian): the raw-mode I/O of trm-run and
-/// the arrays of the reference's dataset folders (uint8 tokens, int32 indices).
+/// the arrays of the reference's dataset folders (uint8 tokens, int32 indices). Token files may be
+/// uint8 or uint16 (what NumPy code saves for small vocabularies) as well as int32 or int64.
 public enum Npy {
     /// An array read from a file: float or integer values with their shape.
     public enum Values: Equatable {
@@ -9,6 +10,8 @@ public enum Npy {
         case int32([Int32])
         /// `|u1`, kept as bytes (the reference's token arrays).
         case uint8([UInt8])
+        /// `<u2` (tokens of a vocabulary over 256).
+        case uint16([UInt16])
         /// `|b1`: every byte 0 or 1.
         case bool([Bool])
 
@@ -18,6 +21,7 @@ public enum Npy {
             case .float32: return "float32"
             case .int32: return "int32"
             case .uint8: return "uint8"
+            case .uint16: return "uint16"
             case .bool: return "bool"
             }
         }
@@ -28,6 +32,7 @@ public enum Npy {
             case .float32(let v): return v.count
             case .int32(let v): return v.count
             case .uint8(let v): return v.count
+            case .uint16(let v): return v.count
             case .bool(let v): return v.count
             }
         }
@@ -38,6 +43,7 @@ public enum Npy {
             case .float32: return nil
             case .int32(let v): return v.map(Int.init)
             case .uint8(let v): return v.map(Int.init)
+            case .uint16(let v): return v.map(Int.init)
             case .bool(let v): return v.map { $0 ? 1 : 0 }
             }
         }
@@ -54,6 +60,7 @@ public enum Npy {
         case .float32(let v): descr = "<f4"; body = v.withUnsafeBytes { Array($0) }
         case .int32(let v): descr = "<i4"; body = v.withUnsafeBytes { Array($0) }
         case .uint8(let v): descr = "|u1"; body = v
+        case .uint16(let v): descr = "<u2"; body = v.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
         case .bool(let v): descr = "|b1"; body = v.map { $0 ? 1 : 0 }
         }
         let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
@@ -71,13 +78,14 @@ public enum Npy {
         try AtomicFile.write(serialize(values, shape: shape), to: path)
     }
 
-    /// An integer array as int32 (uint8 and bool widened; `what` names it in the error when the file
-    /// holds floats).
+    /// An integer array as int32 (uint8, uint16 and bool widened; `what` names it in the error when
+    /// the file holds floats).
     public static func readInt32(path: String, what: String) throws -> (values: [Int32], shape: [Int]) {
         let (values, shape) = try read(path: path)
         switch values {
         case .int32(let v): return (v, shape)
         case .uint8(let v): return (v.map(Int32.init), shape)
+        case .uint16(let v): return (v.map(Int32.init), shape)
         case .bool(let v): return (v.map { $0 ? 1 : 0 }, shape)
         case .float32: throw TRMError(.invalidInput, "\(path): \(what) must be an integer array, not float")
         }
@@ -88,8 +96,8 @@ public enum Npy {
         do { return try parse(bytes) } catch let e as TRMError { throw TRMError(e.kind, "\(path): \(e.message)") }
     }
 
-    /// Parses `.npy` bytes. Accepts <f4, <f8 (narrowed), <i4, <i8 (range-checked to int32), |u1 and
-    /// |b1 (each byte 0 or 1), C order only.
+    /// Parses `.npy` bytes. Accepts <f4, <f8 (narrowed), <i4, <i8 (range-checked to int32), |u1, <u2
+    /// and |b1 (each byte 0 or 1), C order only.
     public static func parse(_ bytes: [UInt8]) throws -> (values: Values, shape: [Int]) {
         func fail(_ why: String) -> TRMError { TRMError(.invalidInput, "not a usable .npy file: \(why)") }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw fail("bad magic") }
@@ -127,15 +135,18 @@ public enum Npy {
         let size: Int
         switch descr {
         case "|u1", "|b1": size = 1
+        case "<u2": size = 2
         case "<f4", "<i4": size = 4
         case "<f8", "<i8": size = 8
-        default: throw fail("dtype '\(descr)' (use float32, float64, int32, int64, uint8 or bool)")
+        default: throw fail("dtype '\(descr)' (use float32, float64, int32, int64, uint8, uint16 or bool)")
         }
         guard bytes.count - data == count * size else { throw fail("\(bytes.count - data) data bytes for shape \(shape) of \(descr)") }
         return try bytes.withUnsafeBytes { raw -> (Values, [Int]) in
             let p = raw.baseAddress! + data
             switch descr {
             case "|u1": return (.uint8(Array(raw[data...])), shape)
+            case "<u2":
+                return (.uint16((0..<count).map { UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }), shape)
             case "|b1":
                 if let i = raw[data...].firstIndex(where: { $0 > 1 }) { throw fail("bool element \(i - data) is \(raw[i]), not 0 or 1") }
                 return (.bool(raw[data...].map { $0 == 1 }), shape)

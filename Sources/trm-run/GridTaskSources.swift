@@ -64,6 +64,7 @@ struct SudokuSource: TaskSource {
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] {
         SudokuTask.queries(for: puzzles[i], index: i, numAug: numAug, seed: seed).map { ($0, 0) }
     }
+    func queryCount(_ i: Int) -> Int { SudokuTask.transforms(shape: puzzles[i].shape, index: i, numAug: numAug, seed: seed).count }
     func render(_ grid: Grid, colour: Bool) -> [String] { SudokuTask.render(grid, colour: colour) }
 }
 
@@ -79,6 +80,7 @@ struct MazeSource: TaskSource {
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] {
         MazeTask.queries(for: puzzles[i], index: i, numAug: numAug).map { ($0, 0) }
     }
+    func queryCount(_ i: Int) -> Int { MazeTask.transforms(numAug: numAug).count }
     /// Walls grey, start green, goal red, path yellow (or `# . S G o` without colour).
     func render(_ grid: Grid, colour: Bool) -> [String] { MazeTask.render(grid, colour: colour) }
 }

@@ -22,6 +22,8 @@ enum RawMode {
             throw UsageError("\(inputs): tokens must have shape [N, \(signature.seqLen)], got \(shape)")
         }
         let n = shape[0]
+        // Values outside the vocabulary (a uint16 file can hold any) are refused naming the file.
+        try TRMError.within(inputs) { try signature.validate(tokens: tokens, puzzleIds: nil, count: n) }
         var ids: [Int32]?
         if let path = args.string("puzzle-ids") {
             let (v, s) = try Npy.readInt32(path: path, what: "puzzle ids")
@@ -31,10 +33,10 @@ enum RawMode {
         let runner = try ACTRunner(
             session: Session(model: model, batch: min(common.batch, max(n, 1)), threads: common.threads, precision: common.precision))
         runner.session.profiling = common.profile
-        let progress = ProgressLine(unit: "samples", quiet: common.quiet)
+        let progress = ProgressLine(unit: "samples", total: n, quiet: common.quiet)
         let result = try runner.run(
             tokens: tokens, puzzleIds: ids, count: n, halting: common.halting, maxSteps: common.steps,
-            progress: progress.update)
+            progress: { d, _ in progress.update(d) })
         progress.finish()
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         try Npy.write(.float32(result.logits), shape: [n, runner.seqLen, runner.vocabOut], to: files[0])

@@ -38,12 +38,12 @@ enum ShardMode {
         return (try ShardSpec(index: 0, count: 1), path)
     }
 
-    /// Runs the shard: counts every puzzle's queries (the split needs the whole list), opens the
-    /// candidate file, and runs the queries not yet recorded in chunks of `--checkpoint-every`
-    /// batches, checkpointing the file after each chunk.
+    /// Runs the shard (`dataPath`: the data file read, nil for a generated set): counts every puzzle's
+    /// queries (the split needs the whole list), opens the candidate file, and runs the queries not yet
+    /// recorded in chunks of `--checkpoint-every` batches, checkpointing the file after each chunk.
     static func run(
         _ args: Arguments, model: LoadedModel, settings: RunSettings, source: TaskSource, limit: Int, ks: [Int], seed: UInt64,
-        shard: ShardSpec, path: String
+        dataPath: String?, shard: ShardSpec, path: String
     ) throws {
         let every = try args.int("checkpoint-every", in: 1...1_000_000) ?? 1
         let puzzles = (0..<limit).map(source.puzzle)
@@ -51,7 +51,6 @@ enum ShardMode {
         for i in 0..<limit { prefix.append(prefix[i] + source.queryCount(i)) }
         let total = prefix[limit]
         let modelPath = args.positional[0]
-        let dataPath = args.string("data") ?? (args.string("task") == "arc" ? "data/arc/arc1.json" : nil)
         var flags = ["task": args.string("task")!, "seed": String(seed), "limit": String(limit)]
         for option in ["split", "puzzles", "num-aug"] { flags[option] = args.string(option) }
         flags["halting"] = settings.halting.rawValue
@@ -89,7 +88,7 @@ enum ShardMode {
             return pending.removeFirst()
         }
 
-        let progress = ProgressLine(unit: "queries", quiet: settings.quiet)
+        let progress = ProgressLine(unit: "queries", total: range.upperBound - writer.next, quiet: settings.quiet)
         let l = runner.seqLen
         while writer.next < range.upperBound {
             let first = writer.next
@@ -98,7 +97,7 @@ enum ShardMode {
             let result = try runner.run(
                 tokens: chunk.flatMap(\.query.tokens), puzzleIds: chunk.map(\.row), count: chunk.count, halting: settings.halting,
                 maxSteps: settings.steps
-            ) { d, _ in progress.update(done + d, range.count - writer.resumed) }
+            ) { d, _ in progress.update(done + d) }
             for (i, item) in chunk.enumerated() {
                 let preds = Array(result.preds[(i * l)..<((i + 1) * l)])
                 writer.append(

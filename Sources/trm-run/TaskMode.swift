@@ -10,31 +10,35 @@ import TRMCore
 enum TaskMode {
     static func run(_ args: Arguments, model: LoadedModel, settings: RunSettings) throws {
         // Every option and output is checked before the first query runs.
-        try OutputFile.checkOutputs(
-            [args.string("json"), args.string("submission"), args.string("candidates")].compactMap { $0 } + Report.pictureOutputs(args),
-            inputs: [args.positional[0]] + [args.string("data")].compactMap { $0 })
         let ks = try parseKs(args.string("k"))
         let seed = UInt64(try args.int("seed", in: 0...Int(Int32.max)) ?? 0)
         let showCount = try args.int("show", in: 0...Int.max) ?? 0
         let limitOption = try args.int("limit", in: 1...Int.max)
         if args.string("submission") != nil, args.string("task") != "arc" { throw UsageError("--submission is for --task arc") }
         let shardPlan = try ShardMode.plan(args)
-        let source = try makeSource(args, model: model, seed: seed)
+        // --data, else the task's default file (ARC-AGI-1, found by `DataLocation`), else none (generated).
+        let dataPath = try args.string("data") ?? (args.string("task") == "arc" ? DataLocation.arc() : nil)
+        try OutputFile.checkOutputs(
+            [args.string("json"), args.string("submission"), args.string("candidates")].compactMap { $0 } + Report.pictureOutputs(args),
+            inputs: [args.positional[0]] + [dataPath].compactMap { $0 })
+        let source = try makeSource(args, model: model, seed: seed, dataPath: dataPath)
         guard source.puzzleCount > 0 else { throw TRMError(.invalidInput, "the task data holds no puzzles") }
         let limit = min(limitOption ?? source.puzzleCount, source.puzzleCount)
         if let shardPlan {
             return try ShardMode.run(
-                args, model: model, settings: settings, source: source, limit: limit, ks: ks, seed: seed, shard: shardPlan.shard,
-                path: shardPlan.path)
+                args, model: model, settings: settings, source: source, limit: limit, ks: ks, seed: seed, dataPath: dataPath,
+                shard: shardPlan.shard, path: shardPlan.path)
         }
         let runner = try ACTRunner(
             session: Session(model: model, batch: settings.batch, threads: settings.threads, precision: settings.precision))
         runner.session.profiling = settings.profile
 
-        // Stream puzzles in chunks of a few full batches, so memory stays bounded for 1000 augmentations.
+        // Stream puzzles in chunks of a few full batches, so memory stays bounded for 1000 augmentations;
+        // the query count is known before the first one runs, so the progress line's total and ETA are.
         var evaluation = Evaluation(puzzles: (0..<limit).map(source.puzzle), ks: ks)
-        let progress = ProgressLine(unit: "queries", quiet: settings.quiet)
-        var done = 0, estimatedTotal = 0, next = 0, batchSteps = 0
+        let total = (0..<limit).reduce(0) { $0 + source.queryCount($1) }
+        let progress = ProgressLine(unit: "queries", total: total, quiet: settings.quiet)
+        var done = 0, next = 0, batchSteps = 0
         let chunkTarget = settings.batch * 8
         while next < limit {
             var chunk: [(puzzle: Int, query: TaskQuery, row: Int32)] = []
@@ -42,13 +46,12 @@ enum TaskMode {
                 chunk += source.queries(next).map { (next, $0.query, $0.row) }
                 next += 1
             }
-            estimatedTotal = max(estimatedTotal, done + chunk.count * (limit - next + 1) / max(1, next - (chunk.first?.puzzle ?? 0)))
             let tokens = chunk.flatMap(\.query.tokens), rows = chunk.map(\.row)
             let base = done
             let result = try runner.run(
                 tokens: tokens, puzzleIds: rows, count: chunk.count, halting: settings.halting,
                 maxSteps: settings.steps
-            ) { d, _ in progress.update(base + d, max(estimatedTotal, base + d)) }
+            ) { d, _ in progress.update(base + d) }
             batchSteps += result.batchSteps
             let l = runner.seqLen
             for (i, item) in chunk.enumerated() {
@@ -85,22 +88,20 @@ enum TaskMode {
         return Array(Set(ks)).sorted()
     }
 
-    static func makeSource(_ args: Arguments, model: LoadedModel, seed: UInt64) throws -> TaskSource {
+    /// The task's puzzles from `dataPath` (nil: a generated Sudoku or Maze set).
+    static func makeSource(_ args: Arguments, model: LoadedModel, seed: UInt64, dataPath: String?) throws -> TaskSource {
         let task = args.string("task")!
         if let facts = try? JSONSerialization.jsonObject(with: Data(model.plan.taskJSON.utf8)) as? [String: Any],
             let trainedFor = facts["task"] as? String, trainedFor != task
         {
             throw TRMError(.invalidInput, "the model was built for --task \(trainedFor), not \(task)")
         }
-        if let path = args.string("data"), OfficialDataset.isOfficialFolder(path) {
+        if let path = dataPath, OfficialDataset.isOfficialFolder(path) {
             return try OfficialSources.make(task, path: path, args, model: model)
         }
         switch task {
         case "arc":
-            let path = args.string("data") ?? "data/arc/arc1.json"
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw TRMError(.invalidInput, "\(path) does not exist: run `make data` to fetch ARC-AGI-1, or pass --data")
-            }
+            guard let path = dataPath else { throw TRMError(.invalidInput, "ARC needs data: pass --data") }
             let split = ARCSplit(name: args.string("split") ?? "eval")
             guard let split else { throw UsageError("--split must be train or eval") }
             var puzzles = try ARCDataset.load(path: path, split: split)

@@ -15,6 +15,9 @@ protocol TaskSource {
     func puzzle(_ i: Int) -> EvaluationPuzzle
     /// Queries of puzzle i, each with the puzzle-embedding row it uses.
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)]
+    /// How many queries puzzle i has (`queries(i).count`, without building their tokens where a task
+    /// can count them): the shard split and the progress line's total.
+    func queryCount(_ i: Int) -> Int
     /// A terminal rendering of a grid (one line per row): ANSI colours when `colour`, else plain characters.
     func render(_ grid: Grid, colour: Bool) -> [String]
     /// How `--report` draws a grid (Pictures.swift).
@@ -25,7 +28,6 @@ protocol TaskSource {
 
 extension TaskSource {
     var submissionStyle: Evaluation.SubmissionStyle { .sorted }
-    /// How many queries puzzle i has (what the shard split counts).
     func queryCount(_ i: Int) -> Int { queries(i).count }
 }
 
@@ -43,6 +45,8 @@ struct ARCSource: TaskSource {
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] {
         ARCTask.queries(for: puzzles[i], numAug: numAug, seed: seed, table: table).map { ($0.query, $0.identifierIndex) }
     }
+
+    func queryCount(_ i: Int) -> Int { ARCTask.queryCount(for: puzzles[i], numAug: numAug, seed: seed, table: table) }
 
     func render(_ grid: Grid, colour: Bool) -> [String] { ARCTask.render(grid, colour: colour) }
 }
@@ -94,6 +98,7 @@ struct OfficialARCSource: TaskSource {
     var submissionStyle: Evaluation.SubmissionStyle { .reference }
     func puzzle(_ i: Int) -> EvaluationPuzzle { puzzles[i].evaluationPuzzle }
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] { task.queries(for: puzzles[i]) }
+    func queryCount(_ i: Int) -> Int { task.queryCount(puzzles[i].name) }
     func render(_ grid: Grid, colour: Bool) -> [String] { ARCTask.render(grid, colour: colour) }
 }
 
@@ -107,6 +112,7 @@ struct OfficialGridSource: TaskSource {
     var puzzleCount: Int { indices.count }
     func puzzle(_ i: Int) -> EvaluationPuzzle { task.puzzle(indices[i]) }
     func queries(_ i: Int) -> [(query: TaskQuery, row: Int32)] { [task.query(indices[i])] }
+    func queryCount(_ i: Int) -> Int { 1 }
 
     /// Grids hold tokens; both encodings are cell value + 1 (PAD 0 drawn as the value 0).
     func render(_ grid: Grid, colour: Bool) -> [String] {

@@ -7,7 +7,9 @@ let options: [Arguments.Option] = [
     .init("task", "T", help: "arc, sudoku or maze: build queries, vote, print pass@K (task mode)"),
     .init(
         "data", "PATH",
-        help: "task data: ARC JSON file or folder, Sudoku/Maze CSV, official dataset folder (default: data/arc/arc1.json; generated)"),
+        help:
+            "task data: ARC JSON file or folder, Sudoku/Maze CSV, official dataset folder (default: ARC \(DataLocation.helpNote(DataLocation.arcFile)); Sudoku/Maze generated)"
+    ),
     .init("split", "S", help: "ARC split: train or eval (default eval)"),
     .init("limit", "N", help: "only the first N puzzles"),
     .init("puzzles", "LIST", help: "only these puzzles (comma-separated names; ARC, or <task>-<row> in an official folder)"),

@@ -12,7 +12,11 @@ struct TrainData {
     var description: String
 
     static let options: [Arguments.Option] = [
-        .init("data", "PATH", help: "training data: Sudoku/Maze CSV, or ARC JSON/folder (default: generated; ARC: data/arc/arc1.json)"),
+        .init(
+            "data", "PATH",
+            help:
+                "training data: Sudoku/Maze CSV, or ARC JSON/folder (default: generated; ARC: \(DataLocation.helpNote(DataLocation.arcFile)))"
+        ),
         .init("train-count", "N", help: "Sudoku/Maze puzzles to generate when no --data (default 10000)"),
         .init("data-seed", "S", help: "seed of the generated training puzzles (default 1)"),
         .init("eval-data", "FILE", help: "Sudoku/Maze held-out CSV (default: --eval-count puzzles generated with --eval-seed)"),
@@ -82,7 +86,7 @@ struct TrainData {
                 source: MazeTrainingSource(puzzles: train, augment: augment), heldOut: examples,
                 description: "maze \(grid)×\(grid): \(what)\(augment ? ", dihedral augmentation" : ""); held out: \(held.count)")
         case .arc:
-            let path = args.string("data") ?? "data/arc/arc1.json"
+            let path = try args.string("data") ?? DataLocation.arc()
             let splitName = args.string("split") ?? "reference"
             let limit = try args.int("limit", in: 1...Int.max)
             func load(_ split: ARCSplit) throws -> [ARCPuzzle] {

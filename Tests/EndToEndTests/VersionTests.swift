@@ -1,4 +1,5 @@
 import Foundation
+import GraphIR
 import Testing
 import TRMCore
 
@@ -25,5 +26,19 @@ import TRMCore
             let r = try Executables.run(tool, ["--help"])
             #expect(r.status == 0 && r.stdout.contains("--version") && r.stdout.contains("print the version"), "\(tool)")
         }
+    }
+
+    /// trm-info names the version of trm-compile that wrote a `.trmg` (read from the file: an older
+    /// producer shows its own version).
+    @Test func trmInfoShowsTheProducerVersion() throws {
+        let (dir, model) = try CompileRunTests.model()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fresh = try Executables.run("trm-info", [model])
+        #expect(fresh.status == 0 && fresh.stdout.contains("\nproducer    trm-compile \(TRMVersion.string)"), "\(fresh.stdout)")
+        var old = try TrmgReader.read(path: model)
+        old.producerVersion = "0.1.7"
+        try TrmgWriter.write(old, to: dir + "/old.trmg")
+        let r = try Executables.run("trm-info", [dir + "/old.trmg"])
+        #expect(r.status == 0 && r.stdout.contains("\nproducer    trm-compile 0.1.7"), "\(r.stdout)")
     }
 }

@@ -70,6 +70,24 @@ import Testing
         let black = ARCFixtures.puzzle("black", train: [([[0, 0], [0, 0]], [[0]])], test: [([[0]], [[0]])])
         #expect(ARCAugmentation.versions(of: black, count: 20, seed: 1) == [.identity])
     }
+
+    /// `queryCount` (trm-run's progress total and shard split) is the number of queries, also when
+    /// versions saturate, a puzzle has several test pairs, or the identifier table caps them.
+    @Test func queryCountCountsTheQueries() {
+        let square = [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+        let saturating = ARCFixtures.puzzle("sym", train: [(square, [[1]])], test: [([[1, 1], [1, 1]], nil), ([[1]], nil)])
+        let varied = ARCFixtures.puzzle("abc", train: [([[1, 2], [3, 4]], [[5]])], test: [([[6, 7]], [[8]])])
+        let table = ARCIdentifierTable(
+            ["<blank>", ARCVersion.identity.name(of: "abc"), ARCVersion(transform: 1, colourMap: (0...9).map(UInt8.init)).name(of: "abc")])
+        for puzzle in [saturating, varied] {
+            for (numAug, table) in [(0, nil), (7, nil), (100, nil), (7, table)] as [(Int, ARCIdentifierTable?)] {
+                let queries = ARCTask.queries(for: puzzle, numAug: numAug, seed: 3, table: table)
+                #expect(ARCTask.queryCount(for: puzzle, numAug: numAug, seed: 3, table: table) == queries.count, "\(puzzle.name) \(numAug)")
+            }
+        }
+        #expect(ARCTask.queryCount(for: saturating, numAug: 100, seed: 3, table: nil) == 9 * 2)
+        #expect(ARCTask.queryCount(for: varied, numAug: 7, seed: 3, table: table) == 2)
+    }
 }
 
 /// A seeded generator for test data only (not the one the code under test uses).

@@ -37,6 +37,31 @@ import TestSupport
         #expect(try failure() == "")
     }
 
+    @Test func tokenFilesMayBeUint8Uint16OrInt32() throws {
+        let dir = try OfficialFolder.arcFolder().write()
+        defer { ARCFixtures.remove(dir) }
+        let file = dir + "/test/all__inputs.npy"
+        let (original, shape) = try Npy.read(path: file)
+        guard case .uint8(let bytes) = original else {
+            Issue.record("the folder's tokens are \(original.dtypeName)")
+            return
+        }
+        let expected = try OfficialDataset.load(path: dir).sets[0].inputs
+        for values in [Npy.Values.uint16(bytes.map(UInt16.init)), .int32(bytes.map(Int32.init))] {
+            try Npy.write(values, shape: shape, to: file)
+            #expect(try OfficialDataset.load(path: dir).sets[0].inputs == expected, "\(values.dtypeName)")
+        }
+        // Values past a byte, or past the vocabulary (12), are refused by name.
+        for (token, message) in [
+            (300, "test/all__inputs.npy: uint16 values, expected uint8 tokens (or uint16 or int32 within 0...255)"),
+            (12, "test/all__inputs.npy: token 12 at row 0, position 0 is outside the vocabulary"),
+        ] {
+            var wide = bytes.map(UInt16.init)
+            wide[0] = UInt16(token)
+            #expect(try failure { try Npy.write(.uint16(wide), shape: shape, to: $0 + "/test/all__inputs.npy") } == message)
+        }
+    }
+
     @Test func refusesMalformedFoldersNamingTheFile() throws {
         func write(_ values: Npy.Values, _ shape: [Int], _ file: String) -> (String) throws -> Void {
             { try Npy.write(values, shape: shape, to: $0 + "/test/" + file) }

@@ -126,7 +126,11 @@ import TRMCore
         for (header, words) in [
             (Self.header(try ShardSpec(index: 1, count: 3), model: "other"), "another model"),
             (Self.header(try ShardSpec(index: 1, count: 3), data: "other"), "other data"),
-            (Self.header(try ShardSpec(index: 1, count: 3), flags: ["task": "arc", "seed": "1"]), "--seed"),
+            (Self.header(try ShardSpec(index: 1, count: 3), flags: ["task": "arc", "seed": "1"]), "other flags (--seed not given, not 1)"),
+            (
+                Self.header(try ShardSpec(index: 1, count: 3), flags: ["task": "maze", "seed": "1"]),
+                "other flags (--seed not given, not 1; --task arc, not maze):"
+            ),
             (Self.header(try ShardSpec(index: 2, count: 3)), "holds shard 1/3, not 2/3"),
         ] {
             #expect {

@@ -83,9 +83,9 @@ import TRMCore
         #expect((9..<14).map { _ in resumed.next(from: Indices()) } == Array(draws[9..<14]))
     }
 
-    static func tinyRun(batch: Int = 3) throws -> (TrainingRun, SudokuTrainingSource) {
+    static func tinyRun(batch: Int = 3, haltMaxSteps: Int = 3) throws -> (TrainingRun, SudokuTrainingSource) {
         var o = ConfigOverrides()
-        o.hidden = 16; o.heads = 2; o.puzzleEmbLen = 1; o.hCycles = 2; o.lCycles = 1; o.haltMaxSteps = 3
+        o.hidden = 16; o.heads = 2; o.puzzleEmbLen = 1; o.hCycles = 2; o.lCycles = 1; o.haltMaxSteps = haltMaxSteps
         let config = try o.apply(to: Preset.trmAttn.config(task: .sudoku, grid: 4))
         let ckpt = try ReferenceInitializer(seed: 1).checkpoint(config: config, taskJSON: TaskKind.sudoku.taskJSON(grid: 4))
         let gen = SudokuGenerator(shape: SudokuShape(size: 4)!)
@@ -124,6 +124,45 @@ import TRMCore
         #expect(throws: TRMError.self) { try TrainingState.restore(bytes: TrainingState.serialize(run), into: &other) }
         var same = try Self.tinyRun().0
         #expect(throws: TRMError.self) { try TrainingState.restore(bytes: [1, 2, 3], into: &same) }
+    }
+
+    /// What restoring `bytes` into `run` throws ("" when it does not).
+    static func restoreError(_ bytes: [UInt8], into run: TrainingRun) -> String {
+        var run = run
+        do {
+            try TrainingState.restore(bytes: bytes, into: &run)
+            return ""
+        } catch { return "\(error)" }
+    }
+
+    @Test func aRefusedResumeNamesExactlyTheFieldsThatDiffer() throws {
+        let (run, source) = try Self.tinyRun()
+        let saved = TrainingState.serialize(run)
+        var options = run.options
+        options.lr = 3e-3
+        options.seed = 5
+        let changed = TrainingRun(initial: run.checkpoint(trainJSON: nil), options: options, exampleCount: source.count)
+        let message = Self.restoreError(saved, into: changed)
+        #expect(
+            message.hasSuffix(
+                "other training options: lr differs (saved 0.001, now 0.003), seed differs (saved 4, now 5); resume with the options that started it"
+            ), "\(message)")
+        #expect(!message.contains("{") && !message.contains("batch"), "the options are not dumped: \(message)")
+
+        let batch = Self.restoreError(saved, into: try Self.tinyRun(batch: 2).0)
+        #expect(batch.hasSuffix("batch differs (saved 3, now 2); resume with the options that started it"), "\(batch)")
+        let config = Self.restoreError(saved, into: try Self.tinyRun(haltMaxSteps: 4).0)
+        #expect(config.hasSuffix("another config: halt_max_steps differs (saved 3, now 4)"), "\(config)")
+
+        var cosine = run.options
+        cosine.lrMinRatio = 0.5
+        let decaying = TrainingRun(initial: run.checkpoint(trainJSON: nil), options: cosine, exampleCount: source.count)
+        var longer = cosine
+        longer.steps = 20
+        let steps = Self.restoreError(
+            TrainingState.serialize(decaying),
+            into: TrainingRun(initial: run.checkpoint(trainJSON: nil), options: longer, exampleCount: source.count))
+        #expect(steps.contains("steps differs (saved 8, now 20): --steps can change on --resume only with"), "\(steps)")
     }
 
     @Test func aFinishedRunCanBeTrainedFurther() throws {

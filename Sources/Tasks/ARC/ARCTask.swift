@@ -68,6 +68,12 @@ public enum ARCTask {
         return out
     }
 
+    /// How many queries `queries(for:numAug:seed:table:)` gives (versions × test pairs), without
+    /// encoding them.
+    public static func queryCount(for puzzle: ARCPuzzle, numAug: Int, seed: UInt64, table: ARCIdentifierTable?) -> Int {
+        versions(for: puzzle, numAug: numAug, seed: seed, table: table).count * puzzle.test.count
+    }
+
     /// The (identifier row, version) list a puzzle is queried with.
     public static func versions(for puzzle: ARCPuzzle, numAug: Int, seed: UInt64, table: ARCIdentifierTable?) -> [(
         index: Int32, version: ARCVersion

@@ -102,7 +102,8 @@ public struct CandidateHeader: Sendable {
     public var range: Range<Int> { shard.range(queries: queries) }
 
     /// Why `other` is not a shard of the same evaluation as this one (model, data, flags, query count,
-    /// shard count, K values, title, submission layout or puzzles, the first that differs), or nil.
+    /// shard count, K values, title, submission layout or puzzles, the first that differs; every flag
+    /// that differs), or nil.
     public func difference(from other: CandidateHeader) -> String? {
         if model.sha256 != other.model.sha256 {
             return "another model (sha256 \(other.model.sha256.prefix(12))…, not \(model.sha256.prefix(12))…)"
@@ -110,8 +111,10 @@ public struct CandidateHeader: Sendable {
         if data.sha256 != other.data.sha256 {
             return "other data (sha256 \(other.data.sha256.prefix(12))…, not \(data.sha256.prefix(12))…)"
         }
-        for key in Set(flags.keys).union(other.flags.keys).sorted() where flags[key] != other.flags[key] {
-            return "other flags (--\(key) \(other.flags[key] ?? "not given"), not \(flags[key] ?? "not given"))"
+        let flagChanges = Set(flags.keys).union(other.flags.keys).sorted().filter { flags[$0] != other.flags[$0] }
+        if !flagChanges.isEmpty {
+            let each = flagChanges.map { "--\($0) \(other.flags[$0] ?? "not given"), not \(flags[$0] ?? "not given")" }
+            return "other flags (\(each.joined(separator: "; ")))"
         }
         if shard.count != other.shard.count { return "another split (\(other.shard.count) shards, not \(shard.count))" }
         if queries != other.queries { return "another query list (\(other.queries) queries, not \(queries))" }

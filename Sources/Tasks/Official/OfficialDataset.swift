@@ -52,8 +52,8 @@ public struct OfficialDataset: Sendable {
     }
 
     /// Reads and validates the folder. Every error names its file: a missing file; malformed JSON or
-    /// metadata; an array of the wrong dtype (tokens must be uint8, or int32 within 0...255; indices
-    /// int32 or int64) or shape; tokens outside the vocabulary (labels may also be the ignore label);
+    /// metadata; an array of the wrong dtype (tokens must be uint8, or uint16 or int32 within 0...255;
+    /// indices int32 or int64) or shape; tokens outside the vocabulary (labels may also be the ignore label);
     /// `puzzle_indices` or `group_indices` that do not start at 0, decrease or do not end at the row or
     /// puzzle count; identifiers outside `num_puzzle_identifiers`; an `identifiers.json` that is not a
     /// list of `num_puzzle_identifiers` strings; a `test_puzzles.json` ARC would refuse, or that
@@ -164,8 +164,10 @@ public struct OfficialDataset: Sendable {
         let bytes: [UInt8]
         switch values {
         case .uint8(let v): bytes = v
+        case .uint16(let v) where v.allSatisfy({ $0 <= 255 }): bytes = v.map { UInt8($0) }
         case .int32(let v) where v.allSatisfy({ (0...255).contains($0) }): bytes = v.map { UInt8($0) }
-        default: throw TRMError(.invalidInput, "\(file): \(values.dtypeName) values, expected uint8 tokens (or int32 within 0...255)")
+        default:
+            throw TRMError(.invalidInput, "\(file): \(values.dtypeName) values, expected uint8 tokens (or uint16 or int32 within 0...255)")
         }
         if let i = bytes.firstIndex(where: { !valid($0) }) {
             throw TRMError(

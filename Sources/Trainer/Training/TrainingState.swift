@@ -55,23 +55,27 @@ public enum TrainingState {
         func fail(_ why: String) -> TRMError { TRMError(.malformedFile, "training state: \(why)") }
         let (list, metadata) = try Safetensors.parse(bytes)
         guard metadata["trm.format"] == formatTag else { throw fail("not a trm training state (no '\(formatTag)' tag)") }
-        guard let configJSON = metadata["trm.config"], try ModelConfig.parse(json: configJSON) == run.config else {
-            throw fail("it belongs to a model with another config")
+        // A refusal names the fields that differ (`SettingsDifference`), not the whole settings.
+        guard let configJSON = metadata["trm.config"] else { throw fail("no model config") }
+        if try ModelConfig.parse(json: configJSON) != run.config {
+            let fields = SettingsDifference.fields(saved: configJSON, now: run.config.jsonString()) ?? []
+            throw fail(
+                "it belongs to a model with another config: " + (fields.isEmpty ? "the configs differ" : fields.joined(separator: ", ")))
+        }
+        guard let savedOptions = metadata["trm.options"], let savedSteps = SettingsDifference.integer(savedOptions, "steps"),
+            let fields = SettingsDifference.fields(saved: savedOptions, now: run.options.json, ignoring: ["steps"])
+        else {
+            throw fail("no readable training options")
+        }
+        guard fields.isEmpty else {
+            throw fail(
+                "it was written with other training options: \(fields.joined(separator: ", ")); resume with the options that started it")
         }
         // --steps may grow (train a finished run further) as long as the schedule does not depend on it.
-        var sameSteps = run.options
-        if let saved = metadata["trm.options"], let stepsField = saved.range(of: #""steps":\d+"#, options: .regularExpression),
-            let savedSteps = Int(saved[stepsField].dropFirst(8))
-        {
-            sameSteps.steps = savedSteps
-        }
-        guard metadata["trm.options"] == sameSteps.json else {
+        if savedSteps != run.options.steps, run.options.lrMinRatio < 1 {
             throw fail(
-                "it was written with other training options:\n  saved   \(metadata["trm.options"] ?? "none")\n  now     \(run.options.json)"
+                "steps differs (saved \(savedSteps), now \(run.options.steps)): --steps can change on --resume only with a constant learning rate after warm-up (--lr-min-ratio 1)"
             )
-        }
-        if sameSteps.steps != run.options.steps, run.options.lrMinRatio < 1 {
-            throw fail("--steps can change on --resume only with a constant learning rate after warm-up (--lr-min-ratio 1)")
         }
         guard let step = metadata["trm.step"].flatMap(Int.init), step >= 0,
             let position = metadata["trm.sampler_position"].flatMap(Int.init), position >= 0,
