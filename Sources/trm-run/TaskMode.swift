@@ -39,28 +39,19 @@ enum TaskMode {
         let total = (0..<limit).reduce(0) { $0 + source.queryCount($1) }
         let progress = ProgressLine(unit: "queries", total: total, quiet: settings.quiet)
         var done = 0, next = 0, batchSteps = 0
-        let chunkTarget = settings.batch * 8
+        let chunkTarget = QueryRunner.chunkSize(batch: settings.batch)
         while next < limit {
-            var chunk: [(puzzle: Int, query: TaskQuery, row: Int32)] = []
+            var chunk: [QueryRunner.Item] = []
             while next < limit && chunk.count < chunkTarget {
-                chunk += source.queries(next).map { (next, $0.query, $0.row) }
+                chunk += source.queries(next)
                 next += 1
             }
-            let tokens = chunk.flatMap(\.query.tokens), rows = chunk.map(\.row)
             let base = done
-            let result = try runner.run(
-                tokens: tokens, puzzleIds: rows, count: chunk.count, halting: settings.halting,
-                maxSteps: settings.steps
-            ) { d, _ in progress.update(base + d) }
-            batchSteps += result.batchSteps
-            let l = runner.seqLen
-            for (i, item) in chunk.enumerated() {
-                let preds = Array(result.preds[(i * l)..<((i + 1) * l)])
-                evaluation.add(
-                    Prediction(
-                        puzzle: item.query.puzzle, testIndex: item.query.testIndex,
-                        answer: item.query.decode(preds), qHalt: result.qHalt[i], input: item.query.voteInput))
+            let result = try QueryRunner.predictions(chunk, runner: runner, halting: settings.halting, maxSteps: settings.steps) { d, _ in
+                progress.update(base + d)
             }
+            batchSteps += result.batchSteps
+            evaluation.add(contentsOf: result.predictions)
             done += chunk.count
         }
         progress.finish()
@@ -91,9 +82,7 @@ enum TaskMode {
     /// The task's puzzles from `dataPath` (nil: a generated Sudoku or Maze set).
     static func makeSource(_ args: Arguments, model: LoadedModel, seed: UInt64, dataPath: String?) throws -> TaskSource {
         let task = args.string("task")!
-        if let facts = try? JSONSerialization.jsonObject(with: Data(model.plan.taskJSON.utf8)) as? [String: Any],
-            let trainedFor = facts["task"] as? String, trainedFor != task
-        {
+        if let trainedFor = model.trainedTask, trainedFor != task {
             throw TRMError(.invalidInput, "the model was built for --task \(trainedFor), not \(task)")
         }
         if let path = dataPath, OfficialDataset.isOfficialFolder(path) {
