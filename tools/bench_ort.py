@@ -24,8 +24,11 @@ def inputs_for(model_proto, batch, seed=1):
             rows = init[table].dims[0]
             feeds[value.name] = rng.integers(0, rows, [batch] + dims).astype(np.int32)
         else:
-            initial = next(c["init"] for c in carry if c["to"] == value.name)
-            feeds[value.name] = np.broadcast_to(numpy_helper.to_array(init[initial]), [batch] + dims).astype(np.float32).copy()
+            # Format 2 carries the [D] start vector in the metadata (init_values); format 1 named an initializer.
+            binding = next(c for c in carry if c["to"] == value.name)
+            start = (np.asarray(binding["init_values"], np.float32) if binding.get("init_values")
+                     else numpy_helper.to_array(init[binding["init"]]))
+            feeds[value.name] = np.broadcast_to(start, [batch] + dims).astype(np.float32).copy()
     return feeds
 
 

@@ -178,3 +178,15 @@ def test_torch_trainer_section_sets_pytorch_beside_trm(tmp_path):
     assert "| Sudoku 9×9 reference (hidden 512) | trm-attn | 8 | 2 | 1.69 / 1.71 | 2.11 / 2.14 (trm-bench) | 0.80× |" in text
     assert "| Sudoku 6×6 small (hidden 128, as models/) | trm-attn | 64 | 2 | 0.216 / 0.218 | 0.329 / 0.332 (trm-train) | 0.66× |" in text
     assert "`trm-train --task sudoku --threads T`" in text
+
+
+def test_bench_ort_times_a_freshly_compiled_model(bin_dir, tmp_path):
+    """bench_ort.py feeds the carry's start vectors from the metadata of the current .trmg format (no H_init
+    initializer) and writes one row per batch and thread count."""
+    from conftest import sudoku4_model
+    _, model = sudoku4_model(bin_dir, tmp_path, "trm-attn", ["--hidden", "32", "--heads", "2"])
+    out = tmp_path / "ort.json"
+    subprocess.run([sys.executable, ROOT / "tools" / "bench_ort.py", model, "--batch", "1,2", "--threads", "1", "--repeat", "1",
+                    "--json", out], capture_output=True, text=True, check=True)
+    rows = json.loads(out.read_text())["results"]
+    assert [(r["batch"], r["threads"]) for r in rows] == [(1, 1), (2, 1)] and all(r["ms_best"] > 0 for r in rows)
