@@ -2,6 +2,9 @@
 #ifndef TRM_CKERNELS_SIMD_H
 #define TRM_CKERNELS_SIMD_H
 
+#include <stdint.h>
+#include <string.h>
+
 // x86-64-v3 = AVX2 + FMA (+ BMI, F16C): the resolver picks it on Haswell, Zen and later. Under
 // ThreadSanitizer there are no clones: their ifunc resolvers would be instrumented and run during
 // relocation, before the TSan runtime is up, and crash the process at load.
@@ -15,6 +18,26 @@
 #else
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
+
+// exp(x) = 2^n · e^r, x = n·ln2 + r: Cephes-style polynomial, 2^n built in the exponent bits.
+static inline float trm_exp_one(float x) {
+    x = x < -87.33654f ? -87.33654f : x;
+    x = x > 88.37626f ? 88.37626f : x;
+    float n = __builtin_rintf(x * 1.44269504088896341f);
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    uint32_t e = (uint32_t)((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &e, 4);
+    return p * scale;
+}
 
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 #define SPLAT(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})

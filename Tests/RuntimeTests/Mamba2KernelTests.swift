@@ -85,9 +85,20 @@ import TestSupport
         (16, 16, 150, false), (5, 8, 70, false), (8, 3, 70, true), (12, 16, 33, false), (1, 1, 9, true),
     ])
     func scan(p: Int, n: Int, seq: Int, reverse: Bool) {
+        checkScan(p: p, n: n, seq: seq, reverse: reverse, dt: (0.01, 0.5))
+    }
+
+    /// Decays from e^-0.005 to e^-240 per token: the tiled kernel's chunks end early where the decay
+    /// product leaves its range, and single tokens past that range start a chunk of their own.
+    @Test(arguments: [(8, 8, 200, false), (16, 16, 150, true)])
+    func scanWithExtremeDecays(p: Int, n: Int, seq: Int, reverse: Bool) {
+        checkScan(p: p, n: n, seq: seq, reverse: reverse, dt: (0.01, 60))
+    }
+
+    func checkScan(p: Int, n: Int, seq: Int, reverse: Bool, dt dtRange: (Float, Float)) {
         let batch = 2, heads = 4, groups = 2, e = heads * p, gn = groups * n
         let x = SampleGraphs.values(batch * seq * e, seed: 61, scale: 1)
-        let dt = KernelCheck.uniform(batch * seq * heads, 0.01, 0.5, seed: 62)
+        let dt = KernelCheck.uniform(batch * seq * heads, dtRange.0, dtRange.1, seed: 62)
         let a = KernelCheck.uniform(heads, -4, -0.5, seed: 63), d = SampleGraphs.values(heads, seed: 64, scale: 1)
         let bm = SampleGraphs.values(batch * seq * gn, seed: 65, scale: 1), cm = SampleGraphs.values(batch * seq * gn, seed: 66, scale: 1)
         var expected = [Double](repeating: 0, count: x.count)

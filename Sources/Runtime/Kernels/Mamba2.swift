@@ -25,8 +25,9 @@ public enum Mamba2 {
     }
 
     /// One head's recurrence from a zero state: S = exp(dt·A)·S + dt·x⊗B, y = S·C + D·x.
-    /// `state` holds `scanWorkspaceFloats` floats. The C kernel keeps 8×8 tiles of the state in
-    /// registers while it walks chunks of tokens, vectorised over the head dim.
+    /// `state` holds `scanWorkspaceFloats` floats. The C kernel (ssm_scan.c) keeps 8-row tiles of the
+    /// state in registers while it walks chunks of tokens, vectorised over the head dim, with each
+    /// chunk's decay product factored out of its inner loop.
     @inline(__always)
     static func scanHead(
         x: UnsafePointer<Float>, xStride: Int, dt: UnsafePointer<Float>, dtStride: Int,
