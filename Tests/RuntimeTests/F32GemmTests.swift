@@ -52,6 +52,24 @@ import TRMCore
         }
     }
 
+    /// Packing in parts (the trainer's threads) writes the same panels as packing at once.
+    @Test func packingInPartsMatches() throws {
+        let (n, k) = (100, 7)  // 4 panels, the last one part zero
+        let w: [Float] = (0..<(n * k)).map { Float($0) * 0.5 }
+        let whole = try w.withUnsafeBufferPointer { try F32PackedWeights($0, n: n, k: k) }
+        var seen: [Range<Int>] = []
+        let parts = try w.withUnsafeBufferPointer { wp in
+            try F32PackedWeights(wp, n: n, k: k) { panels, body in
+                for r in [0..<1, 1..<3, 3..<panels] { seen.append(r); body(r) }
+            }
+        }
+        #expect(seen.last == 3..<4)
+        #expect(parts.bytes == whole.bytes)
+        let count = whole.bytes / 4
+        #expect(
+            UnsafeBufferPointer(start: parts.packed, count: count).elementsEqual(UnsafeBufferPointer(start: whole.packed, count: count)))
+    }
+
     @Test func packedLayoutAndRefusals() throws {
         let w: [Float] = (0..<(33 * 3)).map(Float.init)  // [33, 3]
         let packed = try w.withUnsafeBufferPointer { try F32PackedWeights($0, n: 33, k: 3) }

@@ -15,6 +15,14 @@ public struct F32PackedWeights: @unchecked Sendable {
     /// Packs `w` [n, k] (row-major, exactly n·k floats). Throws `.invalidInput` on a size mismatch,
     /// `.outOfMemory` when the packed copy cannot be allocated.
     public init(_ w: UnsafeBufferPointer<Float>, n: Int, k: Int) throws {
+        try self.init(w, n: n, k: k) { panels, body in body(0..<panels) }
+    }
+
+    /// The same, the 32-column panels packed by `split(panels, body)`, which must call `body` on
+    /// disjoint ranges covering 0..<panels (on threads of its own: panels are independent).
+    public init(
+        _ w: UnsafeBufferPointer<Float>, n: Int, k: Int, split: (_ panels: Int, _ body: (Range<Int>) -> Void) -> Void
+    ) throws {
         let (elements, overflow) = n.multipliedReportingOverflow(by: k)
         guard n >= 0, k >= 0, !overflow, w.count == elements else {
             throw TRMError(.invalidInput, "F32PackedWeights: w has \(w.count) floats, not [\(n), \(k)]")
@@ -23,8 +31,16 @@ public struct F32PackedWeights: @unchecked Sendable {
         self.k = k
         count = trm_f32_packed_size(n, k)
         storage = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(count, 4, what: "packed fp32 weights [\(n), \(k)]"))
-        if n > 0, k > 0 { trm_f32_pack_b(w.baseAddress, k, n, k, storage.base.assumingMemoryBound(to: Float.self)) }
+        guard n > 0, k > 0 else { return }
+        let out = storage.base.assumingMemoryBound(to: Float.self), src = w.baseAddress!, panel = Self.panel
+        split((n + panel - 1) / panel) { range in
+            let j0 = range.lowerBound * panel, cols = min(n, range.upperBound * panel) - j0
+            if cols > 0 { trm_f32_pack_b(src + j0 * k, k, cols, k, out + j0 * k) }
+        }
     }
+
+    /// Output columns of one packed panel (TRM_BF16_PANEL).
+    static let panel = Int(TRM_BF16_PANEL)
 
     var packed: UnsafePointer<Float> { UnsafePointer(storage.base.assumingMemoryBound(to: Float.self)) }
 

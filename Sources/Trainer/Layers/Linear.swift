@@ -31,13 +31,17 @@ public struct Linear: Sendable, Hashable {
         checkCount(x, rows * inFeatures, "Linear x")
         checkCount(weight, outFeatures * inFeatures, "Linear weight")
         checkCount(dWeight, outFeatures * inFeatures, "Linear dWeight")
-        // dW[out, in] += dYᵀ · x, summed over the rows.
+        // dW[out, in] += dYᵀ · x, summed over the rows; each part owns a block of dW's rows.
         dY.withUnsafeBufferPointer { dp in
             x.withUnsafeBufferPointer { xp in
                 dWeight.withUnsafeMutableBufferPointer { wp in
-                    Gemm.gemm(
-                        transA: true, m: outFeatures, n: inFeatures, k: rows, dp, lda: outFeatures, xp, ldb: inFeatures,
-                        beta: 1, wp, ldc: inFeatures)
+                    let (out, inF) = (outFeatures, inFeatures)
+                    TrainerThreads.parts(out, minPerPart: 32) { block in
+                        Gemm.gemm(
+                            transA: true, m: block.count, n: inF, k: rows, UnsafeBufferPointer(rebasing: dp[block.lowerBound...]),
+                            lda: out, xp, ldb: inF, beta: 1, UnsafeMutableBufferPointer(rebasing: wp[(block.lowerBound * inF)...]),
+                            ldc: inF)
+                    }
                 }
             }
         }
@@ -55,16 +59,28 @@ public struct Linear: Sendable, Hashable {
         return dx
     }
 
-    /// a [rows, inner] · b ([inner, cols], or [cols, inner] with `transB`) as a new array.
+    /// a [rows, inner] · b ([inner, cols], or [cols, inner] with `transB`) as a new array, its rows
+    /// split over the trainer's threads. x·Wᵀ runs on the packed fp32 GEMM where the CPU has it
+    /// (W packed once per call, shared by the parts; OpenBLAS would repack both operands per call).
     private func product(_ a: [Float], _ b: [Float], rows: Int, cols: Int, inner: Int, transB: Bool) -> [Float] {
         checkCount(a, rows * inner, "Linear input [\(rows), \(inner)]")
-        // beta = 0 writes every element, so the result needs no zero fill first.
+        let packed =
+            transB && F32Gemm.isSupported
+            ? b.withUnsafeBufferPointer { w in
+                try? F32PackedWeights(w, n: cols, k: inner) { panels, body in TrainerThreads.parts(panels, minPerPart: 4, body) }
+            } : nil
+        // beta = 0 (and the packed GEMM without accumulate) writes every element, so no zero fill first.
         return [Float](unsafeUninitializedCapacity: rows * cols) { out, initialized in
             a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in
-                    Gemm.gemm(
-                        transB: transB, m: rows, n: cols, k: inner, ap, lda: inner, bp, ldb: transB ? inner : cols,
-                        beta: 0, out, ldc: cols)
+                    TrainerThreads.parts(rows, minPerPart: 24) { part in
+                        let x = UnsafeBufferPointer(rebasing: ap[(part.lowerBound * inner)...])
+                        let y = UnsafeMutableBufferPointer(rebasing: out[(part.lowerBound * cols)...])
+                        if let packed, (try? F32Gemm.multiply(x, lda: inner, m: part.count, packed, y, ldc: cols)) != nil { return }
+                        Gemm.gemm(
+                            transB: transB, m: part.count, n: cols, k: inner, x, lda: inner, bp, ldb: transB ? inner : cols,
+                            beta: 0, y, ldc: cols)
+                    }
                 }
             }
             initialized = rows * cols
