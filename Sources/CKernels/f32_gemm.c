@@ -29,20 +29,52 @@ void trm_f32_pack_b(const float *w, long ldw, long n, long k, float *packed) {
 }
 
 #if TRM_X86
+// Whether the MR rows a tile broadcasts from would crowd one L1 set: a 32 KiB 8-way L1 maps
+// addresses 4 KiB apart to the same set, so rows lda floats apart share a set whenever lda·4 is
+// a multiple of a large power of two; with lda = 1024 (Mamba-2's out_proj, d_inner 1024) all 12
+// rows land in one set, more than its ways, and the GEMM ran at 143 instead of ~200 GFLOP/s
+// (2 threads, Zen 4; 203 with the copy). Counts the rows of one tile that share the busiest set
+// (sets of 64 bytes, period 4 KiB) and says so past 6 of the 8 ways, which leaves two for the B
+// panel and C. Measured: 6 rows per set (lda 512 and 1536) run as fast in place as copied.
+static int a_rows_crowd_l1(long lda) {
+    int count[64] = {0}, most = 0;
+    for (long r = 0; r < MR; r++) {
+        const long set = ((r * lda * 4) / 64) % 64;
+        if (++count[set] > most) most = count[set];
+    }
+    return most > 6;
+}
+
+// Rows of A copied per block when they crowd L1 (a_rows_crowd_l1): MC_COPY · (KC + A_PAD) floats
+// on the stack (50 KiB), rows A_PAD floats (one cache line) longer than the block so that
+// consecutive rows fall into different sets.
+enum { MC_COPY = 24, A_PAD = 16 };
+
 F32_TARGET static void gemm_zmm(long m, long n, long k, const float *a, long lda, const float *packed_b, float *c,
                                 long ldc, const float *bias, int accumulate) {
-    const uint32_t *aw = (const uint32_t *)a, *bw = (const uint32_t *)packed_b;
-    for (long i0 = 0; i0 < m; i0 += MC) {
-        const long mc = min_long(MC, m - i0);
+    const uint32_t *bw = (const uint32_t *)packed_b;
+    const int copy_a = a_rows_crowd_l1(lda);
+    const long mc_max = copy_a ? MC_COPY : MC;
+    float a_copy[copy_a ? MC_COPY * (KC + A_PAD) : 1];
+    for (long i0 = 0; i0 < m; i0 += mc_max) {
+        const long mc = min_long(mc_max, m - i0);
         for (long p0 = 0; p0 < k; p0 += KC) {
             const long kc = min_long(KC, k - p0);
             const int load_c = p0 > 0 || accumulate;
+            const uint32_t *block = (const uint32_t *)(a + i0 * lda + p0);
+            long ld_block = lda;
+            if (copy_a) {
+                for (long r = 0; r < mc; r++)
+                    for (long p = 0; p < kc; p++) a_copy[r * (KC + A_PAD) + p] = a[(i0 + r) * lda + p0 + p];
+                block = (const uint32_t *)a_copy;
+                ld_block = KC + A_PAD;
+            }
             for (long j0 = 0; j0 < n; j0 += NR) {
                 const uint32_t *panel = bw + j0 * k + p0 * NR;
                 const long cols = min_long(NR, n - j0);
                 const float *bias_now = p0 == 0 && bias ? bias + j0 : NULL;
                 for (long r0 = 0; r0 < mc; r0 += MR)
-                    trm_f32_tile_any(min_long(MR, mc - r0), aw + (i0 + r0) * lda + p0, lda, panel, kc,
+                    trm_f32_tile_any(min_long(MR, mc - r0), block + r0 * ld_block, ld_block, panel, kc,
                                      c + (i0 + r0) * ldc + j0, ldc, cols, bias_now, NULL, load_c);
             }
         }

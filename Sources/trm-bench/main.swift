@@ -17,6 +17,7 @@ let options: [Arguments.Option] = [
         help: "also time trm-train steps of these presets at the Sudoku 9×9 reference size (e.g. trm-attn,tr-mamba2attn)"),
     .init("train-batch", "B", help: "batch of the trainer timing (default 8)"),
     .init("profile", help: "also print each op's share of the step and its GFLOP/s (one profiled step)"),
+    .init("profile-shapes", help: "the same with each op's row split by its input shapes"),
     .init("help", short: "h", help: "show this help"),
 ]
 
@@ -146,7 +147,11 @@ runCommand("trm-bench") {
                                 "%@  batch %d  threads %d  %@: %.0f ms best, %.0f ms median, GEMM %.1f GFLOP/s (%.0f%% of sgemm peak), %.0f allocations/step",
                             (path as NSString).lastPathComponent, batch, threads, precision.rawValue, best * 1e3, median * 1e3, gemmRate,
                             100 * gemmRate / peaks["sgemm_gflops_t\(threads)"]!, allocations))
-                    if args.has("profile") { print(profile.table) }
+                    if args.has("profile-shapes") {
+                        print(OpProfile(model: model, seconds: runner.session.instructionSeconds, batch: batch, byShape: true).table)
+                    } else if args.has("profile") {
+                        print(profile.table)
+                    }
                     if let share = row["scan_share"] as? Double, let frac = row["scan_fma_peak_fraction"] as? Double {
                         print(
                             String(

@@ -52,6 +52,17 @@ import TRMCore
         }
     }
 
+    /// Rows of A 1024 or 2048 floats apart crowd one L1 set, so the GEMM multiplies a padded copy
+    /// of each 24-row block instead (f32_gemm.c): m crosses those blocks with a tail, k the 512-k
+    /// block, with bias and accumulation, against the reference.
+    @Test(.enabled(if: F32Gemm.isSupported, Self.needsAVX512), arguments: [1024, 2048])
+    func rowsThatCrowdL1AreCopied(lda: Int) throws {
+        for (bias, accumulate) in [(false, false), (true, true)] {
+            let c = BF16GemmTests.Case(m: 53, n: 45, k: 600, lda: lda, ldc: 47, bias: bias, accumulate: accumulate, seed: 11)
+            KernelCheck.expectClose(try Self.run(c), c.reference(rounded: false), c.what)
+        }
+    }
+
     /// Packing in parts (the trainer's threads) writes the same panels as packing at once.
     @Test func packingInPartsMatches() throws {
         let (n, k) = (100, 7)  // 4 panels, the last one part zero
