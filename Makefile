@@ -142,9 +142,9 @@ bench: deps build
 	$(PY) tools/bench_ort.py $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg $(BENCH_ARGS) --json $(BENCH)/ort.json; \
 	$(PY) tools/bench_headline.py --bin $$BIN --models $(BENCH)/trm-attn.trmg,$(BENCH)/tr-mamba2attn.trmg \
 	  --precision $(BENCH_PRECISION) --rounds $(HEADLINE_ROUNDS) --json $(BENCH)/headline.json; \
-	$(PY) tools/bench_torch_train.py --size reference --preset trm-attn,tr-mamba2attn --batch 8 --threads $(TRAIN_THREADS) \
+	$(PY) tools/bench_torch_train.py --size reference --preset trm-attn,tr-mamba2attn --batch 8 --threads $(TRAIN_THREADS) --dtype fp32,bf16 \
 	  --repeat 3 --json $(BENCH)/torch-train.json; \
-	$(PY) tools/bench_torch_train.py --size small --preset trm-attn,tr-mamba2attn --threads $(TRAIN_THREADS) --repeat 3 \
+	$(PY) tools/bench_torch_train.py --size small --preset trm-attn,tr-mamba2attn --threads $(TRAIN_THREADS) --dtype fp32,bf16 --repeat 3 \
 	  --trm-train $$BIN/trm-train --json $(BENCH)/torch-train-small.json
 	@$(MAKE) --no-print-directory bench-halting
 	@$(MAKE) --no-print-directory bench-large

@@ -183,46 +183,77 @@ def shards_section(path, trm, halting_paths=()):
     return lines
 
 
+TRAINER_GOAL = 1.5  # issue 19: trm-train ≥ 1.5× the PyTorch step at the reference size
+
+
 def torch_trainer_section(trainer_rows, paths):
     """The same trainer step in PyTorch (tools/bench_torch_train.py, same make bench run): at the reference
-    size against trm-bench --trainer's rows, at the shipped models' small size against trm-train's own
-    per-step times, which the script measures right after its PyTorch timing."""
+    size against trm-bench --trainer's rows (each of trm's precisions), at the shipped models' small size
+    against trm-train's own per-step times, which the script measures right after its PyTorch timing in the
+    same arithmetic; then the speed goal: the fastest trm step against the fastest PyTorch step."""
     reports = [json.load(open(p)) for p in paths]
     rows = [r for report in reports for r in report["results"]]
     versions = sorted({report["torch"] for report in reports})
     attention = sorted({report.get("attention", "sdpa") for report in reports})
-    trm_by = {(r["preset"], r["batch"], r["threads"]): r for r in trainer_rows}
+    trm_by = {(r["preset"], r["batch"], r["threads"], r.get("precision", "fp32")): r for r in trainer_rows}
     lines = ["", "### The same step in PyTorch", "",
-             f"`tools/bench_torch_train.py`: PyTorch {', '.join(versions)}, eager, fp32, `torch.set_num_threads(threads)`, "
-             "the official TRM module tree of `tools/official_torch_model.py` (attention through "
+             f"`tools/bench_torch_train.py`: PyTorch {', '.join(versions)}, eager, `torch.set_num_threads(threads)`, "
+             "fp32, and with `--dtype bf16` the forward under `torch.autocast(\"cpu\", dtype=torch.bfloat16)` (PyTorch's "
+             "own CPU mixed precision, fp32 master weights), the official TRM module tree of `tools/official_torch_model.py` "
+             "(attention through "
              + ("F.scaled_dot_product_attention" if attention == ["sdpa"] else "/".join(attention))
              + ", as the official layers.py), a Mamba-2 mixer of the script's own for tr-mamba2attn (the scan in its exact "
              "quadratic single-chunk form), the same sizes, recursion (H_cycles − 1 cycles without gradient, the last "
              "with autograd), losses, AdamATan2, SignSGD and EMA, random init, random stand-in puzzles; best / median "
              "of the repeats after one warm-up step. tools/tests/test_bench_torch_train.py checks at a tiny size that "
-             "its losses over three steps (to 1e-5) and the EMA weights and puzzle table after them (to 5e-6) equal "
-             "trm-train's, from the same checkpoint and data.",
-             "", "| size | preset | batch | threads | PyTorch s per step (best / median) | trm s per step (best / median) | "
-             "trm speed-up (PyTorch ÷ trm) |", "|---|---|---|---|---|---|---|"]
+             "its fp32 losses over three steps (to 1e-5) and the EMA weights and puzzle table after them (to 5e-6) equal "
+             "trm-train's, from the same checkpoint and data. trm's bf16 runs every Linear product (forward, input and "
+             "weight gradients) on bf16 operands with fp32 sums (`trm-train --precision bf16`, docs/precision.md).",
+             "", "| size | preset | batch | threads | PyTorch arithmetic | PyTorch s per step (best / median) | "
+             "trm fp32 s per step | PyTorch ÷ trm fp32 | trm bf16 s per step | PyTorch ÷ trm bf16 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        dtype = r.get("dtype", "fp32")
+        digits = 2 if r["size"] == "reference" else 3
+        cells = []
+        for precision in ("fp32", "bf16"):
+            if r["size"] == "reference":
+                t, source = trm_by.get((r["preset"], r["batch"], r["threads"], precision)), "trm-bench"
+            else:
+                t, source = (r.get("trm_train") if precision == dtype else None), "trm-train"
+            if t:
+                cells += [f"{t['s_best']:.{digits}f} / {t['s_median']:.{digits}f} ({source})", f"{r['s_best'] / t['s_best']:.2f}×"]
+            else:
+                cells += ["-", "-"]
         if r["size"] == "reference":
-            t = trm_by.get((r["preset"], r["batch"], r["threads"]))
-            trm_cell = f"{t['s_best']:.2f} / {t['s_median']:.2f} (trm-bench)" if t else "n/a"
-            trm_best = t["s_best"] if t else None
             size = "Sudoku 9×9 reference (hidden 512)"
         else:
-            t = r.get("trm_train")
-            trm_cell = f"{t['s_best']:.3f} / {t['s_median']:.3f} (trm-train)" if t else "n/a"
-            trm_best = t["s_best"] if t else None
             size = f"Sudoku 6×6 small (hidden {r['config']['hidden']}, as models/)" if r["size"] == "small" else r["size"]
-        digits = 2 if r["size"] == "reference" else 3
-        ratio = f"{r['s_best'] / trm_best:.2f}×" if trm_best else "n/a"
-        lines.append(f"| {size} | {r['preset']} | {r['batch']} | {r['threads']} | "
-                     f"{r['s_best']:.{digits}f} / {r['s_median']:.{digits}f} | {trm_cell} | {ratio} |")
+        arithmetic = "fp32" if dtype == "fp32" else "bf16 autocast"
+        lines.append(f"| {size} | {r['preset']} | {r['batch']} | {r['threads']} | {arithmetic} | "
+                     f"{r['s_best']:.{digits}f} / {r['s_median']:.{digits}f} | " + " | ".join(cells) + " |")
     commands = sorted({re.sub(r"--threads \d+", "--threads T", r["trm_train"]["command"]) for r in rows if "trm_train" in r})
     if commands:
         lines += ["", "trm-train at the small size ran `trm-train " + "`, `trm-train ".join(commands) + "` (generated "
                   "puzzles; each step's time is batch ÷ the samples/s of its `--log-every 1` record, after one warm-up step)."]
+    goals = []
+    for preset in sorted({r["preset"] for r in rows if r["size"] == "reference"}):
+        for threads in sorted({r["threads"] for r in rows if r["size"] == "reference" and r["preset"] == preset}):
+            torch_rows = [r for r in rows if r["size"] == "reference" and r["preset"] == preset and r["threads"] == threads]
+            trm_rows = [t for (p, _, th, _), t in trm_by.items() if p == preset and th == threads]
+            if not torch_rows or not trm_rows:
+                continue
+            best_torch = min(torch_rows, key=lambda r: r["s_best"])
+            best_trm = min(trm_rows, key=lambda t: t["s_best"])
+            ratio = best_torch["s_best"] / best_trm["s_best"]
+            goals.append(f"- {preset}, {threads} thread(s): trm {best_trm.get('precision', 'fp32')} "
+                         f"{best_trm['s_best']:.2f} s against PyTorch's fastest "
+                         f"({'fp32' if best_torch.get('dtype', 'fp32') == 'fp32' else 'bf16 autocast'}) "
+                         f"{best_torch['s_best']:.2f} s: {ratio:.2f}× (goal ≥ {TRAINER_GOAL}× at 2 threads): "
+                         + ("met" if ratio >= TRAINER_GOAL else "**not met**" if threads == 2 else "for information"))
+    if goals:
+        lines += ["", "Trainer speed goal (the fastest trm step against the fastest PyTorch step, reference size, "
+                  "this run):", ""] + goals
     return lines
 
 
@@ -468,10 +499,11 @@ def main(trm_path, ort_path, command, halting_paths=(), large_path=None, shards_
                   "applications once, the 7 differentiated ones three times, plus the heads) against the sgemm peak of "
                   "the same run" + (" (" + ", ".join(f"{k.replace('_gflops_t', ' threads ')}: {v:.1f} GFLOP/s" for k, v in sorted(trm["trainer_peaks"].items()))
                                      + ", measured with the trainer rows)" if "trainer_peaks" in trm else "") + ".", "",
-                  "| preset | batch | threads | s per step (best / median) | samples/s | GFLOP per sample | GFLOP/s | of sgemm peak |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| preset | batch | threads | precision | s per step (best / median) | samples/s | GFLOP per sample | GFLOP/s | of sgemm peak |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for r in trm["trainer"]:
-            lines.append(f"| {r['preset']} | {r['batch']} | {r['threads']} | {r['s_best']:.2f} / {r['s_median']:.2f} | "
+            lines.append(f"| {r['preset']} | {r['batch']} | {r['threads']} | {r.get('precision_execution', r.get('precision', 'fp32'))} | "
+                         f"{r['s_best']:.2f} / {r['s_median']:.2f} | "
                          f"{r['samples_per_s']:.2f} | {r['gflop_per_sample']:.1f} | {r['gflops']:.1f} | "
                          f"{100 * r['sgemm_peak_fraction']:.0f}% |")
         if torch_paths:

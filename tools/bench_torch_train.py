@@ -490,6 +490,9 @@ class Trainer:
         self.last_q_halt, self.last_halted, self.flips = None, None, 0
         # One piece of the semantics altered on purpose, to show that a replay comparison catches it (MUTATIONS).
         self.mutation = None
+        # torch.autocast to bfloat16 around the forward (--dtype bf16): PyTorch's own mixed precision on
+        # CPU (matmuls in bf16 with bf16 outputs, fp32 master weights and optimizer); timing only.
+        self.autocast = False
 
     def net(self, state, injection):
         return self.inner.L_level(state, injection, self.rotary)
@@ -536,6 +539,8 @@ class Trainer:
         self.refill(None if trace is None else trace["refills"])
         has_puzzle = cfg.puzzle_emb_len > 0
         rows = inner.puzzle_emb.weights[self.ids].clone().requires_grad_() if has_puzzle else None
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.autocast)
+        autocast.__enter__()
         x = self.embed(self.tokens, rows)
         z_h, z_l = self.z_h, self.z_l
         with torch.no_grad():
@@ -555,6 +560,7 @@ class Trainer:
             exact = ((logits.argmax(-1) == self.labels) & mask).sum(-1) == counts
         halt = F.binary_cross_entropy_with_logits(q[:, 0], exact.to(q.dtype), reduction="sum")
         total = lm + (0.25 if self.mutation == "halt-loss-weight" else o.halt_loss_weight) * halt
+        autocast.__exit__(None, None, None)
         (total / b).backward()
         q_halt = q[:, 0].detach()
         # Halting (TrainingCarry.advance).
@@ -599,12 +605,13 @@ class Trainer:
 # ---------------------------------------------------------------- timing
 
 
-def time_torch(preset, size, batch, threads, repeat, attention="sdpa"):
+def time_torch(preset, size, batch, threads, repeat, attention="sdpa", dtype="fp32"):
     cfg, options = sudoku_config(preset, size), size_options(size)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = reference_init(build_model(cfg, attention), seed=1)
     trainer = Trainer(cfg, model, options, batch, Examples.random_sudoku(cfg, max(batch, 8)))
+    trainer.autocast = dtype == "bf16"
     trainer.step()  # warm-up
     times = []
     for _ in range(repeat):
@@ -616,10 +623,10 @@ def time_torch(preset, size, batch, threads, repeat, attention="sdpa"):
     return {"preset": preset, "size": size, "batch": batch, "threads": threads, "s_best": best, "s_median": median,
             "samples_per_s": batch / best, "gflop_per_sample": flops / 1e9, "gflops": batch * flops / best / 1e9,
             "params": sum(p.numel() for p in trainer.dense), "config": dataclasses.asdict(cfg),
-            "loss": options.loss, "ema": options.ema}
+            "loss": options.loss, "ema": options.ema, "dtype": dtype}
 
 
-def trm_train_command(binary, preset, size, batch, threads, steps, output):
+def trm_train_command(binary, preset, size, batch, threads, steps, output, precision="fp32"):
     """The trm-train command of the same configuration (the shipped models' flags for `small`)."""
     cfg, o = sudoku_config(preset, size), size_options(size)
     n = SIZES[size]["grid"]
@@ -630,19 +637,20 @@ def trm_train_command(binary, preset, size, batch, threads, steps, output):
            "--warmup", str(o.warmup_steps), "--weight-decay", str(o.weight_decay), "--puzzle-emb-lr", str(o.puzzle_emb_lr),
            "--puzzle-emb-weight-decay", str(o.puzzle_emb_weight_decay), "--loss", o.loss,
            "--exploration", str(o.exploration), "--train-count", str(max(batch, 8)), "--eval-count", "0",
-           "--log-every", "1", "--checkpoint-every", "1000000000", "--threads", str(threads), "--seed", "0", "-q"]
+           "--log-every", "1", "--checkpoint-every", "1000000000", "--threads", str(threads), "--seed", "0", "-q",
+           "--precision", precision]
     cmd += ["--ema", str(o.ema)] if o.ema is not None else ["--no-ema"]
     if "mamba2" in cfg.sublayers:
         cmd += ["--d-state", str(cfg.d_state), "--headdim", str(cfg.headdim)]
     return cmd + ["-o", str(output)]
 
 
-def time_trm_train(binary, preset, size, batch, threads, repeat):
+def time_trm_train(binary, preset, size, batch, threads, repeat, precision="fp32"):
     """trm-train's own per-step times (batch / samples_per_s of each `--log-every 1` record, which times
     the optimizer step alone) for 1 warm-up + `repeat` steps of the same configuration."""
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "m.ckpt"
-        cmd = trm_train_command(binary, preset, size, batch, threads, 1 + repeat, out)
+        cmd = trm_train_command(binary, preset, size, batch, threads, 1 + repeat, out, precision)
         subprocess.run(cmd, check=True, capture_output=True, text=True)
         records = [json.loads(line) for line in open(str(out) + ".metrics.jsonl")]
     times = [batch / r["samples_per_s"] for r in records if r["kind"] == "train" and r["step"] > 1]
@@ -664,6 +672,9 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3, help="timed steps after one warm-up step")
     parser.add_argument("--attention", default="sdpa", choices=["sdpa", "einsum"],
                         help="F.scaled_dot_product_attention (the official layers.py) or official_torch_model's einsum")
+    parser.add_argument("--dtype", default="fp32",
+                        help="comma-separated: fp32 (the semantics test's arithmetic), bf16 (torch.autocast to bfloat16 "
+                             "around the forward, PyTorch's CPU mixed precision; timing only)")
     parser.add_argument("--trm-train", help="also time trm-train (this binary) on the same configurations")
     parser.add_argument("--json", help="write the results as JSON")
     args = parser.parse_args(argv)
@@ -671,6 +682,9 @@ def main(argv=None):
         torch.set_num_interop_threads(1)
     except RuntimeError:  # already set, or inter-op work already started (a second call in one process)
         pass
+    dtypes = args.dtype.split(",")
+    if any(d not in ("fp32", "bf16") for d in dtypes):
+        parser.error(f"--dtype: {args.dtype!r} is not a list of fp32 and bf16")
     rows, threads_before = [], torch.get_num_threads()
     for size in args.size.split(","):
         if size not in SIZES:
@@ -681,17 +695,18 @@ def main(argv=None):
             batches = [int(b) for b in args.batch.split(",")] if args.batch else [SIZES[size]["batch"][preset]]
             for batch in batches:
                 for threads in [int(t) for t in args.threads.split(",")]:
-                    r = time_torch(preset, size, batch, threads, args.repeat, args.attention)
-                    line = (f"{preset} batch {batch} threads {threads}: {fmt(r['s_best'])} s/step best "
-                            f"({fmt(r['s_median'])} median), PyTorch {torch.__version__} eager fp32, {size} size, "
-                            f"{r['gflops']:.1f} GFLOP/s")
-                    if args.trm_train:
-                        r["trm_train"] = time_trm_train(args.trm_train, preset, size, batch, threads, args.repeat)
-                        r["torch_over_trm"] = r["s_best"] / r["trm_train"]["s_best"]
-                        line += (f"; trm-train {fmt(r['trm_train']['s_best'])} s/step best "
-                                 f"(PyTorch ÷ trm = {r['torch_over_trm']:.2f})")
-                    print(line, flush=True)
-                    rows.append(r)
+                    for dtype in dtypes:
+                        r = time_torch(preset, size, batch, threads, args.repeat, args.attention, dtype)
+                        line = (f"{preset} batch {batch} threads {threads}: {fmt(r['s_best'])} s/step best "
+                                f"({fmt(r['s_median'])} median), PyTorch {torch.__version__} eager "
+                                f"{'fp32' if dtype == 'fp32' else 'bf16 autocast'}, {size} size, {r['gflops']:.1f} GFLOP/s")
+                        if args.trm_train:
+                            r["trm_train"] = time_trm_train(args.trm_train, preset, size, batch, threads, args.repeat, dtype)
+                            r["torch_over_trm"] = r["s_best"] / r["trm_train"]["s_best"]
+                            line += (f"; trm-train {fmt(r['trm_train']['s_best'])} s/step best "
+                                     f"(PyTorch ÷ trm = {r['torch_over_trm']:.2f})")
+                        print(line, flush=True)
+                        rows.append(r)
     torch.set_num_threads(threads_before)
     if args.json:
         report = {"torch": torch.__version__, "attention": args.attention, "repeat": args.repeat,

@@ -121,20 +121,30 @@ CLONES void trm_bf16_to_f32(const uint16_t *x, float *out, long n) {
 
 long trm_bf16_packed_size(long n, long k) { return round_up(n, NR) * round_up(k, 2); }
 
-void trm_bf16_pack_b(const float *w, long ldw, long n, long k, uint16_t *packed) {
+// One 32-bit lane per (pair, column), k-pairs outer and columns inner, so that a transposed source
+// (row_stride 1: the trainer's weight and input gradients) is read as two contiguous runs of 32
+// floats per pair and the lane loop vectorises.
+CLONES void trm_bf16_pack_b_strided(const float *w, long row_stride, long col_stride, long n, long k,
+                                    uint16_t *packed) {
     const long pairs = (k + 1) / 2;
     for (long j0 = 0; j0 < n; j0 += NR) {
-        uint16_t *panel = packed + j0 * 2 * pairs; // panels are NR·2·pairs elements apart
-        for (long c = 0; c < NR; c++) {
-            const long j = j0 + c;
-            const float *row = j < n ? w + j * ldw : NULL;
-            for (long p = 0; p < pairs; p++) {
-                uint16_t *dst = panel + (p * NR + c) * 2;
-                dst[0] = row ? f32_to_bf16_one(row[2 * p]) : 0;
-                dst[1] = row && 2 * p + 1 < k ? f32_to_bf16_one(row[2 * p + 1]) : 0;
-            }
+        uint32_t *panel = (uint32_t *)(packed + j0 * 2 * pairs); // panels are NR·2·pairs elements apart
+        const long cols = min_long(NR, n - j0);
+        for (long p = 0; p < pairs; p++) {
+            const float *lo = w + j0 * row_stride + 2 * p * col_stride, *hi = lo + col_stride;
+            uint32_t *dst = panel + p * NR;
+            if (2 * p + 1 < k)
+                for (long c = 0; c < cols; c++)
+                    dst[c] = f32_to_bf16_one(lo[c * row_stride]) | (uint32_t)f32_to_bf16_one(hi[c * row_stride]) << 16;
+            else
+                for (long c = 0; c < cols; c++) dst[c] = f32_to_bf16_one(lo[c * row_stride]);
+            for (long c = cols; c < NR; c++) dst[c] = 0;
         }
     }
+}
+
+void trm_bf16_pack_b(const float *w, long ldw, long n, long k, uint16_t *packed) {
+    trm_bf16_pack_b_strided(w, ldw, 1, n, k, packed);
 }
 
 long trm_bf16_gemm_workspace(long m, long k) {

@@ -106,6 +106,17 @@ CLONES void trm_conv_rows(const float *x, long x_stride, const float *w, const f
     }
 }
 
+// 16×16 blocks: both the rows read and the rows written stay in L1 across a block.
+CLONES void trm_transpose(const float *a, long lda, long rows, long cols, float *out, long ldo) {
+    enum { T = 16 };
+    for (long r0 = 0; r0 < rows; r0 += T)
+        for (long c0 = 0; c0 < cols; c0 += T) {
+            const long r1 = r0 + T < rows ? r0 + T : rows, c1 = c0 + T < cols ? c0 + T : cols;
+            for (long c = c0; c < c1; c++)
+                for (long r = r0; r < r1; r++) out[c * ldo + r] = a[r * lda + c];
+        }
+}
+
 int trm_cpu_vector_level(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();

@@ -21,10 +21,21 @@ int trm_f32_gemm_available(void) { return trm_cpu_vector_level() == 2; }
 long trm_f32_packed_size(long n, long k) { return round_up(n, NR) * k; }
 
 void trm_f32_pack_b(const float *w, long ldw, long n, long k, float *packed) {
+    trm_f32_pack_b_strided(w, ldw, 1, n, k, packed);
+}
+
+// k outer, columns inner: a transposed source (row_stride 1) is then read as one contiguous run
+// of 32 floats per k.
+void trm_f32_pack_b_strided(const float *w, long row_stride, long col_stride, long n, long k, float *packed) {
     for (long j0 = 0; j0 < n; j0 += NR) {
         float *panel = packed + j0 * k;
-        for (long p = 0; p < k; p++)
-            for (long c = 0; c < NR; c++) panel[p * NR + c] = j0 + c < n ? w[(j0 + c) * ldw + p] : 0.0f;
+        const long cols = min_long(NR, n - j0);
+        for (long p = 0; p < k; p++) {
+            const float *src = w + j0 * row_stride + p * col_stride;
+            float *dst = panel + p * NR;
+            for (long c = 0; c < cols; c++) dst[c] = src[c * row_stride];
+            for (long c = cols; c < NR; c++) dst[c] = 0.0f;
+        }
     }
 }
 

@@ -86,7 +86,7 @@ runCommand("trm-bench") {
     }
     var rows: [[String: Any]] = []
     let trainerRows = try TrainerBench.run(
-        presets: trainerPresets, batch: trainBatch,
+        presets: trainerPresets, precisions: precisions, batch: trainBatch,
         threads: threadCounts, repeats: repeats, peaks: peaks)
     for (path, model) in models {
         let cost = OpCost.perSample(model.graph, types: model.types)

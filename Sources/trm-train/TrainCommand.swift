@@ -1,6 +1,7 @@
 import CLISupport
 import Foundation
 import GraphIR
+import Runtime
 import Trainer
 import TRMCore
 
@@ -28,6 +29,11 @@ enum TrainCommand {
             .init("no-ema", help: "save the raw weights (no EMA)"),
             .init("exploration", "P", help: "halting exploration probability (default 0.1)"),
             .init("loss", "KIND", help: "stablemax (default) or softmax cross-entropy"),
+            .init(
+                "precision", "P",
+                help:
+                    "fp32 (default) or bf16: every Linear product on bf16 operands with fp32 sums, fp32 master weights and optimizer state (needs AVX512_BF16, else emulated)"
+            ),
             .init("seed", "S", help: "seed of the initialisation, data order, augmentation and exploration (default 0)"),
             .init(
                 "init", "FILE",
@@ -132,6 +138,7 @@ enum TrainCommand {
                 H_cycles \(config.hCycles), L_cycles \(config.lCycles), \(config.haltMaxSteps) ACT steps, S = \(config.fullSeqLen)
                   data     \(data.description)
                   options  \(options.json)
+                  products \(options.precision.execution)
                   output   \(output) (+ .state, .metrics.jsonl, .curve.svg)
                 """ + (resume ? "\n  resuming at step \(loop.run.step) of \(options.steps)" : ""))
         }
@@ -186,6 +193,7 @@ enum TrainCommand {
         }
         o.exploration = try args.double("exploration", in: 0...1) ?? 0.1
         o.tokenLoss = try args.choice("loss", TokenLossChoice.self)?.value ?? .stablemax
+        o.precision = try args.choice("precision", Precision.self) ?? .fp32
         return { [o] examples in
             var resolved = o
             if let epochs { resolved.steps = max(1, Int((epochs * Double(examples) / Double(o.batch)).rounded(.up))) }

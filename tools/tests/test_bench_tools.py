@@ -171,13 +171,21 @@ def test_torch_trainer_section_sets_pytorch_beside_trm(tmp_path):
     torch_json = tmp_path / "torch-train.json"
     torch_json.write_text(json.dumps({"torch": "2.15.0", "attention": "sdpa", "results": [
         {"preset": "trm-attn", "size": "reference", "batch": 8, "threads": 2, "s_best": 1.69, "s_median": 1.71, "config": {}},
+        {"preset": "trm-attn", "size": "reference", "batch": 8, "threads": 2, "s_best": 1.60, "s_median": 1.62, "config": {},
+         "dtype": "bf16"},
         {"preset": "trm-attn", "size": "small", "batch": 64, "threads": 2, "s_best": 0.216, "s_median": 0.218,
          "config": {"hidden": 128}, "trm_train": {"s_best": 0.329, "s_median": 0.332, "command": "--task sudoku --threads 2"}}]}))
-    trainer = [{"preset": "trm-attn", "batch": 8, "threads": 2, "s_best": 2.11, "s_median": 2.14}]
+    trainer = [{"preset": "trm-attn", "batch": 8, "threads": 2, "s_best": 2.11, "s_median": 2.14},
+               {"preset": "trm-attn", "batch": 8, "threads": 2, "s_best": 1.00, "s_median": 1.10, "precision": "bf16"}]
     text = "\n".join(bench_report.torch_trainer_section(trainer, [str(torch_json)]))
-    assert "| Sudoku 9×9 reference (hidden 512) | trm-attn | 8 | 2 | 1.69 / 1.71 | 2.11 / 2.14 (trm-bench) | 0.80× |" in text
-    assert "| Sudoku 6×6 small (hidden 128, as models/) | trm-attn | 64 | 2 | 0.216 / 0.218 | 0.329 / 0.332 (trm-train) | 0.66× |" in text
+    assert ("| Sudoku 9×9 reference (hidden 512) | trm-attn | 8 | 2 | fp32 | 1.69 / 1.71 | 2.11 / 2.14 (trm-bench) | 0.80× | "
+            "1.00 / 1.10 (trm-bench) | 1.69× |") in text
+    assert "| trm-attn | 8 | 2 | bf16 autocast | 1.60 / 1.62 | 2.11 / 2.14 (trm-bench) | 0.76× |" in text
+    assert ("| Sudoku 6×6 small (hidden 128, as models/) | trm-attn | 64 | 2 | fp32 | 0.216 / 0.218 | 0.329 / 0.332 (trm-train) "
+            "| 0.66× | - | - |") in text
     assert "`trm-train --task sudoku --threads T`" in text
+    # The goal takes the fastest of each side: trm bf16 1.00 s against PyTorch's bf16 autocast 1.60 s.
+    assert "- trm-attn, 2 thread(s): trm bf16 1.00 s against PyTorch's fastest (bf16 autocast) 1.60 s: 1.60× (goal ≥ 1.5× at 2 threads): met" in text
 
 
 def test_bench_ort_times_a_freshly_compiled_model(bin_dir, tmp_path):

@@ -66,6 +66,11 @@ long trm_f32_packed_size(long n, long k);
 /// Packs w [n, k] (row-major, rows `ldw` floats apart; y = x·wᵀ) into panels: panel j, row p,
 /// column c holds w[32j + c, p]; columns past n are zero. Runs on any CPU.
 void trm_f32_pack_b(const float *w, long ldw, long n, long k, float *packed);
+/// trm_f32_pack_b of the matrix whose element [j, p] is w[j·row_stride + p·col_stride]: row_stride
+/// 1 and col_stride ldx pack the transpose of x [k, n] (rows ldx floats apart) without a copy.
+void trm_f32_pack_b_strided(const float *w, long row_stride, long col_stride, long n, long k, float *packed);
+/// out[c·ldo + r] = a[r·lda + c] for r < rows, c < cols (out must not overlap a).
+void trm_transpose(const float *a, long lda, long rows, long cols, float *out, long ldo);
 /// c[i, j] = (accumulate ? c[i, j] : 0) + bias[j] + Σ_p a[i, p]·w[j, p] (fp32 FMAs) for i < m, j < n,
 /// with packed_b = w packed by trm_f32_pack_b; rows of a and c are lda and ldc floats apart, bias
 /// may be NULL. Uses no workspace; calls on disjoint rows of c may run concurrently. Returns 0,

@@ -30,6 +30,9 @@ long trm_bf16_packed_size(long n, long k);
 /// rounded as trm_f32_to_bf16; columns past n and the odd k's missing partner are zero.
 /// `packed` holds trm_bf16_packed_size(n, k) elements.
 void trm_bf16_pack_b(const float *w, long ldw, long n, long k, uint16_t *packed);
+/// trm_bf16_pack_b of the matrix whose element [j, p] is w[j·row_stride + p·col_stride]: row_stride
+/// 1 and col_stride ldx pack the transpose of x [k, n] (rows ldx floats apart) without a copy.
+void trm_bf16_pack_b_strided(const float *w, long row_stride, long col_stride, long n, long k, uint16_t *packed);
 
 /// Floats of workspace trm_bf16_gemm needs for m rows of depth k (at most 144 × 256 floats).
 long trm_bf16_gemm_workspace(long m, long k);

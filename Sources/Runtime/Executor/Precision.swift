@@ -20,24 +20,61 @@ public enum Precision: String, CaseIterable, Sendable {
     }
 }
 
-/// One MatMul's weights packed for the session's arithmetic.
-enum PackedMatMulWeights {
+/// One matrix product's weights packed for an arithmetic: a session's MatMul, or a Linear layer of
+/// the trainer (forward W and input-gradient Wᵀ, packed once per optimizer step).
+public enum PackedMatMulWeights: Sendable {
     case bf16(BF16PackedWeights)
     case fp32(F32PackedWeights)
 
-    var n: Int {
+    /// The matrix w [n, k] with element [j, p] at `w[j·rowStride + p·colStride]` packed for
+    /// `precision` (see `F32PackedWeights.init(_:n:k:rowStride:colStride:split:)`); nil for fp32 on a
+    /// CPU where `F32Gemm` does not run (the caller keeps OpenBLAS).
+    public static func pack(
+        _ w: UnsafeBufferPointer<Float>, n: Int, k: Int, rowStride: Int, colStride: Int, precision: Precision,
+        split: (_ panels: Int, _ body: (Range<Int>) -> Void) -> Void = { panels, body in body(0..<panels) }
+    ) throws -> PackedMatMulWeights? {
+        switch precision {
+        case .bf16:
+            return .bf16(try BF16PackedWeights(w, n: n, k: k, rowStride: rowStride, colStride: colStride, split: split))
+        case .fp32:
+            guard F32Gemm.isSupported else { return nil }
+            return .fp32(try F32PackedWeights(w, n: n, k: k, rowStride: rowStride, colStride: colStride, split: split))
+        }
+    }
+
+    /// Floats of workspace `multiply` needs on any rows (bf16: `BF16Gemm.maxWorkspaceFloats`; fp32: none).
+    public var workspaceFloats: Int {
+        if case .bf16 = self { return BF16Gemm.maxWorkspaceFloats }
+        return 0
+    }
+
+    /// `out[i, j] = (accumulate ? out[i, j] : 0) + bias[j] + Σ_p x[i, p]·w[j, p]` for i < m, j < n
+    /// (`BF16Gemm.multiply` or `F32Gemm.multiply`); `workspace` holds `workspaceFloats` floats.
+    /// Calls on disjoint rows of `out` with their own workspaces may run at once.
+    public func multiply(
+        _ x: UnsafeBufferPointer<Float>, lda: Int, m: Int, bias: UnsafeBufferPointer<Float>? = nil,
+        _ out: UnsafeMutableBufferPointer<Float>, ldc: Int, accumulate: Bool = false, workspace: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        switch self {
+        case .bf16(let w):
+            try BF16Gemm.multiply(x, lda: lda, m: m, w, bias: bias, out, ldc: ldc, accumulate: accumulate, workspace: workspace)
+        case .fp32(let w): try F32Gemm.multiply(x, lda: lda, m: m, w, bias: bias, out, ldc: ldc, accumulate: accumulate)
+        }
+    }
+
+    public var n: Int {
         switch self {
         case .bf16(let w): return w.n
         case .fp32(let w): return w.n
         }
     }
-    var k: Int {
+    public var k: Int {
         switch self {
         case .bf16(let w): return w.k
         case .fp32(let w): return w.k
         }
     }
-    var bytes: Int {
+    public var bytes: Int {
         switch self {
         case .bf16(let w): return w.bytes
         case .fp32(let w): return w.bytes

@@ -30,6 +30,37 @@ public struct BF16PackedWeights: @unchecked Sendable {
         }
     }
 
+    /// Packs the matrix w [n, k] whose element [j, p] is `w[j·rowStride + p·colStride]`:
+    /// `rowStride: 1, colStride: ldx` packs the transpose of x [k, n] (rows ldx floats apart), as the
+    /// trainer's backward products need, without a transposed copy. `split(panels, body)` must call
+    /// `body` on disjoint ranges covering 0..<panels (32-column panels, independent: on threads of its
+    /// own). Throws `.invalidInput` when the strides are not positive or `w` is too short,
+    /// `.outOfMemory` when the packed copy cannot be allocated.
+    public init(
+        _ w: UnsafeBufferPointer<Float>, n: Int, k: Int, rowStride: Int, colStride: Int,
+        split: (_ panels: Int, _ body: (Range<Int>) -> Void) -> Void = { panels, body in body(0..<panels) }
+    ) throws {
+        guard n >= 0, k >= 0, Gemm.fitsStrided(w.count, rows: n, cols: k, rowStride: rowStride, colStride: colStride) else {
+            throw TRMError(
+                .invalidInput,
+                "BF16PackedWeights: [\(n), \(k)] with strides \(rowStride), \(colStride) does not fit \(w.count) floats")
+        }
+        self.n = n
+        self.k = k
+        count = trm_bf16_packed_size(n, k)
+        storage = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(count, 2, what: "bf16 weights [\(n), \(k)]"))
+        guard n > 0, k > 0 else { return }
+        let out = storage.base.assumingMemoryBound(to: UInt16.self), src = w.baseAddress!, panel = Int(TRM_BF16_PANEL)
+        let panelElements = panel * ((k + 1) / 2 * 2)
+        split((n + panel - 1) / panel) { range in
+            let j0 = range.lowerBound * panel, cols = min(n, range.upperBound * panel) - j0
+            if cols > 0 {
+                trm_bf16_pack_b_strided(
+                    src + j0 * rowStride, rowStride, colStride, cols, k, out + range.lowerBound * panelElements)
+            }
+        }
+    }
+
     /// Packs `w` [n, k] (row-major, exactly n·k floats).
     public init(_ w: [Float], n: Int, k: Int) throws {
         let (count, overflow) = n.multipliedReportingOverflow(by: k)

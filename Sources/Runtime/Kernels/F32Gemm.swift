@@ -27,6 +27,23 @@ public struct F32PackedWeights: @unchecked Sendable {
         guard n >= 0, k >= 0, !overflow, w.count == elements else {
             throw TRMError(.invalidInput, "F32PackedWeights: w has \(w.count) floats, not [\(n), \(k)]")
         }
+        try self.init(w, n: n, k: k, rowStride: max(1, k), colStride: 1, split: split)
+    }
+
+    /// Packs the matrix w [n, k] whose element [j, p] is `w[j·rowStride + p·colStride]`:
+    /// `rowStride: 1, colStride: ldx` packs the transpose of x [k, n] (rows ldx floats apart), as the
+    /// trainer's backward products need, without a transposed copy. Panels are packed by `split` as
+    /// in `init(_:n:k:split:)`. Throws `.invalidInput` when the strides are not positive or `w` is
+    /// too short, `.outOfMemory` when the packed copy cannot be allocated.
+    public init(
+        _ w: UnsafeBufferPointer<Float>, n: Int, k: Int, rowStride: Int, colStride: Int,
+        split: (_ panels: Int, _ body: (Range<Int>) -> Void) -> Void = { panels, body in body(0..<panels) }
+    ) throws {
+        guard n >= 0, k >= 0, Gemm.fitsStrided(w.count, rows: n, cols: k, rowStride: rowStride, colStride: colStride) else {
+            throw TRMError(
+                .invalidInput,
+                "F32PackedWeights: [\(n), \(k)] with strides \(rowStride), \(colStride) does not fit \(w.count) floats")
+        }
         self.n = n
         self.k = k
         count = trm_f32_packed_size(n, k)
@@ -35,7 +52,7 @@ public struct F32PackedWeights: @unchecked Sendable {
         let out = storage.base.assumingMemoryBound(to: Float.self), src = w.baseAddress!, panel = Self.panel
         split((n + panel - 1) / panel) { range in
             let j0 = range.lowerBound * panel, cols = min(n, range.upperBound * panel) - j0
-            if cols > 0 { trm_f32_pack_b(src + j0 * k, k, cols, k, out + j0 * k) }
+            if cols > 0 { trm_f32_pack_b_strided(src + j0 * rowStride, rowStride, colStride, cols, k, out + j0 * k) }
         }
     }
 

@@ -53,6 +53,17 @@ public enum Gemm {
         return !overflow && span <= count - cols
     }
 
+    /// Whether `count` floats hold the matrix [rows, cols] whose element [j, p] is at
+    /// j·rowStride + p·colStride (both strides positive).
+    static func fitsStrided(_ count: Int, rows: Int, cols: Int, rowStride: Int, colStride: Int) -> Bool {
+        guard rowStride > 0, colStride > 0 else { return false }
+        guard rows > 0, cols > 0 else { return true }
+        let (a, o1) = (rows - 1).multipliedReportingOverflow(by: rowStride)
+        let (b, o2) = (cols - 1).multipliedReportingOverflow(by: colStride)
+        let (last, o3) = a.addingReportingOverflow(b)
+        return !o1 && !o2 && !o3 && last < count
+    }
+
     /// The shape checks of the fused SwiGLU products (`F32Gemm.multiplySwiGLU`,
     /// `BF16Gemm.multiplySwiGLU`): x [m, k] rows `lda` apart, weights of n = 2·width outputs (n even),
     /// a bias of n floats if any, out [m, width] rows `ldo` apart.

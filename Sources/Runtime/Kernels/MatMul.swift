@@ -37,13 +37,9 @@ public enum MatMulKernel {
             let a = UnsafeBufferPointer(start: x, count: m * k), c = UnsafeMutableBufferPointer(start: out, count: m * n)
             let b = bias.map { UnsafeBufferPointer(start: $0, count: n) }
             do {
-                switch w {
-                case .bf16(let w):
-                    try BF16Gemm.multiply(
-                        a, lda: k, m: m, w, bias: b, c, ldc: n,
-                        workspace: UnsafeMutableBufferPointer(start: gemmWorkspace, count: BF16Gemm.maxWorkspaceFloats))
-                case .fp32(let w): try F32Gemm.multiply(a, lda: k, m: m, w, bias: b, c, ldc: n)
-                }
+                try w.multiply(
+                    a, lda: k, m: m, bias: b, c, ldc: n,
+                    workspace: UnsafeMutableBufferPointer(start: gemmWorkspace, count: w.workspaceFloats))
             } catch {
                 preconditionFailure("MatMul on packed weights: \(error)")  // the program builder checked every shape
             }

@@ -32,7 +32,7 @@ public struct AttentionSublayer: Sendable {
     public func forward(_ h: [Float], params: ParameterSet, prefix: String, batch: Int) -> (out: [Float], saved: Saved) {
         let rows = batch * seq, d = hidden
         checkCount(h, rows * d, "AttentionSublayer input")
-        let qkv = qkvProj.forward(h, rows: rows, weight: params[prefix + ".qkv_proj.weight"])
+        let qkv = qkvProj.forward(h, rows: rows, params: params, name: prefix + ".qkv_proj.weight")
         var q = sliceColumns(qkv, rows: rows, cols: 3 * d, start: 0, width: d)
         var k = sliceColumns(qkv, rows: rows, cols: 3 * d, start: d, width: d)
         let v = sliceColumns(qkv, rows: rows, cols: 3 * d, start: 2 * d, width: d)
@@ -41,7 +41,7 @@ public struct AttentionSublayer: Sendable {
             k = rope.forward(k, batch: batch)
         }
         let (a, saved) = attention.forward(q: q, k: k, v: v, batch: batch)
-        let out = oProj.forward(a, rows: rows, weight: params[prefix + ".o_proj.weight"])
+        let out = oProj.forward(a, rows: rows, params: params, name: prefix + ".o_proj.weight")
         return (out, Saved(input: h, attention: saved))
     }
 
@@ -52,7 +52,7 @@ public struct AttentionSublayer: Sendable {
     ) -> [Float] {
         let rows = batch * seq, d = hidden
         let oName = prefix + ".o_proj.weight", qkvName = prefix + ".qkv_proj.weight"
-        let dA = grads.modify(oName) { oProj.backward(dOut, x: saved.attention.out, rows: rows, weight: params[oName], dWeight: &$0) }
+        let dA = oProj.backward(dOut, x: saved.attention.out, rows: rows, params: params, name: oName, grads: &grads)
         var (dq, dk, dv) = attention.backward(dA, saved.attention, batch: batch)
         if let rope {
             dq = rope.backward(dq, batch: batch)
@@ -62,6 +62,6 @@ public struct AttentionSublayer: Sendable {
         addColumns(dq, into: &dqkv, rows: rows, cols: 3 * d, start: 0, width: d)
         addColumns(dk, into: &dqkv, rows: rows, cols: 3 * d, start: d, width: d)
         addColumns(dv, into: &dqkv, rows: rows, cols: 3 * d, start: 2 * d, width: d)
-        return grads.modify(qkvName) { qkvProj.backward(dqkv, x: saved.input, rows: rows, weight: params[qkvName], dWeight: &$0) }
+        return qkvProj.backward(dqkv, x: saved.input, rows: rows, params: params, name: qkvName, grads: &grads)
     }
 }

@@ -1,9 +1,14 @@
+import CKernels
 import Runtime
 
 /// Fully connected layer over the last axis: y = x·Wᵀ (+ b), W stored [out, in] as PyTorch does.
 ///
 /// Saved for backward: nothing of its own. The backward needs the input x [rows, in], which every
 /// caller already holds (it is the previous layer's output), and the weight.
+///
+/// The `params:name:` forms take the weight from a `ParameterSet` and use its step's `WeightPacks`
+/// (W and Wᵀ packed once per step, fp32 or bf16 products); without packs, and in the `weight:`
+/// forms, they run fp32 and pack W per call (dX = dY·W stays on OpenBLAS there).
 public struct Linear: Sendable, Hashable {
     public let inFeatures: Int
     public let outFeatures: Int
@@ -14,10 +19,33 @@ public struct Linear: Sendable, Hashable {
         self.outFeatures = outFeatures
     }
 
+    /// x [rows, in] -> y [rows, out] with W = params[name] [out, in]; `bias` [out] (a tensor name)
+    /// is added when given.
+    public func forward(_ x: [Float], rows: Int, params: ParameterSet, name: String, bias: String? = nil) -> [Float] {
+        let weight = params[name]
+        checkCount(weight, outFeatures * inFeatures, "Linear weight \(name) [\(outFeatures), \(inFeatures)]")
+        guard let packs = params.packs else { return forward(x, rows: rows, weight: weight, bias: bias.map { params[$0] }) }
+        let packed = packs.forward(name, weight, n: outFeatures, k: inFeatures)
+        return forward(x, rows: rows, weight: weight, packed: packed, bias: bias.map { params[$0] })
+    }
+
     /// x [rows, in] -> y [rows, out]; `bias` [out] is added when given.
     public func forward(_ x: [Float], rows: Int, weight: [Float], bias: [Float]? = nil) -> [Float] {
         checkCount(weight, outFeatures * inFeatures, "Linear weight [\(outFeatures), \(inFeatures)]")
-        var y = product(x, weight, rows: rows, cols: outFeatures, inner: inFeatures, transB: true)
+        let packed = weight.withUnsafeBufferPointer { w in
+            WeightPacks.checked {
+                try PackedMatMulWeights.pack(w, n: outFeatures, k: inFeatures, rowStride: inFeatures, colStride: 1, precision: .fp32) {
+                    panels, body in TrainerThreads.parts(panels, minPerPart: 4, body)
+                }
+            }
+        }
+        return forward(x, rows: rows, weight: weight, packed: packed, bias: bias)
+    }
+
+    private func forward(_ x: [Float], rows: Int, weight: [Float], packed: PackedMatMulWeights?, bias: [Float]?) -> [Float] {
+        var y =
+            packed.map { product(x, rows: rows, $0) }
+            ?? product(x, weight, rows: rows, cols: outFeatures, inner: inFeatures, transB: true)
         if let bias {
             checkCount(bias, outFeatures, "Linear bias")
             for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] += bias[j] } }
@@ -25,25 +53,37 @@ public struct Linear: Sendable, Hashable {
         return y
     }
 
-    /// dY [rows, out] -> dX = dY·W [rows, in]; accumulates dW [out, in] += dYᵀ·x.
+    /// dY [rows, out] -> dX = dY·W [rows, in]; accumulates grads[name] [out, in] += dYᵀ·x and, with
+    /// `bias`, grads[bias] [out] += Σ_rows dY. The products run in the precision of `params.packs`.
+    public func backward(
+        _ dY: [Float], x: [Float], rows: Int, params: ParameterSet, name: String, grads: inout ParameterSet,
+        bias: String? = nil
+    ) -> [Float] {
+        let weight = params[name]
+        checkCount(weight, outFeatures * inFeatures, "Linear weight \(name)")
+        checkCount(dY, rows * outFeatures, "Linear dY")
+        checkCount(x, rows * inFeatures, "Linear x")
+        grads.modify(name) { dWeight in
+            checkCount(dWeight, outFeatures * inFeatures, "Linear dWeight \(name)")
+            if !weightGradient(dY, x: x, rows: rows, precision: params.packs?.precision ?? .fp32, dWeight: &dWeight) {
+                weightGradientOpenBLAS(dY, x: x, rows: rows, dWeight: &dWeight)
+            }
+        }
+        if let bias { grads.modify(bias) { addBiasGradient(dY, rows: rows, dBias: &$0) } }
+        if let packed = params.packs?.transposed(name, weight, n: outFeatures, k: inFeatures) {
+            return product(dY, rows: rows, packed)
+        }
+        return product(dY, weight, rows: rows, cols: inFeatures, inner: outFeatures, transB: false)
+    }
+
+    /// dY [rows, out] -> dX = dY·W [rows, in]; accumulates dW [out, in] += dYᵀ·x (fp32).
     public func backward(_ dY: [Float], x: [Float], rows: Int, weight: [Float], dWeight: inout [Float]) -> [Float] {
         checkCount(dY, rows * outFeatures, "Linear dY")
         checkCount(x, rows * inFeatures, "Linear x")
         checkCount(weight, outFeatures * inFeatures, "Linear weight")
         checkCount(dWeight, outFeatures * inFeatures, "Linear dWeight")
-        // dW[out, in] += dYᵀ · x, summed over the rows; each part owns a block of dW's rows.
-        dY.withUnsafeBufferPointer { dp in
-            x.withUnsafeBufferPointer { xp in
-                dWeight.withUnsafeMutableBufferPointer { wp in
-                    let (out, inF) = (outFeatures, inFeatures)
-                    TrainerThreads.parts(out, minPerPart: 32) { block in
-                        Gemm.gemm(
-                            transA: true, m: block.count, n: inF, k: rows, UnsafeBufferPointer(rebasing: dp[block.lowerBound...]),
-                            lda: out, xp, ldb: inF, beta: 1, UnsafeMutableBufferPointer(rebasing: wp[(block.lowerBound * inF)...]),
-                            ldc: inF)
-                    }
-                }
-            }
+        if !weightGradient(dY, x: x, rows: rows, precision: .fp32, dWeight: &dWeight) {
+            weightGradientOpenBLAS(dY, x: x, rows: rows, dWeight: &dWeight)
         }
         return product(dY, weight, rows: rows, cols: inFeatures, inner: outFeatures, transB: false)
     }
@@ -53,33 +93,105 @@ public struct Linear: Sendable, Hashable {
         _ dY: [Float], x: [Float], rows: Int, weight: [Float], dWeight: inout [Float],
         dBias: inout [Float]
     ) -> [Float] {
-        checkCount(dBias, outFeatures, "Linear dBias")
         let dx = backward(dY, x: x, rows: rows, weight: weight, dWeight: &dWeight)
-        for r in 0..<rows { for j in 0..<outFeatures { dBias[j] += dY[r * outFeatures + j] } }
+        addBiasGradient(dY, rows: rows, dBias: &dBias)
         return dx
     }
 
-    /// a [rows, inner] · b ([inner, cols], or [cols, inner] with `transB`) as a new array, its rows
-    /// split over the trainer's threads. x·Wᵀ runs on the packed fp32 GEMM where the CPU has it
-    /// (W packed once per call, shared by the parts; OpenBLAS would repack both operands per call).
+    private func addBiasGradient(_ dY: [Float], rows: Int, dBias: inout [Float]) {
+        checkCount(dBias, outFeatures, "Linear dBias")
+        for r in 0..<rows { for j in 0..<outFeatures { dBias[j] += dY[r * outFeatures + j] } }
+    }
+
+    /// dW [out, in] += dYᵀ·x on trm's packed GEMM: A = dYᵀ (a transposed copy, [out, rows]) and
+    /// B = xᵀ packed straight from x (n = in, k = rows); each part owns a block of dW's rows. False,
+    /// doing nothing, for fp32 on a CPU without `F32Gemm`.
+    private func weightGradient(_ dY: [Float], x: [Float], rows: Int, precision: Precision, dWeight: inout [Float]) -> Bool {
+        let (out, inF) = (outFeatures, inFeatures)
+        guard rows > 0 else { return true }
+        guard let xT = WeightPacks.checked({ try WeightPacks.pack(x, n: inF, k: rows, rowStride: 1, colStride: inF, precision: precision) })
+        else { return false }
+        let dYT = [Float](unsafeUninitializedCapacity: out * rows) { t, done in
+            dY.withUnsafeBufferPointer { d in
+                TrainerThreads.parts(out, minPerPart: 64) { cols in
+                    trm_transpose(d.baseAddress! + cols.lowerBound, out, rows, cols.count, t.baseAddress! + cols.lowerBound * rows, rows)
+                }
+            }
+            done = out * rows
+        }
+        dYT.withUnsafeBufferPointer { a in
+            dWeight.withUnsafeMutableBufferPointer { w in
+                TrainerThreads.parts(out, minPerPart: 32) { block in
+                    multiplyPart(a, lda: rows, block: block, xT, w, ldc: inF, accumulate: true)
+                }
+            }
+        }
+        return true
+    }
+
+    /// dW [out, in] += dYᵀ·x on OpenBLAS (fp32 where `F32Gemm` does not run); each part owns a
+    /// block of dW's rows.
+    private func weightGradientOpenBLAS(_ dY: [Float], x: [Float], rows: Int, dWeight: inout [Float]) {
+        let (out, inF) = (outFeatures, inFeatures)
+        dY.withUnsafeBufferPointer { dp in
+            x.withUnsafeBufferPointer { xp in
+                dWeight.withUnsafeMutableBufferPointer { wp in
+                    TrainerThreads.parts(out, minPerPart: 32) { block in
+                        Gemm.gemm(
+                            transA: true, m: block.count, n: inF, k: rows, UnsafeBufferPointer(rebasing: dp[block.lowerBound...]),
+                            lda: out, xp, ldb: inF, beta: 1, UnsafeMutableBufferPointer(rebasing: wp[(block.lowerBound * inF)...]),
+                            ldc: inF)
+                    }
+                }
+            }
+        }
+    }
+
+    /// a [rows, w.k] · wᵀ as a new [rows, w.n] array on packed weights, rows split over the threads.
+    private func product(_ a: [Float], rows: Int, _ w: PackedMatMulWeights) -> [Float] {
+        checkCount(a, rows * w.k, "Linear input [\(rows), \(w.k)]")
+        return [Float](unsafeUninitializedCapacity: rows * w.n) { out, initialized in
+            a.withUnsafeBufferPointer { ap in
+                TrainerThreads.parts(rows, minPerPart: 24) { part in
+                    multiplyPart(ap, lda: w.k, block: part, w, out, ldc: w.n, accumulate: false)
+                }
+            }
+            initialized = rows * w.n
+        }
+    }
+
+    /// Rows `block` of out = (accumulate ? out : 0) + a·wᵀ, with a workspace of its own.
+    private func multiplyPart(
+        _ a: UnsafeBufferPointer<Float>, lda: Int, block: Range<Int>, _ w: PackedMatMulWeights,
+        _ out: UnsafeMutableBufferPointer<Float>, ldc: Int, accumulate: Bool
+    ) {
+        var workspace = [Float](repeating: 0, count: w.workspaceFloats)
+        workspace.withUnsafeMutableBufferPointer { ws in
+            do {
+                try w.multiply(
+                    UnsafeBufferPointer(rebasing: a[(block.lowerBound * lda)...]), lda: lda, m: block.count,
+                    UnsafeMutableBufferPointer(rebasing: out[(block.lowerBound * ldc)...]), ldc: ldc, accumulate: accumulate,
+                    workspace: ws)
+            } catch {
+                preconditionFailure("Linear: \(error)")  // every size was checked above
+            }
+        }
+    }
+
+    /// a [rows, inner] · b ([inner, cols], or [cols, inner] with `transB`) on OpenBLAS as a new
+    /// array, its rows split over the trainer's threads.
     private func product(_ a: [Float], _ b: [Float], rows: Int, cols: Int, inner: Int, transB: Bool) -> [Float] {
         checkCount(a, rows * inner, "Linear input [\(rows), \(inner)]")
-        let packed =
-            transB && F32Gemm.isSupported
-            ? b.withUnsafeBufferPointer { w in
-                try? F32PackedWeights(w, n: cols, k: inner) { panels, body in TrainerThreads.parts(panels, minPerPart: 4, body) }
-            } : nil
-        // beta = 0 (and the packed GEMM without accumulate) writes every element, so no zero fill first.
+        // beta = 0 writes every element, so no zero fill first.
         return [Float](unsafeUninitializedCapacity: rows * cols) { out, initialized in
             a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in
                     TrainerThreads.parts(rows, minPerPart: 24) { part in
-                        let x = UnsafeBufferPointer(rebasing: ap[(part.lowerBound * inner)...])
-                        let y = UnsafeMutableBufferPointer(rebasing: out[(part.lowerBound * cols)...])
-                        if let packed, (try? F32Gemm.multiply(x, lda: inner, m: part.count, packed, y, ldc: cols)) != nil { return }
                         Gemm.gemm(
-                            transB: transB, m: part.count, n: cols, k: inner, x, lda: inner, bp, ldb: transB ? inner : cols,
-                            beta: 0, y, ldc: cols)
+                            transB: transB, m: part.count, n: cols, k: inner,
+                            UnsafeBufferPointer(rebasing: ap[(part.lowerBound * inner)...]),
+                            lda: inner, bp, ldb: transB ? inner : cols, beta: 0,
+                            UnsafeMutableBufferPointer(rebasing: out[(part.lowerBound * cols)...]), ldc: cols)
                     }
                 }
             }

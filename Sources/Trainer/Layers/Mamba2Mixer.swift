@@ -77,7 +77,7 @@ public struct Mamba2Mixer: Sendable, Hashable {
     public func forward(_ u: [Float], params: ParameterSet, prefix: String, batch: Int) -> (out: [Float], saved: Saved) {
         let rows = batch * seq
         checkCount(u, rows * hidden, "Mamba2Mixer input")
-        let zx = inProj.forward(u, rows: rows, weight: params[prefix + ".in_proj.weight"])
+        let zx = inProj.forward(u, rows: rows, params: params, name: prefix + ".in_proj.weight")
         let z = sliceColumns(zx, rows: rows, cols: width, start: 0, width: e)
         let xbc = sliceColumns(zx, rows: rows, cols: width, start: e, width: cd)
         let a = negA(params, prefix), w = params[prefix + ".norm.weight"]
@@ -91,7 +91,7 @@ public struct Mamba2Mixer: Sendable, Hashable {
             scans.append((y, inv))
         }
         if scans.count > 1 { for i in 0..<gated.count { gated[i] *= 0.5 } }
-        let out = outProj.forward(gated, rows: rows, weight: params[prefix + ".out_proj.weight"])
+        let out = outProj.forward(gated, rows: rows, params: params, name: prefix + ".out_proj.weight")
         return (out, Saved(input: u, zx: zx, scans: scans))
     }
 
@@ -109,9 +109,7 @@ public struct Mamba2Mixer: Sendable, Hashable {
         var gated = [Float](repeating: 0, count: rows * e)
         for s in saved.scans { addInPlace(&gated, norm(rows).forward(s.y, z, weight: w).out) }
         if saved.scans.count > 1 { for i in 0..<gated.count { gated[i] *= share } }
-        var dGated = grads.modify(p + "out_proj.weight") {
-            outProj.backward(dOut, x: gated, rows: rows, weight: params[p + "out_proj.weight"], dWeight: &$0)
-        }
+        var dGated = outProj.backward(dOut, x: gated, rows: rows, params: params, name: p + "out_proj.weight", grads: &grads)
         if saved.scans.count > 1 { for i in 0..<dGated.count { dGated[i] *= share } }
         var dzx = [Float](repeating: 0, count: rows * width)
         for (reverse, s) in zip(reverses, saved.scans) {
@@ -145,8 +143,6 @@ public struct Mamba2Mixer: Sendable, Hashable {
             grads.modify(p + "A_log") { g in for h in 0..<dims.heads { g[h] += a[h] * sg.dA[h] } }
             grads.modify(p + "D") { g in for h in 0..<dims.heads { g[h] += sg.dD[h] } }
         }
-        return grads.modify(p + "in_proj.weight") {
-            inProj.backward(dzx, x: saved.input, rows: rows, weight: params[p + "in_proj.weight"], dWeight: &$0)
-        }
+        return inProj.backward(dzx, x: saved.input, rows: rows, params: params, name: p + "in_proj.weight", grads: &grads)
     }
 }

@@ -39,8 +39,8 @@ public struct OutputHeads: Sendable, Hashable {
             for i in 0..<(seqLen * d) { grid[b * seqLen * d + i] = zH[(b * s + prefixLen) * d + i] }
             for i in 0..<d { first[b * d + i] = zH[b * s * d + i] }
         }
-        let logits = lmHead.forward(grid, rows: batch * seqLen, weight: params["lm_head.weight"])
-        let q = qHead.forward(first, rows: batch, weight: params["q_head.weight"], bias: params["q_head.bias"])
+        let logits = lmHead.forward(grid, rows: batch * seqLen, params: params, name: "lm_head.weight")
+        let q = qHead.forward(first, rows: batch, params: params, name: "q_head.weight", bias: "q_head.bias")
         return (logits, q, Saved(grid: grid, first: first))
     }
 
@@ -52,14 +52,9 @@ public struct OutputHeads: Sendable, Hashable {
         let s = fullSeqLen, d = hidden
         checkCount(dLogits, batch * seqLen * vocab, "OutputHeads dLogits")
         checkCount(dQ, batch * 2, "OutputHeads dQ")
-        let dGrid = grads.modify("lm_head.weight") {
-            lmHead.backward(dLogits, x: saved.grid, rows: batch * seqLen, weight: params["lm_head.weight"], dWeight: &$0)
-        }
-        var dBias = grads["q_head.bias"]
-        let dFirst = grads.modify("q_head.weight") {
-            qHead.backward(dQ, x: saved.first, rows: batch, weight: params["q_head.weight"], dWeight: &$0, dBias: &dBias)
-        }
-        grads["q_head.bias"] = dBias
+        let dGrid = lmHead.backward(dLogits, x: saved.grid, rows: batch * seqLen, params: params, name: "lm_head.weight", grads: &grads)
+        let dFirst = qHead.backward(
+            dQ, x: saved.first, rows: batch, params: params, name: "q_head.weight", grads: &grads, bias: "q_head.bias")
         var dzH = [Float](repeating: 0, count: batch * s * d)
         for b in 0..<batch {
             for i in 0..<(seqLen * d) { dzH[(b * s + prefixLen) * d + i] = dGrid[b * seqLen * d + i] }

@@ -4,9 +4,18 @@ import GraphIR
 /// gradient of the same layout. Composite layers read their tensors by prefix (`<prefix>.qkv_proj.weight`)
 /// and accumulate gradients into a set built by `zeros()`.
 public struct ParameterSet: Sendable, Equatable {
-    public private(set) var tensors: [String: [Float]]
+    public private(set) var tensors: [String: [Float]] {
+        didSet { packs = nil }  // packed copies of the old values must not outlive them
+    }
+
+    /// The Linear weights of these tensors packed for a step's arithmetic (`SupervisionStep` sets it
+    /// on its copy of the weights); nil runs fp32 products that pack per call. Dropped by every
+    /// change of `tensors`, so it never holds stale values; not part of `==`.
+    public var packs: WeightPacks?
 
     public init(_ tensors: [String: [Float]] = [:]) { self.tensors = tensors }
+
+    public static func == (a: ParameterSet, b: ParameterSet) -> Bool { a.tensors == b.tensors }
 
     /// Every tensor of a checkpoint (trained or not: the puzzle table, H_init and L_init too).
     public init(checkpoint: Checkpoint) {

@@ -29,8 +29,8 @@ public struct SwiGLUMLP: Sendable, Hashable {
 
     /// x [rows, n] -> [rows, n].
     public func forward(_ x: [Float], params: ParameterSet, prefix: String) -> (out: [Float], saved: Saved) {
-        let gu = gateUpProj.forward(x, rows: rows, weight: params[prefix + ".gate_up_proj.weight"])
-        let out = downProj.forward(activation.forward(gu), rows: rows, weight: params[prefix + ".down_proj.weight"])
+        let gu = gateUpProj.forward(x, rows: rows, params: params, name: prefix + ".gate_up_proj.weight")
+        let out = downProj.forward(activation.forward(gu), rows: rows, params: params, name: prefix + ".down_proj.weight")
         return (out, Saved(input: x, gateUp: gu))
     }
 
@@ -41,8 +41,8 @@ public struct SwiGLUMLP: Sendable, Hashable {
     ) -> [Float] {
         let down = prefix + ".down_proj.weight", gateUp = prefix + ".gate_up_proj.weight"
         let act = activation.forward(saved.gateUp)
-        let dAct = grads.modify(down) { downProj.backward(dOut, x: act, rows: rows, weight: params[down], dWeight: &$0) }
+        let dAct = downProj.backward(dOut, x: act, rows: rows, params: params, name: down, grads: &grads)
         let dgu = activation.backward(dAct, input: saved.gateUp)
-        return grads.modify(gateUp) { gateUpProj.backward(dgu, x: saved.input, rows: rows, weight: params[gateUp], dWeight: &$0) }
+        return gateUpProj.backward(dgu, x: saved.input, rows: rows, params: params, name: gateUp, grads: &grads)
     }
 }

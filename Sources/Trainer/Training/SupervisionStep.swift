@@ -1,4 +1,5 @@
 import GraphIR
+import Runtime
 
 /// The differentiable part of one training ACT step (docs/model.md §6, §8.2): from a carry (z_H, z_L)
 /// and the slots' data, the H_cycles × (L_cycles + 1) recursion where only the last H-cycle is
@@ -9,14 +10,18 @@ public struct SupervisionStep: Sendable {
     public let config: ModelConfig
     public let batch: Int
     public var loss: ACTLoss
+    /// The arithmetic of the step's Linear products: its weights are packed once per `run` for it
+    /// (`WeightPacks`); nil packs per product in fp32.
+    public var precision: Precision?
     let embedding: InputEmbedding
     let network: SharedNetwork
     let heads: OutputHeads
 
-    public init(config: ModelConfig, batch: Int, loss: ACTLoss = ACTLoss()) {
+    public init(config: ModelConfig, batch: Int, loss: ACTLoss = ACTLoss(), precision: Precision? = .fp32) {
         self.config = config
         self.batch = batch
         self.loss = loss
+        self.precision = precision
         embedding = InputEmbedding(config: config)
         network = SharedNetwork(config: config, batch: batch)
         heads = OutputHeads(config: config, batch: batch)
@@ -58,6 +63,11 @@ public struct SupervisionStep: Sendable {
         zH: [Float], zL: [Float], tokens: [Int32], labels: [Int32], puzzleIds: [Int32],
         params: ParameterSet, gradScale: Double, noGradParams: ParameterSet?
     ) -> Result {
+        var params = params, noGradParams = noGradParams
+        if let precision {
+            if params.packs?.precision != precision { params.packs = WeightPacks(precision: precision) }
+            if noGradParams != nil, noGradParams?.packs?.precision != precision { noGradParams?.packs = WeightPacks(precision: precision) }
+        }
         let n = batch * config.fullSeqLen * config.hidden
         checkCount(zH, n, "SupervisionStep z_H")
         checkCount(zL, n, "SupervisionStep z_L")

@@ -1,4 +1,5 @@
 import GraphIR
+import Runtime
 
 /// Hyperparameters of a run (docs/model.md §9); defaults are the reference's where they make sense
 /// at small scale.
@@ -21,6 +22,9 @@ public struct TrainingOptions: Sendable, Equatable {
     /// Probability that a slot is forced to run at least U{2...halt_max_steps} ACT steps.
     public var exploration = 0.1
     public var tokenLoss: TokenLoss = .stablemax
+    /// The arithmetic of the Linear products (`WeightPacks`): fp32, or bf16 operands with fp32 sums
+    /// (the official code's bf16 forward and backward, fp32 master weights and optimizer state).
+    public var precision: Precision = .fp32
     public var seed: UInt64 = 0
     /// Whether each step's random draws are recorded (`StepMetrics.trace`, `trm-train --trace`); not
     /// part of `json`: it does not change the run.
@@ -37,6 +41,8 @@ public struct TrainingOptions: Sendable, Equatable {
             ("exploration", "\(exploration)"), ("loss", "\"\(tokenLoss.rawValue)\""), ("seed", "\(seed)"),
         ]
         fields.append(("ema", emaRate.map { "\($0)" } ?? "null"))
+        // Only when not fp32, so that runs from before the option resume unchanged.
+        if precision != .fp32 { fields.append(("precision", "\"\(precision.rawValue)\"")) }
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 }

@@ -33,7 +33,8 @@ public struct TrainingRun: Sendable {
         ema = options.emaRate.map { ExponentialMovingAverage(rate: Float($0), initial: initialParams, names: dense) }
         carry = TrainingCarry(config: initial.config, batch: options.batch)
         sampler = ExampleSampler(count: exampleCount, seed: options.seed)
-        supervision = SupervisionStep(config: initial.config, batch: options.batch, loss: ACTLoss(tokenLoss: options.tokenLoss))
+        supervision = SupervisionStep(
+            config: initial.config, batch: options.batch, loss: ACTLoss(tokenLoss: options.tokenLoss), precision: options.precision)
     }
 
     var schedule: LearningRateSchedule {
