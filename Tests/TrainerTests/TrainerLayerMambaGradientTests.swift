@@ -41,9 +41,10 @@ import GraphIR
                 }))
     }
 
-    @Test(arguments: [false, true])
-    func selectiveScan(reverse: Bool) {
-        let seq = 11, heads = 4, p = 3, n = 5, groups = 2, batch = 2
+    /// d_state 5 runs only the kernel's scalar tail, 37 its 16-lane body twice and a tail.
+    @Test(arguments: [false, true], [5, 37])
+    func selectiveScan(reverse: Bool, n: Int) {
+        let seq = 11, heads = 4, p = 3, groups = 2, batch = 2
         let layer = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse, chunk: 4)
         let args = [
             "x": randomArray(batch * seq * heads * p, seed: 33),
@@ -57,7 +58,7 @@ import GraphIR
             layer.forward(x: a["x"]!, dt: a["dt"]!, a: a["A"]!, bm: a["B"]!, cm: a["C"]!, d: a["D"]!, batch: batch)
         }
         expectPasses(
-            "scan-reverse=\(reverse)",
+            "scan-reverse=\(reverse)-n\(n)",
             GradientCheck(
                 args: args, forward: { run($0).doubles },
                 backward: { a, d in

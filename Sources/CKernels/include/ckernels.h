@@ -31,6 +31,18 @@ void trm_ssm_scan(const float *x, long x_stride, const float *dt, long dt_stride
 /// Floats of workspace trm_ssm_scan needs for head dim p and state size n.
 long trm_ssm_scan_workspace(long p, long n);
 
+/// The backward of trm_ssm_scan's recurrence for one head (the trainer's; docs/mamba2.md §4.2), the
+/// states recomputed chunk by chunk from the state entering every `chunk` tokens. Given gy (rows
+/// gy_stride apart, like x and dx), writes dx and ddt (this head's columns), adds to db and dc (its
+/// group's columns, shared with the group's other heads), and stores this head's ∂A and ∂D
+/// contributions in *da_out and *dd_out. `workspace` holds trm_ssm_scan_backward_workspace floats.
+void trm_ssm_scan_backward(const float *x, long x_stride, const float *dt, long dt_stride, const float *b,
+                           const float *c, long bc_stride, float a, float d, const float *gy, long gy_stride,
+                           float *dx, float *ddt, float *db, float *dc, long seq, long p, long n, int reverse,
+                           long chunk, float *workspace, double *da_out, double *dd_out);
+/// Floats of workspace trm_ssm_scan_backward needs.
+long trm_ssm_scan_backward_workspace(long seq, long p, long n, long chunk);
+
 /// Depthwise causal conv (cross-correlation) of rows t_begin..<t_end of one sequence: x and out
 /// are [seq, channels] with row strides, w is [channels, kernel] (w[c, kernel-1] multiplies token
 /// t; with `reverse`, token t+kernel-1-k feeds tap k), bias is [channels]; `wt` is scratch of

@@ -27,9 +27,9 @@ public enum Mamba2 {
     /// One head's recurrence from a zero state: S = exp(dt·A)·S + dt·x⊗B, y = S·C + D·x.
     /// `state` holds `scanWorkspaceFloats` floats. The C kernel (ssm_scan.c) keeps 8-row tiles of the
     /// state in registers while it walks chunks of tokens, vectorised over the head dim, with each
-    /// chunk's decay product factored out of its inner loop.
+    /// chunk's decay product factored out of its inner loop. The trainer's forward scan runs it too.
     @inline(__always)
-    static func scanHead(
+    public static func scanHead(
         x: UnsafePointer<Float>, xStride: Int, dt: UnsafePointer<Float>, dtStride: Int,
         b: UnsafePointer<Float>, c: UnsafePointer<Float>, bcStride: Int, a: Float, d: Float,
         y: UnsafeMutablePointer<Float>, yStride: Int, seq: Int, headDim p: Int, dState n: Int,
