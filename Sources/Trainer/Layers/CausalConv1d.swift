@@ -1,3 +1,6 @@
+import CKernels
+import Runtime
+
 /// Mamba-2's depthwise causal convolution with bias (docs/mamba2.md §2): a cross-correlation over
 /// the sequence, pre[t, c] = b[c] + Σ_k w[c, k]·x[t − (K−1) + k, c] with zeros before the start, so
 /// w[c, K−1] multiplies the current token. `reverse` mirrors it (taps reach t + (K−1) − k), which
@@ -24,32 +27,33 @@ public struct CausalConv1d: Sendable, Hashable {
         return s >= 0 && s < seq ? s : nil
     }
 
-    /// x [B, L, C], weight [C, 1, K] (stored [C, K]), bias [C] -> pre-activation [B, L, C].
+    /// x [B, L, C], weight [C, 1, K] (stored [C, K]), bias [C] -> pre-activation [B, L, C], on the
+    /// runtime's conv kernel (`trm_conv_rows`: bias, then the taps in k order, as the graph's
+    /// Mamba2ScanGate sums them), the samples split over the trainer's threads.
     public func forward(_ x: [Float], weight: [Float], bias: [Float], batch: Int) -> [Float] {
         let c = channels
         checkCount(x, batch * seq * c, "CausalConv1d input")
         checkCount(weight, c * kernel, "CausalConv1d weight")
         checkCount(bias, c, "CausalConv1d bias")
-        var out = [Float](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { xp in
-            weight.withUnsafeBufferPointer { wp in
-                out.withUnsafeMutableBufferPointer { op in
-                    for b in 0..<batch {
-                        for t in 0..<seq {
-                            let o = (b * seq + t) * c
-                            for ch in 0..<c { op[o + ch] = bias[ch] }
-                            // Same tap order as the runtime's kernel, so the sums round identically.
-                            for k in 0..<kernel {
-                                guard let s = source(t, k) else { continue }
-                                let xs = (b * seq + s) * c
-                                for ch in 0..<c { op[o + ch] += wp[ch * kernel + k] * xp[xs + ch] }
+        return [Float](unsafeUninitializedCapacity: x.count) { op, initialized in
+            x.withUnsafeBufferPointer { xp in
+                weight.withUnsafeBufferPointer { wp in
+                    bias.withUnsafeBufferPointer { bp in
+                        TrainerThreads.parts(batch) { samples in
+                            var taps = [Float](repeating: 0, count: Mamba2.convWorkspaceFloats(channels: c, kernel: kernel))
+                            taps.withUnsafeMutableBufferPointer { tp in
+                                for b in samples {
+                                    trm_conv_rows(
+                                        xp.baseAddress! + b * seq * c, c, wp.baseAddress!, bp.baseAddress!, op.baseAddress! + b * seq * c, c,
+                                        seq, 0, seq, c, kernel, reverse ? 1 : 0, tp.baseAddress!)
+                                }
                             }
                         }
                     }
                 }
             }
+            initialized = x.count
         }
-        return out
     }
 
     /// dPre [B, L, C] -> dx [B, L, C]; accumulates dWeight [C, K] and dBias [C].
