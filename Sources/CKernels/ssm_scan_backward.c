@@ -47,7 +47,7 @@ CLONES void trm_ssm_scan_backward(const float *x, long x_stride, const float *dt
                                   const float *c, long bc_stride, float a, float d, const float *gy, long gy_stride,
                                   float *dx, float *ddt, float *db, float *dc, long seq, long p, long n, int reverse,
                                   long chunk, float *workspace, double *da_out, double *dd_out) {
-    const long pn = p * n, chunks = (seq + chunk - 1) / chunk, body = n - n % 16;
+    const long pn = p * n, chunks = (seq + chunk - 1) / chunk;
     float *entry = workspace, *states = entry + chunks * pn;
     float *adjoint = states + (chunk < seq ? chunk : seq) * pn, *db_acc = adjoint + pn, *dc_acc = db_acc + n;
 #define TOKEN(i) (reverse ? seq - 1 - (i) : (i))
@@ -79,40 +79,82 @@ CLONES void trm_ssm_scan_backward(const float *x, long x_stride, const float *dt
             const float *st = states + (i - lo) * pn, *prev = i > lo ? st - pn : chunk_entry; // S(t), S(t−1)
             const float *xt = x + t * x_stride, *bt = b + t * bc_stride, *ct = c + t * bc_stride, *gyt = gy + t * gy_stride;
             for (long j = 0; j < n; j++) db_acc[j] = dc_acc[j] = 0.0f;
-            float q = 0.0f, dot = 0.0f, dd_token = 0.0f;
+            float q = 0.0f, dot = 0.0f, dd_token = 0.0f, gbr[p];
+            for (long r = 0; r < p; r++) gbr[r] = 0.0f;
             const v16f ndv = SPLAT16(next_decay);
+            // Groups of 64 columns: that slice of B and C and its dB, dC sums stay in registers over
+            // all rows, so each state vector costs three loads and one store (the adjoint's), where
+            // the per-row form below also loads B and C and loads and stores both sums.
+            long j0 = 0;
+            for (; j0 + 64 <= n; j0 += 64) {
+                v16f cv[4], bv[4], dbv[4], dcv[4], gsv = SPLAT16(0.0f);
+                for (int u = 0; u < 4; u++) {
+                    cv[u] = LOAD16(ct + j0 + 16 * u);
+                    bv[u] = LOAD16(bt + j0 + 16 * u);
+                    dbv[u] = dcv[u] = SPLAT16(0.0f);
+                }
+                for (long r = 0; r < p; r++) {
+                    const v16f giv = SPLAT16(gyt[r]), xiv = SPLAT16(xt[r]);
+                    float *grow = adjoint + r * n + j0;
+                    const float *srow = st + r * n + j0, *prow = prev + r * n + j0;
+                    v16f gbv = SPLAT16(0.0f);
+                    for (int u = 0; u < 4; u++) {
+                        // G_t = a_{t+1}·G_{t+1} + gy_t ⊗ C_t, and everything that reads it.
+                        const v16f gv = ndv * LOAD16(grow + 16 * u) + giv * cv[u];
+                        STORE16(grow + 16 * u, gv);
+                        gbv += gv * bv[u];
+                        gsv += gv * LOAD16(prow + 16 * u);
+                        dbv[u] += gv * xiv;
+                        dcv[u] += LOAD16(srow + 16 * u) * giv;
+                    }
+                    float gb = 0.0f;
+                    for (int l = 0; l < 16; l++) gb += gbv[l];
+                    gbr[r] += gb;
+                }
+                for (int u = 0; u < 4; u++) {
+                    STORE16(db_acc + j0 + 16 * u, dbv[u]);
+                    STORE16(dc_acc + j0 + 16 * u, dcv[u]);
+                }
+                for (int l = 0; l < 16; l++) dot += gsv[l];
+            }
+            // The remaining columns (all of them when N < 64), row by row.
+            if (j0 < n) {
+                for (long r = 0; r < p; r++) {
+                    const float gi = gyt[r], xi = xt[r];
+                    float *grow = adjoint + r * n;
+                    const float *srow = st + r * n, *prow = prev + r * n;
+                    const v16f giv = SPLAT16(gi), xiv = SPLAT16(xi);
+                    v16f gbv = SPLAT16(0.0f), gsv = SPLAT16(0.0f);
+                    long j = j0;
+                    for (; j + 16 <= n; j += 16) {
+                        const v16f gv = ndv * LOAD16(grow + j) + giv * LOAD16(ct + j);
+                        STORE16(grow + j, gv);
+                        gbv += gv * LOAD16(bt + j);
+                        gsv += gv * LOAD16(prow + j);
+                        STORE16(db_acc + j, LOAD16(db_acc + j) + gv * xiv);
+                        STORE16(dc_acc + j, LOAD16(dc_acc + j) + LOAD16(srow + j) * giv);
+                    }
+                    float gb = 0.0f, gs = 0.0f;
+                    for (int l = 0; l < 16; l++) {
+                        gb += gbv[l];
+                        gs += gsv[l];
+                    }
+                    for (; j < n; j++) {
+                        const float gv = next_decay * grow[j] + gi * ct[j];
+                        grow[j] = gv;
+                        gb += gv * bt[j];
+                        gs += gv * prow[j];
+                        db_acc[j] += gv * xi;
+                        dc_acc[j] += srow[j] * gi;
+                    }
+                    gbr[r] += gb;
+                    dot += gs;
+                }
+            }
             for (long r = 0; r < p; r++) {
                 const float gi = gyt[r], xi = xt[r];
-                float *grow = adjoint + r * n;
-                const float *srow = st + r * n, *prow = prev + r * n;
-                const v16f giv = SPLAT16(gi), xiv = SPLAT16(xi);
-                v16f gbv = SPLAT16(0.0f), gsv = SPLAT16(0.0f);
-                long j = 0;
-                for (; j < body; j += 16) {
-                    // G_t = a_{t+1}·G_{t+1} + gy_t ⊗ C_t, and everything that reads it.
-                    const v16f gv = ndv * LOAD16(grow + j) + giv * LOAD16(ct + j);
-                    STORE16(grow + j, gv);
-                    gbv += gv * LOAD16(bt + j);
-                    gsv += gv * LOAD16(prow + j);
-                    STORE16(db_acc + j, LOAD16(db_acc + j) + gv * xiv);
-                    STORE16(dc_acc + j, LOAD16(dc_acc + j) + LOAD16(srow + j) * giv);
-                }
-                float gb = 0.0f, gs = 0.0f;
-                for (int l = 0; l < 16; l++) {
-                    gb += gbv[l];
-                    gs += gsv[l];
-                }
-                for (; j < n; j++) {
-                    const float gv = next_decay * grow[j] + gi * ct[j];
-                    grow[j] = gv;
-                    gb += gv * bt[j];
-                    gs += gv * prow[j];
-                    db_acc[j] += gv * xi;
-                    dc_acc[j] += srow[j] * gi;
-                }
-                dx[t * x_stride + r] = dtv * gb + d * gi;
-                q += xi * gb;
-                dot += gs;
+                dx[t * x_stride + r] = dtv * gbr[r] + d * gi;
+                q += xi * gbr[r];
                 dd_token += gi * xi;
             }
             for (long j = 0; j < n; j++) {

@@ -41,8 +41,9 @@ import GraphIR
                 }))
     }
 
-    /// d_state 5 runs only the kernel's scalar tail, 37 its 16-lane body twice and a tail.
-    @Test(arguments: [false, true], [5, 37])
+    /// d_state 5 runs only the backward kernel's scalar tail, 37 its per-row 16-lane loop twice and a
+    /// tail, 100 one 64-column register group, then the per-row loop and a tail.
+    @Test(arguments: [false, true], [5, 37, 100])
     func selectiveScan(reverse: Bool, n: Int) {
         let seq = 11, heads = 4, p = 3, groups = 2, batch = 2
         let layer = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse, chunk: 4)
