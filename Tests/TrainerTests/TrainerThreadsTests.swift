@@ -45,6 +45,23 @@ import Testing
         }
     }
 
+    @Test func optimizerAndEMAAreTheSameOnAnyThreadCount() {
+        // 40,000 values: parts of ≥ 16,384 elements, so two and three threads really split.
+        let n = 40_000, w = randomArray(n, seed: 20), g = randomArray(n, seed: 21)
+        func run() -> [[Float]] {
+            var params = ParameterSet(["w": w]), adam = AdamATan2(beta1: 0.9, beta2: 0.95, weightDecay: 0.1)
+            var ema = ExponentialMovingAverage(rate: 0.9, initial: params, names: ["w"])
+            for _ in 0..<2 {
+                adam.step(&params, grads: ParameterSet(["w": g]), lr: 1e-3)
+                ema.update(params)
+            }
+            return [params["w"], ema.shadow["w"]!]
+        }
+        let one = on(1, run)
+        #expect(one[0] != w, "the step moved the weights")
+        for t in [2, 3] { #expect(on(t, run).map(bits) == one.map(bits), "threads \(t)") }
+    }
+
     @Test func attentionIsTheSameOnAnyThreadCount() {
         let seq = 9, heads = 3, d = 4, batch = 2, n = batch * seq * heads * d
         let layer = MultiHeadAttention(seq: seq, heads: heads, headDim: d)

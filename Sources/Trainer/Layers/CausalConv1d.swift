@@ -44,7 +44,8 @@ public struct CausalConv1d: Sendable, Hashable {
                             taps.withUnsafeMutableBufferPointer { tp in
                                 for b in samples {
                                     trm_conv_rows(
-                                        xp.baseAddress! + b * seq * c, c, wp.baseAddress!, bp.baseAddress!, op.baseAddress! + b * seq * c, c,
+                                        xp.baseAddress! + b * seq * c, c, wp.baseAddress!, bp.baseAddress!, op.baseAddress! + b * seq * c,
+                                        c,
                                         seq, 0, seq, c, kernel, reverse ? 1 : 0, tp.baseAddress!)
                                 }
                             }

@@ -20,6 +20,9 @@ public struct AdamATan2: Sendable, Equatable {
     }
 
     /// One step over every tensor of `grads` (names absent from `grads` are left alone).
+    /// Fewest elements one thread updates (smaller tensors stay on the calling thread).
+    static let elementsPerPart = 16384
+
     public mutating func step(_ params: inout ParameterSet, grads: ParameterSet, lr: Float) {
         t += 1
         let c1 = 1 - pow(beta1, Float(t)), c2 = (1 - pow(beta2, Float(t))).squareRoot()
@@ -35,10 +38,13 @@ public struct AdamATan2: Sendable, Equatable {
                     mm.withUnsafeMutableBufferPointer { mm in
                         vv.withUnsafeMutableBufferPointer { vv in
                             g.withUnsafeBufferPointer { g in
-                                for i in 0..<p.count {
-                                    mm[i] += (1 - b1) * (g[i] - mm[i])
-                                    vv[i] += (1 - b2) * (g[i] * g[i] - vv[i])
-                                    p[i] = p[i] * decay - stepSize * atan2(mm[i], vv[i].squareRoot() / c2)
+                                // Elementwise, so the split over the trainer's threads changes no bits.
+                                TrainerThreads.parts(p.count, minPerPart: Self.elementsPerPart) { range in
+                                    for i in range {
+                                        mm[i] += (1 - b1) * (g[i] - mm[i])
+                                        vv[i] += (1 - b2) * (g[i] * g[i] - vv[i])
+                                        p[i] = p[i] * decay - stepSize * atan2(mm[i], vv[i].squareRoot() / c2)
+                                    }
                                 }
                             }
                         }
@@ -107,8 +113,12 @@ public struct ExponentialMovingAverage: Sendable, Equatable {
         let r = rate
         for name in shadow.keys.sorted() {
             let p = params[name]
-            shadow[name]!.withUnsafeMutableBufferPointer { s in
-                for i in 0..<s.count { s[i] = (1 - r) * p[i] + r * s[i] }
+            p.withUnsafeBufferPointer { p in
+                shadow[name]!.withUnsafeMutableBufferPointer { s in
+                    TrainerThreads.parts(s.count, minPerPart: AdamATan2.elementsPerPart) { range in
+                        for i in range { s[i] = (1 - r) * p[i] + r * s[i] }
+                    }
+                }
             }
         }
     }
