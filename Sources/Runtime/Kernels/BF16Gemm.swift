@@ -40,11 +40,7 @@ public struct BF16PackedWeights: @unchecked Sendable {
         _ w: UnsafeBufferPointer<Float>, n: Int, k: Int, rowStride: Int, colStride: Int,
         split: (_ panels: Int, _ body: (Range<Int>) -> Void) -> Void = { panels, body in body(0..<panels) }
     ) throws {
-        guard n >= 0, k >= 0, Gemm.fitsStrided(w.count, rows: n, cols: k, rowStride: rowStride, colStride: colStride) else {
-            throw TRMError(
-                .invalidInput,
-                "BF16PackedWeights: [\(n), \(k)] with strides \(rowStride), \(colStride) does not fit \(w.count) floats")
-        }
+        try Gemm.checkStrided("BF16PackedWeights", w.count, rows: n, cols: k, rowStride: rowStride, colStride: colStride)
         self.n = n
         self.k = k
         count = trm_bf16_packed_size(n, k)

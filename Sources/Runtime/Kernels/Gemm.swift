@@ -64,6 +64,15 @@ public enum Gemm {
         return !o1 && !o2 && !o3 && last < count
     }
 
+    /// Throws `.invalidInput` (naming `what`) unless the sizes are non-negative and `count` floats
+    /// hold that strided matrix (`fitsStrided`): the check of every strided packing.
+    static func checkStrided(_ what: String, _ count: Int, rows: Int, cols: Int, rowStride: Int, colStride: Int) throws {
+        guard rows >= 0, cols >= 0, fitsStrided(count, rows: rows, cols: cols, rowStride: rowStride, colStride: colStride) else {
+            throw TRMError(
+                .invalidInput, "\(what): [\(rows), \(cols)] with strides \(rowStride), \(colStride) does not fit \(count) floats")
+        }
+    }
+
     /// The shape checks of the fused SwiGLU products (`F32Gemm.multiplySwiGLU`,
     /// `BF16Gemm.multiplySwiGLU`): x [m, k] rows `lda` apart, weights of n = 2·width outputs (n even),
     /// a bias of n floats if any, out [m, width] rows `ldo` apart.
