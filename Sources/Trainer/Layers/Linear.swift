@@ -32,12 +32,8 @@ public struct Linear: Sendable, Hashable {
     /// x [rows, in] -> y [rows, out]; `bias` [out] is added when given.
     public func forward(_ x: [Float], rows: Int, weight: [Float], bias: [Float]? = nil) -> [Float] {
         checkCount(weight, outFeatures * inFeatures, "Linear weight [\(outFeatures), \(inFeatures)]")
-        let packed = weight.withUnsafeBufferPointer { w in
-            WeightPacks.checked {
-                try PackedMatMulWeights.pack(w, n: outFeatures, k: inFeatures, rowStride: inFeatures, colStride: 1, precision: .fp32) {
-                    panels, body in TrainerThreads.parts(panels, minPerPart: 4, body)
-                }
-            }
+        let packed = WeightPacks.checked {
+            try WeightPacks.pack(weight, n: outFeatures, k: inFeatures, rowStride: inFeatures, colStride: 1, precision: .fp32)
         }
         return forward(x, rows: rows, weight: weight, packed: packed, bias: bias)
     }
@@ -65,9 +61,7 @@ public struct Linear: Sendable, Hashable {
         checkCount(x, rows * inFeatures, "Linear x")
         grads.modify(name) { dWeight in
             checkCount(dWeight, outFeatures * inFeatures, "Linear dWeight \(name)")
-            if !weightGradient(dY, x: x, rows: rows, precision: params.packs?.precision ?? .fp32, dWeight: &dWeight) {
-                weightGradientOpenBLAS(dY, x: x, rows: rows, dWeight: &dWeight)
-            }
+            accumulateWeightGradient(dY, x: x, rows: rows, precision: params.packs?.precision ?? .fp32, dWeight: &dWeight)
         }
         if let bias { grads.modify(bias) { addBiasGradient(dY, rows: rows, dBias: &$0) } }
         if let packed = params.packs?.transposed(name, weight, n: outFeatures, k: inFeatures) {
@@ -82,9 +76,7 @@ public struct Linear: Sendable, Hashable {
         checkCount(x, rows * inFeatures, "Linear x")
         checkCount(weight, outFeatures * inFeatures, "Linear weight")
         checkCount(dWeight, outFeatures * inFeatures, "Linear dWeight")
-        if !weightGradient(dY, x: x, rows: rows, precision: .fp32, dWeight: &dWeight) {
-            weightGradientOpenBLAS(dY, x: x, rows: rows, dWeight: &dWeight)
-        }
+        accumulateWeightGradient(dY, x: x, rows: rows, precision: .fp32, dWeight: &dWeight)
         return product(dY, weight, rows: rows, cols: inFeatures, inner: outFeatures, transB: false)
     }
 
@@ -101,6 +93,13 @@ public struct Linear: Sendable, Hashable {
     private func addBiasGradient(_ dY: [Float], rows: Int, dBias: inout [Float]) {
         checkCount(dBias, outFeatures, "Linear dBias")
         for r in 0..<rows { for j in 0..<outFeatures { dBias[j] += dY[r * outFeatures + j] } }
+    }
+
+    /// dW [out, in] += dYᵀ·x in `precision`: on trm's packed GEMM, or OpenBLAS where that does not run.
+    private func accumulateWeightGradient(_ dY: [Float], x: [Float], rows: Int, precision: Precision, dWeight: inout [Float]) {
+        if !weightGradient(dY, x: x, rows: rows, precision: precision, dWeight: &dWeight) {
+            weightGradientOpenBLAS(dY, x: x, rows: rows, dWeight: &dWeight)
+        }
     }
 
     /// dW [out, in] += dYᵀ·x on trm's packed GEMM: A = dYᵀ (a transposed copy, [out, rows]) and

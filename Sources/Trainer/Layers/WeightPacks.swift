@@ -10,7 +10,7 @@ import Runtime
 /// In bf16 every Linear product (forward, input gradient and weight gradient) multiplies operands
 /// rounded to bf16 with fp32 sums, the official code's bf16 forward and backward; the master
 /// weights, gradients, optimizer state, norms, attention, the scan and the losses stay fp32
-/// (docs/training.md).
+/// (docs/precision.md, "Training").
 public final class WeightPacks: @unchecked Sendable {
     /// The arithmetic of the step's Linear products.
     public let precision: Precision
