@@ -41,12 +41,18 @@ import GraphIR
                 }))
     }
 
-    /// d_state 5 runs only the backward kernel's scalar tail, 37 its per-row 16-lane loop twice and a
-    /// tail, 100 one 64-column register group, then the per-row loop and a tail.
+    /// d_state 5 runs only the recurrent backward kernel's scalar tail, 37 its per-row 16-lane loop
+    /// twice and a tail, 100 one 64-column register group, then the per-row loop and a tail. The
+    /// quadratic form is checked at the same sizes.
     @Test(arguments: [false, true], [5, 37, 100])
     func selectiveScan(reverse: Bool, n: Int) {
+        for form in [SelectiveScan.Form.recurrent, .quadratic] { checkScan(reverse: reverse, n: n, form: form) }
+    }
+
+    func checkScan(reverse: Bool, n: Int, form: SelectiveScan.Form) {
         let seq = 11, heads = 4, p = 3, groups = 2, batch = 2
-        let layer = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse, chunk: 4)
+        let layer = SelectiveScan(
+            seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse, chunk: 4, form: form)
         let args = [
             "x": randomArray(batch * seq * heads * p, seed: 33),
             "dt": uniformArray(batch * seq * heads, 0.05, 0.6, seed: 34),
@@ -59,15 +65,16 @@ import GraphIR
             layer.forward(x: a["x"]!, dt: a["dt"]!, a: a["A"]!, bm: a["B"]!, cm: a["C"]!, d: a["D"]!, batch: batch)
         }
         expectPasses(
-            "scan-reverse=\(reverse)-n\(n)",
+            "scan-\(form)-reverse=\(reverse)-n\(n)",
             GradientCheck(
                 args: args, forward: { run($0).doubles },
                 backward: { a, d in
                     let g = layer.backward(d, x: a["x"]!, dt: a["dt"]!, a: a["A"]!, bm: a["B"]!, cm: a["C"]!, d: a["D"]!, batch: batch)
                     return ["x": g.dx, "dt": g.dDt, "A": g.dA, "B": g.dB, "C": g.dC, "D": g.dD]
                 }))
-        // The chunk length only changes where states are recomputed, not the result.
-        let one = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse, chunk: 64)
+        // The chunk length only changes where the recurrence recomputes states, not the result.
+        let one = SelectiveScan(
+            seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse, chunk: 64, form: form)
         let dy = randomArray(batch * seq * heads * p, seed: 39)
         let g1 = layer.backward(
             dy, x: args["x"]!, dt: args["dt"]!, a: args["A"]!, bm: args["B"]!, cm: args["C"]!, d: args["D"]!, batch: batch)

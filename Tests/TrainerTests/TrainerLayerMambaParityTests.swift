@@ -38,11 +38,15 @@ import GraphIR
     /// chunks: seq 150); N = 5 and P = 36 take the scalar path.
     @Test(arguments: [(16, 8, false), (16, 8, true), (5, 8, false), (24, 64, false), (24, 64, true), (8, 36, true)])
     func scan(dState: Int, p: Int, reverse: Bool) {
+        for form in [SelectiveScan.Form.recurrent, .quadratic] { scan(dState: dState, p: p, reverse: reverse, form: form) }
+    }
+
+    func scan(dState: Int, p: Int, reverse: Bool, form: SelectiveScan.Form) {
         let batch = 2, seq = 150, heads = 4, groups = 2, e = heads * p, gn = groups * dState
         let x = randomArray(batch * seq * e, seed: 97), dt = uniformArray(batch * seq * heads, 0.01, 0.5, seed: 98)
         let a = uniformArray(heads, -4, -0.5, seed: 99), d = randomArray(heads, seed: 100)
         let bm = randomArray(batch * seq * gn, seed: 101), cm = randomArray(batch * seq * gn, seed: 102)
-        let mine = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: dState, groups: groups, reverse: reverse)
+        let mine = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: dState, groups: groups, reverse: reverse, form: form)
             .forward(x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch)
         var state = [Float](repeating: 0, count: Mamba2.scanWorkspaceFloats(headDim: p, dState: dState))
         let shape = Mamba2.ScanShape(
@@ -51,7 +55,7 @@ import GraphIR
             Mamba2.scan(
                 x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, shape, workspace: &state, y: UnsafeMutableBufferPointer(start: o, count: x.count))
         }
-        parity.expectClose("scan-N\(dState)-P\(p)-reverse=\(reverse)", mine, theirs)
+        parity.expectClose("scan-\(form)-N\(dState)-P\(p)-reverse=\(reverse)", mine, theirs)
     }
 
     /// The whole mixer against the runtime's fused scan+gate (conv + SiLU + softplus + scan + gate +

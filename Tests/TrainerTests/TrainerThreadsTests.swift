@@ -83,10 +83,11 @@ import Testing
         ]
     }
 
-    @Test(arguments: [false, true])
-    func scanIsTheSameOnAnyThreadCount(reverse: Bool) {
+    @Test(arguments: [false, true], [SelectiveScan.Form.recurrent, .quadratic])
+    func scanIsTheSameOnAnyThreadCount(reverse: Bool, form: SelectiveScan.Form) {
         let seq = 11, heads = 4, p = 3, n = 9, groups = 2, batch = 3
-        let layer = SelectiveScan(seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse, chunk: 4)
+        let layer = SelectiveScan(
+            seq: seq, heads: heads, headDim: p, dState: n, groups: groups, reverse: reverse, chunk: 4, form: form)
         let a = Self.scanArgs(seq: seq, heads: heads, p: p, n: n, groups: groups, batch: batch)
         let dy = randomArray(batch * seq * heads * p, seed: 39)
         func run() -> [[Float]] {

@@ -19,10 +19,15 @@ public struct SelectiveScan: Sendable, Hashable {
     public let dState: Int
     public let groups: Int
     public let reverse: Bool
-    /// Tokens per recomputation chunk in the backward (memory chunk·P·N floats per head in flight).
+    /// Tokens per recomputation chunk in the recurrent backward (memory chunk·P·N floats per head in flight).
     public let chunk: Int
+    /// The arithmetic forward and backward run on (QuadraticScan.swift); by default
+    /// `preferredForm` of the sizes.
+    public let form: Form
 
-    public init(seq: Int, heads: Int, headDim: Int, dState: Int, groups: Int, reverse: Bool, chunk: Int = 16) {
+    public init(
+        seq: Int, heads: Int, headDim: Int, dState: Int, groups: Int, reverse: Bool, chunk: Int = 16, form: Form? = nil
+    ) {
         precondition(seq > 0 && heads > 0 && headDim > 0 && dState > 0 && groups > 0 && chunk > 0, "SelectiveScan: bad sizes")
         precondition(heads % groups == 0, "SelectiveScan: heads \(heads) not a multiple of groups \(groups)")
         self.seq = seq
@@ -32,6 +37,7 @@ public struct SelectiveScan: Sendable, Hashable {
         self.groups = groups
         self.reverse = reverse
         self.chunk = chunk
+        self.form = form ?? Self.preferredForm(seq: seq, heads: heads, headDim: headDim, dState: dState, groups: groups)
     }
 
     /// Gradients of every input.
@@ -58,6 +64,7 @@ public struct SelectiveScan: Sendable, Hashable {
     /// from the forward's by fp32 rounding only.
     public func forward(x: [Float], dt: [Float], a: [Float], bm: [Float], cm: [Float], d: [Float], batch: Int) -> [Float] {
         checkInputs(x, dt, a, bm, cm, d, batch)
+        if form == .quadratic { return quadraticForward(x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch) }
         let perGroup = heads / groups, work = Mamba2.scanWorkspaceFloats(headDim: headDim, dState: dState)
         // (sample, head) pairs split over the trainer's threads: each writes only its own y columns.
         return [Float](unsafeUninitializedCapacity: x.count) { yp, initialized in
@@ -99,6 +106,7 @@ public struct SelectiveScan: Sendable, Hashable {
     ) -> Gradients {
         checkInputs(x, dt, a, bm, cm, d, batch)
         checkCount(dY, x.count, "SelectiveScan dY")
+        if form == .quadratic { return quadraticBackward(dY, x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch) }
         var g = Gradients(
             dx: [Float](repeating: 0, count: x.count), dDt: [Float](repeating: 0, count: dt.count),
             dA: [Float](repeating: 0, count: heads), dB: [Float](repeating: 0, count: bm.count),
