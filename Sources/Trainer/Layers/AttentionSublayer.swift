@@ -40,7 +40,7 @@ public struct AttentionSublayer: Sendable {
             q = rope.forward(q, batch: batch)
             k = rope.forward(k, batch: batch)
         }
-        let (a, saved) = attention.forward(q: q, k: k, v: v, batch: batch)
+        let (a, saved) = attention.forward(q: q, k: k, v: v, batch: batch, precision: params.packs?.precision ?? .fp32)
         let out = oProj.forward(a, rows: rows, params: params, name: prefix + ".o_proj.weight")
         return (out, Saved(input: h, attention: saved))
     }

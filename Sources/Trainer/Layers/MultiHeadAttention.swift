@@ -27,14 +27,19 @@ public struct MultiHeadAttention: Sendable, Hashable {
         public let q: [Float], k: [Float], v: [Float], out: [Float]
         /// log Σ_j exp(score[i, j]) per (sample, head, query) [B, H, S].
         public let logSumExp: [Float]
+        /// The products' precision, the backward's too (MultiHeadAttentionBF16.swift).
+        public let precision: Precision
     }
 
-    private var width: Int { heads * headDim }
+    var width: Int { heads * headDim }
     private var scale: Float { 1 / Float(headDim).squareRoot() }
 
-    /// q, k, v [B, S, H·d] -> out [B, S, H·d]. The (sample, head) pairs are split over the trainer's
-    /// threads, each part with its own score tile; every pair writes only its own columns.
-    public func forward(q: [Float], k: [Float], v: [Float], batch: Int) -> (out: [Float], saved: Saved) {
+    /// q, k, v [B, S, H·d] -> out [B, S, H·d], the products in `precision`. The (sample, head) pairs
+    /// are split over the trainer's threads, each part with its own score tile; every pair writes
+    /// only its own columns.
+    public func forward(
+        q: [Float], k: [Float], v: [Float], batch: Int, precision: Precision = .fp32
+    ) -> (out: [Float], saved: Saved) {
         let n = batch * seq * width
         checkCount(q, n, "MultiHeadAttention q"); checkCount(k, n, "MultiHeadAttention k"); checkCount(v, n, "MultiHeadAttention v")
         var out = [Float](repeating: 0, count: n)
@@ -47,9 +52,14 @@ public struct MultiHeadAttention: Sendable, Hashable {
                         lse.withUnsafeMutableBufferPointer { lp in
                             TrainerThreads.parts(batch * heads) { pairs in
                                 var scores = [Float](repeating: 0, count: tileRows * seq)
+                                var bf16 = precision == .bf16 ? BF16Scratch(seq: seq, headDim: headDim, tileRows: tileRows) : nil
                                 scores.withUnsafeMutableBufferPointer { sp in
                                     for pair in pairs {
-                                        forwardHead(pair, qp, kp, vp, op, lp, sp, tileRows: tileRows)
+                                        if bf16 != nil {
+                                            forwardHeadBF16(pair, qp, kp, vp, op, lp, sp, tileRows: tileRows, scratch: &bf16!)
+                                        } else {
+                                            forwardHead(pair, qp, kp, vp, op, lp, sp, tileRows: tileRows)
+                                        }
                                     }
                                 }
                             }
@@ -58,7 +68,7 @@ public struct MultiHeadAttention: Sendable, Hashable {
                 }
             }
         }
-        return (out, Saved(q: q, k: k, v: v, out: out, logSumExp: lse))
+        return (out, Saved(q: q, k: k, v: v, out: out, logSumExp: lse, precision: precision))
     }
 
     /// One (sample, head) pair (pair = b·H + h) of `forward`, on the score tile `sp`.
@@ -106,13 +116,22 @@ public struct MultiHeadAttention: Sendable, Hashable {
                                             TrainerThreads.parts(batch * heads) { pairs in
                                                 var probs = [Float](repeating: 0, count: tileRows * seq), dScores = probs
                                                 var delta = [Float](repeating: 0, count: tileRows)
+                                                var bf16 =
+                                                    saved.precision == .bf16
+                                                    ? BF16Scratch(seq: seq, headDim: headDim, tileRows: tileRows) : nil
                                                 probs.withUnsafeMutableBufferPointer { pp in
                                                     dScores.withUnsafeMutableBufferPointer { dsp in
                                                         delta.withUnsafeMutableBufferPointer { dlp in
                                                             for pair in pairs {
-                                                                backwardHead(
-                                                                    pair, (qp, kp, vp, op, lp, gp), (dqp, dkp, dvp), (pp, dsp, dlp),
-                                                                    tileRows: tileRows)
+                                                                if bf16 != nil {
+                                                                    backwardHeadBF16(
+                                                                        pair, (qp, kp, vp, op, lp, gp), (dqp, dkp, dvp), pp, dsp,
+                                                                        tileRows: tileRows, scratch: &bf16!)
+                                                                } else {
+                                                                    backwardHead(
+                                                                        pair, (qp, kp, vp, op, lp, gp), (dqp, dkp, dvp), (pp, dsp, dlp),
+                                                                        tileRows: tileRows)
+                                                                }
                                                             }
                                                         }
                                                     }
@@ -183,7 +202,7 @@ public struct MultiHeadAttention: Sendable, Hashable {
     }
 
     /// In-place softmax of one row; returns its log-sum-exp (max + log Σ exp(x − max)).
-    private static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) -> Float {
+    static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) -> Float {
         var m = -Float.infinity
         for j in 0..<n { m = max(m, s[j]) }
         for j in 0..<n { s[j] -= m }
