@@ -11,8 +11,8 @@ extension MultiHeadAttention {
     /// One thread part's buffers for the bf16 products of any (sample, head) pair.
     struct BF16Scratch {
         /// K and V [S, d] (the backward's dP = dO·Vᵀ), a [d, S] transpose (Vᵀ forward, Kᵀ
-        /// backward), and the tile's dOᵀ and Qᵀ [d, rows].
-        var packK, packV, packT, packTileA, packTileB: [UInt16]
+        /// backward), and a query tile's dOᵀ or Qᵀ [d, rows].
+        var packK, packV, packT, packTile: [UInt16]
         var transposed: [Float]
         var workspace: [Float]
 
@@ -21,8 +21,7 @@ extension MultiHeadAttention {
             packK = pack(seq, d)
             packV = packK
             packT = pack(d, seq)
-            packTileA = pack(d, tileRows)
-            packTileB = packTileA
+            packTile = pack(d, tileRows)
             transposed = [Float](repeating: 0, count: seq * tileRows)
             workspace = [Float](
                 repeating: 0,
@@ -84,6 +83,24 @@ extension MultiHeadAttention {
         }
     }
 
+    /// out [S, d] (rows `width` apart) += aᵀ·tile for a [rows, S] (P or dS of a query tile) and
+    /// the tile's [rows, d] block of dO or Q (rows `width` apart): aᵀ copied, the tile packed as its
+    /// transpose.
+    private func addTransposedProduct(
+        _ a: UnsafePointer<Float>, tile: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
+        _ scratch: inout BF16Scratch
+    ) {
+        scratch.transposed.withUnsafeMutableBufferPointer { tp in
+            trm_transpose(a, seq, rows, seq, tp.baseAddress!, rows)
+        }
+        pack(tile, n: headDim, k: rows, rowStride: 1, colStride: width, into: &scratch.packTile)
+        scratch.transposed.withUnsafeBufferPointer { tp in
+            bf16Product(
+                m: seq, n: headDim, k: rows, tp.baseAddress!, lda: rows, scratch.packTile, out, ldc: width, accumulate: true,
+                &scratch.workspace)
+        }
+    }
+
     /// `backwardHead` in bf16: the same recomputation and formulas, every product on bf16 operands.
     func backwardHeadBF16(
         _ pair: Int,
@@ -119,27 +136,11 @@ extension MultiHeadAttention {
                 for j in 0..<seq { ds[r * seq + j] = scale * row[j] * (ds[r * seq + j] - delta) }
             }
             // dV += Pᵀ·dO_tile, dQ_tile = dS·K, dK += dSᵀ·Q_tile.
-            scratch.transposed.withUnsafeMutableBufferPointer { tp in
-                trm_transpose(p, seq, rows, seq, tp.baseAddress!, rows)
-            }
-            pack(gt, n: d, k: rows, rowStride: 1, colStride: w, into: &scratch.packTileA)
-            scratch.transposed.withUnsafeBufferPointer { tp in
-                bf16Product(
-                    m: seq, n: d, k: rows, tp.baseAddress!, lda: rows, scratch.packTileA, outputs.dv.baseAddress! + base, ldc: w,
-                    accumulate: true, &scratch.workspace)
-            }
+            addTransposedProduct(p, tile: gt, rows: rows, into: outputs.dv.baseAddress! + base, &scratch)
             bf16Product(
                 m: rows, n: d, k: seq, ds, lda: seq, scratch.packT, outputs.dq.baseAddress! + base + t0 * w, ldc: w,
                 accumulate: false, &scratch.workspace)
-            scratch.transposed.withUnsafeMutableBufferPointer { tp in
-                trm_transpose(ds, seq, rows, seq, tp.baseAddress!, rows)
-            }
-            pack(qt, n: d, k: rows, rowStride: 1, colStride: w, into: &scratch.packTileB)
-            scratch.transposed.withUnsafeBufferPointer { tp in
-                bf16Product(
-                    m: seq, n: d, k: rows, tp.baseAddress!, lda: rows, scratch.packTileB, outputs.dk.baseAddress! + base, ldc: w,
-                    accumulate: true, &scratch.workspace)
-            }
+            addTransposedProduct(ds, tile: qt, rows: rows, into: outputs.dk.baseAddress! + base, &scratch)
             t0 += rows
         }
     }

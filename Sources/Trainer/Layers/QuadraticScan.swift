@@ -178,84 +178,53 @@ extension SelectiveScan {
             g.dC = flipTime(g.dC, width: gn, batch: batch)
             return g
         }
-        var g = Gradients(
-            dx: [Float](repeating: 0, count: x.count), dDt: [Float](repeating: 0, count: dt.count),
-            dA: [Float](repeating: 0, count: heads), dB: [Float](repeating: 0, count: bm.count),
-            dC: [Float](repeating: 0, count: cm.count), dD: [Float](repeating: 0, count: heads))
-        var dAParts = [Double](repeating: 0, count: batch * heads), dDParts = dAParts
-        x.withUnsafeBufferPointer { xp in
-            dt.withUnsafeBufferPointer { dtp in
-                bm.withUnsafeBufferPointer { bp in
-                    cm.withUnsafeBufferPointer { cp in
-                        dY.withUnsafeBufferPointer { gyp in
-                            g.dx.withUnsafeMutableBufferPointer { dxp in
-                                g.dDt.withUnsafeMutableBufferPointer { ddtp in
-                                    g.dB.withUnsafeMutableBufferPointer { dBp in
-                                        g.dC.withUnsafeMutableBufferPointer { dCp in
-                                            dAParts.withUnsafeMutableBufferPointer { dap in
-                                                dDParts.withUnsafeMutableBufferPointer { ddp in
-                                                    // (sample, group) pairs write disjoint rows/columns.
-                                                    TrainerThreads.parts(batch * groups) { pairs in
-                                                        var ws = QuadraticWorkspace(seq: seq, headDim: p, backward: true)
-                                                        for pair in pairs {
-                                                            let b = pair / groups, grp = pair % groups, row0 = b * seq
-                                                            let bco = row0 * gn + grp * dState
-                                                            gram(&ws, offset: bco, bm: bp, cm: cp)
-                                                            for i in ws.dg.indices { ws.dg[i] = 0 }
-                                                            for h in (grp * perGroup)..<((grp + 1) * perGroup) {
-                                                                prepareHead(&ws, h: h, a: a[h], row0: row0, x: xp, dt: dtp)
-                                                                let yo = row0 * e + h * p
-                                                                let dyh = UnsafeBufferPointer(rebasing: gyp[yo...])
-                                                                headBackward(&ws, dyh: dyh, ldy: e)
-                                                                var da = 0.0, dd = 0.0
-                                                                for t in 0..<seq {
-                                                                    let o = yo + t * e, dto = (row0 + t) * heads + h
-                                                                    let dtv = dtp[dto]
-                                                                    var q: Float = 0, ddTok: Float = 0
-                                                                    for i in 0..<p {
-                                                                        let gy = gyp[o + i], xi = xp[o + i], dxt = ws.dxt[t * p + i]
-                                                                        q += dxt * xi
-                                                                        ddTok += gy * xi
-                                                                        dxp[o + i] = d[h] * gy + dtv * dxt
-                                                                    }
-                                                                    let dLog = Float(ws.dlog[t])
-                                                                    ddtp[dto] = q + a[h] * dLog
-                                                                    da += Double(dtv * dLog)
-                                                                    dd += Double(ddTok)
-                                                                }
-                                                                dap[b * heads + h] = da
-                                                                ddp[b * heads + h] = dd
-                                                            }
-                                                            ws.dg.withUnsafeBufferPointer { dgp in
-                                                                Gemm.gemm(
-                                                                    m: seq, n: dState, k: seq, dgp, lda: seq,
-                                                                    UnsafeBufferPointer(rebasing: bp[bco...]), ldb: gn, beta: 1,
-                                                                    UnsafeMutableBufferPointer(rebasing: dCp[bco...]), ldc: gn)
-                                                                Gemm.gemm(
-                                                                    transA: true, m: seq, n: dState, k: seq, dgp, lda: seq,
-                                                                    UnsafeBufferPointer(rebasing: cp[bco...]), ldb: gn, beta: 1,
-                                                                    UnsafeMutableBufferPointer(rebasing: dBp[bco...]), ldc: gn)
-                                                            }
-                                                        }
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
+        return withBackwardBuffers(dY, x: x, dt: dt, bm: bm, cm: cm, batch: batch) { buf in
+            let xp = UnsafeBufferPointer(start: buf.x, count: x.count), dtp = UnsafeBufferPointer(start: buf.dt, count: dt.count)
+            let bp = UnsafeBufferPointer(start: buf.bm, count: bm.count), cp = UnsafeBufferPointer(start: buf.cm, count: cm.count)
+            let gyp = UnsafeBufferPointer(start: buf.dY, count: dY.count)
+            let dBp = UnsafeMutableBufferPointer(start: buf.dB, count: bm.count)
+            let dCp = UnsafeMutableBufferPointer(start: buf.dC, count: cm.count)
+            // (sample, group) pairs write disjoint rows/columns.
+            TrainerThreads.parts(batch * groups) { pairs in
+                var ws = QuadraticWorkspace(seq: seq, headDim: p, backward: true)
+                for pair in pairs {
+                    let b = pair / groups, grp = pair % groups, row0 = b * seq, bco = row0 * gn + grp * dState
+                    gram(&ws, offset: bco, bm: bp, cm: cp)
+                    for i in ws.dg.indices { ws.dg[i] = 0 }
+                    for h in (grp * perGroup)..<((grp + 1) * perGroup) {
+                        prepareHead(&ws, h: h, a: a[h], row0: row0, x: xp, dt: dtp)
+                        let yo = row0 * e + h * p
+                        headBackward(&ws, dyh: UnsafeBufferPointer(rebasing: gyp[yo...]), ldy: e)
+                        var da = 0.0, dd = 0.0
+                        for t in 0..<seq {
+                            let o = yo + t * e, dto = (row0 + t) * heads + h, dtv = dtp[dto]
+                            var q: Float = 0, ddTok: Float = 0
+                            for i in 0..<p {
+                                let gy = gyp[o + i], xi = xp[o + i], dxt = ws.dxt[t * p + i]
+                                q += dxt * xi
+                                ddTok += gy * xi
+                                buf.dx[o + i] = d[h] * gy + dtv * dxt
                             }
+                            let dLog = Float(ws.dlog[t])
+                            buf.dDt[dto] = q + a[h] * dLog
+                            da += Double(dtv * dLog)
+                            dd += Double(ddTok)
                         }
+                        buf.dAParts[b * heads + h] = da
+                        buf.dDParts[b * heads + h] = dd
+                    }
+                    // dC = dG·B and dB = dGᵀ·C for this group's columns.
+                    ws.dg.withUnsafeBufferPointer { dgp in
+                        Gemm.gemm(
+                            m: seq, n: dState, k: seq, dgp, lda: seq, UnsafeBufferPointer(rebasing: bp[bco...]), ldb: gn,
+                            beta: 1, UnsafeMutableBufferPointer(rebasing: dCp[bco...]), ldc: gn)
+                        Gemm.gemm(
+                            transA: true, m: seq, n: dState, k: seq, dgp, lda: seq, UnsafeBufferPointer(rebasing: cp[bco...]),
+                            ldb: gn, beta: 1, UnsafeMutableBufferPointer(rebasing: dBp[bco...]), ldc: gn)
                     }
                 }
             }
         }
-        for h in 0..<heads {
-            var da = 0.0, dd = 0.0
-            for b in 0..<batch { da += dAParts[b * heads + h]; dd += dDParts[b * heads + h] }
-            g.dA[h] = Float(da)
-            g.dD[h] = Float(dd)
-        }
-        return g
     }
 
     /// One head's products of the backward: dX̃ = Mᵀ·dy into ws.dxt, dM = dy·X̃ᵀ into ws.dm, then

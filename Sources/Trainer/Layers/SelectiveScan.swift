@@ -107,12 +107,46 @@ public struct SelectiveScan: Sendable, Hashable {
         checkInputs(x, dt, a, bm, cm, d, batch)
         checkCount(dY, x.count, "SelectiveScan dY")
         if form == .quadratic { return quadraticBackward(dY, x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch) }
+        let perGroup = heads / groups, work = trm_ssm_scan_backward_workspace(seq, headDim, dState, chunk)
+        return withBackwardBuffers(dY, x: x, dt: dt, bm: bm, cm: cm, batch: batch) { buf in
+            TrainerThreads.parts(batch) { samples in
+                var workspace = [Float](repeating: 0, count: work)
+                workspace.withUnsafeMutableBufferPointer { ws in
+                    for b in samples {
+                        for h in 0..<heads {
+                            // This head's columns of x, dt; its group's of B and C.
+                            let xo = b * seq * inner + h * headDim, dto = b * seq * heads + h
+                            let gb = b * seq * gn + (h / perGroup) * dState
+                            trm_ssm_scan_backward(
+                                buf.x + xo, inner, buf.dt + dto, heads, buf.bm + gb, buf.cm + gb, gn, a[h], d[h],
+                                buf.dY + xo, inner, buf.dx + xo, buf.dDt + dto, buf.dB + gb, buf.dC + gb,
+                                seq, headDim, dState, reverse ? 1 : 0, chunk, ws.baseAddress!,
+                                buf.dAParts + b * heads + h, buf.dDParts + b * heads + h)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The inputs and outputs of one backward as pointers: x, dt, B, C and dY, the zeroed gradients
+    /// dx, dDt, dB, dC, and each (sample, head)'s ∂A and ∂D parts [B, H].
+    struct BackwardBuffers {
+        let x, dt, bm, cm, dY: UnsafePointer<Float>
+        let dx, dDt, dB, dC: UnsafeMutablePointer<Float>
+        let dAParts, dDParts: UnsafeMutablePointer<Double>
+    }
+
+    /// Runs `body` on a backward's buffers (both forms), then sums the ∂A and ∂D parts over the
+    /// samples in order, so the result does not depend on how `body` split the work.
+    func withBackwardBuffers(
+        _ dY: [Float], x: [Float], dt: [Float], bm: [Float], cm: [Float], batch: Int, _ body: (BackwardBuffers) -> Void
+    ) -> Gradients {
         var g = Gradients(
             dx: [Float](repeating: 0, count: x.count), dDt: [Float](repeating: 0, count: dt.count),
             dA: [Float](repeating: 0, count: heads), dB: [Float](repeating: 0, count: bm.count),
             dC: [Float](repeating: 0, count: cm.count), dD: [Float](repeating: 0, count: heads))
         var dAParts = [Double](repeating: 0, count: batch * heads), dDParts = dAParts
-        let perGroup = heads / groups, work = trm_ssm_scan_backward_workspace(seq, headDim, dState, chunk)
         x.withUnsafeBufferPointer { xp in
             dt.withUnsafeBufferPointer { dtp in
                 bm.withUnsafeBufferPointer { bp in
@@ -124,26 +158,12 @@ public struct SelectiveScan: Sendable, Hashable {
                                         g.dC.withUnsafeMutableBufferPointer { dCp in
                                             dAParts.withUnsafeMutableBufferPointer { dap in
                                                 dDParts.withUnsafeMutableBufferPointer { ddp in
-                                                    TrainerThreads.parts(batch) { samples in
-                                                        var workspace = [Float](repeating: 0, count: work)
-                                                        workspace.withUnsafeMutableBufferPointer { ws in
-                                                            for b in samples {
-                                                                for h in 0..<heads {
-                                                                    // This head's columns of x, dt; its group's of B and C.
-                                                                    let xo = b * seq * inner + h * headDim, dto = b * seq * heads + h
-                                                                    let gb = b * seq * gn + (h / perGroup) * dState
-                                                                    trm_ssm_scan_backward(
-                                                                        xp.baseAddress! + xo, inner, dtp.baseAddress! + dto, heads,
-                                                                        bp.baseAddress! + gb, cp.baseAddress! + gb, gn, a[h], d[h],
-                                                                        gyp.baseAddress! + xo, inner, dxp.baseAddress! + xo,
-                                                                        ddtp.baseAddress! + dto, dBp.baseAddress! + gb,
-                                                                        dCp.baseAddress! + gb,
-                                                                        seq, headDim, dState, reverse ? 1 : 0, chunk, ws.baseAddress!,
-                                                                        dap.baseAddress! + b * heads + h, ddp.baseAddress! + b * heads + h)
-                                                                }
-                                                            }
-                                                        }
-                                                    }
+                                                    body(
+                                                        BackwardBuffers(
+                                                            x: xp.baseAddress!, dt: dtp.baseAddress!, bm: bp.baseAddress!,
+                                                            cm: cp.baseAddress!, dY: gyp.baseAddress!, dx: dxp.baseAddress!,
+                                                            dDt: ddtp.baseAddress!, dB: dBp.baseAddress!, dC: dCp.baseAddress!,
+                                                            dAParts: dap.baseAddress!, dDParts: ddp.baseAddress!))
                                                 }
                                             }
                                         }
