@@ -106,6 +106,32 @@ CLONES void trm_conv_rows(const float *x, long x_stride, const float *w, const f
     }
 }
 
+// The backward of trm_conv_rows over one whole sequence, for the trainer, with the taps in the
+// same transposed [kernel][channels] layout so every loop runs over contiguous channels: dwt and db
+// accumulate, dx is overwritten.
+CLONES void trm_conv_rows_backward(const float *x, long x_stride, const float *gpre, long g_stride, const float *w,
+                                   float *dx, long dx_stride, float *dwt, float *db, long seq, long channels,
+                                   long kernel, int reverse, float *wt) {
+    for (long c = 0; c < channels; c++)
+        for (long k = 0; k < kernel; k++) wt[k * channels + c] = w[c * kernel + k];
+    for (long t = 0; t < seq; t++)
+        for (long c = 0; c < channels; c++) dx[t * dx_stride + c] = 0.0f;
+    for (long t = 0; t < seq; t++) {
+        const float *g = gpre + t * g_stride;
+        for (long c = 0; c < channels; c++) db[c] += g[c];
+        for (long k = 0; k < kernel; k++) {
+            const long src = reverse ? t + (kernel - 1) - k : t - (kernel - 1) + k;
+            if (src < 0 || src >= seq) continue;
+            const float *xs = x + src * x_stride, *wk = wt + k * channels;
+            float *dxs = dx + src * dx_stride, *dwk = dwt + k * channels;
+            for (long c = 0; c < channels; c++) {
+                dwk[c] += g[c] * xs[c];
+                dxs[c] += wk[c] * g[c];
+            }
+        }
+    }
+}
+
 // 16×16 blocks: both the rows read and the rows written stay in L1 across a block.
 CLONES void trm_transpose(const float *a, long lda, long rows, long cols, float *out, long ldo) {
     enum { T = 16 };

@@ -83,6 +83,19 @@ import Testing
         ]
     }
 
+    @Test(arguments: [false, true])
+    func convIsTheSameOnAnyThreadCount(reverse: Bool) {
+        let seq = 11, c = 21, k = 4, batch = 3, layer = CausalConv1d(seq: seq, channels: c, kernel: k, reverse: reverse)
+        let x = randomArray(batch * seq * c, seed: 8), w = randomArray(c * k, seed: 9), dy = randomArray(x.count, seed: 10)
+        func run() -> [[Float]] {
+            var dw = randomArray(c * k, seed: 11), db = randomArray(c, seed: 12)
+            let dx = layer.backward(dy, input: x, weight: w, batch: batch, dWeight: &dw, dBias: &db)
+            return [dx, dw, db]
+        }
+        let one = on(1, run)
+        for t in [2, 3] { #expect(on(t, run).map(bits) == one.map(bits), "threads \(t)") }
+    }
+
     @Test(arguments: [false, true], [SelectiveScan.Form.recurrent, .quadratic])
     func scanIsTheSameOnAnyThreadCount(reverse: Bool, form: SelectiveScan.Form) {
         let seq = 11, heads = 4, p = 3, n = 9, groups = 2, batch = 3

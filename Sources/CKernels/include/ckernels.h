@@ -60,6 +60,13 @@ void trm_ssd_mask_backward(const float *dm, const float *g, const float *alpha, 
 void trm_conv_rows(const float *x, long x_stride, const float *w, const float *bias, float *out,
                    long out_stride, long seq, long t_begin, long t_end, long channels, long kernel, int reverse,
                    float *wt);
+/// trm_conv_rows' backward over a whole sequence of `seq` rows (the trainer's): given gpre = ∂/∂out,
+/// writes dx (the anti-causal correlation with the same taps), adds Σ_t gpre[t, c]·x[src(t, k), c]
+/// to dwt[k, c] ([kernel, channels]: the taps transposed) and Σ_t gpre[t, c] to db[c]. `wt` is
+/// scratch of channels·kernel floats.
+void trm_conv_rows_backward(const float *x, long x_stride, const float *gpre, long g_stride, const float *w,
+                            float *dx, long dx_stride, float *dwt, float *db, long seq, long channels, long kernel,
+                            int reverse, float *wt);
 
 /// Non-causal softmax attention of one head: out[t] = softmax(q_t·Kᵀ/√d)·V. Rows of q, k, v are
 /// `stride` floats apart, rows of out `out_stride`; with cos/sin ([seq, d] tables, or NULL) q and k

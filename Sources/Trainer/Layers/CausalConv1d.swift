@@ -21,12 +21,6 @@ public struct CausalConv1d: Sendable, Hashable {
         self.reverse = reverse
     }
 
-    /// The token feeding tap k of output t, or nil outside the sequence.
-    @inline(__always) private func source(_ t: Int, _ k: Int) -> Int? {
-        let s = reverse ? t + (kernel - 1) - k : t - (kernel - 1) + k
-        return s >= 0 && s < seq ? s : nil
-    }
-
     /// x [B, L, C], weight [C, 1, K] (stored [C, K]), bias [C] -> pre-activation [B, L, C], on the
     /// runtime's conv kernel (`trm_conv_rows`: bias, then the taps in k order, as the graph's
     /// Mamba2ScanGate sums them), the samples split over the trainer's threads.
@@ -57,8 +51,10 @@ public struct CausalConv1d: Sendable, Hashable {
         }
     }
 
-    /// dPre [B, L, C] -> dx [B, L, C]; accumulates dWeight [C, K] and dBias [C].
-    /// ∂w[c, k] = Σ_t dPre[t, c]·x[src(t, k), c];  ∂x[src(t, k), c] += w[c, k]·dPre[t, c].
+    /// dPre [B, L, C] -> dx [B, L, C]; accumulates dWeight [C, K] and dBias [C], on
+    /// `trm_conv_rows_backward` with the samples split over the trainer's threads.
+    /// ∂w[c, k] = Σ_t dPre[t, c]·x[src(t, k), c];  ∂x[src(t, k), c] += w[c, k]·dPre[t, c], where
+    /// src(t, k) = t − (K−1) + k (t + (K−1) − k reversed) is the token feeding tap k of output t.
     public func backward(
         _ dPre: [Float], input x: [Float], weight: [Float], batch: Int,
         dWeight: inout [Float], dBias: inout [Float]
@@ -69,22 +65,26 @@ public struct CausalConv1d: Sendable, Hashable {
         checkCount(weight, c * kernel, "CausalConv1d weight")
         checkCount(dWeight, c * kernel, "CausalConv1d dWeight")
         checkCount(dBias, c, "CausalConv1d dBias")
+        // Per-sample tap and bias gradients (taps transposed, [K, C]), summed over the samples in
+        // order below, so the result does not depend on the thread split.
+        let ck = c * kernel
         var dx = [Float](repeating: 0, count: x.count)
+        var tapParts = [Float](repeating: 0, count: batch * ck), biasParts = [Float](repeating: 0, count: batch * c)
         x.withUnsafeBufferPointer { xp in
             weight.withUnsafeBufferPointer { wp in
                 dPre.withUnsafeBufferPointer { gp in
                     dx.withUnsafeMutableBufferPointer { dxp in
-                        dWeight.withUnsafeMutableBufferPointer { dwp in
-                            for b in 0..<batch {
-                                for t in 0..<seq {
-                                    let o = (b * seq + t) * c
-                                    for ch in 0..<c { dBias[ch] += gp[o + ch] }
-                                    for k in 0..<kernel {
-                                        guard let s = source(t, k) else { continue }
-                                        let xs = (b * seq + s) * c
-                                        for ch in 0..<c {
-                                            dwp[ch * kernel + k] += gp[o + ch] * xp[xs + ch]
-                                            dxp[xs + ch] += wp[ch * kernel + k] * gp[o + ch]
+                        tapParts.withUnsafeMutableBufferPointer { tpp in
+                            biasParts.withUnsafeMutableBufferPointer { bpp in
+                                TrainerThreads.parts(batch) { samples in
+                                    var wt = [Float](repeating: 0, count: ck)
+                                    wt.withUnsafeMutableBufferPointer { wtp in
+                                        for b in samples {
+                                            let o = b * seq * c
+                                            trm_conv_rows_backward(
+                                                xp.baseAddress! + o, c, gp.baseAddress! + o, c, wp.baseAddress!,
+                                                dxp.baseAddress! + o, c, tpp.baseAddress! + b * ck, bpp.baseAddress! + b * c,
+                                                seq, c, kernel, reverse ? 1 : 0, wtp.baseAddress!)
                                         }
                                     }
                                 }
@@ -92,6 +92,12 @@ public struct CausalConv1d: Sendable, Hashable {
                         }
                     }
                 }
+            }
+        }
+        for b in 0..<batch {
+            for ch in 0..<c {
+                dBias[ch] += biasParts[b * c + ch]
+                for k in 0..<kernel { dWeight[ch * kernel + k] += tapParts[b * ck + k * c + ch] }
             }
         }
         return dx
