@@ -132,6 +132,73 @@ CLONES void trm_conv_rows_backward(const float *x, long x_stride, const float *g
     }
 }
 
+// Σ a[i]·b[i] over n floats, eight lanes at a time (the lanes' order fixed, so results do not depend
+// on the caller's split).
+static inline float dot8(const float *a, const float *b, long n) {
+    v8f acc = SPLAT(0.0f);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) acc += *(const v8f *)(a + i) * *(const v8f *)(b + i);
+    float s = 0.0f;
+    for (int l = 0; l < 8; l++) s += acc[l];
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+// Mamba-2's gated RMSNorm (norm_before_gate = False) for the trainer: v = y·silu(z); each group of
+// `group` columns of a row is scaled by its 1/rms (written to inv) and by w.
+CLONES void trm_gated_rmsnorm_rows(const float *y, const float *z, const float *w, float *out, float *inv, long rows,
+                                   long cols, long group, float eps) {
+    const long groups = cols / group;
+    for (long r = 0; r < rows; r++) {
+        const float *yr = y + r * cols;
+        float *o = out + r * cols;
+        trm_vsilu(z + r * cols, o, cols);
+        for (long c = 0; c < cols; c++) o[c] *= yr[c];
+        for (long g = 0; g < groups; g++) {
+            float *og = o + g * group;
+            const float ir = 1.0f / sqrtf(dot8(og, og, group) / (float)group + eps);
+            inv[r * groups + g] = ir;
+            for (long c = 0; c < group; c++) og[c] *= ir * w[g * group + c];
+        }
+    }
+}
+
+// Its backward: with gw = gout·w, ∂v = r·(gw − v·r²·mean(gw·v)), ∂w += gout·v·r, ∂y = ∂v·silu(z),
+// ∂z = ∂v·y·silu′(z), silu′(z) = σ(z)(1 + z(1 − σ(z))). `scratch` holds 2·cols floats.
+CLONES void trm_gated_rmsnorm_backward_rows(const float *gout, const float *y, const float *z, const float *w,
+                                            const float *inv, float *dy, float *dz, float *dw, long rows, long cols,
+                                            long group, float *scratch) {
+    const long groups = cols / group;
+    float *sig = scratch, *gv = scratch + cols;
+    for (long r = 0; r < rows; r++) {
+        const float *g = gout + r * cols, *yr = y + r * cols, *zr = z + r * cols;
+        float *dyr = dy + r * cols, *dzr = dz + r * cols;
+        trm_vsigmoid(zr, sig, cols);
+        for (long c = 0; c < cols; c++) gv[c] = yr[c] * zr[c] * sig[c]; // v
+        for (long q = 0; q < groups; q++) {
+            const long lo = q * group;
+            const float ir = inv[r * groups + q];
+            float dot = 0.0f; // Σ gw·v over the group
+            {
+                v8f acc = SPLAT(0.0f);
+                long i = 0;
+                for (; i + 8 <= group; i += 8)
+                    acc += *(const v8f *)(g + lo + i) * *(const v8f *)(w + lo + i) * *(const v8f *)(gv + lo + i);
+                for (int l = 0; l < 8; l++) dot += acc[l];
+                for (; i < group; i++) dot += g[lo + i] * w[lo + i] * gv[lo + i];
+            }
+            const float k = ir * ir * dot / (float)group;
+            for (long c = lo; c < lo + group; c++) {
+                const float sg = sig[c], sz = zr[c] * sg, v = gv[c];
+                dw[c] += g[c] * v * ir;
+                const float dv = ir * (g[c] * w[c] - v * k);
+                dyr[c] = dv * sz;
+                dzr[c] = dv * yr[c] * sg * (1.0f + zr[c] * (1.0f - sg));
+            }
+        }
+    }
+}
+
 // 16×16 blocks: both the rows read and the rows written stay in L1 across a block.
 CLONES void trm_transpose(const float *a, long lda, long rows, long cols, float *out, long ldo) {
     enum { T = 16 };

@@ -96,6 +96,21 @@ import Testing
         for t in [2, 3] { #expect(on(t, run).map(bits) == one.map(bits), "threads \(t)") }
     }
 
+    @Test func gatedNormIsTheSameOnAnyThreadCount() {
+        // 150 rows: three blocks of the split, the last one short.
+        let rows = 150, cols = 24, layer = GatedRMSNorm(rows: rows, cols: cols, groupSize: 12, eps: 1e-5)
+        let y = randomArray(rows * cols, seed: 13), z = randomArray(rows * cols, seed: 14)
+        let w = randomArray(cols, std: 0.3, mean: 1, seed: 15), dOut = randomArray(rows * cols, seed: 16)
+        func run() -> [[Float]] {
+            let (out, inv) = layer.forward(y, z, weight: w)
+            var dw = randomArray(cols, seed: 17)
+            let (dy, dz) = layer.backward(dOut, y: y, z: z, weight: w, invRMS: inv, dWeight: &dw)
+            return [out, inv, dy, dz, dw]
+        }
+        let one = on(1, run)
+        for t in [2, 3] { #expect(on(t, run).map(bits) == one.map(bits), "threads \(t)") }
+    }
+
     @Test(arguments: [false, true], [SelectiveScan.Form.recurrent, .quadratic])
     func scanIsTheSameOnAnyThreadCount(reverse: Bool, form: SelectiveScan.Form) {
         let seq = 11, heads = 4, p = 3, n = 9, groups = 2, batch = 3

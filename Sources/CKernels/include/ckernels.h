@@ -67,6 +67,15 @@ void trm_conv_rows(const float *x, long x_stride, const float *w, const float *b
 void trm_conv_rows_backward(const float *x, long x_stride, const float *gpre, long g_stride, const float *w,
                             float *dx, long dx_stride, float *dwt, float *db, long seq, long channels, long kernel,
                             int reverse, float *wt);
+/// Mamba-2's gated RMSNorm (norm_before_gate = False) over rows of y, z [rows, cols]: v = y·silu(z),
+/// each group of `group` columns scaled by its 1/rms (written to inv [rows, cols/group]) and by w.
+void trm_gated_rmsnorm_rows(const float *y, const float *z, const float *w, float *out, float *inv, long rows,
+                            long cols, long group, float eps);
+/// trm_gated_rmsnorm_rows' backward given gout = ∂/∂out and the saved inv: writes dy and dz, adds
+/// the weight gradient to dw [cols]. `scratch` holds 2·cols floats.
+void trm_gated_rmsnorm_backward_rows(const float *gout, const float *y, const float *z, const float *w,
+                                     const float *inv, float *dy, float *dz, float *dw, long rows, long cols,
+                                     long group, float *scratch);
 
 /// Non-causal softmax attention of one head: out[t] = softmax(q_t·Kᵀ/√d)·V. Rows of q, k, v are
 /// `stride` floats apart, rows of out `out_stride`; with cos/sin ([seq, d] tables, or NULL) q and k

@@ -39,28 +39,30 @@ public struct GatedRMSNorm: Sendable, Hashable {
         }
     }
 
-    /// y, z [rows, cols], weight [cols] -> (out [rows, cols], 1/rms [rows, G]).
+    /// Rows per block of the thread split: each block adds its weight gradient to its own part,
+    /// summed in block order, so the result does not depend on the thread count.
+    static let rowsPerBlock = 64
+
+    private var blocks: Int { (rows + Self.rowsPerBlock - 1) / Self.rowsPerBlock }
+
+    /// y, z [rows, cols], weight [cols] -> (out [rows, cols], 1/rms [rows, G]), on
+    /// `trm_gated_rmsnorm_rows` with the rows split over the trainer's threads.
     public func forward(_ y: [Float], _ z: [Float], weight: [Float]) -> (out: [Float], invRMS: [Float]) {
         checkCount(y, rows * cols, "GatedRMSNorm y"); checkCount(z, rows * cols, "GatedRMSNorm z")
         checkCount(weight, cols, "GatedRMSNorm weight")
         var out = [Float](repeating: 0, count: rows * cols)
         var inv = [Float](repeating: 0, count: rows * groups)
-        let siluZ = Self.silu(z)
         y.withUnsafeBufferPointer { yp in
-            siluZ.withUnsafeBufferPointer { zp in
-                out.withUnsafeMutableBufferPointer { op in
-                    for r in 0..<rows {
-                        for g in 0..<groups {
-                            let lo = r * cols + g * groupSize, hi = lo + groupSize
-                            var ss: Float = 0
-                            for i in lo..<hi {
-                                let v = yp[i] * zp[i]
-                                op[i] = v
-                                ss += v * v
+            z.withUnsafeBufferPointer { zp in
+                weight.withUnsafeBufferPointer { wp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        inv.withUnsafeMutableBufferPointer { ip in
+                            TrainerThreads.parts(blocks) { range in
+                                let r0 = range.lowerBound * Self.rowsPerBlock, r1 = min(rows, range.upperBound * Self.rowsPerBlock)
+                                trm_gated_rmsnorm_rows(
+                                    yp.baseAddress! + r0 * cols, zp.baseAddress! + r0 * cols, wp.baseAddress!,
+                                    op.baseAddress! + r0 * cols, ip.baseAddress! + r0 * groups, r1 - r0, cols, groupSize, eps)
                             }
-                            let ir = 1 / (ss / Float(groupSize) + eps).squareRoot()
-                            inv[r * groups + g] = ir
-                            for i in lo..<hi { op[i] = op[i] * ir * weight[i - r * cols] }
                         }
                     }
                 }
@@ -69,9 +71,9 @@ public struct GatedRMSNorm: Sendable, Hashable {
         return (out, inv)
     }
 
-    /// dOut [rows, cols] -> (dy, dz) [rows, cols]; accumulates dWeight [cols].
-    /// With gw = dOut ⊙ w: ∂v = r·(gw − v·r²·mean(gw ⊙ v)), ∂w += dOut ⊙ v·r, ∂y = ∂v ⊙ silu(z),
-    /// ∂z = ∂v ⊙ y ⊙ silu′(z).
+    /// dOut [rows, cols] -> (dy, dz) [rows, cols]; accumulates dWeight [cols], on
+    /// `trm_gated_rmsnorm_backward_rows`. With gw = dOut ⊙ w: ∂v = r·(gw − v·r²·mean(gw ⊙ v)),
+    /// ∂w += dOut ⊙ v·r, ∂y = ∂v ⊙ silu(z), ∂z = ∂v ⊙ y ⊙ silu′(z).
     public func backward(
         _ dOut: [Float], y: [Float], z: [Float], weight: [Float], invRMS: [Float],
         dWeight: inout [Float]
@@ -81,29 +83,28 @@ public struct GatedRMSNorm: Sendable, Hashable {
         checkCount(weight, cols, "GatedRMSNorm weight"); checkCount(dWeight, cols, "GatedRMSNorm dWeight")
         checkCount(invRMS, rows * groups, "GatedRMSNorm saved 1/rms")
         var dy = [Float](repeating: 0, count: rows * cols), dz = dy
-        let sig = Self.sigmoid(z)
+        var parts = [Float](repeating: 0, count: blocks * cols)
         y.withUnsafeBufferPointer { yp in
             z.withUnsafeBufferPointer { zp in
                 dOut.withUnsafeBufferPointer { gp in
-                    sig.withUnsafeBufferPointer { sp in
-                        dy.withUnsafeMutableBufferPointer { dyp in
-                            dz.withUnsafeMutableBufferPointer { dzp in
-                                for r in 0..<rows {
-                                    for g in 0..<groups {
-                                        let lo = r * cols + g * groupSize, hi = lo + groupSize, ir = invRMS[r * groups + g]
-                                        var dot: Double = 0
-                                        for i in lo..<hi {
-                                            let v = yp[i] * zp[i] * sp[i]
-                                            dot += Double(gp[i] * weight[i - r * cols]) * Double(v)
-                                        }
-                                        let k = ir * ir * Float(dot / Double(groupSize))
-                                        for i in lo..<hi {
-                                            // silu(z) = z·σ, silu′(z) = σ·(1 + z·(1 − σ)).
-                                            let c = i - r * cols, sg = sp[i], sz = zp[i] * sg, v = yp[i] * sz
-                                            dWeight[c] += gp[i] * v * ir
-                                            let dv = ir * (gp[i] * weight[c] - v * k)
-                                            dyp[i] = dv * sz
-                                            dzp[i] = dv * yp[i] * sg * (1 + zp[i] * (1 - sg))
+                    weight.withUnsafeBufferPointer { wp in
+                        invRMS.withUnsafeBufferPointer { ip in
+                            dy.withUnsafeMutableBufferPointer { dyp in
+                                dz.withUnsafeMutableBufferPointer { dzp in
+                                    parts.withUnsafeMutableBufferPointer { pp in
+                                        TrainerThreads.parts(blocks) { range in
+                                            var scratch = [Float](repeating: 0, count: 2 * cols)
+                                            scratch.withUnsafeMutableBufferPointer { sp in
+                                                for block in range {
+                                                    let r0 = block * Self.rowsPerBlock, r1 = min(rows, r0 + Self.rowsPerBlock)
+                                                    let o = r0 * cols
+                                                    trm_gated_rmsnorm_backward_rows(
+                                                        gp.baseAddress! + o, yp.baseAddress! + o, zp.baseAddress! + o,
+                                                        wp.baseAddress!, ip.baseAddress! + r0 * groups, dyp.baseAddress! + o,
+                                                        dzp.baseAddress! + o, pp.baseAddress! + block * cols, r1 - r0, cols,
+                                                        groupSize, sp.baseAddress!)
+                                                }
+                                            }
                                         }
                                     }
                                 }
@@ -113,6 +114,7 @@ public struct GatedRMSNorm: Sendable, Hashable {
                 }
             }
         }
+        for block in 0..<blocks { for c in 0..<cols { dWeight[c] += parts[block * cols + c] } }
         return (dy, dz)
     }
 }
