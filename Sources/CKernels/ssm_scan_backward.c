@@ -43,6 +43,43 @@ static inline __attribute__((always_inline)) void scan_step(float *out, const fl
     }
 }
 
+// One group of 16·U state columns j0.. of the adjoint step for every row: that slice of B and C and
+// its dB, dC sums stay in registers over all rows, so each state vector costs three loads and one
+// store (the adjoint's), where a per-row form also loads B and C and loads and stores both sums.
+// Reads and writes the enclosing function's locals.
+#define ADJOINT_GROUP(U)                                                                         \
+    do {                                                                                           \
+        v16f cv[U], bv[U], dbv[U], dcv[U], gsv = SPLAT16(0.0f);                                 \
+        for (int u = 0; u < (U); u++) {                                                         \
+            cv[u] = LOAD16(ct + j0 + 16 * u);                                                   \
+            bv[u] = LOAD16(bt + j0 + 16 * u);                                                   \
+            dbv[u] = dcv[u] = SPLAT16(0.0f);                                                    \
+        }                                                                                       \
+        for (long r = 0; r < p; r++) {                                                          \
+            const v16f giv = SPLAT16(gyt[r]), xiv = SPLAT16(xt[r]);                             \
+            float *grow = adjoint + r * n + j0;                                                 \
+            const float *srow = st + r * n + j0, *prow = prev + r * n + j0;                     \
+            v16f gbv = SPLAT16(0.0f);                                                           \
+            for (int u = 0; u < (U); u++) {                                                     \
+                /* G_t = a_{t+1}·G_{t+1} + gy_t ⊗ C_t, and everything that reads it. */         \
+                const v16f gv = ndv * LOAD16(grow + 16 * u) + giv * cv[u];                      \
+                STORE16(grow + 16 * u, gv);                                                     \
+                gbv += gv * bv[u];                                                              \
+                gsv += gv * LOAD16(prow + 16 * u);                                              \
+                dbv[u] += gv * xiv;                                                             \
+                dcv[u] += LOAD16(srow + 16 * u) * giv;                                          \
+            }                                                                                   \
+            float gb = 0.0f;                                                                    \
+            for (int l = 0; l < 16; l++) gb += gbv[l];                                          \
+            gbr[r] += gb;                                                                       \
+        }                                                                                       \
+        for (int u = 0; u < (U); u++) {                                                         \
+            STORE16(db_acc + j0 + 16 * u, dbv[u]);                                              \
+            STORE16(dc_acc + j0 + 16 * u, dcv[u]);                                              \
+        }                                                                                       \
+        for (int l = 0; l < 16; l++) dot += gsv[l];                                             \
+    } while (0)
+
 CLONES void trm_ssm_scan_backward(const float *x, long x_stride, const float *dt, long dt_stride, const float *b,
                                   const float *c, long bc_stride, float a, float d, const float *gy, long gy_stride,
                                   float *dx, float *ddt, float *db, float *dc, long seq, long p, long n, int reverse,
@@ -82,42 +119,12 @@ CLONES void trm_ssm_scan_backward(const float *x, long x_stride, const float *dt
             float q = 0.0f, dot = 0.0f, dd_token = 0.0f, gbr[p];
             for (long r = 0; r < p; r++) gbr[r] = 0.0f;
             const v16f ndv = SPLAT16(next_decay);
-            // Groups of 64 columns: that slice of B and C and its dB, dC sums stay in registers over
-            // all rows, so each state vector costs three loads and one store (the adjoint's), where
-            // the per-row form below also loads B and C and loads and stores both sums.
+            // Groups of 64 columns (ADJOINT_GROUP), then of 16, then the last N mod 16 row by row.
             long j0 = 0;
-            for (; j0 + 64 <= n; j0 += 64) {
-                v16f cv[4], bv[4], dbv[4], dcv[4], gsv = SPLAT16(0.0f);
-                for (int u = 0; u < 4; u++) {
-                    cv[u] = LOAD16(ct + j0 + 16 * u);
-                    bv[u] = LOAD16(bt + j0 + 16 * u);
-                    dbv[u] = dcv[u] = SPLAT16(0.0f);
-                }
-                for (long r = 0; r < p; r++) {
-                    const v16f giv = SPLAT16(gyt[r]), xiv = SPLAT16(xt[r]);
-                    float *grow = adjoint + r * n + j0;
-                    const float *srow = st + r * n + j0, *prow = prev + r * n + j0;
-                    v16f gbv = SPLAT16(0.0f);
-                    for (int u = 0; u < 4; u++) {
-                        // G_t = a_{t+1}·G_{t+1} + gy_t ⊗ C_t, and everything that reads it.
-                        const v16f gv = ndv * LOAD16(grow + 16 * u) + giv * cv[u];
-                        STORE16(grow + 16 * u, gv);
-                        gbv += gv * bv[u];
-                        gsv += gv * LOAD16(prow + 16 * u);
-                        dbv[u] += gv * xiv;
-                        dcv[u] += LOAD16(srow + 16 * u) * giv;
-                    }
-                    float gb = 0.0f;
-                    for (int l = 0; l < 16; l++) gb += gbv[l];
-                    gbr[r] += gb;
-                }
-                for (int u = 0; u < 4; u++) {
-                    STORE16(db_acc + j0 + 16 * u, dbv[u]);
-                    STORE16(dc_acc + j0 + 16 * u, dcv[u]);
-                }
-                for (int l = 0; l < 16; l++) dot += gsv[l];
-            }
-            // The remaining columns (all of them when N < 64), row by row.
+            for (; j0 + 64 <= n; j0 += 64) ADJOINT_GROUP(4);
+            // Then groups of 16 (N 16, 32, 48 and what 64-column groups leave).
+            for (; j0 + 16 <= n; j0 += 16) ADJOINT_GROUP(1);
+            // The remaining N mod 16 columns (all of them when N < 16), row by row.
             if (j0 < n) {
                 for (long r = 0; r < p; r++) {
                     const float gi = gyt[r], xi = xt[r];

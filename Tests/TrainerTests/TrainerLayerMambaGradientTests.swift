@@ -41,9 +41,9 @@ import GraphIR
                 }))
     }
 
-    /// d_state 5 runs only the recurrent backward kernel's scalar tail, 37 its per-row 16-lane loop
-    /// twice and a tail, 100 one 64-column register group, then the per-row loop and a tail. The
-    /// quadratic form is checked at the same sizes.
+    /// d_state 5 runs only the recurrent backward kernel's scalar tail, 37 two 16-column register
+    /// groups and a tail, 100 one 64-column group, two of 16 and a tail. The quadratic form is
+    /// checked at the same sizes.
     @Test(arguments: [false, true], [5, 37, 100])
     func selectiveScan(reverse: Bool, n: Int) {
         for form in [SelectiveScan.Form.recurrent, .quadratic] { checkScan(reverse: reverse, n: n, form: form) }
