@@ -199,14 +199,39 @@ CLONES void trm_gated_rmsnorm_backward_rows(const float *gout, const float *y, c
     }
 }
 
-// 16×16 blocks: both the rows read and the rows written stay in L1 across a block.
+// out[c][r] = a[r][c] for one full 8×8 block, in registers: three rounds of two-source shuffles
+// (pairs, then quads, then halves), as the unpack/shuffle transpose of SSE/AVX code.
+static inline __attribute__((always_inline)) void transpose8x8(const float *a, long lda, float *out, long ldo) {
+    v8f r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = *(const v8f *)(a + i * lda);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int c = 0; c < 4; c++) {
+        *(v8f *)(out + c * ldo) = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        *(v8f *)(out + (c + 4) * ldo) = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+// 16×16 tiles (both the rows read and the rows written stay in L1 across a tile), each of full
+// 8×8 blocks in registers and the edges element by element.
 CLONES void trm_transpose(const float *a, long lda, long rows, long cols, float *out, long ldo) {
     enum { T = 16 };
     for (long r0 = 0; r0 < rows; r0 += T)
         for (long c0 = 0; c0 < cols; c0 += T) {
             const long r1 = r0 + T < rows ? r0 + T : rows, c1 = c0 + T < cols ? c0 + T : cols;
+            const long r8 = r0 + (r1 - r0) / 8 * 8, c8 = c0 + (c1 - c0) / 8 * 8;
+            for (long r = r0; r < r8; r += 8)
+                for (long c = c0; c < c8; c += 8) transpose8x8(a + r * lda + c, lda, out + c * ldo + r, ldo);
             for (long c = c0; c < c1; c++)
-                for (long r = r0; r < r1; r++) out[c * ldo + r] = a[r * lda + c];
+                for (long r = (c < c8 ? r8 : r0); r < r1; r++) out[c * ldo + r] = a[r * lda + c];
         }
 }
 

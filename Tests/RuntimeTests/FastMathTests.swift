@@ -15,6 +15,19 @@ import Testing
         #expect(zip(row, e).allSatisfy { abs($0 - $1 / total) < 1e-6 })
     }
 
+    /// trm_transpose at sizes with and without full 8×8 blocks and 16×16 tiles, with leading
+    /// dimensions past the matrix: every element lands in place, the padding is left alone.
+    @Test(arguments: [(1, 1), (7, 9), (8, 8), (16, 16), (23, 40), (37, 600)])
+    func transposeMatchesTheDefinition(shape: (Int, Int)) {
+        let (rows, cols) = shape, lda = cols + 3, ldo = rows + 5
+        let a = (0..<(rows * lda)).map { Float($0) }
+        var out = [Float](repeating: -1, count: cols * ldo)
+        trm_transpose(a, lda, rows, cols, &out, ldo)
+        for c in 0..<cols {
+            for r in 0..<ldo { #expect(out[c * ldo + r] == (r < rows ? a[r * lda + c] : -1), "[\(c), \(r)] of \(rows)×\(cols)") }
+        }
+    }
+
     @Test func activationsAndTails() {
         let xs = (0..<13).map { Float($0) * 0.7 - 4 }
         var silu = [Float](repeating: 0, count: 13), sig = silu
