@@ -82,12 +82,12 @@ public struct Mamba2Mixer: Sendable, Hashable {
         let xbc = sliceColumns(zx, rows: rows, cols: width, start: e, width: cd)
         let a = negA(params, prefix), w = params[prefix + ".norm.weight"]
         var scans: [(y: [Float], invRMS: [Float])] = []
-        var gated = [Float](repeating: 0, count: rows * e)
+        var gated: [Float] = []
         for reverse in reverses {
             let s = scanInputs(zx, xbc: xbc, reverse: reverse, params: params, prefix: prefix, batch: batch)
             let y = scan(reverse).forward(x: s.x, dt: s.dt, a: a, bm: s.b, cm: s.c, d: params[prefix + ".D"], batch: batch)
             let (g, inv) = norm(rows).forward(y, z, weight: w)
-            addInPlace(&gated, g)
+            if gated.isEmpty { gated = g } else { addInPlace(&gated, g) }
             scans.append((y, inv))
         }
         if scans.count > 1 { for i in 0..<gated.count { gated[i] *= 0.5 } }
@@ -106,8 +106,11 @@ public struct Mamba2Mixer: Sendable, Hashable {
         let xbc = sliceColumns(saved.zx, rows: rows, cols: width, start: e, width: cd)
         let a = negA(params, prefix), w = params[p + "norm.weight"], share = Float(1) / Float(saved.scans.count)
         // out_proj: its input (the gated output) is recomputed from the saved y and z.
-        var gated = [Float](repeating: 0, count: rows * e)
-        for s in saved.scans { addInPlace(&gated, norm(rows).forward(s.y, z, weight: w).out) }
+        var gated: [Float] = []
+        for s in saved.scans {
+            let g = norm(rows).forward(s.y, z, weight: w).out
+            if gated.isEmpty { gated = g } else { addInPlace(&gated, g) }
+        }
         if saved.scans.count > 1 { for i in 0..<gated.count { gated[i] *= share } }
         var dGated = outProj.backward(dOut, x: gated, rows: rows, params: params, name: p + "out_proj.weight", grads: &grads)
         if saved.scans.count > 1 { for i in 0..<dGated.count { dGated[i] *= share } }
