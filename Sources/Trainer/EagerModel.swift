@@ -18,6 +18,10 @@ public struct EagerModel: Sendable {
     /// The model with weights `params` (every tensor of `config.parameterSpecs`).
     public init(config: ModelConfig, params: ParameterSet, batch: Int) {
         self.config = config
+        // The weights stay fixed for the model's life: each Linear weight is packed once, on first
+        // use (fp32 packs give the per-call products' bits), instead of on every application.
+        var params = params
+        if params.packs == nil { params.packs = WeightPacks(precision: .fp32) }
         self.params = params
         self.batch = batch
         embedding = InputEmbedding(config: config)
