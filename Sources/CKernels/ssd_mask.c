@@ -2,11 +2,11 @@
 #include "simd.h"
 
 // The decay mask of the selective scan's quadratic (SSD) form, used by the trainer (docs/mamba2.md
-// §4.3): y = (G ∘ Λ)·(dt ∘ x) with G[t][s] = C_t·B_s and Λ[t][s] = Π_{r=s+1..t} α_r (α_r = exp(dt_r·A))
+// §4.4): y = (G ∘ Λ)·(dt ∘ x) with G[t][s] = C_t·B_s and Λ[t][s] = Π_{r=s+1..t} α_r (α_r = exp(dt_r·A))
 // for s ≤ t, 0 above the diagonal. Row t of Λ is row t−1 times α_t, with Λ[t][t] = 1: one multiply
-// per element, no exponentials, relative error ≤ L·2⁻²⁴. Entries below 1e-30 are set to 0, so the
-// products never run through denormals (the exact values there are below fp32's resolution of the
-// sums they enter).
+// per element, no exponentials, relative error ≤ L·2⁻²⁴. Entries of Λ below 1e-30 are set to 0, so
+// the decay products never run through denormals (the exact values there are below fp32's
+// resolution of the sums they enter).
 
 static const float kSSDMaskFloor = 1e-30f;
 

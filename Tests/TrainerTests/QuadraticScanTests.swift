@@ -3,8 +3,9 @@ import Testing
 @testable import Trainer
 
 /// The scan's quadratic form against its recurrence at the Sudoku 9×9 reference shape (L 97, P 64,
-/// N 128; fewer heads), where the trainer takes the quadratic form: forward and every gradient
-/// agree to fp32 rounding of sums over ~100 tokens. The gradient checks at small sizes are in
+/// N 128, where the trainer's 16 heads take the quadratic form; here fewer heads and two groups,
+/// both forms chosen explicitly): forward and every gradient agree to fp32 rounding of sums over
+/// ~100 tokens. The gradient checks at small sizes are in
 /// `TrainerLayerMambaGradientTests`.
 @Suite struct QuadraticScanTests {
     static let seq = 97, heads = 4, p = 64, n = 128, groups = 2, batch = 2

@@ -43,9 +43,9 @@ void trm_ssm_scan_backward(const float *x, long x_stride, const float *dt, long 
 /// Floats of workspace trm_ssm_scan_backward needs.
 long trm_ssm_scan_backward_workspace(long seq, long p, long n, long chunk);
 
-/// The masked product of the scan's quadratic form (the trainer's; docs/mamba2.md §4.3): g and m are
-/// [seq, seq]; m[t][s] = g[t][s]·Π_{r=s+1..t} alpha[r] for s ≤ t and 0 above the diagonal (products
-/// below 1e-30 flushed to 0). `lam` is scratch of seq floats.
+/// The masked product of the scan's quadratic form (the trainer's; docs/mamba2.md §4.4): g and m are
+/// [seq, seq]; m[t][s] = g[t][s]·Π_{r=s+1..t} alpha[r] for s ≤ t and 0 above the diagonal (decay
+/// products Π alpha below 1e-30 flushed to 0). `lam` is scratch of seq floats.
 void trm_ssd_mask(const float *g, const float *alpha, long seq, float *m, float *lam);
 /// trm_ssd_mask's backward given dm = ∂/∂m: adds dm ∘ Λ to dg (lower triangle) and writes
 /// dlog[r] = ∂/∂log(alpha[r]) = Σ over t ≥ r and s < r of dm[t][s]·m[t][s]. `lam` and `w` are scratch

@@ -1,6 +1,6 @@
 import CKernels
 
-/// Mamba-2's gated RMSNorm (norm_before_gate = False, docs/mamba2.md §2.5/§4.4): v = y ⊙ silu(z),
+/// Mamba-2's gated RMSNorm (norm_before_gate = False, docs/mamba2.md §2.5/§4.3): v = y ⊙ silu(z),
 /// each group of `groupSize` channels is RMS-normalised, then × weight.
 ///
 /// Saved for backward: 1/rms per (row, group) [rows, G]; y and z are the caller's (the scan output

@@ -2,7 +2,7 @@ import CKernels
 import Foundation
 import Runtime
 
-/// The selective scan in its quadratic ("SSD", state-space duality) form (docs/mamba2.md §4.3), per
+/// The selective scan in its quadratic ("SSD", state-space duality) form (docs/mamba2.md §4.4), per
 /// sample and group g, for the heads h of g, causal:
 ///
 ///     G = C·Bᵀ [L, L],  Λ_h[t][s] = Π_{r=s+1..t} exp(dt_r·A_h) (s ≤ t, else 0),
@@ -37,7 +37,7 @@ extension SelectiveScan {
         return quadratic <= quadraticFLOPAdvantage * recurrent ? .quadratic : .recurrent
     }
 
-    /// See `preferredForm`. Measured on Zen 4 (docs/mamba2.md §4.3): at the reference size (FLOP
+    /// See `preferredForm`. Measured on Zen 4 (docs/mamba2.md §4.4): at the reference size (FLOP
     /// ratio 0.34) the quadratic form made a bf16 tr-mamba2attn step 11 % faster; at the shipped
     /// models' N 16, P 32 the recurrence is cheap and was as fast or faster at ratios 0.98 (Sudoku
     /// 6×6) and 2.2 (Maze 9×9).

@@ -58,10 +58,11 @@ public struct SelectiveScan: Sendable, Hashable {
     }
 
     /// x [B, L, H·P], dt [B, L, H] (after softplus), a = A [H] (negative), bm/cm [B, L, G·N], d [H]
-    /// -> y [B, L, H·P], on the runtime's scan kernel (`Mamba2.scanHead`, ssm_scan.c: register-tiled
-    /// state, decays factored out of chunks), so trainer and runtime share the forward arithmetic.
-    /// The backward (`trm_ssm_scan_backward`) recomputes the states with plain FMAs, which differ
-    /// from the forward's by fp32 rounding only.
+    /// -> y [B, L, H·P]. In the recurrent form on the runtime's scan kernel (`Mamba2.scanHead`,
+    /// ssm_scan.c: register-tiled state, decays factored out of chunks), so trainer and runtime
+    /// share the forward arithmetic; its backward (`trm_ssm_scan_backward`) recomputes the states
+    /// with plain FMAs, which differ from the forward's by fp32 rounding only. The quadratic form
+    /// (QuadraticScan.swift) agrees with both to fp32 rounding.
     public func forward(x: [Float], dt: [Float], a: [Float], bm: [Float], cm: [Float], d: [Float], batch: Int) -> [Float] {
         checkInputs(x, dt, a, bm, cm, d, batch)
         if form == .quadratic { return quadraticForward(x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch) }
