@@ -245,3 +245,16 @@ int trm_cpu_vector_level(void) {
 #endif
     return 0;
 }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+int trm_retain_freed_memory(long mmap_threshold, long trim_threshold) {
+#if defined(__GLIBC__)
+    return mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold) == 1 && mallopt(M_TRIM_THRESHOLD, (int)trim_threshold) == 1;
+#else
+    (void)mmap_threshold, (void)trim_threshold;
+    return 0;
+#endif
+}

@@ -22,6 +22,7 @@ enum TrainerBench {
             var options = TrainingOptions()
             options.batch = batch
             options.steps = 1_000_000
+            TrainerMemory.retainFreedMemory()  // as trm-train runs
             for t in threads {
                 for precision in precisions {
                     options.precision = precision

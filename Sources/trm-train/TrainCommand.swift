@@ -102,6 +102,7 @@ enum TrainCommand {
             throw UsageError("\(outputs.state) holds a saved run: pass --resume to continue it, or remove it to start over")
         }
         try BlasThreads.set(threads)
+        TrainerMemory.retainFreedMemory()
 
         // Data first: ARC's identifiers decide the puzzle table's rows.
         let (_, grid) = try ModelOptions.config(args, preset: preset, task: task)

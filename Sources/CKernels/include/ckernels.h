@@ -127,4 +127,8 @@ int trm_f32_gemm_glu(long m, long width, long k, const float *a, long lda, const
 /// later, Zen 4), 1 for AVX2 with FMA, 0 for anything else (or a CPU that is not x86).
 int trm_cpu_vector_level(void);
 
+/// glibc's mallopt(M_MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD) (TrainerMemory.swift); 1 when
+/// both were accepted, 0 otherwise or without glibc.
+int trm_retain_freed_memory(long mmap_threshold, long trim_threshold);
+
 #endif
