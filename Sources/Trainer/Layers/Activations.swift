@@ -41,15 +41,15 @@ func addInPlace(_ a: inout [Float], _ b: [Float]) {
 func sliceColumns(_ x: [Float], rows: Int, cols: Int, start: Int, width: Int) -> [Float] {
     checkCount(x, rows * cols, "sliceColumns")
     precondition(start >= 0 && start + width <= cols)
-    var out = [Float](repeating: 0, count: rows * width)
-    x.withUnsafeBufferPointer { xp in
-        out.withUnsafeMutableBufferPointer { op in
+    // Every element is written, so the array starts uninitialised (no zeroing pass).
+    return [Float](unsafeUninitializedCapacity: rows * width) { op, initialized in
+        x.withUnsafeBufferPointer { xp in
             for r in 0..<rows {
                 for j in 0..<width { op[r * width + j] = xp[r * cols + start + j] }
             }
         }
+        initialized = rows * width
     }
-    return out
 }
 
 /// dst[:, start ..< start + width] += src, the adjoint of `sliceColumns`.
