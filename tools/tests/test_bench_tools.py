@@ -186,6 +186,7 @@ def test_torch_trainer_section_sets_pytorch_beside_trm(tmp_path):
     assert "`trm-train --task sudoku --threads T`" in text
     # The goal takes the fastest of each side: trm bf16 1.00 s against PyTorch's bf16 autocast 1.60 s.
     assert "- trm-attn, 2 thread(s): trm bf16 1.00 s against PyTorch's fastest (bf16 autocast) 1.60 s: 1.60× (goal ≥ 1.5× at 2 threads): met" in text
+    assert "  - against PyTorch's fp32 eager step 1.69 s: 1.69×" in text
 
 
 def test_bench_ort_times_a_freshly_compiled_model(bin_dir, tmp_path):
