@@ -75,6 +75,23 @@ extension SelectiveScan {
         return out
     }
 
+    /// This scan run causally, in the quadratic form: what `reverse` runs on flipped inputs.
+    private var causalQuadratic: SelectiveScan {
+        SelectiveScan(
+            seq: seq, heads: heads, headDim: headDim, dState: dState, groups: groups, reverse: false, chunk: chunk, form: .quadratic)
+    }
+
+    /// The scan's inputs x, dt, B and C in reverse time order.
+    private func flipped(
+        x: [Float], dt: [Float], bm: [Float], cm: [Float], batch: Int
+    ) -> (x: [Float], dt: [Float], bm: [Float], cm: [Float]) {
+        let e = heads * headDim, gn = groups * dState
+        return (
+            flipTime(x, width: e, batch: batch), flipTime(dt, width: heads, batch: batch),
+            flipTime(bm, width: gn, batch: batch), flipTime(cm, width: gn, batch: batch)
+        )
+    }
+
     /// Fills alpha[t] = exp(dt_t·A_h) and xt[t] = dt_t·x_t for head h of sample `row0 / seq`, then
     /// M_h = G ∘ Λ_h into ws.m.
     private func prepareHead(
@@ -112,13 +129,9 @@ extension SelectiveScan {
     /// The quadratic form's forward (causal after flipping): arguments as `forward`.
     func quadraticForward(x: [Float], dt: [Float], a: [Float], bm: [Float], cm: [Float], d: [Float], batch: Int) -> [Float] {
         if reverse {
-            let e = heads * headDim, gn = groups * dState
-            let y = SelectiveScan(
-                seq: seq, heads: heads, headDim: headDim, dState: dState, groups: groups, reverse: false, chunk: chunk, form: .quadratic
-            ).forward(
-                x: flipTime(x, width: e, batch: batch), dt: flipTime(dt, width: heads, batch: batch), a: a,
-                bm: flipTime(bm, width: gn, batch: batch), cm: flipTime(cm, width: gn, batch: batch), d: d, batch: batch)
-            return flipTime(y, width: e, batch: batch)
+            let f = flipped(x: x, dt: dt, bm: bm, cm: cm, batch: batch)
+            let y = causalQuadratic.forward(x: f.x, dt: f.dt, a: a, bm: f.bm, cm: f.cm, d: d, batch: batch)
+            return flipTime(y, width: heads * headDim, batch: batch)
         }
         let e = heads * headDim, gn = groups * dState, perGroup = heads / groups, p = headDim
         var y = [Float](repeating: 0, count: x.count)
@@ -166,12 +179,9 @@ extension SelectiveScan {
     ) -> Gradients {
         let e = heads * headDim, gn = groups * dState, perGroup = heads / groups, p = headDim
         if reverse {
-            var g = SelectiveScan(
-                seq: seq, heads: heads, headDim: headDim, dState: dState, groups: groups, reverse: false, chunk: chunk, form: .quadratic
-            ).backward(
-                flipTime(dY, width: e, batch: batch), x: flipTime(x, width: e, batch: batch),
-                dt: flipTime(dt, width: heads, batch: batch), a: a, bm: flipTime(bm, width: gn, batch: batch),
-                cm: flipTime(cm, width: gn, batch: batch), d: d, batch: batch)
+            let f = flipped(x: x, dt: dt, bm: bm, cm: cm, batch: batch)
+            var g = causalQuadratic.backward(
+                flipTime(dY, width: e, batch: batch), x: f.x, dt: f.dt, a: a, bm: f.bm, cm: f.cm, d: d, batch: batch)
             g.dx = flipTime(g.dx, width: e, batch: batch)
             g.dDt = flipTime(g.dDt, width: heads, batch: batch)
             g.dB = flipTime(g.dB, width: gn, batch: batch)
