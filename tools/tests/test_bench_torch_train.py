@@ -15,6 +15,8 @@ from conftest import ROOT, run
 
 sys.path.insert(0, str(ROOT / "tools"))
 import bench_torch_train as btt  # noqa: E402
+import torch_trm_model as model_torch  # noqa: E402
+import torch_trm_train as train_torch  # noqa: E402
 
 TINY = ["--hidden", "32", "--heads", "2", "--expansion", "2", "--h-cycles", "2", "--l-cycles", "2",
         "--halt-max-steps", "4", "--puzzle-emb-len", "2", "--d-state", "8", "--headdim", "8"]
@@ -47,7 +49,7 @@ def maze_examples(csv):
     """The single maze of a trm-data CSV as examples: '# SGo' -> tokens 1..5 (docs/tasks.md §4)."""
     question, answer = csv.read_text().splitlines()[1].split(",")[1:3]
     encode = lambda s: torch.tensor([["#", " ", "S", "G", "o"].index(c) + 1 for c in s])  # noqa: E731
-    return btt.Examples(encode(question)[None], encode(answer)[None], torch.zeros(1, dtype=torch.long))
+    return train_torch.Examples(encode(question)[None], encode(answer)[None], torch.zeros(1, dtype=torch.long))
 
 
 @pytest.mark.parametrize("preset,extra", [("trm-attn", []), ("tr-mamba2attn", []),
@@ -66,10 +68,10 @@ def test_step_reproduces_trm_train(bin_dir, tmp_path, preset, extra, attention):
     run(bin_dir / "trm-train", "init", *common, "--seed", "0", "-o", init)
     records = [json.loads(line) for line in open(str(ckpt) + ".metrics.jsonl") if '"train"' in line]
 
-    cfg, model = btt.load_trm_checkpoint(init, attention)
-    options = btt.Options(lr=LR, warmup_steps=WARMUP, total_steps=STEPS, weight_decay=1.0, puzzle_emb_lr=1e-4,
+    cfg, model = model_torch.load_trm_checkpoint(init, attention)
+    options = train_torch.Options(lr=LR, warmup_steps=WARMUP, total_steps=STEPS, weight_decay=1.0, puzzle_emb_lr=1e-4,
                           puzzle_emb_weight_decay=1.0, ema=EMA, exploration=0.0, loss="stablemax")
-    trainer = btt.Trainer(cfg, model, options, BATCH, maze_examples(csv))
+    trainer = train_torch.Trainer(cfg, model, options, BATCH, maze_examples(csv))
     for record in records:
         loss, lm, halt = trainer.step()
         assert loss == pytest.approx(record["loss"], rel=1e-5), record["step"]
@@ -79,7 +81,7 @@ def test_step_reproduces_trm_train(bin_dir, tmp_path, preset, extra, attention):
 
     from safetensors.numpy import load_file
     trained, initial = load_file(str(ckpt)), load_file(str(init))
-    names = [n[len(btt.PREFIX):] for n, _ in model.named_parameters()]
+    names = [n[len(model_torch.PREFIX):] for n, _ in model.named_parameters()]
     moved = max(np.abs(trained[n] - initial[n]).max() for n in names)
     worst = max(np.abs(s.numpy() - trained[n]).max() for n, s in zip(names, trainer.shadow))
     assert moved > 5e-4 and worst < 5e-6, (moved, worst)  # the EMA shadow trm-train saves
@@ -89,7 +91,8 @@ def test_step_reproduces_trm_train(bin_dir, tmp_path, preset, extra, attention):
 
     # The FLOP count of the step is trm-train's (TrainingRun.flopsPerSample = GFLOP/s ÷ samples/s).
     for record in records:
-        assert btt.trm_flops_per_sample(cfg, model) == pytest.approx(record["gflops"] * 1e9 / record["samples_per_s"], rel=1e-9)
+        counted = record["gflops"] * 1e9 / record["samples_per_s"]
+        assert model_torch.trm_flops_per_sample(cfg, model) == pytest.approx(counted, rel=1e-9)
 
 
 @pytest.mark.parametrize("preset", ["trm-attn", "tr-mamba2attn"])
@@ -99,8 +102,9 @@ def test_step_multiplies_what_trm_counts(preset):
     only extra is q_head, which trm leaves out (2·D·2 per sample, three times). The Mamba-2 scan's
     products are not in trm's count (its scan is not a matmul), so only aten.mm is compared there."""
     cfg = btt.sudoku_config(preset, "tiny")
-    model = btt.reference_init(btt.build_model(cfg, "einsum"))
-    trainer = btt.Trainer(cfg, model, btt.size_options("tiny"), BATCH, btt.Examples.random_sudoku(cfg, 8))
+    model = model_torch.reference_init(model_torch.build_model(cfg, "einsum"))
+    examples = train_torch.Examples.random_sudoku(cfg, 8)
+    trainer = train_torch.Trainer(cfg, model, btt.size_options("tiny"), BATCH, examples)
     trainer.step()
     with FlopCounterMode(display=False) as counter:
         trainer.step()
@@ -108,7 +112,7 @@ def test_step_multiplies_what_trm_counts(preset):
     s, d = cfg.full_len, cfg.hidden
     attention = 4 * s * s * d * cfg.sublayers.count("attn") * (cfg.h_cycles * (cfg.l_cycles + 1) + 2 * (cfg.l_cycles + 1))
     q_head = 3 * 2 * 2 * d
-    expected = BATCH * (btt.trm_flops_per_sample(cfg, model) + q_head)
+    expected = BATCH * (model_torch.trm_flops_per_sample(cfg, model) + q_head)
     assert counts["aten.mm"] == expected - BATCH * attention
     if preset == "trm-attn":
         assert counter.get_total_flops() == expected
@@ -124,4 +128,4 @@ def test_sizes_are_trm_benchs_and_the_shipped_models():
     # The reference size's FLOPs as BENCHMARKS.md's trainer table states them (47.6 and 47.1 GFLOP per sample).
     for preset, gflop in [("trm-attn", 47.6), ("tr-mamba2attn", 47.1)]:
         cfg = btt.sudoku_config(preset, "reference")
-        assert round(btt.trm_flops_per_sample(cfg, btt.build_model(cfg)) / 1e9, 1) == gflop
+        assert round(model_torch.trm_flops_per_sample(cfg, model_torch.build_model(cfg)) / 1e9, 1) == gflop

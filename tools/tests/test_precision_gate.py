@@ -1,7 +1,6 @@
 """tools/precision_gate.py: the comparison that decides the bf16 gate, the prediction agreement read from
 candidate files, the BENCHMARKS.md section, and one real run of a shipped model in both precisions."""
 import json
-import os
 import pathlib
 import sys
 

@@ -1,10 +1,10 @@
 """50 optimizer steps of trm-train against the PyTorch implementation of the same training semantics
-(tools/bench_torch_train.py's Trainer), from the same initial weights on the same batches. trm-train records
+(tools/torch_trm_train.py's Trainer), from the same initial weights on the same batches. trm-train records
 its random draws (`--trace`: the augmented examples it loads into refilled slots and the exploration minima);
 the PyTorch trainer replays them and computes everything else itself: the persistent carry and its reset on
 refill, the ACT step, halting, CE + 0.5 · Q-halt BCE, sparse SignSGD on the puzzle rows, AdamATan2, the EMA.
 Every step's losses and halting decisions agree and so do the saved EMA weights after 50 steps; and with one
-piece of the semantics altered on the PyTorch side (bench_torch_train.MUTATIONS) the comparison fails, so
+piece of the semantics altered on the PyTorch side (torch_trm_train.MUTATIONS) the comparison fails, so
 a semantic error shows up as a divergence, not as a slow curve. Presets: trm-attn and tr-mamba2attn (the
 PyTorch model has no mlp_t blocks)."""
 import json
@@ -16,7 +16,8 @@ import pytest
 from conftest import ROOT, run
 
 sys.path.insert(0, str(ROOT / "tools"))
-import bench_torch_train as btt  # noqa: E402
+import torch_trm_model as model_torch  # noqa: E402
+import torch_trm_train as train_torch  # noqa: E402
 
 TINY = ["--hidden", "32", "--heads", "2", "--expansion", "2", "--h-cycles", "2", "--l-cycles", "2",
         "--halt-max-steps", "4", "--puzzle-emb-len", "2", "--d-state", "8", "--headdim", "8"]
@@ -62,10 +63,10 @@ def halting_init(path):
 
 def replay(init, traces, mutation=None):
     """The PyTorch trainer from `init` over the traced steps: (its (loss, lm, halt) per step, the trainer)."""
-    cfg, model = btt.load_trm_checkpoint(init, "einsum")
-    options = btt.Options(lr=LR, warmup_steps=WARMUP, total_steps=STEPS, weight_decay=1.0, puzzle_emb_lr=1e-4,
+    cfg, model = model_torch.load_trm_checkpoint(init, "einsum")
+    options = train_torch.Options(lr=LR, warmup_steps=WARMUP, total_steps=STEPS, weight_decay=1.0, puzzle_emb_lr=1e-4,
                           puzzle_emb_weight_decay=1.0, ema=EMA, exploration=EXPLORATION, loss="stablemax")
-    trainer = btt.Trainer(cfg, model, options, BATCH, source=None)
+    trainer = train_torch.Trainer(cfg, model, options, BATCH, source=None)
     trainer.mutation = mutation
     return [trainer.step(t) for t in traces], trainer
 
@@ -79,7 +80,7 @@ def problems(records, traces, losses, trainer, ckpt):
             if abs(ours - theirs) > LOSS_RTOL * max(abs(theirs), 1e-3):
                 found.append(f"step {r['step']}: {name} {ours:.6g} vs trm-train {theirs:.6g}")
     trained = load_file(str(ckpt))
-    names = [n[len(btt.PREFIX):] for n, _ in trainer.model.named_parameters()]
+    names = [n[len(model_torch.PREFIX):] for n, _ in trainer.model.named_parameters()]
     worst = max(float(np.abs(s.numpy() - trained[n]).max()) for n, s in zip(names, trainer.shadow))
     if worst > WEIGHT_ATOL:
         found.append(f"EMA weights differ by {worst:.3g}")
@@ -100,10 +101,10 @@ def test_fifty_steps_replay_trm_train(runs, preset):
     assert sum(q > 0 and h for t in traces for q, h in zip(t["q_halt"], t["halted"])) > 5, "q_halt never halted a slot"
     losses, trainer = replay(init, traces)
     assert problems(records, traces, losses, trainer, ckpt) == []
-    assert trainer.flips <= 2, f"{trainer.flips} halting decisions at |q_halt| < {btt.FLIP_BAND} followed the trace"
+    assert trainer.flips <= 2, f"{trainer.flips} halting decisions at |q_halt| < {train_torch.FLIP_BAND} followed the trace"
 
 
-@pytest.mark.parametrize("mutation", btt.MUTATIONS)
+@pytest.mark.parametrize("mutation", train_torch.MUTATIONS)
 def test_each_altered_piece_of_the_semantics_diverges(runs, mutation):
     records, traces, ckpt, init = runs["trm-attn"]
     try:
