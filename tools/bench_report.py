@@ -201,8 +201,8 @@ def torch_trainer_section(trainer_rows, paths):
              "own CPU mixed precision, fp32 master weights), the official TRM module tree of `tools/official_torch_model.py` "
              "(attention through "
              + ("F.scaled_dot_product_attention" if attention == ["sdpa"] else "/".join(attention))
-             + ", as the official layers.py), a Mamba-2 mixer of the script's own for tr-mamba2attn (the scan in its exact "
-             "quadratic single-chunk form), the same sizes, recursion (H_cycles − 1 cycles without gradient, the last "
+             + ", as the official layers.py), a Mamba-2 mixer of `tools/torch_trm_model.py`'s own for tr-mamba2attn (the scan in "
+             "its exact quadratic single-chunk form), the step of `tools/torch_trm_train.py`: the same sizes, recursion (H_cycles − 1 cycles without gradient, the last "
              "with autograd), losses, AdamATan2, SignSGD and EMA, random init, random stand-in puzzles; best / median "
              "of the repeats after one warm-up step. tools/tests/test_bench_torch_train.py checks at a tiny size that "
              "its fp32 losses over three steps (to 1e-5) and the EMA weights and puzzle table after them (to 5e-6) equal "
