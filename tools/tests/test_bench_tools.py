@@ -13,6 +13,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 import bench_large  # noqa: E402
 import bench_report  # noqa: E402
+import bench_sections  # noqa: E402
 
 
 def test_measure_reports_the_childs_own_peak_rss_and_time(tmp_path):
@@ -44,7 +45,7 @@ def test_halting_section_labels_the_official_path_and_checks_it(tmp_path):
              halting_report(tmp_path, "m.official", "fixed", 0.782, 128),
              halting_report(tmp_path, "m.official", "adaptive", 0.75, 72),
              halting_report(tmp_path, "mamba", "fixed", 0.896, 128)]
-    text = "\n".join(bench_report.halting_section(paths))
+    text = "\n".join(bench_sections.halting_section(paths))
     assert "| m | trm checkpoint | fixed | 1000 | 128 | 10.00 | 100.0 | 78.2% |" in text
     assert "| m | official run | adaptive | 1000 | 72 | 10.00 | 100.0 | 75.0% |" in text
     assert "| mamba | trm checkpoint | fixed |" in text and "mamba, fixed" not in text
@@ -67,7 +68,7 @@ def test_large_section_states_ratios_and_goals(tmp_path):
                             outputs_equal_reference=True)]
     path = tmp_path / "large.json"
     path.write_text(json.dumps({"cpu": "CPU", "cores": 2, "memory_bytes": 24 * 2**30, "results": results}))
-    lines = bench_report.large_section(str(path))
+    lines = bench_sections.large_section(str(path))
     text = "\n".join(lines)
     assert ("| 876,406 | trm checkpoint | external | 1.82 GB | .trmg 28 MB + .data 1.82 GB | 8.5 / 1.86 GB | 1.02× | "
             "0.19 / 104 MB | 11.8 / 118 MB | yes |") in lines
@@ -161,7 +162,7 @@ def test_shards_section_states_efficiency_and_projects_arc(tmp_path):
     (tmp_path / "shards.json").write_text(json.dumps(shards))
     trm = {"results": [{"model": "/b/trm-attn.trmg", "batch": 8, "threads": 2, "precision": "fp32", "ms_best": 8000.0}]}
     fixed, adaptive = halting_report(tmp_path, "m", "fixed", 0.5, 8), halting_report(tmp_path, "m", "adaptive", 0.5, 4)
-    text = "\n".join(bench_report.shards_section(str(tmp_path / "shards.json"), trm, [fixed, adaptive]))
+    text = "\n".join(bench_sections.shards_section(str(tmp_path / "shards.json"), trm, [fixed, adaptive]))
     assert "Scaling efficiency 80%" in text and "1.28× the queries/s" in text and "equals the single run's" in text
     # 419 pairs × 8 versions × 16 steps × 1 s per query-step = 14.9 node-hours; adaptive halves the batch steps.
     assert "| fp32 | 1.00 | 8 | 3,352 | 14.9 | 7.4 |" in text
@@ -177,7 +178,7 @@ def test_torch_trainer_section_sets_pytorch_beside_trm(tmp_path):
          "config": {"hidden": 128}, "trm_train": {"s_best": 0.329, "s_median": 0.332, "command": "--task sudoku --threads 2"}}]}))
     trainer = [{"preset": "trm-attn", "batch": 8, "threads": 2, "s_best": 2.11, "s_median": 2.14},
                {"preset": "trm-attn", "batch": 8, "threads": 2, "s_best": 1.00, "s_median": 1.10, "precision": "bf16"}]
-    text = "\n".join(bench_report.torch_trainer_section(trainer, [str(torch_json)]))
+    text = "\n".join(bench_sections.torch_trainer_section(trainer, [str(torch_json)]))
     assert ("| Sudoku 9×9 reference (hidden 512) | trm-attn | 8 | 2 | fp32 | 1.69 / 1.71 | 2.11 / 2.14 (trm-bench) | 0.80× | "
             "1.00 / 1.10 (trm-bench) | 1.69× |") in text
     assert "| trm-attn | 8 | 2 | bf16 autocast | 1.60 / 1.62 | 2.11 / 2.14 (trm-bench) | 0.76× |" in text
@@ -187,6 +188,17 @@ def test_torch_trainer_section_sets_pytorch_beside_trm(tmp_path):
     # The goal takes the fastest of each side: trm bf16 1.00 s against PyTorch's bf16 autocast 1.60 s.
     assert "- trm-attn, 2 thread(s): trm bf16 1.00 s against PyTorch's fastest (bf16 autocast) 1.60 s: 1.60× (goal ≥ 1.5× at 2 threads): met" in text
     assert "  - against PyTorch's fp32 eager step 1.69 s: 1.69×" in text
+
+
+def test_trainer_section_lists_trm_bench_rows_and_is_empty_without_them():
+    row = {"preset": "tr-mamba2attn", "batch": 8, "threads": 2, "s_best": 1.61, "s_median": 1.65, "samples_per_s": 4.97,
+           "gflop_per_sample": 30.0, "gflops": 149.1, "sgemm_peak_fraction": 0.75, "precision": "bf16",
+           "precision_execution": "bf16 (AVX512_BF16)"}
+    text = "\n".join(bench_sections.trainer_section({"trainer": [row], "trainer_peaks": {"sgemm_gflops_t2": 200.0}}, []))
+    assert "## Trainer throughput" in text and "sgemm threads 2: 200.0 GFLOP/s" in text
+    assert "| tr-mamba2attn | 8 | 2 | bf16 (AVX512_BF16) | 1.61 / 1.65 | 4.97 | 30.0 | 149.1 | 75% |" in text
+    assert "### The same step in PyTorch" not in text
+    assert bench_sections.trainer_section({"results": []}, []) == []
 
 
 def test_bench_ort_times_a_freshly_compiled_model(bin_dir, tmp_path):
