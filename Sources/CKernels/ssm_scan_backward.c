@@ -12,7 +12,7 @@
 // exact form ∂ã_t = ⟨G_t, a_t·S(t−1)⟩ (the cumulative-sum identity cancels).
 //
 // Vectors of 16 lanes over the state dim N with a scalar tail; the two reductions per state row
-// (⟨G, B⟩ and ⟨G, S(t−1)⟩) are kept in vectors and summed per row.
+// (⟨G, B⟩ and ⟨G, S(t−1)⟩) are kept in vectors; ⟨G, B⟩'s lanes are summed 16 rows at a time.
 
 typedef float v16f __attribute__((vector_size(64), aligned(4)));
 #define SPLAT16(x) ((v16f){(x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x)})
@@ -32,6 +32,11 @@ static inline __attribute__((always_inline)) void scan_step(float *out, const fl
                                                            float dtv, float decay, long p, long n) {
     const long body = n - n % 16;
     const v16f dv = SPLAT16(decay);
+    if (n == 16) { // the shipped models' N: B in one register, no inner loop per row
+        const v16f bv = LOAD16(bt);
+        for (long r = 0; r < p; r++) STORE16(out + r * 16, dv * LOAD16(in + r * 16) + SPLAT16(dtv * xt[r]) * bv);
+        return;
+    }
     for (long r = 0; r < p; r++) {
         const float u = dtv * xt[r];
         const v16f uv = SPLAT16(u);
@@ -40,6 +45,35 @@ static inline __attribute__((always_inline)) void scan_step(float *out, const fl
         long j = 0;
         for (; j < body; j += 16) STORE16(dst + j, dv * LOAD16(src + j) + uv * LOAD16(bt + j));
         for (; j < n; j++) dst[j] = decay * src[j] + u * bt[j];
+    }
+}
+
+// out[i] += Σ_l rows[i·16 + l] for the 16 rows i: the lanes of each row summed as a tree of shuffles
+// over all 16 rows at once (four levels of two shuffles and an add for 16 sums, where a sum per row
+// in lane order is 15 dependent adds). The order of the additions is fixed.
+static inline __attribute__((always_inline)) void reduce_rows16(const float *rows, float *out) {
+    v16f v[16];
+    for (int i = 0; i < 16; i++) v[i] = LOAD16(rows + 16 * i);
+    for (int i = 0; i < 8; i++)
+        v[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
+               __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    for (int i = 0; i < 4; i++)
+        v[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27) +
+               __builtin_shufflevector(v[2 * i], v[2 * i + 1], 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    for (int i = 0; i < 2; i++)
+        v[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29) +
+               __builtin_shufflevector(v[2 * i], v[2 * i + 1], 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31);
+    const v16f sums = __builtin_shufflevector(v[0], v[1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30) +
+                      __builtin_shufflevector(v[0], v[1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    STORE16(out, LOAD16(out) + sums);
+}
+
+// The same for the last `count` (< 16) rows, one row at a time.
+static inline __attribute__((always_inline)) void reduce_rows_tail(const float *rows, float *out, long count) {
+    for (long i = 0; i < count; i++) {
+        float sum = 0.0f;
+        for (int l = 0; l < 16; l++) sum += rows[16 * i + l];
+        out[i] += sum;
     }
 }
 
@@ -69,10 +103,10 @@ static inline __attribute__((always_inline)) void scan_step(float *out, const fl
                 dbv[u] += gv * xiv;                                                             \
                 dcv[u] += LOAD16(srow + 16 * u) * giv;                                          \
             }                                                                                   \
-            float gb = 0.0f;                                                                    \
-            for (int l = 0; l < 16; l++) gb += gbv[l];                                          \
-            gbr[r] += gb;                                                                       \
+            STORE16(gb_rows + (r % 16) * 16, gbv);                                              \
+            if (r % 16 == 15) reduce_rows16(gb_rows, gbr + r - 15);                             \
         }                                                                                       \
+        reduce_rows_tail(gb_rows, gbr + p - p % 16, p % 16);                                    \
         for (int u = 0; u < (U); u++) {                                                         \
             STORE16(db_acc + j0 + 16 * u, dbv[u]);                                              \
             STORE16(dc_acc + j0 + 16 * u, dcv[u]);                                              \
@@ -116,7 +150,7 @@ CLONES void trm_ssm_scan_backward(const float *x, long x_stride, const float *dt
             const float *st = states + (i - lo) * pn, *prev = i > lo ? st - pn : chunk_entry; // S(t), S(t−1)
             const float *xt = x + t * x_stride, *bt = b + t * bc_stride, *ct = c + t * bc_stride, *gyt = gy + t * gy_stride;
             for (long j = 0; j < n; j++) db_acc[j] = dc_acc[j] = 0.0f;
-            float q = 0.0f, dot = 0.0f, dd_token = 0.0f, gbr[p];
+            float q = 0.0f, dot = 0.0f, dd_token = 0.0f, gbr[p], gb_rows[256] __attribute__((aligned(64)));
             for (long r = 0; r < p; r++) gbr[r] = 0.0f;
             const v16f ndv = SPLAT16(next_decay);
             // Groups of 64 columns (ADJOINT_GROUP), then of 16, then the last N mod 16 row by row.

@@ -4,18 +4,19 @@ import Testing
 
 /// The scan's quadratic form against its recurrence at the Sudoku 9×9 reference shape (L 97, P 64,
 /// N 128, where the trainer's 16 heads take the quadratic form; here fewer heads and two groups,
-/// both forms chosen explicitly): forward and every gradient agree to fp32 rounding of sums over
-/// ~100 tokens. The gradient checks at small sizes are in
-/// `TrainerLayerMambaGradientTests`.
+/// both forms chosen explicitly), at the shipped models' head shape (P 32, N 16: the recurrent
+/// backward's one-register path) and at P 24 (rows past the backward's 16-row reductions): forward
+/// and every gradient agree to fp32 rounding of sums over ~100 tokens. The gradient checks at small
+/// sizes are in `TrainerLayerMambaGradientTests`.
 @Suite struct QuadraticScanTests {
-    static let seq = 97, heads = 4, p = 64, n = 128, groups = 2, batch = 2
+    static let seq = 97, heads = 4, groups = 2, batch = 2
+    /// (head dim P, state size N).
+    static let shapes = [(64, 128), (32, 16), (24, 16)]
 
-    func layer(_ form: SelectiveScan.Form, reverse: Bool) -> SelectiveScan {
+    func layer(_ form: SelectiveScan.Form, reverse: Bool, p: Int, n: Int) -> SelectiveScan {
         SelectiveScan(
             seq: Self.seq, heads: Self.heads, headDim: p, dState: n, groups: Self.groups, reverse: reverse, form: form)
     }
-    var p: Int { Self.p }
-    var n: Int { Self.n }
 
     /// max |a − b| relative to the largest |b|.
     func relativeError(_ a: [Float], _ b: [Float]) -> Double {
@@ -23,9 +24,10 @@ import Testing
         return Double(zip(a, b).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-30)
     }
 
-    @Test(arguments: [false, true])
-    func quadraticFormIsTheRecurrence(reverse: Bool) {
+    @Test(arguments: [false, true], [0, 1, 2])
+    func quadraticFormIsTheRecurrence(reverse: Bool, shape: Int) {
         let (seq, heads, groups, batch) = (Self.seq, Self.heads, Self.groups, Self.batch)
+        let (p, n) = Self.shapes[shape]
         let x = randomArray(batch * seq * heads * p, seed: 201), dt = uniformArray(batch * seq * heads, 0.001, 0.3, seed: 202)
         let a = uniformArray(heads, -8, -0.5, seed: 203), d = randomArray(heads, seed: 204)
         let bm = randomArray(batch * seq * groups * n, std: 0.3, seed: 205)
@@ -33,7 +35,7 @@ import Testing
         let dy = randomArray(x.count, seed: 207)
         var results: [SelectiveScan.Form: ([Float], SelectiveScan.Gradients)] = [:]
         for form in [SelectiveScan.Form.recurrent, .quadratic] {
-            let l = layer(form, reverse: reverse)
+            let l = layer(form, reverse: reverse, p: p, n: n)
             let y = l.forward(x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch)
             results[form] = (y, l.backward(dy, x: x, dt: dt, a: a, bm: bm, cm: cm, d: d, batch: batch))
         }
@@ -44,11 +46,11 @@ import Testing
         ]
         for (name, q, r) in pairs {
             let e = relativeError(q, r)
-            print("quadratic-vs-recurrent reverse=\(reverse) \(name): relative error \(String(format: "%.1e", e))")
-            #expect(e <= 1e-4, "\(name): relative error \(e)")
+            print("quadratic-vs-recurrent P \(p) N \(n) reverse=\(reverse) \(name): relative error \(String(format: "%.1e", e))")
+            #expect(e <= 1e-4, "P \(p) N \(n) \(name): relative error \(e)")
         }
         // The comparison can fail: a quadratic form without the decay is another function.
-        let noDecay = layer(.quadratic, reverse: reverse).forward(
+        let noDecay = layer(.quadratic, reverse: reverse, p: p, n: n).forward(
             x: x, dt: dt, a: [Float](repeating: 0, count: heads), bm: bm, cm: cm, d: d, batch: batch)
         #expect(relativeError(noDecay, yr) > 1e-2)
     }
