@@ -41,14 +41,32 @@ func addInPlace(_ a: inout [Float], _ b: [Float]) {
 func sliceColumns(_ x: [Float], rows: Int, cols: Int, start: Int, width: Int) -> [Float] {
     checkCount(x, rows * cols, "sliceColumns")
     precondition(start >= 0 && start + width <= cols)
-    // Every element is written, so the array starts uninitialised (no zeroing pass).
+    // Every element is written, so the array starts uninitialised (no zeroing pass); a row at a time
+    // through pointers, so no index arithmetic is overflow-checked per element.
     return [Float](unsafeUninitializedCapacity: rows * width) { op, initialized in
         x.withUnsafeBufferPointer { xp in
-            for r in 0..<rows {
-                for j in 0..<width { op[r * width + j] = xp[r * cols + start + j] }
-            }
+            guard let src = xp.baseAddress, let dst = op.baseAddress else { return }
+            for r in 0..<rows { (dst + r * width).update(from: src + r * cols + start, count: width) }
         }
         initialized = rows * width
+    }
+}
+
+/// [rows, Σ widths]: the column blocks `parts` ([rows, width_i] each) side by side, left to right
+/// (the adjoint of slicing a matrix into them; every element written once, no zeroing pass).
+func concatColumns(_ parts: [[Float]], rows: Int) -> [Float] {
+    precondition(rows > 0 && parts.allSatisfy { $0.count % rows == 0 }, "concatColumns: parts must be [rows, width]")
+    let widths = parts.map { $0.count / rows }, cols = widths.reduce(0, +)
+    return [Float](unsafeUninitializedCapacity: rows * cols) { op, initialized in
+        var start = 0
+        for (part, width) in zip(parts, widths) {
+            part.withUnsafeBufferPointer { pp in
+                guard let src = pp.baseAddress, let dst = op.baseAddress else { return }
+                for r in 0..<rows { (dst + r * cols + start).update(from: src + r * width, count: width) }
+            }
+            start += width
+        }
+        initialized = rows * cols
     }
 }
 
@@ -59,8 +77,10 @@ func addColumns(_ src: [Float], into dst: inout [Float], rows: Int, cols: Int, s
     precondition(start >= 0 && start + width <= cols)
     src.withUnsafeBufferPointer { sp in
         dst.withUnsafeMutableBufferPointer { dp in
+            guard let s0 = sp.baseAddress, let d0 = dp.baseAddress else { return }
             for r in 0..<rows {
-                for j in 0..<width { dp[r * cols + start + j] += sp[r * width + j] }
+                let s = s0 + r * width, d = d0 + r * cols + start
+                for j in 0..<width { d[j] += s[j] }
             }
         }
     }

@@ -50,7 +50,7 @@ public struct AttentionSublayer: Sendable {
         _ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
         prefix: String, batch: Int
     ) -> [Float] {
-        let rows = batch * seq, d = hidden
+        let rows = batch * seq
         let oName = prefix + ".o_proj.weight", qkvName = prefix + ".qkv_proj.weight"
         let dA = oProj.backward(dOut, x: saved.attention.out, rows: rows, params: params, name: oName, grads: &grads)
         var (dq, dk, dv) = attention.backward(dA, saved.attention, batch: batch)
@@ -58,10 +58,7 @@ public struct AttentionSublayer: Sendable {
             dq = rope.backward(dq, batch: batch)
             dk = rope.backward(dk, batch: batch)
         }
-        var dqkv = [Float](repeating: 0, count: rows * 3 * d)
-        addColumns(dq, into: &dqkv, rows: rows, cols: 3 * d, start: 0, width: d)
-        addColumns(dk, into: &dqkv, rows: rows, cols: 3 * d, start: d, width: d)
-        addColumns(dv, into: &dqkv, rows: rows, cols: 3 * d, start: 2 * d, width: d)
+        let dqkv = concatColumns([dq, dk, dv], rows: rows)
         return qkvProj.backward(dqkv, x: saved.input, rows: rows, params: params, name: qkvName, grads: &grads)
     }
 }

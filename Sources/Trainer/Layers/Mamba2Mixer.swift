@@ -100,7 +100,7 @@ public struct Mamba2Mixer: Sendable, Hashable {
         _ dOut: [Float], _ saved: Saved, params: ParameterSet, grads: inout ParameterSet,
         prefix: String, batch: Int
     ) -> [Float] {
-        let rows = batch * seq, gn = dims.groups * dims.dState, p = prefix + "."
+        let rows = batch * seq, p = prefix + "."
         checkCount(dOut, rows * hidden, "Mamba2Mixer dOut")
         let z = sliceColumns(saved.zx, rows: rows, cols: width, start: 0, width: e)
         let xbc = sliceColumns(saved.zx, rows: rows, cols: width, start: e, width: cd)
@@ -123,12 +123,15 @@ public struct Mamba2Mixer: Sendable, Hashable {
             let inp = scanInputs(saved.zx, xbc: xbc, reverse: reverse, params: params, prefix: prefix, batch: batch)
             let sg = scan(reverse).backward(dy, x: inp.x, dt: inp.dt, a: a, bm: inp.b, cm: inp.c, d: params[p + "D"], batch: batch)
             // Through the SiLU after the conv, then the conv itself.
-            var dAct = [Float](repeating: 0, count: rows * cd)
-            addColumns(sg.dx, into: &dAct, rows: rows, cols: cd, start: 0, width: e)
-            addColumns(sg.dB, into: &dAct, rows: rows, cols: cd, start: e, width: gn)
-            addColumns(sg.dC, into: &dAct, rows: rows, cols: cd, start: e + gn, width: gn)
+            var dAct = concatColumns([sg.dx, sg.dB, sg.dC], rows: rows)
             let sig = GatedRMSNorm.sigmoid(inp.pre)
-            for i in 0..<dAct.count { dAct[i] *= sig[i] * (1 + inp.pre[i] * (1 - sig[i])) }
+            dAct.withUnsafeMutableBufferPointer { dp in
+                sig.withUnsafeBufferPointer { sp in
+                    inp.pre.withUnsafeBufferPointer { xp in
+                        for i in 0..<dp.count { dp[i] *= sp[i] * (1 + xp[i] * (1 - sp[i])) }  // silu′(x)
+                    }
+                }
+            }
             var dConvW = grads[p + "conv1d.weight"], dConvB = grads[p + "conv1d.bias"]
             let dxbc = conv(reverse).backward(
                 dAct, input: xbc, weight: params[p + "conv1d.weight"], batch: batch,
