@@ -29,7 +29,8 @@ CLONES void trm_vsigmoid(const float *x, float *out, long n) {
 
 // Reductions keep 16 partial results (one zmm, two ymm) so they vectorise without reassociation
 // flags; the exps and their sum are one pass, so the row is read twice, not three times.
-CLONES float trm_softmax_row_unnormalized(float *x, long n) {
+// x[i] = exp(x[i] − max x); returns Σ x[i] and stores max x in *max_out.
+static inline __attribute__((always_inline)) float softmax_exps(float *x, long n, float *max_out) {
     enum { L = 16 };
     float mv[L], sv[L];
     for (int k = 0; k < L; k++) mv[k] = -3.4e38f, sv[k] = 0.0f;
@@ -51,7 +52,20 @@ CLONES float trm_softmax_row_unnormalized(float *x, long n) {
         sum += x[i];
     }
     for (int k = 0; k < L; k++) sum += sv[k];
-    return 1.0f / sum;
+    *max_out = m;
+    return sum;
+}
+
+CLONES float trm_softmax_row_unnormalized(float *x, long n) {
+    float m;
+    return 1.0f / softmax_exps(x, n, &m);
+}
+
+CLONES float trm_softmax_row_lse(float *x, long n) {
+    float m;
+    const float sum = softmax_exps(x, n, &m), inv = 1.0f / sum;
+    for (long i = 0; i < n; i++) x[i] *= inv;
+    return m + logf(sum);
 }
 
 CLONES void trm_softmax_row(float *x, long n) {

@@ -15,6 +15,8 @@ void trm_vsigmoid(const float *x, float *out, long n);
 void trm_softmax_row(float *x, long n);
 /// x[i] = exp(x[i] - max x); returns 1 / Σ x[i] (softmax is x times that).
 float trm_softmax_row_unnormalized(float *x, long n);
+/// In-place softmax of one row; returns its log-sum-exp, max x + log Σ exp(x[i] − max x).
+float trm_softmax_row_lse(float *x, long n);
 /// out[i] = silu(g[i]) * u[i]; out may alias g or u.
 void trm_swiglu(const float *g, const float *u, float *out, long n);
 

@@ -201,18 +201,8 @@ public struct MultiHeadAttention: Sendable, Hashable {
         }
     }
 
-    /// In-place softmax of one row; returns its log-sum-exp (max + log Σ exp(x − max)).
-    static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) -> Float {
-        var m = -Float.infinity
-        for j in 0..<n { m = max(m, s[j]) }
-        for j in 0..<n { s[j] -= m }
-        trm_vexp(s, n)
-        var sum: Float = 0
-        for j in 0..<n { sum += s[j] }
-        let inv = 1 / sum
-        for j in 0..<n { s[j] *= inv }
-        return m + Foundation.log(sum)
-    }
+    /// In-place softmax of one row; returns its log-sum-exp (max + log Σ exp(x − max)), in C.
+    static func softmaxRow(_ s: UnsafeMutablePointer<Float>, count n: Int) -> Float { trm_softmax_row_lse(s, n) }
 }
 
 /// The floats of `p` from `offset` on: one head or tile of a [B, S, H·d] buffer, for `Gemm`.
