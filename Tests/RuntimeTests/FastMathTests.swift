@@ -15,6 +15,24 @@ import Testing
         #expect(zip(row, e).allSatisfy { abs($0 - $1 / total) < 1e-6 })
     }
 
+    /// trm_softmax_row_lse against the definition in Double, at lengths with and without a 16-lane
+    /// tail and with a large offset (the max subtraction keeps exp in range).
+    @Test(arguments: [1, 15, 16, 82, 97])
+    func softmaxRowWithLogSumExp(count: Int) {
+        let offset: Float = count == 97 ? 120 : 0
+        let xs: [Float] = (0..<count).map { i in Float((i * 37) % 23) * 0.31 - 2 + offset }
+        let m = Double(xs.max()!)
+        let sum: Double = xs.reduce(0.0) { acc, x in acc + Foundation.exp(Double(x) - m) }
+        var row = xs
+        let lse = trm_softmax_row_lse(&row, count)
+        let expected: Double = m + Foundation.log(sum)
+        #expect(abs(Double(lse) - expected) <= 1e-6 * max(1, abs(m)), "lse \(lse), expected \(expected)")
+        for (i, x) in xs.enumerated() {
+            let p = Foundation.exp(Double(x) - m) / sum
+            #expect(abs(Double(row[i]) - p) <= 1e-6, "p[\(i)] = \(row[i]), expected \(p)")
+        }
+    }
+
     /// trm_transpose at sizes with and without full 8×8 blocks and 16×16 tiles, with leading
     /// dimensions past the matrix: every element lands in place, the padding is left alone.
     @Test(arguments: [(1, 1), (7, 9), (8, 8), (16, 16), (23, 40), (37, 600)])
