@@ -37,6 +37,20 @@ func addInPlace(_ a: inout [Float], _ b: [Float]) {
     }
 }
 
+/// a + b elementwise as a new array: one pass, where copying a and adding b in place is two.
+func added(_ a: [Float], _ b: [Float]) -> [Float] {
+    precondition(a.count == b.count, "added: \(a.count) vs \(b.count)")
+    return [Float](unsafeUninitializedCapacity: a.count) { out, initialized in
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                guard let x = ap.baseAddress, let y = bp.baseAddress, let o = out.baseAddress else { return }
+                for i in 0..<ap.count { o[i] = x[i] + y[i] }
+            }
+        }
+        initialized = a.count
+    }
+}
+
 /// Columns [start, start + width) of a row-major [rows, cols] matrix, as a dense [rows, width].
 func sliceColumns(_ x: [Float], rows: Int, cols: Int, start: Int, width: Int) -> [Float] {
     checkCount(x, rows * cols, "sliceColumns")

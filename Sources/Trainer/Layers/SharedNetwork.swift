@@ -48,8 +48,7 @@ public struct SharedNetwork: Sendable {
     /// h, injection [B, S, D] -> net(h, injection) [B, S, D].
     public func forward(_ h: [Float], injection: [Float], params: ParameterSet) -> (out: [Float], saved: Saved) {
         checkCount(h, rows * config.hidden, "SharedNetwork h")
-        var x = h
-        addInPlace(&x, injection)
+        var x = added(h, injection)
         var saved: [SublayerSaved] = []
         for (kind, prefix) in config.sublayerPrefixes {
             switch kind {
@@ -78,9 +77,7 @@ public struct SharedNetwork: Sendable {
     public func cycles(h: inout [Float], l: inout [Float], x: [Float], hCycles: Int, params: ParameterSet) {
         for _ in 0..<hCycles {
             for _ in 0..<config.lCycles {
-                var injection = h
-                addInPlace(&injection, x)
-                l = forward(l, injection: injection, params: params).out
+                l = forward(l, injection: added(h, x), params: params).out
             }
             h = forward(h, injection: l, params: params).out
         }
@@ -95,18 +92,15 @@ public struct SharedNetwork: Sendable {
             switch s {
             case let .attn(a, n):
                 let ds = postNorm.backward(g, n)
-                g = ds
-                addInPlace(&g, attention.backward(ds, a, params: params, grads: &grads, prefix: prefix, batch: batch))
+                g = added(ds, attention.backward(ds, a, params: params, grads: &grads, prefix: prefix, batch: batch))
             case let .mlp(m, n):
                 let ds = postNorm.backward(g, n)
-                g = ds
-                addInPlace(&g, mlp.backward(ds, m, params: params, grads: &grads, prefix: prefix))
+                g = added(ds, mlp.backward(ds, m, params: params, grads: &grads, prefix: prefix))
             case let .mlpT(m):
                 g = mlpT.backward(g, m, params: params, grads: &grads, prefix: prefix)
             case let .mamba2(m, n):
                 let ds = postNorm.backward(g, n)
-                g = ds
-                addInPlace(&g, mamba.backward(ds, m, params: params, grads: &grads, prefix: prefix, batch: batch))
+                g = added(ds, mamba.backward(ds, m, params: params, grads: &grads, prefix: prefix, batch: batch))
             }
         }
         return g

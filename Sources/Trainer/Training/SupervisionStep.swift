@@ -86,7 +86,7 @@ public struct SupervisionStep: Sendable {
         network.cycles(h: &h, l: &l, x: noGradParams.map(embed) ?? x, hCycles: config.hCycles - 1, params: noGradParams ?? params)
         // With gradient: the last H-cycle, saving what the backward needs.
         let hIn = h
-        let injectionL = sum(hIn, x)
+        let injectionL = added(hIn, x)
         var savedL: [SharedNetwork.Saved] = []
         for _ in 0..<config.lCycles {
             let (out, saved) = network.forward(l, injection: injectionL, params: params)
@@ -120,11 +120,5 @@ public struct SupervisionStep: Sendable {
         return Result(
             zH: hOut, zL: l, qHalt: (0..<batch).map { q[2 * $0] }, loss: lossResult, grads: grads,
             puzzleGrads: puzzleGrads)
-    }
-
-    private func sum(_ a: [Float], _ b: [Float]) -> [Float] {
-        var out = a
-        addInPlace(&out, b)
-        return out
     }
 }
