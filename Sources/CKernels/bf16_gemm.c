@@ -1,3 +1,4 @@
+#include "ckernels.h"
 #include "trm_bf16.h"
 #include "simd.h"
 
@@ -183,16 +184,27 @@ BF16_TARGET static inline __attribute__((always_inline)) void pack_a(const float
     }
 }
 
-BF16_TARGET static void gemm_avx512bf16(long m, long n, long k, const float *a, long lda, const uint16_t *packed_b,
-                                        float *c, long ldc, const float *bias, int accumulate, float *workspace) {
+// `a_transposed`: A is given as its transpose [k, m] (element [i, p] at a[p·lda + i]); each block's
+// 2·KC × MC floats are first transposed into an fp32 tile after the packed block in the workspace
+// (MC·2·KC floats, in L2), then packed from there, so a weight gradient dYᵀ·x never writes dYᵀ whole.
+BF16_TARGET static void gemm_avx512bf16(long m, long n, long k, const float *a, long lda, int a_transposed,
+                                        const uint16_t *packed_b, float *c, long ldc, const float *bias, int accumulate,
+                                        float *workspace) {
     const long pairs = (k + 1) / 2;
     uint32_t *ws = (uint32_t *)workspace;
+    float *tile = workspace + MC * KC; // a_transposed only
     const uint32_t *bp = (const uint32_t *)packed_b; // one 32-bit word per (pair, column)
     for (long i0 = 0; i0 < m; i0 += MC) {
         const long mc = min_long(MC, m - i0);
         for (long p0 = 0; p0 < pairs; p0 += KC) {
             const long kc = min_long(KC, pairs - p0);
-            pack_a(a + i0 * lda, lda, mc, p0, kc, k, ws, KC);
+            if (a_transposed) {
+                const long have = min_long(2 * kc, k - 2 * p0);
+                trm_transpose(a + 2 * p0 * lda + i0, lda, have, mc, tile, 2 * KC);
+                pack_a(tile, 2 * KC, mc, 0, kc, have, ws, KC);
+            } else {
+                pack_a(a + i0 * lda, lda, mc, p0, kc, k, ws, KC);
+            }
             const float *bias_now = p0 == 0 ? bias : NULL;
             const int load_c = p0 > 0 || accumulate;
             for (long j0 = 0; j0 < n; j0 += NR) {
@@ -293,11 +305,33 @@ void trm_bf16_gemm(long m, long n, long k, const float *a, long lda, const uint1
     }
 #if TRM_X86
     if (trm_cpu_has_avx512bf16()) {
-        gemm_avx512bf16(m, n, k, a, lda, packed_b, c, ldc, bias, accumulate, workspace);
+        gemm_avx512bf16(m, n, k, a, lda, 0, packed_b, c, ldc, bias, accumulate, workspace);
         return;
     }
 #endif
     trm_bf16_gemm_portable(m, n, k, a, lda, packed_b, c, ldc, bias, accumulate, workspace);
+}
+
+long trm_bf16_gemm_at_workspace(long m, long k) {
+    (void)m, (void)k; // the packed block and the fp32 tile at fixed offsets (see gemm_avx512bf16)
+    return MC * KC + MC * 2 * KC;
+}
+
+int trm_bf16_gemm_at(long m, long n, long k, const float *at, long ldat, const uint16_t *packed_b, float *c, long ldc,
+                     int accumulate, float *workspace) {
+#if TRM_X86
+    if (!trm_cpu_has_avx512bf16()) return 0;
+    if (m <= 0 || n <= 0) return 1;
+    if (k <= 0) {
+        trm_bf16_gemm(m, n, 0, at, ldat, packed_b, c, ldc, NULL, accumulate, workspace);
+        return 1;
+    }
+    gemm_avx512bf16(m, n, k, at, ldat, 1, packed_b, c, ldc, NULL, accumulate, workspace);
+    return 1;
+#else
+    (void)m, (void)n, (void)k, (void)at, (void)ldat, (void)packed_b, (void)c, (void)ldc, (void)accumulate, (void)workspace;
+    return 0;
+#endif
 }
 
 // ---------------------------------------------------------------------------------------------

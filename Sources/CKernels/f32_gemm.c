@@ -61,10 +61,13 @@ static int a_rows_crowd_l1(long lda) {
 // consecutive rows fall into different sets.
 enum { MC_COPY = 24, A_PAD = 16 };
 
-F32_TARGET static void gemm_zmm(long m, long n, long k, const float *a, long lda, const float *packed_b, float *c,
-                                long ldc, const float *bias, int accumulate) {
+// `a_transposed`: A is given as its transpose at [k, m] (element [i, p] at a[p·lda + i]), and each
+// block is transposed into the copy as it is needed, so the weight gradient dYᵀ·x never writes dYᵀ
+// out whole (the block is 50 KiB, in L2, where a whole dYᵀ of a layer is megabytes).
+F32_TARGET static void gemm_zmm(long m, long n, long k, const float *a, long lda, int a_transposed,
+                                const float *packed_b, float *c, long ldc, const float *bias, int accumulate) {
     const uint32_t *bw = (const uint32_t *)packed_b;
-    const int copy_a = a_rows_crowd_l1(lda);
+    const int copy_a = a_transposed || a_rows_crowd_l1(lda);
     const long mc_max = copy_a ? MC_COPY : MC;
     float a_copy[copy_a ? MC_COPY * (KC + A_PAD) : 1];
     for (long i0 = 0; i0 < m; i0 += mc_max) {
@@ -74,7 +77,11 @@ F32_TARGET static void gemm_zmm(long m, long n, long k, const float *a, long lda
             const int load_c = p0 > 0 || accumulate;
             const uint32_t *block = (const uint32_t *)(a + i0 * lda + p0);
             long ld_block = lda;
-            if (copy_a) {
+            if (a_transposed) {
+                trm_transpose(a + p0 * lda + i0, lda, kc, mc, a_copy, KC + A_PAD);
+                block = (const uint32_t *)a_copy;
+                ld_block = KC + A_PAD;
+            } else if (copy_a) {
                 for (long r = 0; r < mc; r++)
                     for (long p = 0; p < kc; p++) a_copy[r * (KC + A_PAD) + p] = a[(i0 + r) * lda + p0 + p];
                 block = (const uint32_t *)a_copy;
@@ -139,10 +146,24 @@ int trm_f32_gemm(long m, long n, long k, const float *a, long lda, const float *
         return 1;
     }
 #if TRM_X86
-    gemm_zmm(m, n, k, a, lda, packed_b, c, ldc, bias, accumulate);
+    gemm_zmm(m, n, k, a, lda, 0, packed_b, c, ldc, bias, accumulate);
     return 1;
 #else
     (void)a, (void)lda, (void)packed_b;
+    return 0;
+#endif
+}
+
+int trm_f32_gemm_at(long m, long n, long k, const float *at, long ldat, const float *packed_b, float *c, long ldc,
+                    int accumulate) {
+    if (!trm_f32_gemm_available()) return 0;
+    if (m <= 0 || n <= 0) return 1;
+    if (k <= 0) return trm_f32_gemm(m, n, 0, at, ldat, packed_b, c, ldc, NULL, accumulate);
+#if TRM_X86
+    gemm_zmm(m, n, k, at, ldat, 1, packed_b, c, ldc, NULL, accumulate);
+    return 1;
+#else
+    (void)at, (void)ldat, (void)packed_b, (void)c, (void)ldc, (void)accumulate;
     return 0;
 #endif
 }

@@ -117,6 +117,11 @@ void trm_transpose(const float *a, long lda, long rows, long cols, float *out, l
 /// doing nothing, when trm_f32_gemm_available() is 0 (the caller uses sgemm), else 1.
 int trm_f32_gemm(long m, long n, long k, const float *a, long lda, const float *packed_b, float *c, long ldc,
                  const float *bias, int accumulate);
+/// trm_f32_gemm with A given transposed and no bias: c[i, j] = (accumulate ? c[i, j] : 0) +
+/// Σ_p at[p·ldat + i]·w[j, p] for i < m, j < n (at is [k, m], rows ldat floats apart; the weight
+/// gradient dYᵀ·x without writing dYᵀ). Returns 0, doing nothing, without AVX-512, else 1.
+int trm_f32_gemm_at(long m, long n, long k, const float *at, long ldat, const float *packed_b, float *c, long ldc,
+                    int accumulate);
 /// The SwiGLU epilogue fused into trm_f32_gemm: out[i, c] = silu(g)·u for c < width, with
 /// g = bias[c] + Σ_p a[i, p]·w[c, p] and u = bias[width + c] + Σ_p a[i, p]·w[width + c, p], packed_b = w
 /// [2·width, k] packed by trm_f32_pack_b; rows of out are ldo floats apart, bias (2·width) may be NULL.

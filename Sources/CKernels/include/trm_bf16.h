@@ -44,6 +44,15 @@ long trm_bf16_gemm_workspace(long m, long k);
 /// k = 0 leaves c + bias (or 0 + bias).
 void trm_bf16_gemm(long m, long n, long k, const float *a, long lda, const uint16_t *packed_b, float *c, long ldc,
                    const float *bias, int accumulate, float *workspace);
+/// Floats of workspace trm_bf16_gemm_at needs: trm_bf16_gemm_workspace's plus an fp32 tile of the
+/// transposed block (144 × 256 + 144 × 512 floats).
+long trm_bf16_gemm_at_workspace(long m, long k);
+/// trm_bf16_gemm with A given transposed and no bias: c[i, j] = (accumulate ? c[i, j] : 0) +
+/// Σ_p bf16(at[p·ldat + i])·w[j, p] for i < m, j < n (at is [k, m], rows ldat floats apart; the
+/// weight gradient dYᵀ·x without writing dYᵀ); `workspace` holds trm_bf16_gemm_at_workspace(m, k)
+/// floats. Returns 0, doing nothing, without AVX512_BF16 (the caller transposes A itself), else 1.
+int trm_bf16_gemm_at(long m, long n, long k, const float *at, long ldat, const uint16_t *packed_b, float *c, long ldc,
+                     int accumulate, float *workspace);
 /// The SwiGLU epilogue fused into trm_bf16_gemm: out[i, c] = silu(g)·u for c < width, with g and u
 /// the bf16 products of a_i with rows c and width + c of w [2·width, k] (packed by trm_bf16_pack_b)
 /// plus bias[c], bias[width + c] (bias may be NULL); rows of out are ldo floats apart; `workspace`

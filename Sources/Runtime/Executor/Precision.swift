@@ -62,6 +62,29 @@ public enum PackedMatMulWeights: Sendable {
         }
     }
 
+    /// Floats of workspace `multiplyTransposedA` needs (bf16: `BF16Gemm.transposedAWorkspaceFloats`).
+    public var transposedAWorkspaceFloats: Int {
+        if case .bf16 = self { return BF16Gemm.transposedAWorkspaceFloats }
+        return 0
+    }
+
+    /// `out[i, j] = (accumulate ? out[i, j] : 0) + Σ_p xT[p, i]·w[j, p]` with the left operand given
+    /// transposed (xT [k, m], rows `ldxT` floats apart; `F32Gemm.multiplyTransposedA`,
+    /// `BF16Gemm.multiplyTransposedA`). Returns false, writing nothing, where that form does not run
+    /// (bf16 without AVX512_BF16): the caller transposes xT and calls `multiply`.
+    public func multiplyTransposedA(
+        _ xT: UnsafeBufferPointer<Float>, ldxT: Int, m: Int, _ out: UnsafeMutableBufferPointer<Float>, ldc: Int,
+        accumulate: Bool, workspace: UnsafeMutableBufferPointer<Float>
+    ) throws -> Bool {
+        switch self {
+        case .bf16(let w):
+            return try BF16Gemm.multiplyTransposedA(xT, ldxT: ldxT, m: m, w, out, ldc: ldc, accumulate: accumulate, workspace: workspace)
+        case .fp32(let w):
+            try F32Gemm.multiplyTransposedA(xT, ldxT: ldxT, m: m, w, out, ldc: ldc, accumulate: accumulate)
+            return true
+        }
+    }
+
     public var n: Int {
         switch self {
         case .bf16(let w): return w.n

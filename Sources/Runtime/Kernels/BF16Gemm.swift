@@ -133,6 +133,34 @@ public enum BF16Gemm {
         }
     }
 
+    /// Floats of workspace `multiplyTransposedA` needs (any shape).
+    public static let transposedAWorkspaceFloats = trm_bf16_gemm_at_workspace(0, 0)
+
+    /// `out[i, j] = (accumulate ? out[i, j] : 0) + Σ_p bf16(xT[p, i])·w[j, p]` for i < m, j < w.n:
+    /// the product with its left operand given transposed (xT [w.k, m], rows `ldxT` floats apart),
+    /// each block transposed as the kernel packs it (the weight gradient dYᵀ·x without writing dYᵀ);
+    /// `workspace` holds `transposedAWorkspaceFloats`. Returns false, writing nothing, without
+    /// AVX512_BF16 (the caller transposes and calls `multiply`). Throws `.invalidInput` on a shape
+    /// that does not fit.
+    public static func multiplyTransposedA(
+        _ xT: UnsafeBufferPointer<Float>, ldxT: Int, m: Int, _ w: BF16PackedWeights,
+        _ out: UnsafeMutableBufferPointer<Float>, ldc: Int, accumulate: Bool, workspace: UnsafeMutableBufferPointer<Float>
+    ) throws -> Bool {
+        let (n, k) = (w.n, w.k)
+        guard m >= 0 else { throw TRMError(.invalidInput, "BF16Gemm.multiplyTransposedA: negative row count \(m)") }
+        guard Gemm.fits(out.count, rows: m, cols: n, ld: ldc), k == 0 || Gemm.fits(xT.count, rows: k, cols: m, ld: ldxT) else {
+            throw TRMError(.invalidInput, "BF16Gemm.multiplyTransposedA: xT [\(k), \(m)] or out [\(m), \(n)] does not fit its buffer")
+        }
+        guard workspace.count >= transposedAWorkspaceFloats else {
+            throw TRMError(
+                .invalidInput,
+                "BF16Gemm.multiplyTransposedA: the workspace has \(workspace.count) floats, not \(transposedAWorkspaceFloats)")
+        }
+        guard m > 0, n > 0 else { return isSupported }
+        return trm_bf16_gemm_at(
+            m, n, k, xT.baseAddress, ldxT, w.packed.baseAddress, out.baseAddress, ldc, accumulate ? 1 : 0, workspace.baseAddress) != 0
+    }
+
     /// The SwiGLU epilogue fused into `multiply`: `out[i, c] = silu(g)·u` for c < w.n/2, with
     /// `[g | u] = bf16(x)·wᵀ + bias` (bias of w.n floats, sums in fp32), `workspace` as `multiply`'s.
     /// Returns false, writing nothing, where the fused form does not run (no AVX512_BF16, w.n/2 not a

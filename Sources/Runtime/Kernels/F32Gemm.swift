@@ -88,6 +88,26 @@ public enum F32Gemm {
         guard done != 0 else { throw TRMError(.invalidInput, "F32Gemm.multiply: this CPU lacks AVX-512 (check F32Gemm.isSupported)") }
     }
 
+    /// `out[i, j] = (accumulate ? out[i, j] : 0) + Σ_p xT[p, i]·w[j, p]` for i < m, j < w.n: the
+    /// product with its left operand given transposed (xT [w.k, m], rows `ldxT` floats apart), each
+    /// block transposed as the kernel needs it (the weight gradient dYᵀ·x without writing dYᵀ).
+    /// Throws `.invalidInput` on a shape that does not fit and on a CPU without AVX-512.
+    public static func multiplyTransposedA(
+        _ xT: UnsafeBufferPointer<Float>, ldxT: Int, m: Int, _ w: F32PackedWeights,
+        _ out: UnsafeMutableBufferPointer<Float>, ldc: Int, accumulate: Bool
+    ) throws {
+        let (n, k) = (w.n, w.k)
+        guard m >= 0 else { throw TRMError(.invalidInput, "F32Gemm.multiplyTransposedA: negative row count \(m)") }
+        guard m > 0, n > 0 else { return }
+        guard Gemm.fits(out.count, rows: m, cols: n, ld: ldc), k == 0 || Gemm.fits(xT.count, rows: k, cols: m, ld: ldxT) else {
+            throw TRMError(.invalidInput, "F32Gemm.multiplyTransposedA: xT [\(k), \(m)] or out [\(m), \(n)] does not fit its buffer")
+        }
+        let done = trm_f32_gemm_at(m, n, k, xT.baseAddress, ldxT, w.packed, out.baseAddress, ldc, accumulate ? 1 : 0)
+        guard done != 0 else {
+            throw TRMError(.invalidInput, "F32Gemm.multiplyTransposedA: this CPU lacks AVX-512 (check F32Gemm.isSupported)")
+        }
+    }
+
     /// The SwiGLU epilogue fused into the product: `out[i, c] = silu(g)·u` for c < w.n/2, with
     /// `[g | u] = x·wᵀ + bias` (bias of w.n floats). Returns false, writing nothing, where the fused
     /// form does not run (no AVX-512, w.n/2 not a multiple of 16, k = 0): the caller then computes

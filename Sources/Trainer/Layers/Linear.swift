@@ -102,14 +102,37 @@ public struct Linear: Sendable, Hashable {
         }
     }
 
-    /// dW [out, in] += dYᵀ·x on trm's packed GEMM: A = dYᵀ (a transposed copy, [out, rows]) and
-    /// B = xᵀ packed straight from x (n = in, k = rows); each part owns a block of dW's rows. False,
-    /// doing nothing, for fp32 on a CPU without `F32Gemm`.
+    /// dW [out, in] += dYᵀ·x on trm's packed GEMM: A = dYᵀ and B = xᵀ packed straight from x (n = in,
+    /// k = rows); each part owns a block of dW's rows. The GEMM reads dY as the transpose of its A,
+    /// block by block (`multiplyTransposedA`); where that form does not run (bf16 without
+    /// AVX512_BF16) dYᵀ is transposed whole first. False, doing nothing, for fp32 on a CPU without
+    /// `F32Gemm`.
     private func weightGradient(_ dY: [Float], x: [Float], rows: Int, precision: Precision, dWeight: inout [Float]) -> Bool {
         let (out, inF) = (outFeatures, inFeatures)
         guard rows > 0 else { return true }
         guard let xT = WeightPacks.checked({ try WeightPacks.pack(x, n: inF, k: rows, rowStride: 1, colStride: inF, precision: precision) })
         else { return false }
+        if precision == .fp32 || BF16Gemm.isSupported {
+            dY.withUnsafeBufferPointer { d in
+                dWeight.withUnsafeMutableBufferPointer { w in
+                    TrainerThreads.parts(out, minPerPart: 32) { block in
+                        var workspace = [Float](repeating: 0, count: xT.transposedAWorkspaceFloats)
+                        workspace.withUnsafeMutableBufferPointer { ws in
+                            do {
+                                let done = try xT.multiplyTransposedA(
+                                    UnsafeBufferPointer(rebasing: d[block.lowerBound...]), ldxT: out, m: block.count,
+                                    UnsafeMutableBufferPointer(rebasing: w[(block.lowerBound * inF)...]), ldc: inF, accumulate: true,
+                                    workspace: ws)
+                                precondition(done, "Linear: the transposed-A product does not run here")
+                            } catch {
+                                preconditionFailure("Linear: \(error)")  // every size was checked above
+                            }
+                        }
+                    }
+                }
+            }
+            return true
+        }
         let dYT = [Float](unsafeUninitializedCapacity: out * rows) { t, done in
             dY.withUnsafeBufferPointer { d in
                 TrainerThreads.parts(out, minPerPart: 64) { cols in
