@@ -272,3 +272,37 @@ int trm_retain_freed_memory(long mmap_threshold, long trim_threshold) {
     return 0;
 #endif
 }
+
+// atan2(y, x) on fp32 without libm, so the loop below vectorises: the octant reduction of atan2
+// (t = min(|y|, |x|) / max(|y|, |x|) in [0, 1], then t > tan(π/8) maps to (t − 1)/(t + 1) around
+// π/4) and Cephes' atanf polynomial on |t| ≤ tan(π/8) (relative error ≈ 2e-7), then the octant put
+// back. Zeros, infinities and NaN as libm's atan2f.
+static inline __attribute__((always_inline)) float atan2_one(float y, float x) {
+    const float ay = fabsf(y), ax = fabsf(x), hi = ay > ax ? ay : ax, lo = ay > ax ? ax : ay;
+    float t = hi == lo ? (hi > 0.0f ? 1.0f : 0.0f) : lo / hi; // |y| = |x|, both ±∞ included: π/4 (or 0 at 0, 0)
+    const int far = t > 0.41421356f;
+    const float base = far ? 0.78539816f : 0.0f;
+    t = far ? (t - 1.0f) / (t + 1.0f) : t;
+    const float z = t * t;
+    float r = (((8.05374449538e-2f * z - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z - 3.33329491539e-1f) * z * t + t;
+    r += base;
+    r = ay > ax ? 1.57079633f - r : r;
+    r = signbit(x) ? 3.14159265f - r : r;
+    r = copysignf(r, y);
+    return x != x || y != y ? x + y : r;
+}
+
+float trm_atan2f(float y, float x) { return atan2_one(y, x); }
+
+CLONES void trm_adam_atan2(float *p, float *m, float *v, const float *g, long n, float beta1, float beta2, float c2,
+                           float decay, float step_size) {
+    ELEMENTWISE
+    for (long i = 0; i < n; i++) {
+        const float gi = g[i];
+        const float mi = m[i] + (1.0f - beta1) * (gi - m[i]);
+        const float vi = v[i] + (1.0f - beta2) * (gi * gi - v[i]);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * decay - step_size * atan2_one(mi, sqrtf(vi) / c2);
+    }
+}

@@ -33,6 +33,30 @@ import Testing
         }
     }
 
+    /// trm_atan2f (the trainer's AdamATan2) against libm's atan2f on a grid over every octant, and on
+    /// zeros of both signs, infinities and NaN.
+    @Test func atan2MatchesLibm() {
+        let values: [Float] = [0, 1e-30, 1e-6, 0.3, 0.41421, 0.41422, 0.7, 1, 1.5, 2.41421, 2.41422, 7, 1e6, 1e30]
+        var worst: Float = 0
+        for y in values + values.map(-) {
+            for x in values + values.map(-) {
+                let ref = Foundation.atan2(y, x), got = trm_atan2f(y, x)
+                worst = max(worst, abs(got - ref) / max(abs(ref), 1e-30))
+                #expect(abs(got - ref) <= 4e-7 * abs(ref), "atan2(\(y), \(x)) = \(got), libm \(ref)")
+            }
+        }
+        print("trm_atan2f: worst relative error \(worst)")
+        let specials: [(Float, Float)] = [
+            (0, 0), (-0.0, 0), (0, -0.0), (-0.0, -0.0), (1, 0), (-1, 0), (0, -1), (.infinity, .infinity), (-.infinity, 1),
+            (1, -.infinity), (.infinity, -.infinity),
+        ]
+        for (y, x) in specials {
+            let ref = Foundation.atan2(y, x), got = trm_atan2f(y, x)
+            #expect(abs(got - ref) <= 4e-7 * abs(ref) && got.sign == ref.sign, "atan2(\(y), \(x)) = \(got), libm \(ref)")
+        }
+        #expect(trm_atan2f(.nan, 1).isNaN && trm_atan2f(1, .nan).isNaN)
+    }
+
     /// trm_transpose at sizes with and without full 8×8 blocks and 16×16 tiles, with leading
     /// dimensions past the matrix: every element lands in place, the padding is left alone.
     @Test(arguments: [(1, 1), (7, 9), (8, 8), (16, 16), (23, 40), (37, 600)])

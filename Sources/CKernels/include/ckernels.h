@@ -15,6 +15,12 @@ void trm_vsigmoid(const float *x, float *out, long n);
 void trm_softmax_row(float *x, long n);
 /// x[i] = exp(x[i] - max x); returns 1 / Σ x[i] (softmax is x times that).
 float trm_softmax_row_unnormalized(float *x, long n);
+/// atan2(y, x) in fp32 by the polynomial trm_adam_atan2 uses (relative error ≈ 2e-7; zeros, infinities and NaN as libm's).
+float trm_atan2f(float y, float x);
+/// AdamATan2 over n elements (docs/model.md §9.2): m += (1 − β1)(g − m), v += (1 − β2)(g² − v),
+/// p = p·decay − step_size·atan2(m, √v / c2), vectorised (trm_atan2f). The arrays must not overlap.
+void trm_adam_atan2(float *p, float *m, float *v, const float *g, long n, float beta1, float beta2, float c2,
+                    float decay, float step_size);
 /// In-place softmax of one row; returns its log-sum-exp, max x + log Σ exp(x[i] − max x).
 float trm_softmax_row_lse(float *x, long n);
 /// out[i] = silu(g[i]) * u[i]; out may alias g or u.

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// AdamATan2 (docs/model.md §9.2): decoupled decay, then Adam moments, and an update
@@ -40,11 +41,11 @@ public struct AdamATan2: Sendable, Equatable {
                             g.withUnsafeBufferPointer { g in
                                 // Elementwise, so the split over the trainer's threads changes no bits.
                                 TrainerThreads.parts(p.count, minPerPart: Self.elementsPerPart) { range in
-                                    for i in range {
-                                        mm[i] += (1 - b1) * (g[i] - mm[i])
-                                        vv[i] += (1 - b2) * (g[i] * g[i] - vv[i])
-                                        p[i] = p[i] * decay - stepSize * atan2(mm[i], vv[i].squareRoot() / c2)
-                                    }
+                                    guard !range.isEmpty else { return }
+                                    let i = range.lowerBound
+                                    trm_adam_atan2(
+                                        p.baseAddress! + i, mm.baseAddress! + i, vv.baseAddress! + i, g.baseAddress! + i, range.count,
+                                        b1, b2, c2, decay, stepSize)
                                 }
                             }
                         }
