@@ -42,6 +42,24 @@ import Testing
         }
     }
 
+    /// fp32 on the packed GEMMs (AVX-512 CPUs) against the OpenBLAS path every other CPU runs:
+    /// the same function to fp32 rounding; at the longest sequence not the same bits (both paths
+    /// ran: at the short ones both sum in the same order and agree exactly).
+    @Test(
+        .enabled(if: F32Gemm.isSupported, "needs AVX-512 (this CPU runs fp32 attention on OpenBLAS only)"), arguments: shapes)
+    func packedFP32IsTheOpenBLASAttention(shape: (Int, Int, Int)) {
+        let packed = run(shape, .fp32)
+        let blas = MultiHeadAttention.$packedFP32.withValue(false) { run(shape, .fp32) }
+        for (name, (p, b)) in zip(["out", "dQ", "dK", "dV"], zip(packed, blas)) {
+            let e = relativeError(p, b)
+            #expect(e <= 1e-5, "\(name): relative error \(e)")
+        }
+        if shape.0 > MultiHeadAttention.tile {
+            let identical = packed == blas
+            #expect(!identical, "bit-equal: the packed path did not run")
+        }
+    }
+
     @Test func bf16IsTheSameOnAnyThreadCount() {
         let one = TrainerThreads.$override.withValue(1) { run((9, 3, 16), .bf16) }
         for t in [2, 3] {

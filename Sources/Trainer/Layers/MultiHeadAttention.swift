@@ -27,7 +27,7 @@ public struct MultiHeadAttention: Sendable, Hashable {
         public let q: [Float], k: [Float], v: [Float], out: [Float]
         /// log Σ_j exp(score[i, j]) per (sample, head, query) [B, H, S].
         public let logSumExp: [Float]
-        /// The products' precision, the backward's too (MultiHeadAttentionBF16.swift).
+        /// The products' precision, the backward's too (MultiHeadAttentionPacked.swift).
         public let precision: Precision
     }
 
@@ -52,11 +52,13 @@ public struct MultiHeadAttention: Sendable, Hashable {
                         lse.withUnsafeMutableBufferPointer { lp in
                             TrainerThreads.parts(batch * heads) { pairs in
                                 var scores = [Float](repeating: 0, count: tileRows * seq)
-                                var bf16 = precision == .bf16 ? BF16Scratch(seq: seq, headDim: headDim, tileRows: tileRows) : nil
+                                var packed =
+                                    Self.runsPacked(precision)
+                                    ? PackedScratch(seq: seq, headDim: headDim, tileRows: tileRows, precision: precision) : nil
                                 scores.withUnsafeMutableBufferPointer { sp in
                                     for pair in pairs {
-                                        if bf16 != nil {
-                                            forwardHeadBF16(pair, qp, kp, vp, op, lp, sp, tileRows: tileRows, scratch: &bf16!)
+                                        if packed != nil {
+                                            forwardHeadPacked(pair, qp, kp, vp, op, lp, sp, tileRows: tileRows, scratch: &packed!)
                                         } else {
                                             forwardHead(pair, qp, kp, vp, op, lp, sp, tileRows: tileRows)
                                         }
@@ -116,17 +118,18 @@ public struct MultiHeadAttention: Sendable, Hashable {
                                             TrainerThreads.parts(batch * heads) { pairs in
                                                 var probs = [Float](repeating: 0, count: tileRows * seq), dScores = probs
                                                 var delta = [Float](repeating: 0, count: tileRows)
-                                                var bf16 =
-                                                    saved.precision == .bf16
-                                                    ? BF16Scratch(seq: seq, headDim: headDim, tileRows: tileRows) : nil
+                                                var packed =
+                                                    Self.runsPacked(saved.precision)
+                                                    ? PackedScratch(
+                                                        seq: seq, headDim: headDim, tileRows: tileRows, precision: saved.precision) : nil
                                                 probs.withUnsafeMutableBufferPointer { pp in
                                                     dScores.withUnsafeMutableBufferPointer { dsp in
                                                         delta.withUnsafeMutableBufferPointer { dlp in
                                                             for pair in pairs {
-                                                                if bf16 != nil {
-                                                                    backwardHeadBF16(
+                                                                if packed != nil {
+                                                                    backwardHeadPacked(
                                                                         pair, (qp, kp, vp, op, lp, gp), (dqp, dkp, dvp), pp, dsp,
-                                                                        tileRows: tileRows, scratch: &bf16!)
+                                                                        tileRows: tileRows, scratch: &packed!)
                                                                 } else {
                                                                     backwardHead(
                                                                         pair, (qp, kp, vp, op, lp, gp), (dqp, dkp, dvp), (pp, dsp, dlp),
