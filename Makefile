@@ -83,8 +83,9 @@ test-bindings:
 
 # bf16 against fp32 on the trained models of models/ (tools/precision_gate.py, docs/precision.md): every
 # pass@K within 0.5 points on the 1000-puzzle test sets (the ARC model's 4 puzzles reported, not gated),
-# and the share of identical predictions. All five models take 251 s wall, 366 s CPU on this 2-core
-# AMD EPYC (native AVX512_BF16, 2 threads, otherwise idle), 149 s of it the two Maze models: `make bench`
+# and the share of identical predictions. The first five models took 251 s wall, 366 s CPU on this 2-core
+# AMD EPYC (native AVX512_BF16, 2 threads, otherwise idle), 149 s of it the two Maze models; the Sudoku
+# 9×9 model adds about 90 s CPU (55 s fp32 + 37 s bf16 on 1000 puzzles, 1 thread): `make bench`
 # runs every model into $(BENCH)/precision-gate.json for BENCHMARKS.md; `make test` the two Sudoku models
 # (the two whose accuracy is not near 0) and the ARC one: 89 s, measured the same way.
 PRECISION_GATE_MODELS ?= *.ckpt
