@@ -158,11 +158,13 @@ class Mamba2Mixer(nn.Module):
 
 class HybridBlock(nn.Module):
     """A block of trm sub-layers in order, each post-norm h = rmsnorm(h + f(h)), with trm's names
-    (ParameterLayout.swift): `mamba2.{j}`, `self_attn`, `mlp`."""
+    (ParameterLayout.swift): `mamba2.{j}`, `self_attn`, `mlp`, `mlp_t` (the SwiGLU over the S positions,
+    its residual and norm over S on the transposed view, as the official Block's; docs/model.md §5.5)."""
 
     def __init__(self, cfg: Config, arch: otm.Arch, kinds):
         super().__init__()
-        assert kinds.count("attn") <= 1 and kinds.count("mlp") <= 1 and set(kinds) <= {"attn", "mlp", "mamba2"}, kinds
+        assert all(kinds.count(k) <= 1 for k in ("attn", "mlp", "mlp_t")), kinds
+        assert set(kinds) <= {"attn", "mlp", "mlp_t", "mamba2"}, kinds
         self.kinds, self.eps = kinds, cfg.rms_eps
         if "mamba2" in kinds:
             self.mamba2 = nn.ModuleList([Mamba2Mixer(cfg) for _ in range(kinds.count("mamba2"))])
@@ -170,6 +172,8 @@ class HybridBlock(nn.Module):
             self.self_attn = otm.SelfAttention(arch)
         if "mlp" in kinds:
             self.mlp = otm.SwiGLU(cfg.hidden, cfg.expansion)
+        if "mlp_t" in kinds:
+            self.mlp_t = otm.SwiGLU(cfg.full_len, cfg.expansion)
 
     def forward(self, x, rotary):
         j = 0
@@ -179,6 +183,10 @@ class HybridBlock(nn.Module):
                 j += 1
             elif kind == "attn":
                 f = self.self_attn(x, rotary)
+            elif kind == "mlp_t":
+                t = x.transpose(1, 2)
+                x = otm.rms_norm(t + self.mlp_t(t), self.eps).transpose(1, 2)
+                continue
             else:
                 f = self.mlp(x)
             x = otm.rms_norm(x + f, self.eps)
