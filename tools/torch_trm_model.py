@@ -205,7 +205,7 @@ def blocks_of(sublayers):
 
 def build_model(cfg: Config, attention="sdpa"):
     """otm.OfficialTRM with trm's config: official attn+mlp blocks where the preset has them, HybridBlocks
-    (Mamba-2) otherwise, fp32 throughout. Weights are zero until `reference_init` or `load_trm_weights`."""
+    (Mamba-2, mlp_t) otherwise, fp32 throughout. Weights are zero until `reference_init` or `load_trm_weights`."""
     assert cfg.pos_encodings in ("rope", "none", "learned")
     blocks = blocks_of(cfg.sublayers)
     arch = otm.Arch(vocab_size=cfg.vocab, seq_len=cfg.seq_len, num_puzzle_identifiers=cfg.num_puzzle_ids,
