@@ -155,8 +155,9 @@ def gate_section(path):
     tolerance = gate["tolerance_points"]
     lines = ["", "## bf16 accuracy gate on the trained models", "",
              "`tools/precision_gate.py` (`make precision-gate`): each checkpoint of `models/` compiled and run by `trm-run` "
-             "in fp32 and in bf16 on the same held-out puzzles, fixed halting (Sudoku/Maze: the 1000 puzzles of "
-             "`--limit 1000 --seed 0`, one query each, as models/README.md scores them; ARC: the 4 held-out puzzles of "
+             "in fp32 and in bf16 on the same held-out puzzles, fixed halting (Sudoku/Maze: the 1000 test puzzles "
+             "models/README.md scores them on, `trm-run --limit 1000 --seed 0` or, for Sudoku 9×9, its `trm-data` CSV "
+             "with rating ≥ 1, one query each; ARC: the 4 held-out puzzles of "
              "models/README.md × 8 versions, reported but not gated, since one puzzle is 25 points). Each precision runs "
              "as one shard (`--candidates`) scored by `trm-run merge --json`, so the per-query predictions are there to "
              f"compare. Gate: pass@K of bf16 within {tolerance} points of fp32's for every K (pass@1 is the exact "

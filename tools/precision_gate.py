@@ -3,9 +3,10 @@
 compiled and evaluated by trm-run in fp32 and in bf16 on the same held-out set, and every pass@K of
 bf16 (pass@1 is the exact accuracy) must be within --tolerance points (default 0.5) of fp32's.
 
-Sudoku and Maze models run on their 1000-puzzle test sets (`--limit 1000 --seed 0`, as
-models/README.md scores them), one query per puzzle. The ARC model is run as models/README.md runs
-it (its 4 held-out test pairs, `--split train --puzzles ... --num-aug 7`: 32 queries) and reported,
+Sudoku and Maze models run on their 1000-puzzle test sets as models/README.md scores them, one query
+per puzzle: the puzzles trm-run generates (`--limit 1000 --seed 0`), or for Sudoku 9×9 the CSV that
+`trm-data generate --task sudoku --size 9 --min-rating 1 --count 1000 --seed 0` writes
+(CSV_TEST_SETS). The ARC model is run as models/README.md runs it (its 4 held-out test pairs, `--split train --puzzles ... --num-aug 7`: 32 queries) and reported,
 but not gated: 4 puzzles cannot resolve half a point (one puzzle is 25 points). More ARC queries are
 not to be had honestly from this model: its identifier table holds 8 versions of each of its 4
 puzzles, so a larger --num-aug adds none (trm-run queries the versions the table names), and any
@@ -45,13 +46,23 @@ class GateError(Exception):
     """A run that could not be made or read: exit status 2."""
 
 
-def task_args(name, limit):
+# Shipped models whose test set is a trm-data CSV rather than the puzzles trm-run generates itself: the
+# name prefix and the `trm-data generate` arguments models/README.md gives (count and seed are the gate's).
+CSV_TEST_SETS = {"sudoku9": ["--task", "sudoku", "--size", "9", "--min-rating", "1"]}
+
+
+def csv_test_set(name):
+    """The `trm-data generate` arguments of the model's CSV test set, or None when trm-run generates it."""
+    return next((args for prefix, args in CSV_TEST_SETS.items() if name.startswith(prefix)), None)
+
+
+def task_args(name, limit, data=None):
     """trm-run arguments for a shipped model by its name (sudoku*, maze*, arc*), and the reason it is
-    not gated (None: gated)."""
-    if name.startswith("sudoku"):
-        return ["--task", "sudoku", "--limit", str(limit), "--seed", "0", "--batch", "64"], None
-    if name.startswith("maze"):
-        return ["--task", "maze", "--limit", str(limit), "--seed", "0", "--batch", "64"], None
+    not gated (None: gated). `data`: the model's CSV test set (see csv_test_set), already written."""
+    for task in ("sudoku", "maze"):
+        if name.startswith(task):
+            puzzles = ["--data", str(data)] if data is not None else ["--limit", str(limit), "--seed", "0"]
+            return ["--task", task, *puzzles, "--batch", "64"], None
     if name.startswith("arc"):
         return (["--task", "arc", "--split", "train", "--puzzles", ARC_PUZZLES, "--num-aug", "7"],
                 "only 4 held-out puzzles, < 1000")
@@ -155,7 +166,12 @@ def run_timed(cmd, what):
 def run_model(bin_dir, ckpt, work, limit, threads, tolerance):
     """Compiles `ckpt`, runs it in both precisions and compares them: the model's row of the report."""
     name = ckpt.stem
-    args, not_gated = task_args(name, limit)
+    data = None
+    if (generate := csv_test_set(name)) is not None:
+        data = work / f"{name}.test.csv"
+        run_timed([bin_dir / "trm-data", "generate", *generate, "--count", limit, "--seed", "0", "-o", data],
+                  f"trm-data generate ({name}'s test set)")
+    args, not_gated = task_args(name, limit, data)
     trmg = work / f"{name}.trmg"
     run_timed([bin_dir / "trm-compile", ckpt, "-o", trmg, "-q"], f"trm-compile {ckpt}")
     runs = {}

@@ -66,6 +66,20 @@ def test_task_of_each_shipped_model():
         precision_gate.task_args("mystery", 10)
 
 
+def test_sudoku9_runs_on_the_csv_test_set_models_readme_gives():
+    # trm-run's own Sudoku 9×9 puzzles (rating ≥ 0) are not the shipped model's test set (rating ≥ 1).
+    assert precision_gate.csv_test_set("sudoku6-trm-attn") is None and precision_gate.csv_test_set("maze9-trm-attn") is None
+    generate = precision_gate.csv_test_set("sudoku9-tr-mamba2attn")
+    assert precision_gate.task_args("sudoku9-tr-mamba2attn", 1000, "t.csv") == (
+        ["--task", "sudoku", "--data", "t.csv", "--batch", "64"], None)
+    readme = (ROOT / "models" / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if x.startswith("trm-data generate") and "sudoku9-test.csv" in x)
+    words = line.split()
+    for flag, value in zip(generate[::2], generate[1::2]):
+        assert words[words.index(flag) + 1] == value, (flag, line)
+    assert words[words.index("--count") + 1] == "1000" and words[words.index("--seed") + 1] == "0"
+
+
 def record(q, puzzle, answer, bits="3f800000", test=0):
     return {"q": q, "puzzle": puzzle, "test": test, "answer": answer, "q_halt_bits": bits}
 
