@@ -162,11 +162,14 @@ def gate_section(path):
              "as one shard (`--candidates`) scored by `trm-run merge --json`, so the per-query predictions are there to "
              f"compare. Gate: pass@K of bf16 within {tolerance} points of fp32's for every K (pass@1 is the exact "
              "accuracy). *Same predictions* is the share of queries whose decoded grid is identical in both precisions; "
-             "*cell accuracy* counts the true output cells each query's prediction gets right. Seconds are trm-run's wall "
+             "*cell accuracy* counts the true output cells each query's prediction gets right; *solved by one only* counts "
+             "the queries fp32 solves and bf16 does not, and the other way round (b / c), and ± is sqrt(b + c) / queries "
+             "in points: the size of the pass@1 difference that chance alone gives a bf16 that is no worse (McNemar's "
+             "paired count), so a model with many borderline puzzles needs more of them to resolve the tolerance. Seconds are trm-run's wall "
              f"time per precision, {gate.get('threads', '?')} threads.", "",
              "| model | puzzles | bf16 execution | fp32 pass@1 | bf16 pass@1 | worst |Δ| over K (points) | fp32 s | bf16 s | "
-             "gate | same predictions | cell accuracy fp32 / bf16 |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "gate | same predictions | cell accuracy fp32 / bf16 | solved by one only: fp32 / bf16 (± points) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def pct(x):
         return "n/a" if x is None else f"{100 * x:.1f}%"
@@ -185,9 +188,11 @@ def gate_section(path):
             puzzles += f" ({m['queries']} queries)"
         cells = ("n/a" if m.get("fp32_cell_accuracy") is None
                  else f"{pct(m['fp32_cell_accuracy'])} / {pct(m.get('bf16_cell_accuracy'))}")
+        flips = ("n/a" if m.get("flip_noise_points") is None
+                 else f"{m['solved_fp32_only']} / {m['solved_bf16_only']} (±{m['flip_noise_points']:.2f})")
         lines.append(f"| {m['model']} | {puzzles} | {m['bf16_execution']} | {100 * m['fp32_pass_at_k'][first]:.1f}% | "
                      f"{100 * m['bf16_pass_at_k'][first]:.1f}% | {worst} | {m['fp32_seconds']:.1f} | "
-                     f"{m['bf16_seconds']:.1f} | {verdict} | {pct(m.get('identical_query_share'))} | {cells} |")
+                     f"{m['bf16_seconds']:.1f} | {verdict} | {pct(m.get('identical_query_share'))} | {cells} | {flips} |")
     gated = [m for m in rows if m["gated"]]
     failed = [m["model"] for m in rows if m.get("problem") or (m["gated"] and not m["passed"])]
     summary = (f"**The gate fails** on {', '.join(failed)}." if failed else

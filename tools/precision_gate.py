@@ -3,10 +3,13 @@
 compiled and evaluated by trm-run in fp32 and in bf16 on the same held-out set, and every pass@K of
 bf16 (pass@1 is the exact accuracy) must be within --tolerance points (default 0.5) of fp32's.
 
-Sudoku and Maze models run on their 1000-puzzle test sets as models/README.md scores them, one query
-per puzzle: the puzzles trm-run generates (`--limit 1000 --seed 0`), or for Sudoku 9×9 the CSV that
-`trm-data generate --task sudoku --size 9 --min-rating 1 --count 1000 --seed 0` writes
-(CSV_TEST_SETS). The ARC model is run as models/README.md runs it (its 4 held-out test pairs, `--split train --puzzles ... --num-aug 7`: 32 queries) and reported,
+Sudoku and Maze models run on their test sets as models/README.md scores them, one query per puzzle:
+the puzzles trm-run generates (`--limit N --seed 0`), or for Sudoku 9×9 the CSV that `trm-data
+generate --task sudoku --size 9 --min-rating 1 --count N --seed 0` writes (CSV_TEST_SETS). Both
+generate puzzle i from (seed, i), so the first 1000 of a larger --limit are the README's 1000. Beside
+the difference the gate reports the queries solved by one precision only and the chance noise they
+put on it (solved_flips). The ARC model is run as models/README.md runs it (its 4 held-out test
+pairs, `--split train --puzzles ... --num-aug 7`: 32 queries) and reported,
 but not gated: 4 puzzles cannot resolve half a point (one puzzle is 25 points). More ARC queries are
 not to be had honestly from this model: its identifier table holds 8 versions of each of its 4
 puzzles, so a larger --num-aug adds none (trm-run queries the versions the table names), and any
@@ -122,6 +125,24 @@ def cell_accuracy(header, records):
     return right / total if total else None
 
 
+def solved_flips(header, fp32_records, bf16_records):
+    """Queries solved (every output cell right) in one precision only, and the noise they put on the difference
+    of the two exact accuracies: with b solved by fp32 only and c by bf16 only out of n paired queries, a
+    precision that is no worse still shows |c − b| / n of about sqrt(b + c) / n (McNemar's paired count), so a
+    model with many borderline queries can differ by more than the tolerance by chance on 1000 puzzles."""
+    outputs = {p["name"]: p.get("outputs") for p in header["puzzles"]}
+
+    def solved(r):
+        truth = (outputs.get(r["puzzle"]) or [None] * (r["test"] + 1))[r["test"]]
+        return truth is not None and r.get("answer") == truth
+
+    b = sum(solved(x) and not solved(y) for x, y in zip(fp32_records, bf16_records))
+    c = sum(solved(y) and not solved(x) for x, y in zip(fp32_records, bf16_records))
+    n = len(fp32_records)
+    return {"solved_fp32_only": b, "solved_bf16_only": c,
+            "flip_noise_points": 100.0 * math.sqrt(b + c) / n if n else None}
+
+
 def agreement(fp32_records, bf16_records):
     """How many queries (and puzzles: all of a puzzle's queries) have the same decoded prediction in both
     precisions, and on how many queries bf16's q_halt equals fp32's bit for bit."""
@@ -185,7 +206,7 @@ def run_model(bin_dir, ckpt, work, limit, threads, tolerance):
                            "seconds": wall, "cpu_seconds": cpu}
     f32, b16 = runs["fp32"], runs["bf16"]
     diffs, worst, passed, problem = compare(f32["result"], b16["result"], tolerance)
-    agree = agreement(f32["records"], b16["records"])
+    agree = {**agreement(f32["records"], b16["records"]), **solved_flips(f32["header"], f32["records"], b16["records"])}
     if problem is None and (problem := unchanged_by_bf16(agree)):
         passed = False
     row = {"model": name, "task": f32["result"].get("task"), "puzzles": f32["result"].get("scored_puzzles"),
@@ -224,14 +245,15 @@ def failures(rows):
 
 def table(rows, tolerance):
     head = (f"{'model':24s} {'puzzles':>7s} {'queries':>7s}  {'fp32 exact':>10s} {'bf16 exact':>10s}  {'worst |Δ|':>11s}  "
-            f"{'same pred.':>10s}  {'cells fp32/bf16':>15s}  {'fp32 s':>6s} {'bf16 s':>6s}  gate (|Δ| ≤ {tolerance} pt)")
+            f"{'same pred.':>10s}  {'flips (noise)':>14s}  {'cells fp32/bf16':>15s}  {'fp32 s':>6s} {'bf16 s':>6s}  gate (|Δ| ≤ {tolerance} pt)")
     lines = [head]
     for r in rows:
         worst = "n/a" if r["worst_difference_points"] is None else f"{r['worst_difference_points']:.2f} @{r['worst_k']}"
         cells = f"{pct(r['fp32_cell_accuracy'])}/{pct(r['bf16_cell_accuracy'])}"
+        flips = f"{r['solved_fp32_only']}/{r['solved_bf16_only']} ±{r['flip_noise_points']:.2f}"
         lines.append(f"{r['model']:24s} {str(r['puzzles']):>7s} {str(r['queries']):>7s}  {pct(r['fp32_exact_accuracy'], 2):>10s} "
                      f"{pct(r['bf16_exact_accuracy'], 2):>10s}  {worst:>11s}  {pct(r['identical_query_share']):>10s}  "
-                     f"{cells:>15s}  {r['fp32_seconds']:6.1f} {r['bf16_seconds']:6.1f}  {verdict(r)}"
+                     f"{flips:>14s}  {cells:>15s}  {r['fp32_seconds']:6.1f} {r['bf16_seconds']:6.1f}  {verdict(r)}"
                      + (f" ({r['problem']})" if r["problem"] else f" ({r['not_gated_reason']})" if not r["gated"] else ""))
     return "\n".join(lines)
 

@@ -84,6 +84,21 @@ def record(q, puzzle, answer, bits="3f800000", test=0):
     return {"q": q, "puzzle": puzzle, "test": test, "answer": answer, "q_halt_bits": bits}
 
 
+def test_solved_flips_count_each_side_and_their_noise():
+    header = {"puzzles": [{"name": "p", "outputs": [[1, 2, [1, 2]]]}, {"name": "r", "outputs": [[1, 2, [3, 4]]]},
+                          {"name": "u", "outputs": None}]}
+    right_p, right_r = record(0, "p", [1, 2, [1, 2]]), record(1, "r", [1, 2, [3, 4]])
+    fp32 = [right_p, record(1, "r", [1, 2, [3, 5]]), record(2, "u", [1, 2, [0, 0]])]
+    bf16 = [record(0, "p", [1, 2, [1, 1]]), right_r, record(2, "u", [1, 2, [0, 0]])]
+    flips = precision_gate.solved_flips(header, fp32, bf16)
+    assert flips["solved_fp32_only"] == 1 and flips["solved_bf16_only"] == 1
+    assert flips["flip_noise_points"] == pytest.approx(100 * 2 ** 0.5 / 3)
+    # Both right, both wrong, or no truth: no flip.
+    same = precision_gate.solved_flips(header, [right_p, right_r], [right_p, right_r])
+    assert (same["solved_fp32_only"], same["solved_bf16_only"], same["flip_noise_points"]) == (0, 0, 0.0)
+    assert precision_gate.solved_flips(header, [], [])["flip_noise_points"] is None
+
+
 def test_agreement_and_cell_accuracy():
     a = [record(0, "p", [1, 2, [1, 2]]), record(1, "p", [1, 2, [3, 4]]), record(2, "r", None)]
     b = [record(0, "p", [1, 2, [1, 2]], "3f800001"), record(1, "p", [1, 2, [3, 5]]), record(2, "r", None)]
@@ -126,7 +141,8 @@ def gate_row(**extra):
            "fp32_pass_at_k": {"1": 0.8, "2": 0.8}, "bf16_pass_at_k": {"1": 0.797, "2": 0.797},
            "difference_points": {"1": -0.3, "2": -0.3}, "worst_difference_points": 0.3, "worst_k": "1",
            "identical_query_share": 0.985, "identical_queries": 985, "fp32_cell_accuracy": 0.95, "bf16_cell_accuracy": 0.949,
-           "fp32_seconds": 10.0, "bf16_seconds": 6.0, "fp32_cpu_seconds": 19.0, "bf16_cpu_seconds": 11.5}
+           "fp32_seconds": 10.0, "bf16_seconds": 6.0, "fp32_cpu_seconds": 19.0, "bf16_cpu_seconds": 11.5,
+           "solved_fp32_only": 7, "solved_bf16_only": 4, "flip_noise_points": 0.3317}
     row.update(extra)
     return row
 
@@ -140,7 +156,8 @@ def test_benchmarks_section(tmp_path):
                                              not_gated_reason="only 4 held-out puzzles, < 1000")]}))
     text = "\n".join(bench_report.gate_section(str(gate)))
     assert "## bf16 accuracy gate on the trained models" in text
-    assert "| sudoku6-x | 1000 | bf16 (AVX512_BF16) | 80.0% | 79.7% | 0.30 | 10.0 | 6.0 | pass | 98.5% | 95.0% / 94.9% |" in text
+    assert ("| sudoku6-x | 1000 | bf16 (AVX512_BF16) | 80.0% | 79.7% | 0.30 | 10.0 | 6.0 | pass | 98.5% | 95.0% / 94.9% "
+            "| 7 / 4 (±0.33) |") in text
     assert "| maze9-y | 1000 | bf16 (AVX512_BF16) | 80.0% | 79.7% | 0.60 | 10.0 | 6.0 | **fail** |" in text
     assert "| arc4-z | 4 (32 queries) | bf16 (AVX512_BF16) |" in text and "not gated (only 4 held-out puzzles, < 1000)" in text
     assert "**The gate fails**" in text and "120 s wall" in text
