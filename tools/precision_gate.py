@@ -109,13 +109,25 @@ def read_candidates(path):
     return header, records
 
 
+def truth_of(header):
+    """The lookup from a record to the true output of its puzzle's test pair ([rows, cols, cells]), or None
+    when the candidate file's header does not carry it."""
+    outputs = {p["name"]: p.get("outputs") for p in header["puzzles"]}
+
+    def truth(record):
+        known = outputs.get(record["puzzle"]) or []
+        return known[record["test"]] if record["test"] < len(known) else None
+
+    return truth
+
+
 def cell_accuracy(header, records):
     """Share of the true output cells that the queries' decoded predictions get right (a prediction of
     another shape, or none, gets none of its pair's cells); None when no output is known."""
-    outputs = {p["name"]: p.get("outputs") for p in header["puzzles"]}
+    truth_for = truth_of(header)
     right = total = 0
     for r in records:
-        truth = (outputs.get(r["puzzle"]) or [None] * (r["test"] + 1))[r["test"]]
+        truth = truth_for(r)
         if truth is None:
             continue
         total += len(truth[2])
@@ -130,10 +142,10 @@ def solved_flips(header, fp32_records, bf16_records):
     of the two exact accuracies: with b solved by fp32 only and c by bf16 only out of n paired queries, a
     precision that is no worse still shows |c − b| / n of about sqrt(b + c) / n (McNemar's paired count), so a
     model with many borderline queries can differ by more than the tolerance by chance on 1000 puzzles."""
-    outputs = {p["name"]: p.get("outputs") for p in header["puzzles"]}
+    truth_for = truth_of(header)
 
     def solved(r):
-        truth = (outputs.get(r["puzzle"]) or [None] * (r["test"] + 1))[r["test"]]
+        truth = truth_for(r)
         return truth is not None and r.get("answer") == truth
 
     b = sum(solved(x) and not solved(y) for x, y in zip(fp32_records, bf16_records))
