@@ -115,6 +115,7 @@ enum TrainCommand {
         // Weights, gradients, two AdamATan2 moments, the EMA shadow and the saved copies.
         try SystemMemory.require(8 * config.tensorBytes, for: "training this model")
         var initial = try ModelOptions.initialCheckpoint(config: config, task: task, grid: grid, seed: seed, mambaInit: mambaInit)
+        var origin: String?
         if let path = args.string("init") {
             let start = try Checkpoint.read(path: path)
             guard start.config == config else {
@@ -123,10 +124,11 @@ enum TrainCommand {
                 )
             }
             initial.tensors = start.tensors
+            origin = try TrainingOrigin.json(path: path, start: start)
         }
         initial.identifiers = data.source.identifiers
         var loop = try TrainingLoop(
-            run: TrainingRun(initial: initial, options: options, exampleCount: data.source.count), source: data.source,
+            run: TrainingRun(initial: initial, options: options, exampleCount: data.source.count, origin: origin), source: data.source,
             heldOut: data.heldOut, outputs: outputs,
             intervals: TrainingIntervals(
                 steps: options.steps, log: logEvery, evaluation: evalEveryOption, checkpoint: checkpointEveryOption),

@@ -269,10 +269,12 @@ public struct TrainingLoop {
         do { try log.append(record) } catch { observer.metricsWriteFailed(error) }
     }
 
-    /// The checkpoint's `trm.train`: step, seed, data, options, the last evaluation and the session's time.
+    /// The checkpoint's `trm.train`: step, seed, data, options, the starting checkpoint (`TrainingOrigin`),
+    /// the last evaluation and the session's time.
     func trainJSON(elapsed: Double) -> String {
         var s =
             "{\"step\":\(run.step),\"seed\":\(run.options.seed),\"data\":\(JSONText.quote(dataDescription)),\"options\":\(run.options.json)"
+        if let origin = run.origin { s += ",\"init\":\(origin)" }
         if let e = lastEvaluation {
             s += ",\"held_out_exact\":\(e.exact),\"held_out_token_acc\":\(e.tokenAccuracy),\"held_out_count\":\(e.count)"
         }

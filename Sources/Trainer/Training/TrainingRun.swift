@@ -18,11 +18,15 @@ public struct TrainingRun: Sendable {
     public internal(set) var sampler: ExampleSampler
     /// Optimizer steps taken.
     public internal(set) var step = 0
+    /// The `TrainingOrigin` record of the checkpoint the weights started from (`--init`), nil for the
+    /// reference initialisation; a resumed run takes the one its state holds.
+    public internal(set) var origin: String?
     let supervision: SupervisionStep
 
-    /// A fresh run from `initial` (weights as `trm-train init` writes them).
-    public init(initial: Checkpoint, options: TrainingOptions, exampleCount: Int) {
+    /// A fresh run from `initial` (weights as `trm-train init` writes them, or those of `origin`'s checkpoint).
+    public init(initial: Checkpoint, options: TrainingOptions, exampleCount: Int, origin: String? = nil) {
         config = initial.config
+        self.origin = origin
         self.options = options
         taskJSON = initial.taskJSON
         identifiers = initial.identifiers

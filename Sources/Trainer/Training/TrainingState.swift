@@ -32,6 +32,7 @@ public enum TrainingState {
             "trm.options": run.options.json, "trm.step": "\(run.step)", "trm.sampler_position": "\(run.sampler.position)",
             "trm.adam_t": "\(run.adam.t)",
         ]
+        if let origin = run.origin { metadata["trm.init"] = origin }
         if let ids = run.identifiers { metadata["trm.identifiers"] = "[" + ids.map(JSONText.quote).joined(separator: ",") + "]" }
         return Safetensors.serialize(list, metadata: metadata)
     }
@@ -123,5 +124,7 @@ public enum TrainingState {
         run.carry = carry
         run.sampler = ExampleSampler(count: run.sampler.count, seed: run.sampler.seed, position: position)
         run.step = step
+        // The weights are the state's, so the record of where they started is too (none: a fresh start).
+        run.origin = metadata["trm.init"]
     }
 }
