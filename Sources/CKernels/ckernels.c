@@ -91,10 +91,12 @@ CLONES void trm_gate(const float *y, const float *z, float *out, long n) {
 
 // Depthwise causal conv rows [t_begin, t_end). The taps are first transposed into wt ([kernel]
 // [channels]) so each output row is one pass over contiguous channels with the sum in registers
-// (a channel-block-outer order walks the rows with a large stride and ran 5-10× slower).
+// (a channel-block-outer order walks the rows with a large stride and ran 5-10× slower). The SiLU
+// runs on each row as it is finished, while it is in L1: a second pass over the rows after the
+// conv read them back from memory (a fused Mamba-2 layer's conv output is megabytes).
 CLONES void trm_conv_rows(const float *x, long x_stride, const float *w, const float *bias, float *out,
                           long out_stride, long seq, long t_begin, long t_end, long channels, long kernel,
-                          int reverse, float *wt) {
+                          int reverse, int silu, float *wt) {
     for (long c = 0; c < channels; c++)
         for (long k = 0; k < kernel; k++) wt[k * channels + c] = w[c * kernel + k];
     const long vector_channels = channels / 8 * 8;
@@ -117,6 +119,7 @@ CLONES void trm_conv_rows(const float *x, long x_stride, const float *w, const f
             }
             o[c] = acc;
         }
+        if (silu) trm_vsilu(o, o, channels);
     }
 }
 

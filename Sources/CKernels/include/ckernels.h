@@ -38,6 +38,20 @@ void trm_ssm_scan(const float *x, long x_stride, const float *dt, long dt_stride
                   float *workspace);
 /// Floats of workspace trm_ssm_scan needs for head dim p and state size n.
 long trm_ssm_scan_workspace(long p, long n);
+/// 1 when the scan of head dim p and state size n runs tiled (p and n multiples of 8), the shapes
+/// trm_ssm_scan_packed takes; other shapes run a scalar loop.
+int trm_ssm_scan_tiled(long p, long n);
+/// Floats of one group's packed B|C over seq tokens (trm_ssm_pack_bc).
+long trm_ssm_bc_packed_floats(long seq, long n);
+/// Packs rows [t_begin, t_end) of one group's B and C (n values each, rows bc_stride apart) into
+/// `packed` (trm_ssm_bc_packed_floats(seq, n) floats, in scan order), the layout
+/// trm_ssm_scan_packed streams; disjoint row ranges may be packed by different threads.
+void trm_ssm_pack_bc(const float *b, const float *c, long bc_stride, long seq, long n, int reverse, long t_begin,
+                     long t_end, float *packed);
+/// trm_ssm_scan with B|C read from `packed` (trm_ssm_pack_bc of the head's group), for the shapes
+/// trm_ssm_scan_tiled accepts: the heads of a group share one packing.
+void trm_ssm_scan_packed(const float *x, long x_stride, const float *dt, long dt_stride, const float *packed, float a,
+                         float d, float *y, long y_stride, long seq, long p, long n, int reverse, float *workspace);
 
 /// The backward of trm_ssm_scan's recurrence for one head (the trainer's; docs/mamba2.md §4.2), the
 /// states recomputed chunk by chunk from the state entering every `chunk` tokens. Given gy (rows
@@ -64,10 +78,10 @@ void trm_ssd_mask_backward(const float *dm, const float *g, const float *alpha, 
 /// Depthwise causal conv (cross-correlation) of rows t_begin..<t_end of one sequence: x and out
 /// are [seq, channels] with row strides, w is [channels, kernel] (w[c, kernel-1] multiplies token
 /// t; with `reverse`, token t+kernel-1-k feeds tap k), bias is [channels]; `wt` is scratch of
-/// channels·kernel floats.
+/// channels·kernel floats. With `silu`, each output row is then replaced by its SiLU.
 void trm_conv_rows(const float *x, long x_stride, const float *w, const float *bias, float *out,
                    long out_stride, long seq, long t_begin, long t_end, long channels, long kernel, int reverse,
-                   float *wt);
+                   int silu, float *wt);
 /// trm_conv_rows' backward over a whole sequence of `seq` rows (the trainer's): given gpre = ∂/∂out,
 /// writes dx (the anti-causal correlation with the same taps), adds Σ_t gpre[t, c]·x[src(t, k), c]
 /// to dwt[k, c] ([kernel, channels]: the taps transposed) and Σ_t gpre[t, c] to db[c]. `wt` is

@@ -20,7 +20,7 @@ public enum Mamba2 {
         for b in 0..<batch {
             trm_conv_rows(
                 x + b * seq * channels, channels, w, bias, out + b * seq * channels, channels, seq, 0, seq,
-                channels, kernel, reverse ? 1 : 0, workspace)
+                channels, kernel, reverse ? 1 : 0, 0, workspace)
         }
     }
 
@@ -46,9 +46,18 @@ public enum Mamba2 {
     /// Floats of workspace one `scanHead` call needs.
     public static func scanWorkspaceFloats(headDim: Int, dState: Int) -> Int { trm_ssm_scan_workspace(headDim, dState) }
 
-    /// Floats of per-sample scratch shared by the threads of the fused kernel: conv output + dt.
+    /// Floats of per-sample scratch shared by the threads of the fused kernel: conv output + dt, then
+    /// each group's B|C packed for the scan (`trm_ssm_pack_bc`) where the scan runs tiled.
     public static func scanGateSharedFloats(seq: Int, heads: Int, headDim: Int, dState: Int, groups: Int) -> Int {
-        seq * (heads * headDim + 2 * groups * dState) + seq * heads
+        let packed = trm_ssm_scan_tiled(headDim, dState) != 0 ? groups * trm_ssm_bc_packed_floats(seq, dState) : 0
+        return seq * (heads * headDim + 2 * groups * dState) + seq * heads + packed
+    }
+
+    /// The packed B|C of group `g` in the fused kernel's shared scratch, or nil where the scan of
+    /// this shape is not tiled and reads B and C from the conv output.
+    static func scanGatePackedBC(_ shared: UnsafeMutablePointer<Float>, _ s: ScanGateShape, group g: Int) -> UnsafeMutablePointer<Float>? {
+        guard trm_ssm_scan_tiled(s.headDim, s.dState) != 0 else { return nil }
+        return shared + s.seq * s.convChannels + s.seq * s.heads + g * trm_ssm_bc_packed_floats(s.seq, s.dState)
     }
 
     /// Sizes of one fused Mamba2ScanGate call.
@@ -63,7 +72,7 @@ public enum Mamba2 {
     }
 
     /// Phase 1 of the fused kernel for rows `rows` of one sample: xBC' = SiLU(conv(xBC)) and
-    /// dt = softplus(dt_raw + dt_bias) into `shared`.
+    /// dt = softplus(dt_raw + dt_bias) into `shared`, and those rows of every group's B|C packed.
     public static func scanGateConv(
         zx: UnsafePointer<Float>, convW: UnsafePointer<Float>, convB: UnsafePointer<Float>,
         dtBias: UnsafePointer<Float>, shared: UnsafeMutablePointer<Float>, _ s: ScanGateShape, rows: Range<Int>,
@@ -72,12 +81,16 @@ public enum Mamba2 {
         let cd = s.convChannels, e = s.inner, width = s.width
         let xbc = shared, dt = shared + s.seq * cd
         trm_conv_rows(
-            zx + e, width, convW, convB, xbc, cd, s.seq, rows.lowerBound, rows.upperBound, cd, s.kernel, s.reverse ? 1 : 0, workspace)
+            zx + e, width, convW, convB, xbc, cd, s.seq, rows.lowerBound, rows.upperBound, cd, s.kernel, s.reverse ? 1 : 0, 1,
+            workspace)
         for t in rows {
-            let o = xbc + t * cd
-            trm_vsilu(o, o, cd)
             let raw = zx + t * width + e + cd
             for h in 0..<s.heads { dt[t * s.heads + h] = Elementwise.softplusScalar(raw[h] + dtBias[h]) }
+        }
+        for g in 0..<s.groups {
+            guard let packed = scanGatePackedBC(shared, s, group: g) else { break }
+            let b = xbc + e + g * s.dState
+            trm_ssm_pack_bc(b, b + s.gn, cd, s.seq, s.dState, s.reverse ? 1 : 0, rows.lowerBound, rows.upperBound, packed)
         }
     }
 
@@ -92,6 +105,12 @@ public enum Mamba2 {
         let perGroup = s.heads / s.groups
         for h in heads {
             let g = h / perGroup
+            if let packed = scanGatePackedBC(shared, s, group: g) {
+                trm_ssm_scan_packed(
+                    xbc + h * s.headDim, cd, dt + h, s.heads, packed, a[h], d[h], out + h * s.headDim, e, s.seq,
+                    s.headDim, s.dState, s.reverse ? 1 : 0, state)
+                continue
+            }
             scanHead(
                 x: xbc + h * s.headDim, xStride: cd, dt: dt + h, dtStride: s.heads, b: xbc + e + g * s.dState,
                 c: xbc + e + gn + g * s.dState, bcStride: cd, a: a[h], d: d[h], y: out + h * s.headDim, yStride: e,

@@ -40,7 +40,7 @@ public struct CausalConv1d: Sendable, Hashable {
                                     trm_conv_rows(
                                         xp.baseAddress! + b * seq * c, c, wp.baseAddress!, bp.baseAddress!, op.baseAddress! + b * seq * c,
                                         c,
-                                        seq, 0, seq, c, kernel, reverse ? 1 : 0, tp.baseAddress!)
+                                        seq, 0, seq, c, kernel, reverse ? 1 : 0, 0, tp.baseAddress!)
                                 }
                             }
                         }
