@@ -8,9 +8,9 @@ import TRMCore
 /// Runs graphs through the memory planner and the runtime, for pass-equivalence tests.
 enum GraphRunner {
     /// Outputs of `graph` (fp32 ones) on deterministic random inputs for `batch` samples.
-    static func run(_ graph: Graph, batch: Int = 2, seed: UInt64 = 9) throws -> [String: [Float]] {
+    static func run(_ graph: Graph, batch: Int = 2, threads: Int = 2, seed: UInt64 = 9) throws -> [String: [Float]] {
         let model = try LoadedModel(TrmgModel(graph: graph, plan: try MemoryPlanner.modelPlan(graph)))
-        let session = try Session(model: model, batch: batch, threads: 2)
+        let session = try Session(model: model, batch: batch, threads: threads)
         var rng = SeededRandom(seed: seed)
         for input in graph.inputs {
             let n = session.count(input.name)!

@@ -162,7 +162,7 @@ import TestSupport
     }
 
     /// (heads, P, N, groups, seq, reverse, parts): `parts` threads each take a share of the rows
-    /// (phases 0 and 2) and of the heads (phase 1), as Execute.swift splits them.
+    /// (phases 0 and 2) and of the heads (phase 1), as ScanGateArgs splits them.
     @Test(arguments: [
         (4, 8, 8, 2, 70, false, 1), (4, 8, 8, 2, 70, true, 3), (3, 6, 5, 1, 19, false, 2), (2, 16, 16, 1, 64, true, 2),
         (6, 8, 5, 3, 65, false, 4),

@@ -40,10 +40,13 @@ struct WorkPhase {
     func items(part: Int, of parts: Int) -> Range<Int> { (items * part / parts)..<(items * (part + 1) / parts) }
 }
 
-/// What one part of an instruction runs with: its thread's workspace and the buffer all threads share.
+/// What one part of an instruction runs with: its thread's workspace, the buffer all threads share
+/// and, of the same size, one of the part's own (for an instruction whose parts each do the work a
+/// shared buffer serves, one after another).
 struct PartContext {
     let scratch: UnsafeMutablePointer<Float>
     let shared: UnsafeMutablePointer<Float>
+    let partShared: UnsafeMutablePointer<Float>
 }
 
 /// An instruction together with the phases it declares, as the executor runs it.
@@ -74,7 +77,8 @@ extension Session: PartRunner {
     func runPart(_ tag: PartTag, part: Int, of parts: Int) {
         // Read in place from `program`, not copied out for every part.
         let items = program[tag.index].phases[tag.phase].items(part: part, of: parts)
-        let context = PartContext(scratch: scratch(part), shared: shared.floats(at: 0))
+        let context = PartContext(
+            scratch: scratch(part), shared: shared.floats(at: 0), partShared: shared.floats(at: part * model.workspace.sharedFloats * 4))
         do throws(TRMError) {
             try program[tag.index].instruction.run(phase: tag.phase, items: items, context)
         } catch {

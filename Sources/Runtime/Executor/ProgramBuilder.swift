@@ -10,13 +10,19 @@ struct ProgramBuilder {
     let packed: PackedWeightSet
     /// The session's arithmetic: with `.bf16` attention runs its two products in bf16 too.
     let precision: Precision
+    /// The session's threads: the fused Mamba-2 layer gives each a whole sample where they divide the batch.
+    let threads: Int
 
-    init(model: LoadedModel, batch: Int, arena: AlignedBuffer, precision: Precision = .fp32, packed: PackedWeightSet = PackedWeightSet()) {
+    init(
+        model: LoadedModel, batch: Int, arena: AlignedBuffer, precision: Precision = .fp32, packed: PackedWeightSet = PackedWeightSet(),
+        threads: Int = 1
+    ) {
         self.model = model
         self.batch = batch
         self.arena = arena
         self.precision = precision
         self.packed = packed
+        self.threads = threads
     }
 
     /// Where value `name` lives for this batch size (`LoadedModel.pointer`).
@@ -131,7 +137,8 @@ struct ProgramBuilder {
             return Step(
                 ScanGateArgs(
                     zx: i[0], convW: i[1], convB: i[2], dtBias: i[3], a: i[4], d: i[5],
-                    normW: i[6], out: o, batch: batch, shape: shape))
+                    normW: i[6], out: o, batch: batch, shape: shape,
+                    wholeSamples: ScanGateArgs.splitsBySample(batch: batch, threads: threads)))
         }
     }
 

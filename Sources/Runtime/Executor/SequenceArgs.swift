@@ -85,30 +85,50 @@ struct SSMScanArgs: Instruction {
     }
 }
 
-/// The fused Mamba-2 layer (Mamba2ScanGate). Three phases per sample, each split over the
-/// threads and sharing one sample's intermediates in `PartContext.shared`: conv rows, then heads,
-/// then norm rows. Phase p is stage p % 3 of sample p / 3.
+/// The fused Mamba-2 layer (Mamba2ScanGate), in three stages per sample: conv rows, then heads,
+/// then norm rows, the stages of a sample sharing its intermediates. Where the threads divide the
+/// batch (`wholeSamples`), one phase gives each part whole samples, which it takes through all
+/// three stages in its own copy of the shared buffer: no waits between stages, and one thread's
+/// memory-bound conv and norm overlap the other's compute-bound scan. Otherwise (batch 1, say)
+/// every stage of every sample is a phase split over the threads, sharing `PartContext.shared`:
+/// phase p is stage p % 3 of sample p / 3.
 struct ScanGateArgs: Instruction {
     var zx, convW, convB, dtBias, a, d, normW, out: ValuePointer
     var batch: Int
     var shape: Mamba2.ScanGateShape
+    var wholeSamples: Bool
 
     static let stagesPerSample = 3
 
+    /// Whether `threads` threads run a batch of `batch` a whole sample per part.
+    static func splitsBySample(batch: Int, threads: Int) -> Bool { threads > 1 && batch % threads == 0 }
+
     var phases: [WorkPhase] {
+        if wholeSamples { return [.each(batch)] }
         let stages = [WorkPhase.each(shape.seq), .each(shape.heads), .each(shape.seq)]
         return (0..<batch).flatMap { _ in stages }
     }
 
     func run(phase: Int, items: Range<Int>, _ context: PartContext) {
-        let sample = phase / Self.stagesPerSample, s = shape
+        if wholeSamples {
+            for sample in items {
+                for stage in 0..<Self.stagesPerSample {
+                    run(sample: sample, stage: stage, items: 0..<(stage == 1 ? shape.heads : shape.seq), context.partShared, context.scratch)
+                }
+            }
+        } else {
+            run(sample: phase / Self.stagesPerSample, stage: phase % Self.stagesPerSample, items: items, context.shared, context.scratch)
+        }
+    }
+
+    private func run(sample: Int, stage: Int, items: Range<Int>, _ shared: ValuePointer, _ scratch: ValuePointer) {
+        let s = shape
         let zxs = zx + sample * s.seq * s.width, outs = out + sample * s.seq * s.inner
-        switch phase % Self.stagesPerSample {
+        switch stage {
         case 0:
             Mamba2.scanGateConv(
-                zx: zxs, convW: convW, convB: convB, dtBias: dtBias, shared: context.shared, s, rows: items,
-                workspace: context.scratch)
-        case 1: Mamba2.scanGateScan(a: a, d: d, shared: context.shared, out: outs, s, heads: items, state: context.scratch)
+                zx: zxs, convW: convW, convB: convB, dtBias: dtBias, shared: shared, s, rows: items, workspace: scratch)
+        case 1: Mamba2.scanGateScan(a: a, d: d, shared: shared, out: outs, s, heads: items, state: scratch)
         default: Mamba2.scanGateNorm(zx: zxs, normW: normW, out: outs, s, rows: items)
         }
     }

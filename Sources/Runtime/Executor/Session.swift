@@ -47,11 +47,14 @@ public final class Session {
         let packed = try PackedWeightSet(model: model, precision: precision)
         packingSeconds = packed.seconds
         packedBytes = packed.bytes
-        program = ProgramBuilder(model: model, batch: batch, arena: arena, precision: precision, packed: packed).build()
+        program = ProgramBuilder(model: model, batch: batch, arena: arena, precision: precision, packed: packed, threads: threads).build()
         workspaceFloatsPerThread = model.workspace.floatsPerThread(precision)
         workspace = try AlignedBuffer(
             bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))
-        shared = try AlignedBuffer(bytes: AlignedBuffer.checkedSize(model.workspace.sharedFloats, 4, what: "the shared kernel buffers"))
+        // One copy per thread: an instruction that gives each part whole samples (the fused Mamba-2
+        // layer, `ScanGateArgs`) uses its part's copy, the others use the first.
+        shared = try AlignedBuffer(
+            bytes: AlignedBuffer.checkedSize(model.workspace.sharedFloats * threads, 4, what: "the shared kernel buffers"))
         try BlasBuffers.checkRoom(threads: threads)
         pool = try ThreadPool(size: threads)
         Gemm.setThreads(1)
