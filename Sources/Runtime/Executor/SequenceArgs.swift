@@ -113,7 +113,8 @@ struct ScanGateArgs: Instruction {
         if wholeSamples {
             for sample in items {
                 for stage in 0..<Self.stagesPerSample {
-                    run(sample: sample, stage: stage, items: 0..<(stage == 1 ? shape.heads : shape.seq), context.partShared, context.scratch)
+                    let all = 0..<(stage == 1 ? shape.heads : shape.seq)
+                    run(sample: sample, stage: stage, items: all, context.partShared, context.scratch)
                 }
             }
         } else {
