@@ -93,7 +93,9 @@ CLONES void trm_gate(const float *y, const float *z, float *out, long n) {
 // [channels]) so each output row is one pass over contiguous channels with the sum in registers
 // (a channel-block-outer order walks the rows with a large stride and ran 5-10× slower). The SiLU
 // runs on each row as it is finished, while it is in L1: a second pass over the rows after the
-// conv read them back from memory (a fused Mamba-2 layer's conv output is megabytes).
+// conv read them back from memory (a fused Mamba-2 layer's conv output is megabytes). Input rows are
+// prefetched a few ahead: a Mamba-2 layer's rows are kilobytes apart in its in_proj output, so the
+// hardware prefetcher stops at each page (measured: the layer's conv stage 12 % faster at ARC size).
 CLONES void trm_conv_rows(const float *x, long x_stride, const float *w, const float *bias, float *out,
                           long out_stride, long seq, long t_begin, long t_end, long channels, long kernel,
                           int reverse, int silu, float *wt) {
@@ -102,6 +104,8 @@ CLONES void trm_conv_rows(const float *x, long x_stride, const float *w, const f
     const long vector_channels = channels / 8 * 8;
     for (long t = t_begin; t < t_end; t++) {
         float *o = out + t * out_stride;
+        const long ahead = reverse ? t - TRM_GATHER_PREFETCH_ROWS : t + TRM_GATHER_PREFETCH_ROWS;
+        if (ahead >= 0 && ahead < seq) trm_prefetch_row(x + ahead * x_stride, channels);
         for (long c = 0; c < vector_channels; c += 8) {
             v8f acc = *(const v8f *)(bias + c);
             for (long k = 0; k < kernel; k++) {
