@@ -104,8 +104,9 @@ CLONES void trm_conv_rows(const float *x, long x_stride, const float *w, const f
     const long vector_channels = channels / 8 * 8;
     for (long t = t_begin; t < t_end; t++) {
         float *o = out + t * out_stride;
-        const long ahead = reverse ? t - TRM_GATHER_PREFETCH_ROWS : t + TRM_GATHER_PREFETCH_ROWS;
-        if (ahead >= 0 && ahead < seq) trm_prefetch_row(x + ahead * x_stride, channels);
+        // Row t reads rows t-(K-1)..t, reversed t..t+(K-1): the newest is K-1 further on.
+        const long ahead = t + TRM_GATHER_PREFETCH_ROWS + (reverse ? kernel - 1 : 0);
+        if (ahead < seq) trm_prefetch_row(x + ahead * x_stride, channels);
         for (long c = 0; c < vector_channels; c += 8) {
             v8f acc = *(const v8f *)(bias + c);
             for (long k = 0; k < kernel; k++) {

@@ -8,8 +8,8 @@
 // AVX-512 when P allows, else 8) lives in registers while the scan walks a chunk of up to
 // SCAN_CHUNK tokens, so the inner loop stores nothing but one y vector per token (a state row in
 // memory would be loaded and stored every token, and those stores 4K-alias the B/C loads). Per
-// chunk, dt·x and the scaled B|C are first packed contiguously so the inner loop streams from L1;
-// the tiles' state is saved between chunks.
+// chunk, the scaled dt·x is first packed contiguously and B|C come packed (below), so the inner
+// loop streams from L1; the tiles' state is saved between chunks.
 //
 // The decay is taken out of the inner loop. With D_i the product of the chunk's decays after its
 // first token up to token i (D_0 = 1), S_i = D_i·S'_i where S'_i = S'_{i-1} + B_i⊗((dt·x)_i/D_i)

@@ -165,14 +165,29 @@ import TestSupport
     /// (phases 0 and 2) and of the heads (phase 1), as ScanGateArgs splits them.
     @Test(arguments: [
         (4, 8, 8, 2, 70, false, 1), (4, 8, 8, 2, 70, true, 3), (3, 6, 5, 1, 19, false, 2), (2, 16, 16, 1, 64, true, 2),
-        (6, 8, 5, 3, 65, false, 4),
+        (2, 16, 16, 1, 150, false, 2), (6, 8, 5, 3, 65, false, 4),
     ])
     func scanGate(heads: Int, p: Int, n: Int, groups: Int, seq: Int, reverse: Bool, parts: Int) {
+        checkScanGate(heads: heads, p: p, n: n, groups: groups, seq: seq, reverse: reverse, parts: parts, dtBias: (-3, -1), a: (-4, -0.5))
+    }
+
+    /// Decays down to e^-300 per token through the packed B|C the heads share: chunks end early at
+    /// offsets that are not multiples of 64 (the 16-wide AVX-512 tiles and the 8-wide ones).
+    @Test(arguments: [(2, 16, 16, 1, 150, false, 2), (2, 16, 16, 1, 150, true, 1), (4, 8, 8, 2, 200, true, 3)])
+    func scanGateWithExtremeDecays(heads: Int, p: Int, n: Int, groups: Int, seq: Int, reverse: Bool, parts: Int) {
+        checkScanGate(heads: heads, p: p, n: n, groups: groups, seq: seq, reverse: reverse, parts: parts, dtBias: (2, 5), a: (-60, -1))
+    }
+
+    func checkScanGate(
+        heads: Int, p: Int, n: Int, groups: Int, seq: Int, reverse: Bool, parts: Int, dtBias dtRange: (Float, Float),
+        a aRange: (Float, Float)
+    ) {
         let s = Mamba2.ScanGateShape(seq: seq, heads: heads, headDim: p, dState: n, groups: groups, kernel: 4, eps: 1e-5, reverse: reverse)
         let batch = 2
         let zx = SampleGraphs.values(batch * seq * s.width, seed: 71, scale: 1)
         let convW = SampleGraphs.values(s.convChannels * s.kernel, seed: 72), convB = SampleGraphs.values(s.convChannels, seed: 73)
-        let dtBias = KernelCheck.uniform(heads, -3, -1, seed: 74), a = KernelCheck.uniform(heads, -4, -0.5, seed: 75)
+        let dtBias = KernelCheck.uniform(heads, dtRange.0, dtRange.1, seed: 74)
+        let a = KernelCheck.uniform(heads, aRange.0, aRange.1, seed: 75)
         let d = SampleGraphs.values(heads, seed: 76, scale: 1), normW = KernelCheck.uniform(s.inner, 0.5, 1.5, seed: 77)
         var expected = [Double]()
         for b in 0..<batch {

@@ -10,7 +10,7 @@ typealias ValuePointer = UnsafeMutablePointer<Float>
 /// list of phases run one after another (every part of a phase finishes before the next one
 /// starts), each over its own work items (rows, samples, (sample, head) pairs), which the executor
 /// splits into parts over the session's threads. Most instructions have a single phase; the fused
-/// Mamba-2 layer has three per sample.
+/// Mamba-2 layer has three per sample, or one of whole samples where the threads divide the batch.
 protocol Instruction {
     /// The phases, in order. Read once, when the program is built.
     var phases: [WorkPhase] { get }
@@ -78,7 +78,7 @@ extension Session: PartRunner {
         // Read in place from `program`, not copied out for every part.
         let items = program[tag.index].phases[tag.phase].items(part: part, of: parts)
         let context = PartContext(
-            scratch: scratch(part), shared: shared.floats(at: 0), partShared: shared.floats(at: part * model.workspace.sharedFloats * 4))
+            scratch: scratch(part), shared: shared.floats(at: 0), partShared: shared.floats(at: (sharedCopies == 1 ? 0 : part) * model.workspace.sharedFloats * 4))
         do throws(TRMError) {
             try program[tag.index].instruction.run(phase: tag.phase, items: items, context)
         } catch {

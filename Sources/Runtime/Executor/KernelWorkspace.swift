@@ -1,7 +1,8 @@
 import GraphIR
 
 /// Scratch memory the kernels of a step graph need beyond the activation arena: a workspace per
-/// thread and one buffer shared by all threads (one sample of a fused Mamba-2 layer). Both depend on
+/// thread and a buffer the threads share (one sample of a fused Mamba-2 layer; a session holds one
+/// copy per thread where that layer gives each thread whole samples, `ScanGateArgs`). Both depend on
 /// the graph's sample shapes only, not on the batch size, so they are known when a model is loaded:
 /// the compiler records the per-thread size in the plan, and the loader refuses a plan whose
 /// declared workspace differs from what these kernels need.

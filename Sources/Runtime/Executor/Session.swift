@@ -16,6 +16,8 @@ public final class Session {
     var partFailure: TRMError?
     let pool: ThreadPool
     let shared: AlignedBuffer
+    /// Copies of the shared buffer in `shared`: 1, or one per thread (`init`).
+    let sharedCopies: Int
 
     /// Largest batch a session accepts.
     public static let maxBatch = 1 << 16
@@ -51,10 +53,11 @@ public final class Session {
         workspaceFloatsPerThread = model.workspace.floatsPerThread(precision)
         workspace = try AlignedBuffer(
             bytes: AlignedBuffer.checkedSize(workspaceFloatsPerThread * threads, 4, what: "the kernel workspaces"))
-        // One copy per thread: an instruction that gives each part whole samples (the fused Mamba-2
-        // layer, `ScanGateArgs`) uses its part's copy, the others use the first.
+        // One copy per thread where the fused Mamba-2 layer gives each part whole samples (it uses its
+        // part's copy, `ScanGateArgs`); every other instruction uses the first.
+        sharedCopies = ScanGateArgs.splitsBySample(batch: batch, threads: threads) ? threads : 1
         shared = try AlignedBuffer(
-            bytes: AlignedBuffer.checkedSize(model.workspace.sharedFloats * threads, 4, what: "the shared kernel buffers"))
+            bytes: AlignedBuffer.checkedSize(model.workspace.sharedFloats * sharedCopies, 4, what: "the shared kernel buffers"))
         try BlasBuffers.checkRoom(threads: threads)
         pool = try ThreadPool(size: threads)
         Gemm.setThreads(1)
