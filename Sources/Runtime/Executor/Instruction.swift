@@ -77,8 +77,9 @@ extension Session: PartRunner {
     func runPart(_ tag: PartTag, part: Int, of parts: Int) {
         // Read in place from `program`, not copied out for every part.
         let items = program[tag.index].phases[tag.phase].items(part: part, of: parts)
+        let copy = sharedCopies == 1 ? 0 : part
         let context = PartContext(
-            scratch: scratch(part), shared: shared.floats(at: 0), partShared: shared.floats(at: (sharedCopies == 1 ? 0 : part) * model.workspace.sharedFloats * 4))
+            scratch: scratch(part), shared: shared.floats(at: 0), partShared: shared.floats(at: copy * model.workspace.sharedFloats * 4))
         do throws(TRMError) {
             try program[tag.index].instruction.run(phase: tag.phase, items: items, context)
         } catch {
