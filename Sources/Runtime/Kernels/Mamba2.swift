@@ -50,14 +50,19 @@ public enum Mamba2 {
     /// each group's B|C packed for the scan (`trm_ssm_pack_bc`) where the scan runs tiled.
     public static func scanGateSharedFloats(seq: Int, heads: Int, headDim: Int, dState: Int, groups: Int) -> Int {
         let packed = trm_ssm_scan_tiled(headDim, dState) != 0 ? groups * trm_ssm_bc_packed_floats(seq, dState) : 0
-        return seq * (heads * headDim + 2 * groups * dState) + seq * heads + packed
+        return scanGatePackedOffset(seq: seq, heads: heads, convChannels: heads * headDim + 2 * groups * dState) + packed
     }
+
+    /// Where the packed B|C start in the shared scratch: after the conv output ([seq, convChannels])
+    /// and dt ([seq, heads]).
+    private static func scanGatePackedOffset(seq: Int, heads: Int, convChannels: Int) -> Int { seq * convChannels + seq * heads }
 
     /// The packed B|C of group `g` in the fused kernel's shared scratch, or nil where the scan of
     /// this shape is not tiled and reads B and C from the conv output.
     static func scanGatePackedBC(_ shared: UnsafeMutablePointer<Float>, _ s: ScanGateShape, group g: Int) -> UnsafeMutablePointer<Float>? {
         guard trm_ssm_scan_tiled(s.headDim, s.dState) != 0 else { return nil }
-        return shared + s.seq * s.convChannels + s.seq * s.heads + g * trm_ssm_bc_packed_floats(s.seq, s.dState)
+        return shared + scanGatePackedOffset(seq: s.seq, heads: s.heads, convChannels: s.convChannels)
+            + g * trm_ssm_bc_packed_floats(s.seq, s.dState)
     }
 
     /// Sizes of one fused Mamba2ScanGate call.
